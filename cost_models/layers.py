@@ -1,0 +1,160 @@
+"""The layer description shared by the search (`dse`) and the cost model.
+
+It is independent of Keras and hls4ml: a plain, frozen record per layer carrying what
+hls4ml generates for it (sizes, zero weights, fixed-point types, ReuseFactor, strategy,
+io_type). `dse.hls_layers` builds these from an hls4ml ModelGraph; the validation scripts
+build them from the `project.json` files of real projects.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+LayerKind = Literal["input", "dense", "conv1d", "conv2d", "activation", "softmax", "batchnorm"]
+Strategy = Literal["latency", "resource"]
+IOType = Literal["io_parallel", "io_stream"]
+Backend = Literal["vitis", "vivado"]
+
+_FIXED_RE = re.compile(
+    r"^\s*(?:ap_)?(?P<kind>u?fixed|u?int)\s*<\s*(?P<w>\d+)\s*(?:,\s*(?P<i>-?\d+))?[^>]*>\s*$"
+)
+
+
+@dataclass(frozen=True)
+class FixedType:
+    """A fixed-point type as hls4ml writes it: ``ap_fixed<width, integer>``.
+
+    ``width`` is the total number of bits (sign included), ``integer`` the bits left of the
+    binary point (sign included for signed types). Integers are ``integer == width``.
+    """
+
+    width: int
+    integer: int
+    signed: bool = True
+
+    def __post_init__(self) -> None:
+        if self.width < 1:
+            raise ValueError(f"fixed-point width must be >= 1 bit, got {self.width}")
+
+    @property
+    def fractional(self) -> int:
+        """Bits right of the binary point."""
+        return self.width - self.integer
+
+    @classmethod
+    def parse(cls, text: str) -> FixedType:
+        """Parse ``ap_fixed<16,6>``, ``fixed<6,1,TRN,WRAP,0>``, ``ufixed<6,0>``, ``ap_int<8>``, ``uint<1>``."""
+        m = _FIXED_RE.match(text)
+        if not m:
+            raise ValueError(f"not a fixed-point type: {text!r}")
+        kind = m.group("kind")
+        width = int(m.group("w"))
+        signed = not kind.startswith("u")
+        if kind.endswith("int"):
+            return cls(width, width, signed)
+        integer = int(m.group("i")) if m.group("i") is not None else width
+        return cls(width, integer, signed)
+
+    def __str__(self) -> str:
+        return f"ap_{'' if self.signed else 'u'}fixed<{self.width},{self.integer}>"
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Geometry of a Conv1D/Conv2D layer (heights are 1 for Conv1D). Sizes in elements."""
+
+    in_width: int
+    in_height: int
+    n_chan: int
+    filt_width: int
+    filt_height: int
+    n_filt: int
+    out_width: int
+    out_height: int
+    stride_width: int = 1
+    stride_height: int = 1
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer as hls4ml will generate it.
+
+    For dense layers ``n_in``/``n_out`` are the input and output vector lengths and the
+    weight matrix has ``n_in * n_out`` entries, ``n_zeros`` of which are exactly zero after
+    quantization. For conv layers ``n_in``/``n_out`` are those of the per-pixel matrix
+    product (``filt_width*filt_height*n_chan`` by ``n_filt``) and ``conv`` holds the
+    geometry. For activations ``n_in == n_out`` is the vector length.
+    """
+
+    name: str
+    kind: LayerKind
+    n_in: int
+    n_out: int
+    result: FixedType
+    weight: FixedType | None = None
+    bias: FixedType | None = None
+    accum: FixedType | None = None
+    n_zeros: int = 0
+    reuse_factor: int = 1
+    strategy: Strategy = "latency"
+    io_type: IOType = "io_parallel"
+    activation: str | None = None
+    """For ``activation``/``softmax`` layers: relu, sigmoid, tanh, softmax, linear, …"""
+    table_size: int | None = None
+    """Lookup-table entries for table-based activations (sigmoid, tanh, softmax)."""
+    table: FixedType | None = None
+    conv: ConvGeometry | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def n_weights(self) -> int:
+        return self.n_in * self.n_out if self.kind in ("dense", "conv1d", "conv2d") else 0
+
+
+@dataclass(frozen=True)
+class Target:
+    """An FPGA target: part, clock period in ns, HLS backend and (optional) tool version."""
+
+    part: str
+    clock_period_ns: float = 5.0
+    backend: Backend = "vitis"
+    tool_version: str | None = None
+
+
+def layer_to_dict(layer: LayerSpec) -> dict[str, Any]:
+    """A JSON-ready dict of ``layer`` (fixed types as ``ap_fixed<w,i>`` strings)."""
+    out: dict[str, Any] = {}
+    for f in fields(layer):
+        value = getattr(layer, f.name)
+        if isinstance(value, FixedType):
+            value = str(value)
+        elif isinstance(value, ConvGeometry):
+            value = asdict(value)
+        elif isinstance(value, dict):
+            value = dict(value)
+        out[f.name] = value
+    return out
+
+
+def layer_from_dict(d: dict[str, Any]) -> LayerSpec:
+    kwargs: dict[str, Any] = {}
+    for f in fields(LayerSpec):
+        if f.name not in d:
+            continue
+        value = d[f.name]
+        if f.name in ("result", "weight", "bias", "accum", "table") and value is not None:
+            value = FixedType.parse(value)
+        elif f.name == "conv" and value is not None:
+            value = ConvGeometry(**value)
+        kwargs[f.name] = value
+    return LayerSpec(**kwargs)
+
+
+def layers_to_dicts(layers: list[LayerSpec]) -> list[dict[str, Any]]:
+    return [layer_to_dict(layer) for layer in layers]
+
+
+def layers_from_dicts(items: list[dict[str, Any]]) -> list[LayerSpec]:
+    return [layer_from_dict(d) for d in items]

@@ -1,0 +1,182 @@
+"""Data sets: scikit-learn's bundled sets, local files (CSV/Parquet/NPZ), and OpenML (cached).
+
+``load_dataset(cfg)`` returns a seeded, stratified train/val/test split, standardised with
+the training set's mean and standard deviation, with integer class labels.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dse.config import DataConfig
+from dse.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features are float32 arrays of shape (n, n_features); labels int32 class indices."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    feature_names: tuple[str, ...]
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+
+def load_dataset(cfg: DataConfig) -> Dataset:
+    """Load, split and standardise the data set a space file describes."""
+    x, y, feature_names = _load_raw(cfg)
+    if x.ndim != 2:
+        raise DataError(f"features must form a 2-D table, got shape {x.shape}")
+    if len(x) != len(y):
+        raise DataError(f"{len(x)} feature rows but {len(y)} labels")
+    if not np.all(np.isfinite(x)):
+        raise DataError("the features contain NaN or infinite values")
+    classes, y_idx = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise DataError(f"the label has {len(classes)} distinct value(s); classification needs at least 2")
+    if cfg.max_samples is not None and len(x) > cfg.max_samples:
+        keep = _stratified_subset(y_idx, cfg.max_samples, cfg.seed)
+        x, y_idx = x[keep], y_idx[keep]
+    from sklearn.model_selection import train_test_split
+
+    try:
+        x_rest, x_test, y_rest, y_test = train_test_split(
+            x, y_idx, test_size=cfg.test_fraction, random_state=cfg.seed, stratify=y_idx)
+        val_share = cfg.val_fraction / (1.0 - cfg.test_fraction)
+        x_train, x_val, y_train, y_val = train_test_split(
+            x_rest, y_rest, test_size=val_share, random_state=cfg.seed, stratify=y_rest)
+    except ValueError as exc:
+        raise DataError(f"cannot split the data set: {exc}") from None
+    if cfg.standardize:
+        mean = x_train.mean(axis=0)
+        std = x_train.std(axis=0)
+        std[std == 0] = 1.0
+        x_train, x_val, x_test = ((a - mean) / std for a in (x_train, x_val, x_test))
+    log.info("data: %d train, %d val, %d test rows, %d features, %d classes",
+             len(x_train), len(x_val), len(x_test), x.shape[1], len(classes))
+    return Dataset(
+        x_train.astype(np.float32), y_train.astype(np.int32), x_val.astype(np.float32), y_val.astype(np.int32),
+        x_test.astype(np.float32), y_test.astype(np.int32),
+        tuple(str(c) for c in classes), tuple(feature_names),
+    )
+
+
+def _stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Indices of a class-stratified random subset of ``n`` rows."""
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(len(y)), train_size=n, random_state=seed, stratify=y)
+    return np.sort(keep)
+
+
+def _load_raw(cfg: DataConfig) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    if cfg.source == "sklearn":
+        return _load_sklearn(str(cfg.name))
+    if cfg.source == "file":
+        return _load_file(Path(str(cfg.path)), cfg.features, str(cfg.label))
+    return _load_openml(cfg)
+
+
+def _load_sklearn(name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    from sklearn import datasets
+
+    loaders = {"digits": datasets.load_digits, "breast_cancer": datasets.load_breast_cancer,
+               "iris": datasets.load_iris, "wine": datasets.load_wine}
+    bunch = loaders[name]()
+    names = [str(n) for n in getattr(bunch, "feature_names", [f"x{i}" for i in range(bunch.data.shape[1])])]
+    return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target), names
+
+
+def _load_file(path: Path, features: tuple[str, ...] | None, label: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    if not path.exists():
+        raise DataError(f"data file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return _load_npz(path, features, label)
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except ImportError as exc:
+        raise DataError(f"reading {path.name} needs pyarrow: pip install pyarrow ({exc})") from None
+    except Exception as exc:  # pandas raises many types for malformed files
+        raise DataError(f"cannot read {path}: {exc}") from None
+    if label not in frame.columns:
+        raise DataError(f"{path.name}: no label column {label!r}; columns are {', '.join(map(str, frame.columns))}")
+    cols = list(features) if features else [c for c in frame.columns if c != label]
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path.name}: no feature column(s) {', '.join(missing)}")
+    try:
+        x = frame[cols].to_numpy(dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{path.name}: feature columns must be numeric ({exc})") from None
+    return x, frame[label].to_numpy(), [str(c) for c in cols]
+
+
+def _load_npz(path: Path, features: tuple[str, ...] | None, label: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    try:
+        arrays = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+    with arrays:
+        if label not in arrays.files:
+            raise DataError(f"{path.name}: no array {label!r}; arrays are {', '.join(arrays.files)}")
+        names = list(features) if features else [k for k in arrays.files if k != label]
+        missing = [n for n in names if n not in arrays.files]
+        if missing:
+            raise DataError(f"{path.name}: no array(s) {', '.join(missing)}")
+        cols: list[np.ndarray] = []
+        col_names: list[str] = []
+        for n in names:
+            a = np.asarray(arrays[n], dtype=np.float64)
+            if a.ndim == 1:
+                cols.append(a[:, None])
+                col_names.append(n)
+            elif a.ndim == 2:
+                cols.append(a)
+                col_names.extend(f"{n}[{i}]" for i in range(a.shape[1]))
+            else:
+                raise DataError(f"{path.name}: array {n!r} must be 1-D or 2-D, got shape {a.shape}")
+        return np.concatenate(cols, axis=1), np.asarray(arrays[label]).ravel(), col_names
+
+
+def _load_openml(cfg: DataConfig) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    from sklearn.datasets import fetch_openml
+
+    Path(cfg.cache_dir).mkdir(parents=True, exist_ok=True)
+    what = f"OpenML data set {cfg.name or cfg.openml_id!r}"
+    try:
+        bunch = fetch_openml(name=cfg.name if cfg.openml_id is None else None, data_id=cfg.openml_id,
+                             version=cfg.openml_version or ("active" if cfg.openml_id is None else "active"),
+                             data_home=cfg.cache_dir, as_frame=True, parser="auto")
+    except Exception as exc:
+        raise DataError(f"cannot load {what} (not in the cache {cfg.cache_dir} and not downloadable: {exc}). "
+                        "Run once with network access, or point data.cache_dir at a cached copy.") from None
+    frame = bunch.frame
+    label = cfg.label or (bunch.target_names[0] if bunch.target_names else None)
+    if label is None or label not in frame.columns:
+        raise DataError(f"{what}: no label column {label!r}")
+    cols = list(cfg.features) if cfg.features else [c for c in frame.columns if c != label]
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise DataError(f"{what}: no feature column(s) {', '.join(missing)}")
+    return frame[cols].to_numpy(dtype=np.float64), frame[label].astype(str).to_numpy(), [str(c) for c in cols]

@@ -1,0 +1,45 @@
+"""The error hierarchy of dse. The CLI maps each to a clear message and an exit status."""
+
+from __future__ import annotations
+
+
+class DseError(Exception):
+    """Base class of every error dse raises on purpose."""
+
+
+class ConfigError(DseError, ValueError):
+    """A space file (or a command-line value) is invalid.
+
+    ``path`` is the dotted key path (``hardware.reuse_factor``), ``line`` the 1-based line
+    in ``file`` when known.
+    """
+
+    def __init__(self, message: str, path: str = "", file: str | None = None, line: int | None = None):
+        self.message = message
+        self.path = path
+        self.file = file
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line else "") + ": "
+        key = f"{self.path}: " if self.path else ""
+        return f"{where}{key}{self.message}"
+
+
+class RunFolderError(DseError):
+    """A run folder is missing, unreadable, or was written by an incompatible dse version."""
+
+
+class DataError(DseError):
+    """A data set cannot be loaded (missing file, missing column, no cached copy offline)."""
+
+
+class SynthesisError(DseError):
+    """A synthesis job failed (tool missing, non-zero exit, timeout, missing report)."""
+
+
+class ToolNotFoundError(SynthesisError):
+    """The requested vendor HLS executable is not installed or not on PATH."""

@@ -1,0 +1,100 @@
+"""Candidate → QKeras model (and its pruning wrappers). Imports TensorFlow/QKeras when called.
+
+Layer names follow ``dse.candidate``: ``fc{i}`` + ``relu{i}`` per hidden layer, then ``out``
+and ``out_act``. Weights use ``quantized_bits(bits, integer, alpha=1)`` (or QKeras
+``binary``/``ternary``), activations ``quantized_relu(bits, integer)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dse.candidate import Candidate
+from dse.config import SpaceConfig
+
+
+def weight_quantizer(bits: int | str, integer: int) -> Any:
+    from qkeras import binary, quantized_bits, ternary
+
+    if bits == "binary":
+        return binary(alpha=1)
+    if bits == "ternary":
+        return ternary(alpha=1)
+    return quantized_bits(int(bits), integer, alpha=1)
+
+
+def build_model(cand: Candidate, space: SpaceConfig, n_features: int, n_classes: int) -> Any:
+    """The QKeras model for ``cand`` (not yet pruned, not compiled)."""
+    import tensorflow as tf
+    from qkeras import QActivation, QDense, quantized_bits, quantized_relu
+
+    q = space.quantization
+    inputs = tf.keras.Input(shape=(n_features,), name="input")
+    x = inputs
+    for i, width in enumerate(cand.widths):
+        x = QDense(width, name=f"fc{i}",
+                   kernel_quantizer=weight_quantizer(cand.weight_bits[i], q.weight_integer_bits),
+                   bias_quantizer=quantized_bits(cand.bias_bits[i], q.weight_integer_bits, alpha=1),
+                   kernel_initializer="lecun_uniform")(x)
+        x = QActivation(quantized_relu(cand.activation_bits[i], q.activation_integer_bits), name=f"relu{i}")(x)
+    out_act = space.model.output_activation
+    n_out = 1 if out_act == "sigmoid" else n_classes
+    x = QDense(n_out, name="out",
+               kernel_quantizer=weight_quantizer(cand.weight_bits[-1], q.weight_integer_bits),
+               bias_quantizer=quantized_bits(cand.bias_bits[-1], q.weight_integer_bits, alpha=1),
+               kernel_initializer="lecun_uniform")(x)
+    x = tf.keras.layers.Activation(out_act, name="out_act")(x)
+    return tf.keras.Model(inputs, x, name="dse_mlp")
+
+
+def pruning_steps(space: SpaceConfig, steps_per_epoch: int, epochs: int) -> tuple[int, int]:
+    """(begin_step, end_step) of the polynomial-decay sparsity schedule, in optimizer steps."""
+    total = max(1, steps_per_epoch * epochs)
+    s = space.sparsity
+    begin = int(s.begin_fraction * total)
+    end = max(begin + 1, int(s.end_fraction * total))
+    return begin, end
+
+
+def pruning_done_epoch(space: SpaceConfig, steps_per_epoch: int, epochs: int) -> int:
+    """First epoch (0-based) at whose end the final sparsity has been reached."""
+    _, end = pruning_steps(space, steps_per_epoch, epochs)
+    return min(epochs - 1, math.ceil(end / max(1, steps_per_epoch)) - 1)
+
+
+def apply_pruning(model: Any, cand: Candidate, space: SpaceConfig, steps_per_epoch: int, epochs: int) -> Any:
+    """Wrap each dense layer whose target sparsity is > 0 with TFMOT magnitude pruning."""
+    if all(s <= 0 for s in cand.sparsity):
+        return model
+    import tensorflow as tf
+    import tensorflow_model_optimization as tfmot
+
+    begin, end = pruning_steps(space, steps_per_epoch, epochs)
+    targets = dict(zip(cand.dense_names, cand.sparsity, strict=True))
+
+    def wrap(layer: Any) -> Any:
+        target = targets.get(layer.name, 0.0)
+        if target <= 0:
+            return layer
+        schedule = tfmot.sparsity.keras.PolynomialDecay(
+            initial_sparsity=0.0, final_sparsity=float(target), begin_step=begin, end_step=end,
+            frequency=space.sparsity.frequency)
+        return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+
+    return tf.keras.models.clone_model(model, clone_function=wrap)
+
+
+def strip_pruning(model: Any) -> Any:
+    import tensorflow_model_optimization as tfmot
+
+    return tfmot.sparsity.keras.strip_pruning(model)
+
+
+def custom_objects() -> dict[str, Any]:
+    """What ``tf.keras.models.load_model`` needs to read a saved dse model."""
+    from qkeras.utils import _add_supported_quantized_objects
+
+    co: dict[str, Any] = {}
+    _add_supported_quantized_objects(co)
+    return co
