@@ -30,7 +30,7 @@ def build_model(cand: Candidate, space: SpaceConfig, n_features: int, n_classes:
     from qkeras import QActivation, QDense, quantized_bits, quantized_relu
 
     q = space.quantization
-    inputs = tf.keras.Input(shape=(n_features,), name="input")
+    inputs = tf.keras.Input(shape=(n_features,), name="features")
     x = inputs
     for i, width in enumerate(cand.widths):
         x = QDense(width, name=f"fc{i}",

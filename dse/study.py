@@ -348,7 +348,7 @@ class _Driver:
             atomic_write_json(tdir / "history.json", output.history)
         summary = TrialSummary(trial.number, output.status.upper(), candidate=cand.short())
         if output.status == "complete":
-            from cost_models import layers_from_dicts
+            from cost_models.layers import layers_from_dicts
 
             layers = layers_from_dicts(output.layers)
             estimate = estimate_dict(layers, self.target, self.calibration)

@@ -72,7 +72,7 @@ def execute_trial(payload: TrialPayload, data: Dataset,
         if result.pruned:
             metrics["total_seconds"] = time.perf_counter() - start
             return TrialOutput(payload.number, "pruned", metrics=metrics, history=result.history, node=node)
-        from cost_models import layers_to_dicts
+        from cost_models.layers import layers_to_dicts
         from dse.hls_layers import layers_from_keras
 
         hls_config = cand.to_hls_config(space)

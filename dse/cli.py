@@ -1,0 +1,185 @@
+"""The ``dse`` command line. It parses arguments and calls library functions; ``main()`` returns
+an exit code: 0 success, 1 unexpected failure, 2 bad input (space file, data, run folder,
+arguments), 130 interrupted by Ctrl-C (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from dse.errors import DseError
+
+log = logging.getLogger("dse")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # exit 2 with a one-line message, as for other bad input
+        self.print_usage(sys.stderr)
+        raise _UsageError(message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="dse", description="Design-space explorer for quantized neural networks on FPGAs "
+                                        "(QKeras + hls4ml + Optuna + Ray).")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run or resume a search described by a space file")
+    run.add_argument("space", help="the space file (YAML), e.g. search_spaces/quickstart.yaml")
+    run.add_argument("--n-trials", type=_positive_int, help="total trials wanted (overrides search.n_trials)")
+    run.add_argument("--workers", type=_positive_int, help="trials run in parallel (overrides search.workers)")
+    run.add_argument("--run-dir", help="the run folder (default: runs/<name>)")
+    run.add_argument("--name", help="the run name (default: the space's name)")
+    run.add_argument("--seed", type=int, help="sampler and training seed (overrides search.seed)")
+    run.add_argument("--ray-address", help="join an existing Ray cluster (e.g. 127.0.0.1:6379 or auto)")
+    run.add_argument("--storage", help="an Optuna storage URL (default: SQLite study.db in the run folder)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    val = sub.add_parser("validate", help="check a space file and print what it searches")
+    val.add_argument("space")
+
+    est = sub.add_parser("estimate", help="estimate the FPGA cost of a trained Keras/QKeras model (JSON on stdout)")
+    est.add_argument("--model", required=True, help="the model file (.h5 or .keras)")
+    est.add_argument("--hls-config", required=True, help="an hls4ml_config.yml (Backend, Part, ClockPeriod, "
+                                                         "IOType, HLSConfig)")
+    est.add_argument("--calibration", help="a calibration JSON from 'dse calibrate'")
+
+    cal = sub.add_parser("calibrate", help="fit a cost-model calibration from synthesized hls4ml projects")
+    cal.add_argument("run", nargs="?", help="a run folder: refit from its synthesis records")
+    cal.add_argument("--reports", nargs="+", help="folders holding hls4ml projects with synthesis reports")
+    cal.add_argument("--out", help="where to write the calibration JSON")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(f"dse: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _configure_logging(args.verbose)
+    try:
+        handler = {"run": _cmd_run, "validate": _cmd_validate, "estimate": _cmd_estimate,
+                   "calibrate": _cmd_calibrate}[args.command]
+        return int(handler(args))
+    except DseError as exc:
+        from dse.study import SearchInterrupted
+
+        if isinstance(exc, SearchInterrupted):
+            print(f"\ndse: {exc}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        print(f"dse: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ndse: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("tensorflow", "absl", "h5py", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+# --------------------------------------------------------------------------- run / validate
+
+
+def _read_space(path: str) -> tuple[Any, str]:
+    from dse.config import load_space
+
+    space = load_space(path)
+    return space, Path(path).read_text(encoding="utf-8")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    space, _ = _read_space(args.space)
+    from dse.describe import describe_space
+
+    print(describe_space(space))
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    space, text = _read_space(args.space)
+    if args.name:
+        from dse.config import ConfigError
+
+        if not all(c.isalnum() or c in "_-." for c in args.name):
+            raise ConfigError(f"--name must use only letters, digits, '_', '-', '.', got {args.name!r}")
+        space = dataclasses.replace(space, name=args.name)
+    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / space.name
+    from dse.progress import ProgressBar
+    from dse.study import run_search
+
+    n_total = args.n_trials or space.search.n_trials
+    bar = ProgressBar(n_total, space, enabled=not args.no_progress)
+    cmd = " ".join(["dse", "run", args.space] + (["--run-dir", str(run_dir)] if args.run_dir else [])
+                   + (["--name", args.name] if args.name else []))
+    try:
+        result = run_search(space, run_dir, source_text=text, n_trials=args.n_trials, workers=args.workers,
+                            seed=args.seed, ray_address=args.ray_address, storage=args.storage,
+                            progress=bar.update)
+    except DseError as exc:
+        from dse.study import SearchInterrupted
+
+        bar.close()
+        if isinstance(exc, SearchInterrupted):
+            print(f"\ndse: {exc}.\nResume with: {cmd}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        raise
+    bar.close()
+    from dse.describe import format_pareto
+
+    print(f"\nRun folder: {result.run_dir}")
+    print(f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed "
+          f"in {result.wall_seconds:.0f} s")
+    print(format_pareto(result.pareto, space))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- cost model commands
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from dse.estimate_cli import estimate_model_file
+
+    out = estimate_model_file(args.model, args.hls_config, args.calibration)
+    print(json.dumps(out, indent=2, sort_keys=False, default=str))
+    return EXIT_OK
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from dse.estimate_cli import calibrate
+
+    path, summary = calibrate(args.run, args.reports, args.out)
+    print(summary)
+    print(f"calibration written to {path}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

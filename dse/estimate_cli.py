@@ -1,0 +1,123 @@
+"""``dse estimate`` and ``dse calibrate``: the cost model on a user's own model or reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dse.errors import ConfigError, RunFolderError
+
+_BACKENDS = {"vitis": "vitis", "vivado": "vivado"}
+
+
+def read_hls_config(path: str | Path) -> dict[str, Any]:
+    """Read and check an ``hls4ml_config.yml``; raises ``ConfigError`` naming the file and key."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"hls4ml config not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"YAML syntax error: {getattr(exc, 'problem', exc)}", file=str(p),
+                          line=mark.line + 1 if mark is not None else None) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not a text file", file=str(p)) from None
+    if not isinstance(data, dict):
+        raise ConfigError("must be a mapping with Part, ClockPeriod, IOType and HLSConfig", file=str(p))
+    for key in ("Part", "HLSConfig"):
+        if key not in data:
+            raise ConfigError("is required", path=key, file=str(p))
+    hls = data["HLSConfig"]
+    if not isinstance(hls, dict) or not isinstance(hls.get("Model"), dict):
+        raise ConfigError("must be a mapping with a Model section (and optionally LayerName)", path="HLSConfig",
+                          file=str(p))
+    backend = str(data.get("Backend", "Vitis")).lower()
+    if backend not in _BACKENDS:
+        raise ConfigError(f"must be Vitis or Vivado, got {data.get('Backend')!r}", path="Backend", file=str(p))
+    try:
+        clock = float(data.get("ClockPeriod", 5))
+    except (TypeError, ValueError):
+        raise ConfigError(f"must be a number of ns, got {data.get('ClockPeriod')!r}", path="ClockPeriod",
+                          file=str(p)) from None
+    if clock <= 0:
+        raise ConfigError(f"must be > 0 ns, got {clock:g}", path="ClockPeriod", file=str(p))
+    io_type = str(data.get("IOType", "io_parallel"))
+    if io_type not in ("io_parallel", "io_stream"):
+        raise ConfigError(f"must be io_parallel or io_stream, got {io_type!r}", path="IOType", file=str(p))
+    from cost_models import get_part
+
+    try:
+        get_part(str(data["Part"]))
+    except ValueError as exc:
+        raise ConfigError(str(exc), path="Part", file=str(p)) from None
+    return {"backend": _BACKENDS[backend], "part": str(data["Part"]), "clock": clock, "io_type": io_type,
+            "hls": hls}
+
+
+def load_keras_model(path: str | Path) -> Any:
+    """Load a Keras/QKeras model (HDF5 or .keras) with QKeras' custom objects."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"model file not found: {p}")
+    import tensorflow as tf
+
+    from dse.model_builder import custom_objects
+
+    try:
+        return tf.keras.models.load_model(p, custom_objects=custom_objects(), compile=False)
+    except Exception as exc:  # Keras raises OSError, ValueError, … for bad files
+        raise ConfigError(f"cannot load a Keras model from {p}: {exc}") from None
+
+
+def estimate_model_file(model_path: str, config_path: str, calibration_path: str | None) -> dict[str, Any]:
+    """The JSON-ready estimate of a model file under an hls4ml config (see ``dse estimate``)."""
+    from cost_models import Calibration, estimate
+    from cost_models.layers import Target
+    from dse.hls_layers import layers_from_keras
+
+    cfg = read_hls_config(config_path)
+    calibration = None
+    if calibration_path:
+        if not Path(calibration_path).is_file():
+            raise ConfigError(f"calibration file not found: {calibration_path}")
+        try:
+            calibration = Calibration.load(calibration_path)
+        except ValueError as exc:
+            raise ConfigError(f"bad calibration file {calibration_path}: {exc}") from None
+    model = load_keras_model(model_path)
+    target = Target(part=cfg["part"], clock_period_ns=cfg["clock"], backend=cfg["backend"])
+    try:
+        layers = layers_from_keras(model, cfg["hls"], target, cfg["io_type"])
+    except Exception as exc:  # hls4ml rejects configs with many exception types
+        raise ConfigError(f"hls4ml cannot convert {model_path} with {config_path}: {exc}") from None
+    return dict(estimate(layers, target, calibration=calibration).to_dict())
+
+
+def calibrate(run: str | None, reports: list[str] | None, out: str | None) -> tuple[Path, str]:
+    """Fit a calibration from a run's synthesis records or from folders of hls4ml projects."""
+    from cost_models import fit_calibration_from_dirs
+
+    if run is None and not reports:
+        raise ConfigError("give a run folder or --reports DIR...")
+    if reports:
+        for d in reports:
+            if not Path(d).is_dir():
+                raise ConfigError(f"--reports: not a folder: {d}")
+        calibration = fit_calibration_from_dirs([Path(d) for d in reports])
+        if out is None:
+            raise ConfigError("--out FILE is required with --reports")
+        out_path = Path(out)
+    else:
+        assert run is not None
+        from dse.synthesis.records import refit_run_calibration
+
+        try:
+            calibration = refit_run_calibration(Path(run))
+        except FileNotFoundError as exc:
+            raise RunFolderError(str(exc)) from None
+        out_path = Path(out) if out else Path(run) / "calibration.json"
+    calibration.save(out_path)
+    return out_path, calibration.summary() if hasattr(calibration, "summary") else str(calibration)
