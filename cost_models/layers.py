@@ -16,6 +16,9 @@ LayerKind = Literal["input", "dense", "conv1d", "conv2d", "activation", "softmax
 Strategy = Literal["latency", "resource"]
 IOType = Literal["io_parallel", "io_stream"]
 Backend = Literal["vitis", "vivado"]
+MultImpl = Literal["auto", "dsp", "lut"]
+
+LAYER_KINDS: tuple[str, ...] = ("input", "dense", "conv1d", "conv2d", "activation", "softmax", "batchnorm")
 
 _FIXED_RE = re.compile(
     r"^\s*(?:ap_)?(?P<kind>u?fixed|u?int)\s*<\s*(?P<w>\d+)\s*(?:,\s*(?P<i>-?\d+))?[^>]*>\s*$"
@@ -107,10 +110,75 @@ class LayerSpec:
     table: FixedType | None = None
     conv: ConvGeometry | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    input: FixedType | None = None
+    """Type of the data entering the layer; ``None`` means "the previous layer's result"."""
+    mult_impl: MultImpl = "auto"
+    """Multiplier binding: ``auto`` (the HLS tool decides), or forced to ``dsp`` / ``lut`` fabric
+    (e.g. by a ``BIND_OP impl=fabric`` directive added to the generated code)."""
+    store_weights_in_bram: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in LAYER_KINDS:
+            raise ValueError(f"layer {self.name!r}: unknown kind {self.kind!r}; known: {', '.join(LAYER_KINDS)}")
+        if self.n_in < 0 or self.n_out < 0:
+            raise ValueError(f"layer {self.name!r}: n_in/n_out must be >= 0, got {self.n_in}/{self.n_out}")
+        if self.reuse_factor < 1:
+            raise ValueError(f"layer {self.name!r}: reuse_factor must be >= 1, got {self.reuse_factor}")
+        if self.n_zeros < 0:
+            raise ValueError(f"layer {self.name!r}: n_zeros must be >= 0, got {self.n_zeros}")
 
     @property
     def n_weights(self) -> int:
         return self.n_in * self.n_out if self.kind in ("dense", "conv1d", "conv2d") else 0
+
+    @property
+    def n_nonzero(self) -> int:
+        """Non-zero weights (multiplications that survive constant folding)."""
+        return max(0, self.n_weights - self.n_zeros)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; fixed-point types as ``ap_fixed<W,I>`` strings. See :meth:`from_dict`."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, FixedType):
+                v = str(v)
+            elif isinstance(v, ConvGeometry):
+                v = {g.name: getattr(v, g.name) for g in fields(v)}
+            elif isinstance(v, dict):
+                v = dict(v)
+            out[f.name] = v
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerSpec:
+        """Inverse of :meth:`to_dict`; unknown keys are an error, missing optional keys take defaults."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown LayerSpec field(s): {', '.join(sorted(unknown))}")
+        kw: dict[str, Any] = dict(data)
+        for key in ("result", "weight", "bias", "accum", "table", "input"):
+            if kw.get(key) is not None and not isinstance(kw[key], FixedType):
+                kw[key] = FixedType.parse(str(kw[key]))
+        if kw.get("conv") is not None and not isinstance(kw["conv"], ConvGeometry):
+            kw["conv"] = ConvGeometry(**kw["conv"])
+        if "extra" in kw:
+            kw["extra"] = {str(k): str(v) for k, v in (kw["extra"] or {}).items()}
+        try:
+            return cls(**kw)
+        except TypeError as exc:
+            raise ValueError(f"bad LayerSpec dict: {exc}") from None
+
+
+def layers_to_dicts(layers: Iterable[LayerSpec]) -> list[dict[str, Any]]:
+    """JSON-ready list of layer dicts (round trip: :func:`layers_from_dicts`)."""
+    return [layer.to_dict() for layer in layers]
+
+
+def layers_from_dicts(data: Iterable[Mapping[str, Any]]) -> list[LayerSpec]:
+    """Inverse of :func:`layers_to_dicts`."""
+    return [LayerSpec.from_dict(d) for d in data]
 
 
 @dataclass(frozen=True)

@@ -474,7 +474,9 @@ def _typename(value: Any) -> str:
 def _close(word: str, options: Sequence[str]) -> str:
     import difflib
 
-    match = difflib.get_close_matches(word, list(options), n=1)
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    if not match:
+        match = [o for o in options if o.startswith(word) or word.startswith(o)][:1]
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 

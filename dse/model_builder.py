@@ -7,7 +7,6 @@ and ``out_act``. Weights use ``quantized_bits(bits, integer, alpha=1)`` (or QKer
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from dse.candidate import Candidate
@@ -48,19 +47,26 @@ def build_model(cand: Candidate, space: SpaceConfig, n_features: int, n_classes:
     return tf.keras.Model(inputs, x, name="dse_mlp")
 
 
-def pruning_steps(space: SpaceConfig, steps_per_epoch: int, epochs: int) -> tuple[int, int]:
-    """(begin_step, end_step) of the polynomial-decay sparsity schedule, in optimizer steps."""
-    total = max(1, steps_per_epoch * epochs)
+def pruning_schedule(space: SpaceConfig, steps_per_epoch: int, epochs: int) -> tuple[int, int, int]:
+    """(begin_step, end_step, frequency) of the polynomial-decay schedule, in optimizer steps.
+
+    TFMOT only updates the masks on steps ``begin + k * frequency`` up to ``end``, so ``end``
+    is put on such a step (and the frequency shortened for short trainings): otherwise the
+    final sparsity would never be applied.
+    """
+    total = max(2, steps_per_epoch * epochs)
     s = space.sparsity
-    begin = int(s.begin_fraction * total)
-    end = max(begin + 1, int(s.end_fraction * total))
-    return begin, end
+    begin = min(int(s.begin_fraction * total), total - 2)
+    end = min(max(begin + 1, int(s.end_fraction * total)), total - 1)
+    freq = max(1, min(s.frequency, (end - begin) // 2 or 1))
+    end = begin + ((end - begin) // freq) * freq
+    return begin, max(end, begin + freq), freq
 
 
 def pruning_done_epoch(space: SpaceConfig, steps_per_epoch: int, epochs: int) -> int:
     """First epoch (0-based) at whose end the final sparsity has been reached."""
-    _, end = pruning_steps(space, steps_per_epoch, epochs)
-    return min(epochs - 1, math.ceil(end / max(1, steps_per_epoch)) - 1)
+    _, end, _ = pruning_schedule(space, steps_per_epoch, epochs)
+    return min(epochs - 1, (end + 1 + steps_per_epoch - 1) // max(1, steps_per_epoch) - 1)
 
 
 def apply_pruning(model: Any, cand: Candidate, space: SpaceConfig, steps_per_epoch: int, epochs: int) -> Any:
@@ -70,7 +76,7 @@ def apply_pruning(model: Any, cand: Candidate, space: SpaceConfig, steps_per_epo
     import tensorflow as tf
     import tensorflow_model_optimization as tfmot
 
-    begin, end = pruning_steps(space, steps_per_epoch, epochs)
+    begin, end, freq = pruning_schedule(space, steps_per_epoch, epochs)
     targets = dict(zip(cand.dense_names, cand.sparsity, strict=True))
 
     def wrap(layer: Any) -> Any:
@@ -79,7 +85,7 @@ def apply_pruning(model: Any, cand: Candidate, space: SpaceConfig, steps_per_epo
             return layer
         schedule = tfmot.sparsity.keras.PolynomialDecay(
             initial_sparsity=0.0, final_sparsity=float(target), begin_step=begin, end_step=end,
-            frequency=space.sparsity.frequency)
+            frequency=freq)
         return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
 
     return tf.keras.models.clone_model(model, clone_function=wrap)

@@ -111,6 +111,8 @@ def test_bad_input_names_the_key(tmp_path: Path, desc: str, mutate, key: str, wo
     assert err.value.file == str(path)
     # the line points at the key (or its nearest parent) in the file
     assert err.value.line is not None
+    if words == "required":  # a missing key has no line of its own
+        return
     line_text = text.splitlines()[err.value.line - 1]
     last = key.split(".")[-1].split("[")[0]
     assert last in line_text or line_text.strip().startswith("-"), (err.value.line, line_text)
