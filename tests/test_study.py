@@ -1,0 +1,162 @@
+"""A short real study on Ray (real training, real hls4ml conversion, real SQLite storage), and resume
+after the driver is killed with SIGKILL mid-study."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+
+from dse.cli import main
+from dse.run_folder import STUDY_NAME, RunFolder
+
+pytestmark = pytest.mark.slow
+
+
+def load_study(run_dir: Path) -> optuna.Study:
+    return optuna.load_study(study_name=STUDY_NAME, storage=RunFolder.open(run_dir).storage_url())
+
+
+def test_short_study_on_ray_writes_the_run_folder(tiny_space_file, tmp_path: Path, capsys) -> None:
+    space = tiny_space_file()
+    run_dir = tmp_path / "run"
+    code = main(["run", str(space), "--run-dir", str(run_dir), "--n-trials", "4", "--workers", "2", "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Pareto front" in out
+
+    for name in ("meta.json", "space.yaml", "space.source.yaml", "versions.json", "study.db", "trials.csv",
+                 "dse.log"):
+        assert (run_dir / name).is_file(), name
+    versions = json.loads((run_dir / "versions.json").read_text())
+    assert versions["tensorflow"].startswith("2.15") and versions["hls4ml"].startswith("1.3")
+
+    study = load_study(run_dir)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(complete) == 4
+    nodes = {t.user_attrs["node"] for t in complete}
+    assert nodes  # ran in Ray worker processes
+    for t in complete:
+        tdir = run_dir / "trials" / f"{t.number:05d}"
+        for name in ("params.json", "metrics.json", "estimate.json", "layers.json", "hls_config.json", "model.h5"):
+            assert (tdir / name).is_file(), (t.number, name)
+        est = json.loads((tdir / "estimate.json").read_text())
+        assert t.values[1] == pytest.approx(est["dsp"])  # objectives: accuracy, dsp, lut
+        assert t.values[2] == pytest.approx(est["lut"])
+        assert 0.0 < t.values[0] <= 1.0
+        layers = json.loads((tdir / "layers.json").read_text())
+        assert [layer["name"] for layer in layers if layer["kind"] == "dense"] == ["fc0", "out"]
+
+    table = pd.read_csv(run_dir / "trials.csv")
+    assert sorted(table["number"]) == [t.number for t in study.trials]
+    assert (table["state"] == "COMPLETE").sum() == 4
+    assert table["val_accuracy"].notna().all() and table["dsp"].notna().all()
+
+
+def _run_cmd(space: Path, run_dir: Path, n_trials: int) -> list[str]:
+    return [sys.executable, "-m", "dse.cli", "run", str(space), "--run-dir", str(run_dir), "--n-trials",
+            str(n_trials), "--workers", "1", "--no-progress"]
+
+
+def test_resume_after_sigkill_loses_and_duplicates_nothing(tiny_space_file, tmp_path: Path) -> None:
+    space = tiny_space_file(training__epochs=3)
+    run_dir = tmp_path / "run"
+    n_trials = 5
+    proc = subprocess.Popen(_run_cmd(space, run_dir, n_trials), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # wait until 2 trials are finished, then kill the driver and everything it started
+    deadline = time.monotonic() + 300
+    finished_before: dict[int, tuple[float, ...]] = {}
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}")
+        if (run_dir / "study.db").exists() and (run_dir / "meta.json").exists():
+            try:
+                study = load_study(run_dir)
+            except Exception:  # the study may not be created yet
+                continue
+            done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+            running = [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
+            if len(done) >= 2 and running:
+                finished_before = {t.number: tuple(t.values) for t in done}
+                break
+    else:
+        pytest.fail("no trial finished in time")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    study = load_study(run_dir)
+    assert any(t.state == optuna.trial.TrialState.RUNNING for t in study.trials)  # left behind by the kill
+
+    # resume with the same command
+    res = subprocess.run(_run_cmd(space, run_dir, n_trials), capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    study = load_study(run_dir)
+    by_state: dict[str, list[optuna.trial.FrozenTrial]] = {}
+    for t in study.trials:
+        by_state.setdefault(t.state.name, []).append(t)
+    assert "RUNNING" not in by_state and "WAITING" not in by_state
+    complete = by_state["COMPLETE"]
+    assert len(complete) == n_trials  # none lost, none counted twice
+    # the trials finished before the kill are kept with the same values
+    for number, values in finished_before.items():
+        assert tuple(study.trials[number].values) == values
+    # the interrupted ones are marked failed-interrupted and their candidates were redone
+    interrupted = [t for t in by_state.get("FAIL", []) if t.user_attrs.get("interrupted")]
+    assert interrupted
+    redone = {t.user_attrs.get("retry_of") for t in complete}
+    assert {t.number for t in interrupted} <= redone
+    for t in interrupted:
+        twin = next(c for c in complete if c.user_attrs.get("retry_of") == t.number)
+        assert twin.params == t.params
+    table = pd.read_csv(run_dir / "trials.csv")
+    assert (table["state"] == "COMPLETE").sum() == n_trials
+
+
+def test_rerun_of_a_finished_study_adds_nothing(tiny_space_file, tmp_path: Path) -> None:
+    space = tiny_space_file()
+    run_dir = tmp_path / "run"
+    argv = ["run", str(space), "--run-dir", str(run_dir), "--n-trials", "2", "--workers", "1", "--no-progress"]
+    assert main(argv) == 0
+    n = len(load_study(run_dir).trials)
+    assert main(argv) == 0
+    assert len(load_study(run_dir).trials) == n
+    # more trials asked: the study goes on from where it was
+    argv[argv.index("--n-trials") + 1] = "3"
+    assert main(argv) == 0
+    assert sum(t.state.name == "COMPLETE" for t in load_study(run_dir).trials) == 3
+
+
+def test_resume_with_a_different_space_is_refused(tiny_space_file, tmp_path: Path, capsys) -> None:
+    run_dir = tmp_path / "run"
+    assert main(["run", str(tiny_space_file()), "--run-dir", str(run_dir), "--n-trials", "1", "--workers", "1",
+                 "--no-progress"]) == 0
+    before = sorted(p.name for p in run_dir.iterdir())
+    changed = tiny_space_file(model__width=[32, 64])
+    assert main(["run", str(changed), "--run-dir", str(run_dir), "--no-progress"]) == 2
+    assert "different search space" in capsys.readouterr().err
+    assert sorted(p.name for p in run_dir.iterdir()) == before
+
+
+def test_pruner_prunes_in_a_multi_objective_study(tiny_space_file, tmp_path: Path) -> None:
+    space = tiny_space_file(training__pruner="median", training__epochs=6, model__width=[2, 16],
+                            quantization__weight_bits=[2, 8])
+    run_dir = tmp_path / "run"
+    assert main(["run", str(space), "--run-dir", str(run_dir), "--n-trials", "10", "--workers", "2",
+                 "--no-progress"]) == 0
+    twins = optuna.load_study(study_name=f"{STUDY_NAME}-pruning", storage=RunFolder.open(run_dir).storage_url())
+    reported = [t for t in twins.trials if t.intermediate_values]
+    assert len(reported) >= 8  # every trial reported its epochs to the pruning study
+    main_study = load_study(run_dir)
+    states = [t.state.name for t in main_study.trials]
+    assert states.count("COMPLETE") + states.count("PRUNED") == 10
