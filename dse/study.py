@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,8 +64,10 @@ def make_sampler(space: SpaceConfig, seed: int) -> Any:
     import optuna
 
     s = space.search.sampler
-    constraints = constraints_func if space.constraints else None
+    # Optuna >= 5 reads constraints set on the trial (Trial.set_constraint); older needs constraints_func.
+    constraints = constraints_func if space.constraints and not has_set_constraint() else None
     if s == "tpe":
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(multivariate=True, group=True, constant_liar=True, seed=seed,
                                           constraints_func=constraints, n_startup_trials=min(10, space.search.n_trials),
                                           warn_independent_sampling=False)
@@ -75,6 +78,12 @@ def make_sampler(space: SpaceConfig, seed: int) -> Any:
         return optuna.samplers.GPSampler(seed=seed, constraints_func=constraints,
                                          n_startup_trials=min(10, space.search.n_trials))
     return optuna.samplers.RandomSampler(seed=seed)
+
+
+def has_set_constraint() -> bool:
+    import optuna
+
+    return hasattr(optuna.trial.Trial, "set_constraint")
 
 
 def constraints_func(trial: Any) -> list[float]:
@@ -186,7 +195,9 @@ def run_search(space: SpaceConfig, run_dir: str | Path, *, source_text: str = ""
         storage_url = folder.storage_url()
         study = optuna.create_study(study_name=STUDY_NAME, storage=storage_url, directions=space.directions,
                                     sampler=make_sampler(space, seed), load_if_exists=True)
-        study.set_metric_names([o.metric for o in space.objectives])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([o.metric for o in space.objectives])
         if resumed:
             _recover_interrupted(study)
         log.info("%s run %s: %d trials wanted, %d workers, %s", "resuming" if resumed else "starting",
@@ -356,6 +367,9 @@ class _Driver:
             cons = constraint_values(self.space, values)
             trial.set_user_attr("estimate", _estimate_summary(estimate))
             trial.set_user_attr("constraint_values", cons)
+            if has_set_constraint():
+                for c, v in zip(self.space.constraints, cons, strict=True):
+                    trial.set_constraint(str(c), v)
             atomic_write_json(tdir / "layers.json", output.layers)
             atomic_write_json(tdir / "hls_config.json", output.hls_config)
             atomic_write_json(tdir / "estimate.json", estimate)
