@@ -529,20 +529,18 @@ def _parse_data(r: _Reader, raw: Any, base_dir: Path) -> DataConfig:
         return DataConfig(source="file", path=str(path), label=label, features=features, cache_dir=cache_dir,
                           **common)  # type: ignore[arg-type]
     # openml
-    name = d.get("name")
-    oid = d.get("openml_id")
-    if name is None and oid is None:
+    if d.get("name") is None and d.get("openml_id") is None:
         raise r.error(p, "openml needs name or openml_id")
-    name = r.string(name, f"{p}.name") if name is not None else None
-    oid = r.integer(oid, f"{p}.openml_id", minimum=1) if oid is not None else None
+    oname = r.string(d["name"], f"{p}.name") if d.get("name") is not None else None
+    oid = r.integer(d["openml_id"], f"{p}.openml_id", minimum=1) if d.get("openml_id") is not None else None
     version = r.integer(d["version"], f"{p}.version", minimum=1) if d.get("version") is not None else None
-    label = r.string(d["label"], f"{p}.label") if d.get("label") is not None else None
+    olabel = r.string(d["label"], f"{p}.label") if d.get("label") is not None else None
     feats = d.get("features")
     features = tuple(r.string(f, f"{p}.features[{i}]") for i, f in enumerate(feats)) if feats else None
     cache = Path(cache_dir)
     if not cache.is_absolute():
         cache = (base_dir / cache).resolve()
-    return DataConfig(source="openml", name=name, openml_id=oid, openml_version=version, label=label,
+    return DataConfig(source="openml", name=oname, openml_id=oid, openml_version=version, label=olabel,
                       features=features, cache_dir=str(cache), **common)  # type: ignore[arg-type]
 
 

@@ -7,6 +7,7 @@ the study. Only this process touches the study storage.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import warnings
@@ -193,7 +194,7 @@ def run_search(space: SpaceConfig, run_dir: str | Path, *, source_text: str = ""
     try:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage_url = folder.storage_url()
-        study = optuna.create_study(study_name=STUDY_NAME, storage=storage_url, directions=space.directions,
+        study = optuna.create_study(study_name=STUDY_NAME, storage=storage_url, directions=space.directions,  # type: ignore[arg-type]
                                     sampler=make_sampler(space, seed), load_if_exists=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -252,7 +253,8 @@ def _recover_interrupted(study: Any) -> None:
     """Trials left RUNNING by a dead driver are marked failed (interrupted) and queued again."""
     import optuna
 
-    waiting = {_params_key(t.params) for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))}
+    waiting_trials = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+    waiting = {_params_key(t.params) for t in waiting_trials}
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study._storage.set_trial_user_attr(t._trial_id, "interrupted", True)
         study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
@@ -403,10 +405,8 @@ class _Driver:
         import ray
 
         for ref, (trial, _cand) in list(self.in_flight.items()):
-            try:
+            with contextlib.suppress(Exception):  # best effort: the task may have finished
                 ray.cancel(ref, force=True)
-            except Exception:  # noqa: BLE001 - best effort
-                pass
             trial.set_user_attr("interrupted", True)
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
             self.study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})

@@ -86,10 +86,12 @@ def train_candidate(cand: Candidate, space: SpaceConfig, data: Dataset, seed: in
             restore_best_weights=True, start_from_epoch=done_epoch))
     stopped = {"pruned": False}
     if reporter is not None:
+        report = reporter
+
         class _Reporter(tf.keras.callbacks.Callback):
             def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
                 acc = float((logs or {}).get("val_accuracy", float("nan")))
-                if reporter(epoch, acc):
+                if report(epoch, acc):
                     stopped["pruned"] = True
                     self.model.stop_training = True
 
