@@ -9,7 +9,8 @@ build them from the `project.json` files of real projects.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 LayerKind = Literal["input", "dense", "conv1d", "conv2d", "activation", "softmax", "batchnorm"]
@@ -192,37 +193,10 @@ class Target:
 
 
 def layer_to_dict(layer: LayerSpec) -> dict[str, Any]:
-    """A JSON-ready dict of ``layer`` (fixed types as ``ap_fixed<w,i>`` strings)."""
-    out: dict[str, Any] = {}
-    for f in fields(layer):
-        value = getattr(layer, f.name)
-        if isinstance(value, FixedType):
-            value = str(value)
-        elif isinstance(value, ConvGeometry):
-            value = asdict(value)
-        elif isinstance(value, dict):
-            value = dict(value)
-        out[f.name] = value
-    return out
+    """A JSON-ready dict of ``layer`` (fixed types as ``ap_fixed<w,i>`` strings); same as ``layer.to_dict()``."""
+    return layer.to_dict()
 
 
-def layer_from_dict(d: dict[str, Any]) -> LayerSpec:
-    kwargs: dict[str, Any] = {}
-    for f in fields(LayerSpec):
-        if f.name not in d:
-            continue
-        value = d[f.name]
-        if f.name in ("result", "weight", "bias", "accum", "table") and value is not None:
-            value = FixedType.parse(value)
-        elif f.name == "conv" and value is not None:
-            value = ConvGeometry(**value)
-        kwargs[f.name] = value
-    return LayerSpec(**kwargs)
-
-
-def layers_to_dicts(layers: list[LayerSpec]) -> list[dict[str, Any]]:
-    return [layer_to_dict(layer) for layer in layers]
-
-
-def layers_from_dicts(items: list[dict[str, Any]]) -> list[LayerSpec]:
-    return [layer_from_dict(d) for d in items]
+def layer_from_dict(d: Mapping[str, Any]) -> LayerSpec:
+    """Inverse of :func:`layer_to_dict`; same as ``LayerSpec.from_dict``."""
+    return LayerSpec.from_dict(d)

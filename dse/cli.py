@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("run", nargs="?", help="a run folder: refit from its synthesis records")
     cal.add_argument("--reports", nargs="+", help="folders holding hls4ml projects with synthesis reports")
     cal.add_argument("--out", help="where to write the calibration JSON")
+
+    rep = sub.add_parser("report", help="write pareto.csv, trials.csv, report.html and report.md into a run folder")
+    rep.add_argument("run", help="the run folder, e.g. runs/quickstart")
+
+    exp = sub.add_parser("export", help="export one trial: QKeras model, hls4ml config and a written hls4ml project")
+    exp.add_argument("run", help="the run folder, e.g. runs/quickstart")
+    exp.add_argument("--trial", type=int, required=True, help="the trial number (see pareto.csv)")
+    exp.add_argument("--out", required=True, help="the output folder (must not exist or be empty)")
     return p
 
 
@@ -81,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.verbose)
     try:
         handler = {"run": _cmd_run, "validate": _cmd_validate, "estimate": _cmd_estimate,
-                   "calibrate": _cmd_calibrate}[args.command]
+                   "calibrate": _cmd_calibrate, "report": _cmd_report, "export": _cmd_export}[args.command]
         return int(handler(args))
     except DseError as exc:
         from dse.study import SearchInterrupted
@@ -178,6 +186,28 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     path, summary = calibrate(args.run, args.reports, args.out)
     print(summary)
     print(f"calibration written to {path}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- analysis commands
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from dse.report import write_report
+
+    result = write_report(args.run)
+    print(result.message)
+    for name in ("report.html", "report.md", "pareto.csv", "trials.csv"):
+        if name in result.files:
+            print(f"  {result.files[name]}")
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from dse.export import export_trial
+
+    result = export_trial(args.run, args.trial, args.out)
+    print(f"trial {result.trial} exported to {result.out_dir}: {', '.join(result.files)}")
     return EXIT_OK
 
 

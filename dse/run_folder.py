@@ -161,6 +161,17 @@ class RunFolder:
         atomic_write_text(self.path / "space.yaml", yaml.safe_dump(resolved, sort_keys=False))
         atomic_write_text(self.path / "space.source.yaml", source_text)
 
+    @property
+    def study_name(self) -> str:
+        """The current study: ``dse``, then ``dse-c1``, ``dse-c2`` … after each recalibration
+        (finished trials are carried into the new study with re-scored objectives)."""
+        return str(self.meta.get("study_name", STUDY_NAME))
+
+    def set_study_name(self, name: str) -> None:
+        meta = self.meta
+        meta["study_name"] = name
+        atomic_write_json(self.meta_path, meta)
+
     def storage_url(self) -> str:
         return str(self.meta["storage"])
 

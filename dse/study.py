@@ -105,19 +105,18 @@ def make_pruner(name: str) -> Any:
 
 def constraint_values(space: SpaceConfig, values: dict[str, float]) -> list[float]:
     """One value per constraint; <= 0 when satisfied. % budgets use the target part's totals."""
-    out: list[float] = []
-    part = None
-    for c in space.constraints:
-        v = values[c.metric]
-        bound = c.bound
-        if c.percent:
-            if part is None:
-                from cost_models import get_part
+    bounds = part_bounds(space)
+    return [values[c.metric] - b if c.op == "<=" else b - values[c.metric]
+            for c, b in zip(space.constraints, bounds, strict=True)]
 
-                part = get_part(space.hardware.part)
-            bound = c.bound / 100.0 * float(getattr(part, {"bram": "bram_18k"}.get(c.metric, c.metric)))
-        out.append(v - bound if c.op == "<=" else bound - v)
-    return out
+
+def part_bounds(space: SpaceConfig) -> list[float]:
+    """The absolute bound of each constraint (% budgets turned into counts of the part)."""
+    from cost_models import get_part
+
+    part = get_part(space.hardware.part)
+    return [c.bound / 100.0 * float(getattr(part, {"bram": "bram_18k"}.get(c.metric, c.metric))) if c.percent
+            else c.bound for c in space.constraints]
 
 
 def metric_values(space: SpaceConfig, metrics: dict[str, Any], estimate: dict[str, Any]) -> dict[str, float]:
@@ -194,7 +193,7 @@ def run_search(space: SpaceConfig, run_dir: str | Path, *, source_text: str = ""
     try:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage_url = folder.storage_url()
-        study = optuna.create_study(study_name=STUDY_NAME, storage=storage_url, directions=space.directions,  # type: ignore[arg-type]
+        study = optuna.create_study(study_name=folder.study_name, storage=storage_url, directions=space.directions,  # type: ignore[arg-type]
                                     sampler=make_sampler(space, seed), load_if_exists=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -283,6 +282,7 @@ class _Driver:
         self.pruning: _Pruning | None = None
         self.channel: Any = None
         self.deadline = (time.monotonic() + space.search.timeout_s) if space.search.timeout_s else None
+        self.synth: Any = None
 
     def done_count(self) -> int:
         return sum(1 for t in self.study.get_trials(deepcopy=False) if counts_toward_budget(t))
@@ -292,28 +292,58 @@ class _Driver:
 
         from dse.ray_runtime import ensure_ray, trial_task
 
-        ensure_ray(self.ray_address, self.workers)
+        s = self.space.synthesis
+        synth_cpus = s.concurrency * s.num_cpus if s.backend != "none" else 0
+        ensure_ray(self.ray_address, self.workers + synth_cpus,
+                   _local_resources(self.space) if self.ray_address is None else None)
         data_ref = ray.put(self.data)
+        if self.space.synthesis.backend != "none":
+            from dse.synthesis.loop import SynthesisManager, check_tool_available
+
+            exe = check_tool_available(self.space)
+            log.info("synthesis with %s", exe)
+            self.synth = SynthesisManager(self.space, self.folder, data_ref)
+            self.synth.last_round_at = self.done_count()
         if self.space.training.pruner != "none":
             from dse.ray_runtime import EpochChannel
 
             self.pruning = _Pruning(self.study._storage, self.space.training.pruner)
             self.channel = EpochChannel.remote()  # type: ignore[attr-defined]
-        task = trial_task(self.workers if self.ray_address is None else None)
+        if self._calibration_changed():
+            self.rescore()
+        task = trial_task()
         done = self.done_count()
         if done >= self.n_trials:
             log.info("the study already has %d finished trials (>= %d): nothing to do", done, self.n_trials)
+        final_round_done = False
         while True:
             done = self.done_count()
-            can_ask = (done + len(self.in_flight) < self.n_trials and
+            recalibrating = self.synth is not None and self.synth.recalibrate_needed
+            if recalibrating and not self.in_flight:
+                self.calibration = self.synth.recalibrate()
+                self.rescore()
+                continue
+            can_ask = (not recalibrating and done + len(self.in_flight) < self.n_trials and
                        (self.deadline is None or time.monotonic() < self.deadline))
             while can_ask and len(self.in_flight) < self.workers:
                 self._submit(task, data_ref)
                 can_ask = done + len(self.in_flight) < self.n_trials
             if not self.in_flight:
-                break
-            ready, _ = ray.wait(list(self.in_flight), num_returns=1, timeout=0.5)
+                if self.synth is None:
+                    break
+                if not final_round_done:  # the last round, on the final study
+                    final_round_done = True
+                    self.synth.round(self.study)
+                if not self.synth.busy and not self.synth.recalibrate_needed:
+                    break
+                self.synth.poll(self.study, timeout=0.5)
+                continue
+            refs = list(self.in_flight) + (self.synth.refs() if self.synth is not None else [])
+            ray.wait(refs, num_returns=1, timeout=0.5)
             self._pump_reports()
+            if self.synth is not None:
+                self.synth.poll(self.study)
+            ready, _ = ray.wait(list(self.in_flight), num_returns=len(self.in_flight), timeout=0)
             for ref in ready:
                 trial, cand = self.in_flight.pop(ref)
                 try:
@@ -321,6 +351,77 @@ class _Driver:
                 except Exception as exc:  # the worker process died (OOM, segfault) or Ray failed
                     output = TrialOutput(trial.number, "failed", error=f"worker error: {exc}")
                 self._finish(trial, cand, output)
+                if self.synth is not None:
+                    self.synth.after_trial(self.done_count(), self.study)
+
+    # ------------------------------------------------------------------ recalibration
+    def _calibration_changed(self) -> bool:
+        current = _file_digest(self.folder.calibration_path)
+        return current != self.folder.meta.get("study_calibration")
+
+    def rescore(self) -> None:
+        """Carry every finished trial into a fresh study whose objectives use the current calibration
+        (and measured figures where synthesized), so the sampler never mixes two cost models.
+
+        Called with no trial in flight, so trial numbers (and their folders) stay the same.
+        """
+        import optuna
+
+        from cost_models.layers import layers_from_dicts
+        from dse._io import read_json
+        from dse.synthesis.records import load_records
+
+        old = self.study
+        version = 1 + int(self.folder.study_name.rsplit("-c", 1)[1]) if "-c" in self.folder.study_name else 1
+        name = f"{STUDY_NAME}-c{version}"
+        storage = self.folder.storage_url()
+        if name in optuna.get_all_study_names(storage):  # left by a crash before meta.json was updated
+            optuna.delete_study(study_name=name, storage=storage)
+        new = optuna.create_study(study_name=name, storage=storage, directions=self.space.directions,  # type: ignore[arg-type]
+                                  sampler=make_sampler(self.space, self.seed + version))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            new.set_metric_names([o.metric for o in self.space.objectives])
+        records = {int(r["trial"]): r for r in load_records(self.folder.path)}
+        frozen = []
+        requeue = []
+        for t in old.get_trials(deepcopy=False):
+            ua = dict(t.user_attrs)
+            rec = records.get(t.number)
+            if rec and rec.get("firmware_accuracy") is not None:
+                ua["firmware_accuracy"] = rec["firmware_accuracy"]
+            if t.state.name == "COMPLETE":
+                layers = layers_from_dicts(read_json(self.folder.trial_dir(t.number) / "layers.json"))
+                estimate = estimate_dict(layers, self.target, self.calibration)
+                atomic_write_json(self.folder.trial_dir(t.number) / "estimate.json", estimate)
+                measured = dict(rec["measured"]) if rec and rec.get("status") == "ok" else {}
+                values = metric_values(self.space, ua.get("metrics", {}), {**estimate, **measured})
+                cons = constraint_values(self.space, values)
+                ua.update(estimate=_estimate_summary(estimate), constraint_values=cons)
+                if measured:
+                    ua["measured"] = measured
+                frozen.append(optuna.trial.create_trial(
+                    params=t.params, distributions=t.distributions, user_attrs=ua,
+                    values=[values[o.metric] for o in self.space.objectives],
+                    system_attrs=_constraint_system_attrs(self.space, cons)))
+            elif t.state.name in ("FAIL", "PRUNED"):
+                frozen.append(optuna.trial.create_trial(state=t.state, params=t.params, distributions=t.distributions,
+                                                        user_attrs=ua))
+            else:  # WAITING (queued to be redone): keep its number with a placeholder, queue it again
+                ua["interrupted"] = True
+                frozen.append(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, params=t.params,
+                                                        distributions=t.distributions, user_attrs=ua))
+                requeue.append((t.params, {k: v for k, v in t.user_attrs.items() if k != "interrupted"}))
+        new.add_trials(frozen)
+        for params, attrs in requeue:
+            new.enqueue_trial(params, user_attrs=attrs)
+        self.folder.set_study_name(name)
+        meta = self.folder.meta
+        meta["study_calibration"] = _file_digest(self.folder.calibration_path)
+        atomic_write_json(self.folder.meta_path, meta)
+        self.study = new
+        write_trials_table(new, self.space, self.folder)
+        log.info("re-scored %d trials with the new calibration into study %s", len(frozen), name)
 
     def _submit(self, task: Any, data_ref: Any) -> None:
         trial = self.study.ask()
@@ -411,12 +512,39 @@ class _Driver:
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
             self.study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
         self.in_flight.clear()
+        if self.synth is not None:
+            for ref in self.synth.refs():
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
         write_trials_table(self.study, self.space, self.folder)
 
     def shutdown(self) -> None:
         from dse.ray_runtime import shutdown_if_owned
 
         shutdown_if_owned()
+
+
+def _local_resources(space: SpaceConfig) -> dict[str, float] | None:
+    """On a local Ray, this machine offers the synthesis resources the space asks for."""
+    if space.synthesis.backend == "none" or not space.synthesis.resources:
+        return None
+    return {k: v * space.synthesis.concurrency for k, v in space.synthesis.resources}
+
+
+def _file_digest(path: Path) -> str | None:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+def _constraint_system_attrs(space: SpaceConfig, cons: list[float]) -> dict[str, Any]:
+    if not cons:
+        return {}
+    from optuna.study._constrained_optimization import _CONSTRAINTS_KEY
+
+    if has_set_constraint():
+        return {f"{_CONSTRAINTS_KEY}:{c}": v for c, v in zip(space.constraints, cons, strict=True)}
+    return {_CONSTRAINTS_KEY: list(cons)}
 
 
 def _load_calibration(folder: RunFolder) -> Any:

@@ -1,0 +1,330 @@
+"""Per-layer analytic rules: what hls4ml generates, counted in DSP, LUT, FF, BRAM_18K and cycles.
+
+The rules follow the hls4ml 1.x Vivado/Vitis templates (``nnet_dense_latency.h``,
+``nnet_dense_resource.h``, ``nnet_mult.h``, ``nnet_activation.h``, the ``conv_*_cl`` stream
+wrappers) and what Vivado/Vitis HLS does with them:
+
+* Latency strategy, io_parallel dense: every weight is a constant (``function_instantiate``),
+  so a product with a zero weight disappears and the others are constant multiplications.
+  The tool maps the "hard" constants to DSPs and the rest (few non-zero digits) to shift-add
+  LUT logic; the share that lands on DSPs grows with the weight width (``dsp_share``).
+  ``#pragma HLS ALLOCATION operation instances=mul limit=multiplier_limit`` caps the DSP
+  multipliers at hls4ml's ``multiplier_limit``; when the cap binds, the products are
+  time-multiplexed, which lengthens the schedule. ``PIPELINE II=reuse_factor``.
+* Resource strategy: weights live in a ROM indexed by the reuse loop (not constants), so each of
+  the ``block_factor = ceil(n_in*n_out/RF)`` multipliers is a generic multiplier (DSP unless an
+  operand is very narrow); the reuse loop runs RF iterations at II=1.
+* Products wider than the DSP ports take several DSPs (25x18 on DSP48E1, 27x18 on DSP48E2).
+* The accumulation is an adder tree of depth ceil(log2(n_in)) (+1 for the bias); how many tree
+  levels fit in one clock cycle follows from the adder delay and the clock period.
+
+Units: dsp (DSP slices), lut (LUTs), ff (flip-flops), bram_18k (18 Kb blocks), latency and ii in
+clock cycles. Every constant below is a physical quantity or a documented fit; see
+docs/cost_model.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from cost_models.layers import FixedType, LayerSpec
+from cost_models.parts import Part
+
+__all__ = [
+    "LayerEstimate",
+    "LayerContext",
+    "dsp_per_mult",
+    "dsp_share",
+    "estimate_layer",
+    "multiplier_limit",
+]
+
+# --- timing (ns): the HLS tools' operator delay model, as seen in csynth schedules -------------
+T_ADD_NS = 2.6
+"""One level of the accumulation adder tree (a 16-24 bit adder plus the tool's routing margin)."""
+T_MULT_NS = 2.0
+"""A constant multiplication (DSP or shift-add), registered once."""
+CLOCK_UNCERTAINTY = 0.125
+"""HLS default clock uncertainty: 12.5 % of the period is not available to logic."""
+SOFTMAX_FIXED_NS = 21.0
+"""Softmax fixed path: subtract, exp-table read (BRAM, 2 reads), inverse-table read, final multiply."""
+SOFTMAX_LEVEL_NS = 9.0
+"""Softmax per tree level: one level of the max tree plus one level of the sum tree (fit to Vitis reports)."""
+PIXEL_MIN_II = 2
+"""io_stream convolutions: cycles per output pixel at least (stream read + write handshake)."""
+
+# --- multiplier binding ------------------------------------------------------------------------
+DSP_SHARE_MID_BITS = 9.0
+"""Weight width at which half of the constant products go to DSPs (the '9-10 bit' rule)."""
+DSP_SHARE_SLOPE = 1.2
+"""Steepness (per bit) of that transition: ~2 % at 6 bits, ~23 % at 8 bits, ~97 % at 12 bits."""
+GENERIC_LUT_MAX_BITS = 4
+"""A generic (non-constant) product with an operand this narrow or narrower is LUT logic."""
+
+# --- LUT / FF per unit -------------------------------------------------------------------------
+LUT_PER_CONST_MULT_BITPROD = 0.1
+"""A LUT-mapped constant product costs ~0.1 LUT per (weight bits x data bits): 1-2 small adders."""
+LUT_PER_GENERIC_MULT_BITPROD = 0.6
+"""A LUT-mapped generic product: an array multiplier, ~0.6 LUT per bit product."""
+RELU_LUT_FACTOR = 1.6
+"""ReLU (with rounding/saturation of the output type): ~1.6 LUT per (in bits + 2 x out bits) per element."""
+RELU_FF_FACTOR = 1.4
+SOFTMAX_LUT_PER_BIT = 9.0
+SOFTMAX_FF_PER_BIT = 12.0
+BRAM18_BITS = 18 * 1024
+IO_PARALLEL_BOUNDARY_CYCLES = 1
+"""io_parallel: one register stage between consecutive layers of the top-level pipeline."""
+
+
+@dataclass
+class LayerEstimate:
+    """Analytic estimate of one layer (DSP slices, LUTs, FFs, 18 Kb BRAMs, cycles)."""
+
+    name: str
+    kind: str
+    dsp: float = 0.0
+    lut: float = 0.0
+    ff: float = 0.0
+    bram_18k: float = 0.0
+    latency_cycles: float = 0.0
+    ii: float = 1.0
+    depth_cycles: float = 0.0
+    """Pipeline depth (latency minus the time spent streaming pixels) for io_stream layers."""
+    reuse_factor: int = 1
+    multipliers: float = 0.0
+    """Multiplications after removing zeros, per pass (per pixel for io_stream convolutions)."""
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "kind": self.kind, "dsp": round(self.dsp, 3), "lut": round(self.lut, 1),
+            "ff": round(self.ff, 1), "bram_18k": round(self.bram_18k, 3),
+            "latency_cycles": round(self.latency_cycles, 3), "ii": round(self.ii, 3),
+            "reuse_factor": self.reuse_factor, "multipliers": round(self.multipliers, 3), "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class LayerContext:
+    """What a layer rule needs to know beyond the layer: the part, the clock, the incoming data."""
+
+    part: Part
+    clock_period_ns: float
+    data: FixedType
+    stream_pixels: int = 1
+    """io_stream: pixels per image of the incoming stream (1 for vectors)."""
+
+    @property
+    def t_eff(self) -> float:
+        """Usable clock period in ns (period minus the default uncertainty)."""
+        return self.clock_period_ns * (1.0 - CLOCK_UNCERTAINTY)
+
+
+def multiplier_limit(n_in: int, n_out: int, n_zeros: int, reuse_factor: int) -> int:
+    """hls4ml's ``DIV_ROUNDUP(n_in * n_out, reuse_factor) - n_zeros / reuse_factor`` (C integer division)."""
+    return max(1, -(-(n_in * n_out) // reuse_factor) - n_zeros // reuse_factor)
+
+
+def dsp_per_mult(a_bits: int, b_bits: int, part: Part) -> int:
+    """DSP slices for one a_bits x b_bits product: ceil over the A x B ports, best orientation."""
+    pa, pb = part.dsp_a_bits, part.dsp_b_bits
+    one = math.ceil(a_bits / pa) * math.ceil(b_bits / pb)
+    two = math.ceil(b_bits / pa) * math.ceil(a_bits / pb)
+    return max(1, min(one, two))
+
+
+def dsp_share(weight_bits: int, data_bits: int) -> float:
+    """Share of constant (Latency strategy) products that the HLS tool binds to DSPs.
+
+    A constant with few non-zero (canonical signed digit) bits is a shift-add in LUTs; the chance
+    that a quantized weight is "hard" grows with its width. Products with 1-2 bit weights use
+    hls4ml's binary/ternary products, and very narrow data makes every product LUT logic.
+    """
+    if weight_bits <= 2 or data_bits <= GENERIC_LUT_MAX_BITS:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-DSP_SHARE_SLOPE * (weight_bits - DSP_SHARE_MID_BITS)))
+
+
+def _tree_cycles(levels: int, ctx: LayerContext, with_mult: bool = True) -> int:
+    ns = (T_MULT_NS if with_mult else 0.0) + levels * T_ADD_NS
+    return max(1, round(ns / ctx.t_eff))
+
+
+def _ff_ratio(cycles: float, levels: int, rf: int) -> float:
+    """Registered accumulator bits per non-zero product.
+
+    At II=1 every cycle boundary cuts the adder tree and holds its live partial sums (up to ~2 x
+    the products when each level is registered); with II>=2 the tool shares registers across the
+    two schedule slots and about one accumulator word per product remains.
+    """
+    if rf >= 2:
+        return 1.0
+    return 0.2 + 1.8 * min(1.0, cycles / max(1, levels)) ** 1.5
+
+
+def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zeros: int, rf: int,
+               est: LayerEstimate) -> None:
+    """Dense-style matrix-vector product (also one pixel of a convolution); fills ``est``."""
+    w = layer.weight or FixedType(16, 6)
+    acc = layer.accum or FixedType(max(16, w.width + ctx.data.width), 6)
+    wb, db, ab = w.width, ctx.data.width, acc.width
+    n_w = n_in * n_out
+    nz = max(0, n_w - n_zeros)
+    levels = (math.ceil(math.log2(n_in)) if n_in > 1 else 0) + 1
+    per = dsp_per_mult(wb, db, ctx.part)
+    est.reuse_factor = rf
+    if layer.strategy == "resource":
+        # Weights in a ROM: block_factor generic multipliers, reuse loop of RF iterations (II=1).
+        bf = -(-n_w // rf)
+        generic_lut = layer.mult_impl == "lut" or (layer.mult_impl == "auto" and min(wb, db) <= GENERIC_LUT_MAX_BITS)
+        est.multipliers = bf
+        est.dsp = 0.0 if generic_lut else bf * per
+        mult_lut = bf * wb * db * LUT_PER_GENERIC_MULT_BITPROD if generic_lut else 0.0
+        if layer.store_weights_in_bram or rf >= 64:
+            est.bram_18k = math.ceil(bf * wb / 36) * math.ceil(rf / 512)
+            rom_lut = 0.0
+        else:
+            rom_lut = bf * wb * math.ceil(rf / 64)
+        acc_levels = math.ceil(math.log2(max(1, bf // max(1, n_out)))) if bf > n_out else 0
+        est.lut = mult_lut + rom_lut + bf * ab + bf * db * 0.5 * (rf > 1)
+        est.ff = bf * (ab + db) + n_out * ab
+        est.latency_cycles = rf + _tree_cycles(acc_levels, ctx) + 2
+        est.ii = rf
+        return
+    # Latency strategy: constant weights, zeros removed, ALLOCATION limit on multipliers.
+    limit = multiplier_limit(n_in, n_out, n_zeros, rf)
+    if layer.mult_impl == "lut":
+        share = 0.0
+    elif layer.mult_impl == "dsp":
+        share = 1.0
+    else:
+        share = dsp_share(wb, db)
+    dsp_ops = share * nz
+    units = min(float(limit), dsp_ops)
+    est.multipliers = nz
+    est.dsp = units * per
+    lut_mults = nz - dsp_ops
+    est.lut = lut_mults * wb * db * LUT_PER_CONST_MULT_BITPROD + nz * ab
+    # Time-multiplexing the DSP products when the ALLOCATION limit binds.
+    slots = math.ceil(dsp_ops / limit) if dsp_ops > limit else 1
+    if slots > 1:
+        est.lut += (dsp_ops - units) * (db + wb) * 0.5  # input/weight multiplexers in front of shared DSPs
+    base = _tree_cycles(levels, ctx)
+    est.latency_cycles = base + slots - 1
+    est.ii = min(rf, est.latency_cycles + 1)
+    est.ff = nz * ab * _ff_ratio(base, levels, rf) + n_out * ab
+
+
+def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, layer.reuse_factor, est)
+    if layer.io_type == "io_stream":
+        est.ii = max(est.ii, 1)
+        est.latency_cycles += 1
+    est.depth_cycles = est.latency_cycles
+    return 1
+
+
+def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    g = layer.conv
+    out_px = (g.out_width * g.out_height) if g else 1
+    in_px = (g.in_width * g.in_height) if g else out_px
+    if layer.io_type == "io_stream":
+        # One matrix-vector unit, fed one pixel at a time (conv_1d_cl / conv_2d_cl).
+        _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, layer.reuse_factor, est)
+        depth = est.latency_cycles
+        # a resource-strategy product is not overlapped across pixels; a latency one streams at II=RF
+        pixel_ii = depth if layer.strategy == "resource" else max(layer.reuse_factor, PIXEL_MIN_II)
+        est.ii = out_px * pixel_ii + max(0, in_px - out_px)
+        est.latency_cycles = est.ii + depth
+        est.depth_cycles = depth
+        est.ff += layer.n_in * ctx.data.width  # line buffer / shift register window
+        est.lut += layer.n_in * ctx.data.width * 0.5
+        return out_px
+    # io_parallel: every output pixel's products are unrolled in one pipelined function.
+    _mult_pass(layer, ctx, layer.n_in * out_px, layer.n_out, layer.n_zeros * out_px, layer.reuse_factor, est)
+    est.depth_cycles = est.latency_cycles
+    return 1
+
+
+def _elementwise_ii(layer: LayerSpec, ctx: LayerContext) -> tuple[float, float]:
+    """(parallel width, ii) of an element-wise layer: io_stream handles one pixel per cycle."""
+    if layer.io_type == "io_stream" and ctx.stream_pixels > 1:
+        return max(1.0, layer.n_in / ctx.stream_pixels), float(ctx.stream_pixels)
+    return float(layer.n_in), 1.0
+
+
+def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    act = (layer.activation or "relu").lower()
+    width, ii = _elementwise_ii(layer, ctx)
+    in_w, out_w = ctx.data.width, layer.result.width
+    if act in ("linear", "none"):
+        est.latency_cycles = 0.0
+        est.ii = ii
+        return
+    if act in ("relu", "leaky_relu", "relu6", "thresholdedrelu", "hard_sigmoid", "hard_tanh", "binary_tanh",
+               "ternary_tanh", "elu", "prelu"):
+        est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
+        est.ff = width * (in_w + out_w) * RELU_FF_FACTOR
+        if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
+            est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
+        est.latency_cycles = 1.0
+    else:  # table-based: sigmoid, tanh, softplus, selu, ...
+        tbits = (layer.table.width if layer.table else 18) * (layer.table_size or 1024)
+        est.bram_18k = math.ceil(width / 2) * math.ceil(tbits / BRAM18_BITS)
+        est.lut = width * (2 * in_w + out_w)
+        est.ff = width * (in_w + out_w)
+        est.latency_cycles = 3.0
+    est.ii = ii
+    est.latency_cycles += ii - 1
+    est.depth_cycles = est.latency_cycles - (ii - 1)
+
+
+def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    n = max(1, layer.n_in)
+    in_w = ctx.data.width
+    levels = math.ceil(math.log2(n)) if n > 1 else 0
+    tbits = (layer.table.width if layer.table else 18) * (layer.table_size or 1024)
+    est.bram_18k = n * math.ceil(tbits / BRAM18_BITS)  # one exp-table copy per element
+    est.dsp = 0.0 if layer.mult_impl == "lut" else float(n)  # x_i * (1 / sum), 18-bit products
+    est.lut = n * in_w * SOFTMAX_LUT_PER_BIT
+    est.ff = n * in_w * SOFTMAX_FF_PER_BIT
+    est.latency_cycles = float(max(1, math.ceil((SOFTMAX_FIXED_NS + levels * SOFTMAX_LEVEL_NS) / ctx.t_eff)))
+    est.ii = 1.0
+    est.depth_cycles = est.latency_cycles
+
+
+def _rule_batchnorm(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    width, ii = _elementwise_ii(layer, ctx)
+    wb = (layer.weight or FixedType(16, 6)).width
+    db = ctx.data.width
+    rf = layer.reuse_factor
+    share = 0.0 if layer.mult_impl == "lut" else (1.0 if layer.mult_impl == "dsp" else dsp_share(wb, db))
+    units = min(math.ceil(width / rf), share * width)
+    est.dsp = units * dsp_per_mult(wb, db, ctx.part)
+    est.lut = width * (1 - share) * wb * db * LUT_PER_CONST_MULT_BITPROD + width * layer.result.width
+    est.ff = width * (layer.result.width + db)
+    est.latency_cycles = float(_tree_cycles(1, ctx)) + ii - 1
+    est.ii = max(ii, float(rf))
+    est.depth_cycles = est.latency_cycles - (ii - 1)
+
+
+def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, int]:
+    """Analytic estimate of one layer, and the number of pixels of its output stream (1 for vectors)."""
+    est = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor)
+    kind = layer.kind
+    pixels = ctx.stream_pixels
+    if kind == "dense":
+        pixels = _rule_dense(layer, ctx, est)
+    elif kind in ("conv1d", "conv2d"):
+        pixels = _rule_conv(layer, ctx, est)
+    elif kind == "activation":
+        _rule_activation(layer, ctx, est)
+    elif kind == "softmax":
+        _rule_softmax(layer, ctx, est)
+    elif kind == "batchnorm":
+        _rule_batchnorm(layer, ctx, est)
+    else:  # input: no hardware
+        est.latency_cycles = 0.0
+    return est, pixels

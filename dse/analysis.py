@@ -1,0 +1,517 @@
+"""Analysis of a run folder: trials and synthesis tables, Pareto fronts, hypervolume, importances.
+
+``load_run(path)`` (also ``dse.load_run``) opens a run folder read-only and returns a :class:`Run`::
+
+    import dse
+    run = dse.load_run("runs/quickstart")
+    run.trials                       # one row per trial (pandas DataFrame)
+    run.synthesis                    # one row per synthesis record (empty without synthesis)
+    run.pareto()                     # the feasible front over the space's objectives
+    run.pareto(["accuracy", "lut"])  # ... or over any metrics
+    fig = run.plot_pareto("dsp")     # matplotlib Figure (Agg backend, never shown)
+
+Units: resources (dsp, lut, ff, bram_18k) are counts, ``latency_ns`` nanoseconds,
+``latency_cycles`` and ``ii`` clock cycles, accuracies fractions in [0, 1]. Cost columns hold
+the cost-model estimate, ``<cost>_low``/``<cost>_high`` its 80 % interval and
+``measured_<cost>`` the value from real HLS synthesis (where synthesized).
+
+Nothing here writes to the study: SQLite studies are opened with a read-only connection, so
+a run still in progress can be analysed while its driver writes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from dse.config import COST_METRICS, SpaceConfig
+from dse.errors import ConfigError, RunFolderError
+from dse.run_folder import STUDY_NAME, RunFolder
+from dse.tables import ESTIMATE_KEYS
+
+log = logging.getLogger(__name__)
+
+# Metric name (as in space files) -> column of the trials table.
+METRIC_COLUMNS: dict[str, str] = {
+    "accuracy": "val_accuracy", "loss": "val_loss", "auc": "val_auc",
+    "test_accuracy": "test_accuracy", "firmware_accuracy": "firmware_accuracy",
+    **COST_METRICS,
+}
+MAXIMIZED = ("accuracy", "auc", "test_accuracy", "firmware_accuracy")
+RESOURCE_KEYS = ("dsp", "lut", "ff", "bram_18k")
+"""Cost keys that can be shown as a % of the target part."""
+
+BASE_COLUMNS = ("number", "state", "candidate", "val_accuracy", "test_accuracy", "val_loss", "val_auc",
+                *(f"{k}{s}" for k in ESTIMATE_KEYS for s in ("", "_low", "_high")), "calibrated", "feasible",
+                "epochs_run", "train_seconds", "duration_s", "interrupted", "error")
+SYNTHESIS_COLUMNS = ("trial", "status", "tool", "tool_version", "part", "error", "file",
+                     *(f"{p}_{k}" for p in ("measured", "before", "after") for k in ESTIMATE_KEYS))
+
+
+# --------------------------------------------------------------------------- objectives and fronts
+
+
+def metric_column(metric: str) -> str:
+    """The trials-table column of a metric name (``accuracy`` → ``val_accuracy``, ``bram`` → ``bram_18k``).
+
+    Column names themselves are accepted too."""
+    if metric in METRIC_COLUMNS:
+        return METRIC_COLUMNS[metric]
+    if metric in METRIC_COLUMNS.values() or metric.startswith("measured_"):
+        return metric
+    raise ConfigError(f"unknown metric {metric!r}; use one of {', '.join(METRIC_COLUMNS)}")
+
+
+def default_direction(metric: str) -> str:
+    base = metric.removeprefix("measured_")
+    return "maximize" if base in MAXIMIZED or base in ("val_accuracy", "val_auc") else "minimize"
+
+
+ObjectiveSpec = str | tuple[str, str]
+
+
+def resolve_objectives(objectives: Iterable[ObjectiveSpec] | None, space: SpaceConfig | None = None
+                       ) -> list[tuple[str, str]]:
+    """``[(column, direction), ...]`` from metric names (``"dsp"``, ``"accuracy:max"``) or
+    ``(metric, direction)`` pairs; ``None`` means the space's objectives."""
+    if objectives is None:
+        if space is None:
+            raise ConfigError("give the objectives (no space to take them from)")
+        return [(metric_column(o.metric), o.direction) for o in space.objectives]
+    space_dirs = {o.metric: o.direction for o in space.objectives} if space is not None else {}
+    out: list[tuple[str, str]] = []
+    for spec in objectives:
+        if isinstance(spec, tuple):
+            metric, direction = spec
+        else:
+            metric, _, direction = str(spec).partition(":")
+        direction = {"max": "maximize", "min": "minimize"}.get(direction, direction)
+        if not direction:
+            direction = space_dirs.get(metric, default_direction(metric))
+        if direction not in ("maximize", "minimize"):
+            raise ConfigError(f"objective {spec!r}: direction must be min/max, got {direction!r}")
+        out.append((metric_column(metric), direction))
+    if not out:
+        raise ConfigError("at least one objective is needed")
+    return out
+
+
+def pareto_front(frame: Any, objectives: Sequence[tuple[str, str]], feasible_only: bool = True) -> Any:
+    """The rows of ``frame`` (a trials table) no other row dominates on ``objectives``.
+
+    Only COMPLETE trials with every objective present count; with ``feasible_only`` trials
+    whose ``feasible`` is False are left out. Equal rows are all kept (ties). Sorted by the
+    first objective, best first. Returns a DataFrame (possibly empty, same columns).
+    """
+    from dse.pareto import pareto_mask
+
+    cols = [c for c, _ in objectives]
+    if frame.empty or any(c not in frame.columns for c in cols):
+        return frame.iloc[0:0].copy()
+    keep = frame["state"] == "COMPLETE"
+    for c in cols:
+        keep &= frame[c].notna()
+    if feasible_only and "feasible" in frame.columns:
+        keep &= frame["feasible"].astype(object).ne(False)
+    cand = frame[keep]
+    if cand.empty:
+        return cand.copy()
+    mask = pareto_mask(cand[cols].astype(float).values.tolist(), [d for _, d in objectives])
+    front = cand[mask].copy()
+    first, direction = objectives[0]
+    return front.sort_values([first, "number"], ascending=[direction == "minimize", True], kind="stable")
+
+
+def hypervolume(points: Sequence[Sequence[float]], reference: Sequence[float]) -> float:
+    """Exact hypervolume dominated by ``points`` (all minimised) up to ``reference``.
+
+    Points not strictly better than the reference in every coordinate add nothing. Slicing
+    algorithm, O(n^d): fine for the fronts of a few hundred trials and d <= 4.
+    """
+    pts = [tuple(float(v) for v in p) for p in points if all(float(v) < r for v, r in zip(p, reference, strict=True))]
+    return _hv(pts, tuple(float(r) for r in reference))
+
+
+def _hv(points: list[tuple[float, ...]], ref: tuple[float, ...]) -> float:
+    if not points:
+        return 0.0
+    if len(ref) == 1:
+        return ref[0] - min(p[0] for p in points)
+    pts = sorted(points, key=lambda p: p[-1])
+    volume = 0.0
+    for i, p in enumerate(pts):
+        upper = pts[i + 1][-1] if i + 1 < len(pts) else ref[-1]
+        height = upper - p[-1]
+        if height > 0:
+            volume += height * _hv(_nondominated([q[:-1] for q in pts[: i + 1]]), ref[:-1])
+    return volume
+
+
+def _nondominated(points: list[tuple[float, ...]]) -> list[tuple[float, ...]]:
+    uniq = list(dict.fromkeys(points))
+    return [p for p in uniq
+            if not any(q != p and all(a <= b for a, b in zip(q, p, strict=True)) for q in uniq)]
+
+
+def hypervolume_history(frame: Any, objectives: Sequence[tuple[str, str]], feasible_only: bool = True) -> Any:
+    """Normalised hypervolume of the front after each trial (by trial number).
+
+    Each objective is scaled to [0, 1] between the best and worst value seen over the
+    counted trials (maximised ones flipped), and the reference point is 1.1 in every
+    coordinate, so 1.21 (2 objectives) or 1.331 (3) would be a perfect front. Columns:
+    ``number``, ``hypervolume``; one row per trial (failed and pruned ones repeat the
+    value before them). Empty when no trial counts.
+    """
+    import pandas as pd
+
+    cols = [c for c, _ in objectives]
+    if frame.empty or any(c not in frame.columns for c in cols):
+        return pd.DataFrame(columns=["number", "hypervolume"])
+    ok = (frame["state"] == "COMPLETE")
+    for c in cols:
+        ok &= frame[c].notna()
+    if feasible_only and "feasible" in frame.columns:
+        ok &= frame["feasible"].astype(object).ne(False)
+    counted = frame[ok]
+    if counted.empty:
+        return pd.DataFrame(columns=["number", "hypervolume"])
+    scaled = []
+    for c, d in objectives:
+        v = counted[c].astype(float)
+        lo, hi = float(v.min()), float(v.max())
+        span = hi - lo if hi > lo else 1.0
+        scaled.append((hi - v) / span if d == "maximize" else (v - lo) / span)
+    norm = pd.concat(scaled, axis=1).values.tolist()
+    by_number = dict(zip(counted["number"].tolist(), norm, strict=True))
+    ref = [1.1] * len(objectives)
+    rows, seen = [], []
+    for n in sorted(frame["number"].tolist()):
+        if n in by_number:
+            seen.append(by_number[n])
+            seen = _nondominated([tuple(p) for p in seen])  # type: ignore[misc]
+        rows.append({"number": n, "hypervolume": hypervolume(seen, ref) if seen else 0.0})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- synthesis records
+
+
+def read_synthesis_records(run_dir: str | Path) -> Any:
+    """One row per ``synthesis/records/*.json`` file (empty DataFrame when there are none).
+
+    Columns: ``trial``, ``status`` (ok, failed, timeout), ``tool``, ``tool_version``, ``part``,
+    ``error``, ``file``, and per cost key ``measured_<k>``, ``before_<k>`` (uncalibrated
+    estimate), ``after_<k>`` (estimate with the calibration fitted after the record). Unreadable
+    files are skipped with a warning.
+    """
+    import pandas as pd
+
+    rows = []
+    records_dir = Path(run_dir) / "synthesis" / "records"
+    files = sorted(records_dir.glob("*.json")) if records_dir.is_dir() else []
+    for f in files:
+        try:
+            rec = json.loads(f.read_text(encoding="utf-8"))
+            if not isinstance(rec, dict):
+                raise ValueError("not a JSON object")
+            row: dict[str, Any] = {"trial": int(rec["trial"]) if rec.get("trial") is not None else None,
+                                   "status": str(rec.get("status", "unknown")), "tool": rec.get("tool"),
+                                   "tool_version": rec.get("tool_version"), "part": rec.get("part"),
+                                   "error": rec.get("error"), "file": f.name}
+            for prefix, key in (("measured", "measured"), ("before", "estimate_before"),
+                                ("after", "estimate_after")):
+                block = rec.get(key) or {}
+                if not isinstance(block, dict):
+                    block = {}
+                for k in ESTIMATE_KEYS:
+                    row[f"{prefix}_{k}"] = _num(block.get(k))
+            if rec.get("firmware_accuracy") is not None:
+                row["firmware_accuracy"] = _num(rec.get("firmware_accuracy"))
+            rows.append(row)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            log.warning("skipping unreadable synthesis record %s: %s", f, exc)
+    frame = pd.DataFrame(rows)
+    for c in SYNTHESIS_COLUMNS:
+        if c not in frame.columns:
+            frame[c] = None
+    return frame
+
+
+def _num(v: Any) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def open_study_readonly(folder: RunFolder) -> Any | None:
+    """The run's Optuna study through a read-only connection, or None if it has no study yet."""
+    import optuna
+    from optuna.storages import RDBStorage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = folder.storage_url()
+    if url.startswith("sqlite:///"):
+        db = Path(url[len("sqlite:///"):])
+        if not db.is_file():
+            return None
+        url = f"sqlite:///file:{db}?mode=ro&uri=true"
+    try:
+        storage = RDBStorage(url, skip_table_creation=True)
+        return optuna.load_study(study_name=STUDY_NAME, storage=storage)
+    except KeyError:  # the study was not created yet
+        return None
+    except Exception as exc:  # SQLAlchemy / Optuna schema errors: a storage this dse cannot read
+        raise RunFolderError(f"cannot read the study of {folder.path} ({url}): {exc}") from None
+
+
+class Run:
+    """A run folder opened for analysis (read-only). See the module docstring for examples."""
+
+    def __init__(self, folder: RunFolder):
+        self.folder = folder
+        self.path = folder.path
+        try:
+            self.space: SpaceConfig = folder.load_space()
+        except (OSError, ConfigError) as exc:
+            raise RunFolderError(f"cannot read the space of {folder.path}: {exc}") from None
+        self._study: Any = None
+        self._study_loaded = False
+        self._trials: Any = None
+        self._synthesis: Any = None
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+    # ------------------------------------------------------------------ data
+    @property
+    def study(self) -> Any | None:
+        """The Optuna study (read-only connection), or None when the run has none yet."""
+        if not self._study_loaded:
+            self._study = open_study_readonly(self.folder)
+            self._study_loaded = True
+        return self._study
+
+    def refresh(self) -> Run:
+        """Forget cached tables (re-read the study and records on next access; for runs in progress)."""
+        self._study, self._study_loaded, self._trials, self._synthesis = None, False, None, None
+        return self
+
+    @property
+    def trials(self) -> Any:
+        """One row per trial (see ``dse.tables.trials_frame``) plus ``synthesized`` and ``on_front``
+        (on the feasible front of the space's objectives). Measured values and firmware accuracy
+        of synthesis records fill ``measured_*``/``firmware_accuracy`` where the study lacks them."""
+        if self._trials is None:
+            self._trials = self._build_trials()
+        return self._trials
+
+    def _build_trials(self) -> Any:
+        import pandas as pd
+
+        from dse.tables import trials_frame
+
+        study = self.study
+        frame = trials_frame(study, self.space) if study is not None else pd.DataFrame()
+        for c in BASE_COLUMNS:
+            if c not in frame.columns:
+                frame[c] = None
+        for k in ESTIMATE_KEYS:
+            if f"measured_{k}" not in frame.columns:
+                frame[f"measured_{k}"] = None
+        if "firmware_accuracy" not in frame.columns:
+            frame["firmware_accuracy"] = None
+        frame = frame.astype({f"measured_{k}": "float64" for k in ESTIMATE_KEYS})
+        frame["firmware_accuracy"] = frame["firmware_accuracy"].astype("float64")
+        synth = self.synthesis
+        ok = synth[synth["status"] == "ok"] if not synth.empty else synth
+        for _, rec in ok.iterrows():
+            sel = frame["number"] == rec["trial"]
+            for k in ESTIMATE_KEYS:
+                v = rec.get(f"measured_{k}")
+                if v is not None and not pd.isna(v):
+                    frame.loc[sel & frame[f"measured_{k}"].isna(), f"measured_{k}"] = float(v)
+            fw = rec.get("firmware_accuracy")
+            if fw is not None and not pd.isna(fw):
+                frame.loc[sel & frame["firmware_accuracy"].isna(), "firmware_accuracy"] = float(fw)
+        frame["synthesized"] = frame[[f"measured_{k}" for k in ESTIMATE_KEYS]].notna().any(axis=1)
+        front = pareto_front(frame, resolve_objectives(None, self.space))
+        frame["on_front"] = frame["number"].isin(front["number"])
+        return frame.sort_values("number", kind="stable").reset_index(drop=True)
+
+    @property
+    def synthesis(self) -> Any:
+        """One row per synthesis record (``read_synthesis_records``); empty without synthesis."""
+        if self._synthesis is None:
+            self._synthesis = read_synthesis_records(self.path)
+        return self._synthesis
+
+    def counts(self) -> dict[str, int]:
+        """Trials per state: COMPLETE, PRUNED, FAIL, RUNNING, WAITING (zeros included)."""
+        out = dict.fromkeys(("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"), 0)
+        for s in self.trials["state"].tolist():
+            out[str(s)] = out.get(str(s), 0) + 1
+        return out
+
+    @property
+    def part(self) -> Any | None:
+        """The target part (``cost_models.parts.Part``: resource totals), or None if unknown."""
+        from cost_models.parts import get_part
+
+        try:
+            return get_part(self.space.hardware.part)
+        except ValueError:
+            return None
+
+    def constraint_bounds(self) -> dict[str, list[tuple[str, float]]]:
+        """Constraints as absolute bounds per trials column: ``{"latency_ns": [("<=", 200.0)]}``
+        (% of part budgets resolved against the target part's totals)."""
+        out: dict[str, list[tuple[str, float]]] = {}
+        part = self.part
+        for c in self.space.constraints:
+            col = metric_column(c.metric)
+            bound = c.bound
+            if c.percent:
+                if part is None:
+                    continue
+                bound = c.bound / 100.0 * float(part.totals()[col])
+            out.setdefault(col, []).append((c.op, bound))
+        return out
+
+    # ------------------------------------------------------------------ analysis
+    def pareto(self, objectives: Iterable[ObjectiveSpec] | None = None, feasible_only: bool = True,
+               measured: bool = False) -> Any:
+        """The Pareto front (DataFrame rows of ``trials``) over ``objectives``.
+
+        ``objectives``: metric names (``"accuracy"``, ``"dsp"``, ``"latency_ns"``), optionally with
+        ``":max"``/``":min"``, or ``(metric, direction)``; default the space's objectives.
+        ``measured=True`` uses measured costs where a design was synthesized. Ties are all kept;
+        failed, pruned, running and (with ``feasible_only``) infeasible trials are left out.
+
+        >>> run.pareto(["accuracy", "lut:min"])[["number", "val_accuracy", "lut"]]  # doctest: +SKIP
+        """
+        objs = resolve_objectives(objectives, self.space)
+        frame = self.trials
+        if measured:
+            frame = frame.copy()
+            for col, _ in objs:
+                m = f"measured_{col}"
+                if col in ESTIMATE_KEYS and m in frame.columns:
+                    frame[col] = frame[m].where(frame[m].notna(), frame[col])
+        return pareto_front(frame, objs, feasible_only=feasible_only)
+
+    def front_table(self, objectives: Iterable[ObjectiveSpec] | None = None) -> Any:
+        """The front with the report's columns: trial, design, accuracies, each cost as estimate,
+        interval, measured, % of part, then the parameters."""
+        front = self.pareto(objectives)
+        return self.table_columns(front)
+
+    def table_columns(self, frame: Any) -> Any:
+        part = self.part
+        cols = ["number", "candidate", "val_accuracy", "test_accuracy", "firmware_accuracy"]
+        out = frame[[c for c in cols if c in frame.columns]].copy()
+        for k in ESTIMATE_KEYS:
+            for c in (k, f"{k}_low", f"{k}_high", f"measured_{k}"):
+                out[c] = frame[c] if c in frame.columns else None
+            if part is not None and k in RESOURCE_KEYS:
+                out[f"{k}_pct_of_part"] = frame[k].astype(float) / float(part.totals()[k]) * 100.0
+        for c in ("feasible", "calibrated", "synthesized"):
+            if c in frame.columns:
+                out[c] = frame[c]
+        for c in frame.columns:
+            if c.startswith("param_"):
+                out[c] = frame[c]
+        return out.reset_index(drop=True)
+
+    def hypervolume_history(self, objectives: Iterable[ObjectiveSpec] | None = None) -> Any:
+        """Normalised hypervolume after each trial (see ``dse.analysis.hypervolume_history``)."""
+        return hypervolume_history(self.trials, resolve_objectives(objectives, self.space))
+
+    def importances(self) -> tuple[Any, dict[str, str]]:
+        """Parameter importances per objective (fANOVA, seeded): ``(DataFrame, problems)``.
+
+        The DataFrame has one row per parameter and one column per objective (importances sum
+        to 1 per column). ``problems`` maps an objective to why it could not be computed (too
+        few complete trials, no parameter varies, ...); it never raises for those.
+        """
+        import pandas as pd
+
+        problems: dict[str, str] = {}
+        cols: dict[str, Any] = {}
+        study = self.study
+        complete = [] if study is None else [t for t in study.get_trials(deepcopy=False)
+                                             if t.state.name == "COMPLETE" and t.values is not None]
+        for i, o in enumerate(self.space.objectives):
+            if len(complete) < 2:
+                problems[o.metric] = f"needs at least 2 complete trials, the run has {len(complete)}"
+                continue
+            try:
+                import optuna
+
+                imp = optuna.importance.get_param_importances(
+                    study, target=lambda t, i=i: t.values[i],
+                    evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
+            except Exception as exc:  # Optuna raises ValueError/RuntimeError for degenerate studies
+                problems[o.metric] = f"{type(exc).__name__}: {exc}"
+                continue
+            if not imp:
+                problems[o.metric] = "no parameter varies over the complete trials"
+                continue
+            cols[o.metric] = pd.Series(imp, dtype=float)
+        frame = pd.DataFrame(cols)
+        if not frame.empty:
+            frame = frame.fillna(0.0).sort_values(list(frame.columns)[0], ascending=False)
+        return frame, problems
+
+    def summary(self) -> str:
+        """A few lines: name, part, trial counts, front size, synthesis records."""
+        c = self.counts()
+        synth = self.synthesis
+        n_ok = int((synth["status"] == "ok").sum()) if not synth.empty else 0
+        return (f"run {self.space.name} at {self.path}\n"
+                f"part {self.space.hardware.part}, {self.space.hardware.backend}, "
+                f"{self.space.hardware.clock_period_ns:g} ns clock, {self.space.hardware.io_type}\n"
+                f"objectives: {', '.join(f'{o.metric} ({o.direction})' for o in self.space.objectives)}; "
+                f"constraints: {', '.join(map(str, self.space.constraints)) or 'none'}\n"
+                f"trials: {c['COMPLETE']} complete, {c['PRUNED']} pruned, {c['FAIL']} failed, "
+                f"{c['RUNNING']} running; front: {int(self.trials['on_front'].sum())} design(s)\n"
+                f"synthesis: {len(synth)} record(s), {n_ok} ok")
+
+    # ------------------------------------------------------------------ plots (matplotlib Figures)
+    def plot_pareto(self, cost: str = "dsp", quality: str = "accuracy") -> Any:
+        """Accuracy against one cost (see ``dse.plots.pareto_figure``)."""
+        from dse.plots import pareto_figure
+
+        return pareto_figure(self, cost, quality)
+
+    def plot_hypervolume(self) -> Any:
+        """Normalised hypervolume over trials (see ``dse.plots.hypervolume_figure``)."""
+        from dse.plots import hypervolume_figure
+
+        return hypervolume_figure(self)
+
+    def plot_parity(self) -> Any:
+        """Estimated against synthesized, before and after calibration (``dse.plots.parity_figure``)."""
+        from dse.plots import parity_figure
+
+        return parity_figure(self)
+
+    def plot_importances(self) -> Any:
+        """Parameter importances per objective (``dse.plots.importance_figure``)."""
+        from dse.plots import importance_figure
+
+        return importance_figure(self)
+
+
+def load_run(path: str | Path) -> Run:
+    """Open the run folder at ``path`` for analysis; raises ``RunFolderError`` for a missing folder,
+    a folder that is not a dse run, or one written in another run-folder format."""
+    return Run(RunFolder.open(path))

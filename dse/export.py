@@ -1,0 +1,191 @@
+"""``dse export RUN --trial N --out DIR``: hand one chosen design over for synthesis.
+
+``DIR`` receives:
+
+* ``model.h5``: the trained QKeras model (load it with
+  ``tf.keras.models.load_model(p, custom_objects=dse.model_builder.custom_objects())``);
+* ``hls_config.json``: the hls4ml ``HLSConfig`` of the design;
+* ``hls4ml_config.yml``: Backend, Part, ClockPeriod, IOType, HLSConfig (``dse estimate
+  --model DIR/model.h5 --hls-config DIR/hls4ml_config.yml`` accepts it);
+* ``hls4ml_prj/``: the hls4ml project, written but not built (``cd hls4ml_prj && vitis_hls -f
+  build_prj.tcl``, or ``vivado_hls`` for the Vivado backend);
+* ``metrics.json``, ``estimate.json``, ``params.json`` copied from the trial folder;
+* ``README.md``: the design, its accuracy and its costs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dse._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from dse.errors import ConfigError, RunFolderError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExportResult:
+    out_dir: Path
+    trial: int
+    files: list[str] = field(default_factory=list)
+    """Paths written, relative to ``out_dir`` (the hls4ml project counts as one entry)."""
+
+
+def export_trial(run_path: str | Path, trial: int, out_dir: str | Path, *, write_project: bool = True) -> ExportResult:
+    """Export complete trial ``trial`` of the run at ``run_path`` into ``out_dir`` (see module docstring).
+
+    Raises ``ConfigError`` for an unknown or not-complete trial or a non-empty ``out_dir``, and
+    ``RunFolderError`` for an unreadable run folder or a trial whose model file is missing.
+    """
+    from dse.analysis import load_run
+
+    run = load_run(run_path)
+    study = run.study
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)} if study is not None else {}
+    if trial not in trials:
+        have = f"trials 0..{max(trials)}" if trials else "no trials"
+        raise ConfigError(f"unknown trial {trial}: {run.path} has {have}")
+    t = trials[trial]
+    if t.state.name != "COMPLETE":
+        why = f" ({t.user_attrs['error']})" if t.user_attrs.get("error") else ""
+        raise ConfigError(f"trial {trial} is {t.state.name}{why}: only complete trials can be exported")
+    tdir = run.folder.trial_dir(trial)
+    model_src = tdir / "model.h5"
+    if not model_src.is_file():
+        raise RunFolderError(f"trial {trial} has no model file {model_src}")
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"--out {out} exists and is not an empty folder; choose another")
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(run, t, tdir, out, write_project)
+    except BaseException:
+        # Leave nothing half-written behind: the folder was empty (or absent) before.
+        for child in out.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        if created:
+            out.rmdir()
+        raise
+
+
+def hls4ml_config_document(space: Any, hls_config: dict[str, Any]) -> dict[str, Any]:
+    """The ``hls4ml_config.yml`` mapping (Backend/Part/ClockPeriod/IOType/HLSConfig) for ``space``."""
+    hw = space.hardware
+    return {"Backend": "Vitis" if hw.backend == "vitis" else "Vivado", "Part": hw.part,
+            "ClockPeriod": hw.clock_period_ns, "IOType": hw.io_type, "HLSConfig": hls_config}
+
+
+def _write(run: Any, t: Any, tdir: Path, out: Path, write_project: bool) -> ExportResult:
+    from dse.candidate import Candidate
+
+    space = run.space
+    result = ExportResult(out, t.number)
+    atomic_write_bytes(out / "model.h5", (tdir / "model.h5").read_bytes())
+    result.files.append("model.h5")
+    cand_dict = t.user_attrs.get("candidate")
+    cand = Candidate.from_dict(cand_dict) if cand_dict else None
+    hls_path = tdir / "hls_config.json"
+    if hls_path.is_file():
+        hls_config = json.loads(hls_path.read_text(encoding="utf-8"))
+    elif cand is not None:
+        hls_config = cand.to_hls_config(space)
+    else:
+        raise RunFolderError(f"trial {t.number} has neither hls_config.json nor a stored candidate")
+    atomic_write_json(out / "hls_config.json", hls_config)
+    doc = hls4ml_config_document(space, hls_config)
+    atomic_write_text(out / "hls4ml_config.yml", yaml.safe_dump(doc, sort_keys=False))
+    result.files += ["hls_config.json", "hls4ml_config.yml"]
+    for name in ("metrics.json", "estimate.json", "params.json"):
+        if (tdir / name).is_file():
+            atomic_write_bytes(out / name, (tdir / name).read_bytes())
+            result.files.append(name)
+    if write_project:
+        write_hls4ml_project(out / "model.h5", doc, out / "hls4ml_prj")
+        result.files.append("hls4ml_prj/")
+    atomic_write_text(out / "README.md", readme_text(run, t, cand, write_project))
+    result.files.append("README.md")
+    log.info("trial %d exported to %s", t.number, out)
+    return result
+
+
+def write_hls4ml_project(model_path: Path, doc: dict[str, Any], prj_dir: Path) -> Any:
+    """Convert the model with hls4ml into ``prj_dir`` and write the project (no build, no compile)."""
+    import hls4ml
+
+    from dse.estimate_cli import load_keras_model
+
+    model = load_keras_model(model_path)
+    try:
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            model, hls_config=doc["HLSConfig"], output_dir=str(prj_dir), backend=doc["Backend"], part=doc["Part"],
+            clock_period=doc["ClockPeriod"], io_type=doc["IOType"])
+        hls_model.write()
+    except Exception as exc:  # hls4ml raises many exception types for configs it rejects
+        raise ConfigError(f"hls4ml cannot convert the model of this trial: {exc}") from None
+    return hls_model
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}" if abs(v) < 10 else f"{v:,.0f}"
+    return str(v)
+
+
+def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
+    """The README.md of an export: what the design is, how good and how big, and what to do next."""
+    space = run.space
+    hw = space.hardware
+    metrics = t.user_attrs.get("metrics", {}) or {}
+    est = t.user_attrs.get("estimate", {}) or {}
+    row = run.trials[run.trials["number"] == t.number]
+    measured = {k[len("measured_"):]: row[k].iloc[0] for k in row.columns
+                if k.startswith("measured_") and not row[k].isna().all()}
+    fw = row["firmware_accuracy"].iloc[0] if "firmware_accuracy" in row.columns and len(row) else None
+    part = run.part
+    lines = [f"# dse export: trial {t.number} of run {space.name}", "",
+             f"Design: `{cand.short() if cand is not None else '?'}`", "",
+             f"Target: {hw.part} ({hw.backend}), clock {hw.clock_period_ns:g} ns, {hw.io_type}.", "",
+             "## Accuracy", "",
+             f"- validation: {_fmt(metrics.get('val_accuracy'))}",
+             f"- test: {_fmt(metrics.get('test_accuracy'))}"]
+    if fw is not None and fw == fw:
+        lines.append(f"- firmware (hls4ml C++ emulation, test set): {_fmt(float(fw))}")
+    lines += ["", "## Cost", "",
+              "Estimates are the dse cost model's, with an 80% interval"
+              + (" (calibrated on synthesis records)." if est.get("calibrated") else "."), "",
+              "| metric | estimate | 80% interval | measured | % of part |", "|---|---|---|---|---|"]
+    for k in ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii"):
+        if k not in est and k not in measured:
+            continue
+        lo, hi = est.get(f"{k}_low"), est.get(f"{k}_high")
+        interval = f"{_fmt(lo)} to {_fmt(hi)}" if lo is not None and hi is not None else "-"
+        pct = "-"
+        if part is not None and k in part.totals() and est.get(k) is not None and part.totals()[k]:
+            pct = f"{float(est[k]) / part.totals()[k] * 100:.2f}%"
+        lines.append(f"| {k} | {_fmt(est.get(k))} | {interval} | {_fmt(measured.get(k))} | {pct} |")
+    if cand is not None:
+        lines += ["", "## Design", "", "```json", json.dumps(cand.to_dict(), indent=2), "```"]
+    lines += ["", "## Files", "",
+              "- `model.h5`: the trained QKeras model. Load it with "
+              "`tf.keras.models.load_model('model.h5', custom_objects=dse.model_builder.custom_objects())`.",
+              "- `hls_config.json`: the hls4ml HLSConfig; `hls4ml_config.yml`: the same with Backend, Part, "
+              "ClockPeriod and IOType.",
+              "- `metrics.json`, `estimate.json`, `params.json`: as recorded by the search.",
+              "", "Re-estimate: `dse estimate --model model.h5 --hls-config hls4ml_config.yml`."]
+    if write_project:
+        tool = "vitis_hls" if hw.backend == "vitis" else "vivado_hls"
+        lines += ["", "## Synthesize", "",
+                  "`hls4ml_prj/` is a written hls4ml project (not built). Run C synthesis with:", "",
+                  f"    cd hls4ml_prj && {tool} -f build_prj.tcl", "",
+                  "or from Python: `hls4ml.converters.convert_from_keras_model(...)` then `.build(csim=False)`."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,234 @@
+"""``dse report RUN``: the Pareto-front report of a run folder.
+
+Writes (atomically, into the run folder):
+
+* ``pareto.csv``: the feasible front of the space's objectives: trial, design, accuracies
+  (validation, test, firmware where checked), each cost as estimate, 80 % interval
+  (``_low``/``_high``), measured (``measured_<k>``, where synthesized) and % of the part,
+  then the parameters;
+* ``trials.csv``: every trial (the ``Run.trials`` table, with ``on_front`` and ``synthesized``);
+* ``report.html``: one self-contained page (CSS inline, figures as base64 PNG: opens offline);
+* ``report.md`` with its figures in ``report_figures/*.png``.
+
+The study is only read (read-only connection), so a run in progress can be reported.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dse._io import atomic_write_bytes, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+FIGURES_DIR = "report_figures"
+FRONT_COSTS = ("dsp", "lut", "latency_ns")
+
+
+@dataclass
+class Section:
+    """One block of the report: a title, a paragraph, an optional figure (PNG) and table."""
+
+    key: str
+    title: str
+    text: str = ""
+    png: bytes | None = None
+    table: Any = None  # a pandas DataFrame
+
+
+@dataclass
+class ReportResult:
+    run_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    message: str = ""
+    """A one-line summary (what is in the report, or why it is nearly empty)."""
+    n_front: int = 0
+
+
+def build_sections(run: Any) -> tuple[list[Section], str]:
+    """The report's sections and its one-line summary (figures rendered to PNG)."""
+    from dse.plots import (
+        figure_png,
+        hypervolume_figure,
+        importance_figure,
+        pareto_figure,
+        parity_figure,
+    )
+
+    counts = run.counts()
+    trials = run.trials
+    front = run.front_table()
+    sections: list[Section] = []
+    if counts["COMPLETE"] == 0:
+        if len(trials) == 0:
+            message = "The run has no trials yet: nothing to report."
+        else:
+            message = (f"No trial completed ({counts['FAIL']} failed, {counts['PRUNED']} pruned, "
+                       f"{counts['RUNNING']} running): no Pareto front yet.")
+        sections.append(Section("status", "Nothing to plot yet", message))
+    else:
+        message = (f"{counts['COMPLETE']} complete, {counts['PRUNED']} pruned, {counts['FAIL']} failed, "
+                   f"{counts['RUNNING']} running trials; {len(front)} design(s) on the feasible front.")
+        if counts["RUNNING"]:
+            message += " The run is still in progress."
+    costs = list(FRONT_COSTS) + [o.metric for o in run.space.objectives
+                                 if o.metric not in ("accuracy", "loss", "auc", *FRONT_COSTS)]
+    if counts["COMPLETE"]:
+        for cost in costs:
+            fig = pareto_figure(run, cost)
+            sections.append(Section(f"pareto_{cost}", f"Accuracy against {cost}",
+                                    "Grey: complete trials (x: infeasible). Orange: the feasible Pareto front of "
+                                    "the space's objectives with the 80% interval of the estimate. Red stars: "
+                                    "measured after synthesis. Dashed red: constraints.", figure_png(fig)))
+        sections.append(Section("front", "The Pareto front", f"{len(front)} design(s), best first by the "
+                                f"first objective ({run.space.objectives[0].metric}). Costs are estimates; "
+                                "measured_* where synthesized.", table=front))
+        sections.append(Section("hypervolume", "Hypervolume over trials",
+                                "Objectives scaled to [0, 1] over the feasible complete trials, reference point "
+                                "1.1 in each; it grows as the front improves.", figure_png(hypervolume_figure(run))))
+    synth = run.synthesis
+    if synth.empty:
+        sections.append(Section("parity", "Estimated versus synthesized",
+                                "No synthesis in this run: every cost is a cost-model estimate."))
+    else:
+        n_ok = int((synth["status"] == "ok").sum())
+        text = (f"{len(synth)} synthesis record(s): {n_ok} ok, {len(synth) - n_ok} failed or timed out. "
+                "Left: the uncalibrated estimate; right: with the calibration fitted after the record.")
+        table = synth[["trial", "status", "tool", "tool_version", "error"]]
+        sections.append(Section("parity", "Estimated versus synthesized", text,
+                                figure_png(parity_figure(run)) if n_ok else None, table=table))
+    if counts["COMPLETE"]:
+        imp, problems = run.importances()
+        text = "fANOVA importance of each parameter for each objective (Optuna, seed 0)."
+        if problems:
+            text += " Not computed for " + "; ".join(f"{k}: {v}" for k, v in problems.items()) + "."
+        png = figure_png(importance_figure(run)) if not imp.empty else None
+        sections.append(Section("importances", "Parameter importances", text, png,
+                                table=imp.reset_index(names="parameter") if not imp.empty else None))
+    failed = trials[trials["state"] == "FAIL"]
+    if not failed.empty:
+        sections.append(Section("failed", "Failed trials", f"{len(failed)} failed trial(s) (error.txt in each "
+                                "trial folder has the traceback).",
+                                table=failed[["number", "candidate", "interrupted", "error"]]))
+    return sections, message
+
+
+def write_report(path: str | Path, *, html_report: bool = True) -> ReportResult:
+    """Write pareto.csv, trials.csv, report.html and report.md into the run folder at ``path``.
+
+    Raises ``RunFolderError`` for a missing, foreign or incompatible folder. A run with no
+    complete trial still gets every file (the report says why it is empty).
+    """
+    from dse.analysis import load_run
+
+    run = load_run(path)
+    sections, message = build_sections(run)
+    result = ReportResult(run.path, message=message, n_front=int(run.trials["on_front"].sum()))
+    front = run.front_table()
+    files = result.files
+    files["pareto.csv"] = run.path / "pareto.csv"
+    atomic_write_text(files["pareto.csv"], front.to_csv(index=False))
+    files["trials.csv"] = run.path / "trials.csv"
+    atomic_write_text(files["trials.csv"], run.trials.to_csv(index=False))
+    for s in sections:
+        if s.png is not None:
+            p = run.path / FIGURES_DIR / f"{s.key}.png"
+            atomic_write_bytes(p, s.png)
+            files[f"{FIGURES_DIR}/{s.key}.png"] = p
+    header = _header(run, message)
+    files["report.md"] = run.path / "report.md"
+    atomic_write_text(files["report.md"], render_markdown(header, sections))
+    if html_report:
+        files["report.html"] = run.path / "report.html"
+        atomic_write_text(files["report.html"], render_html(header, sections, run.space.name))
+    log.info("report of %s written: %s", run.path, ", ".join(files))
+    return result
+
+
+def _header(run: Any, message: str) -> list[tuple[str, str]]:
+    hw = run.space.hardware
+    return [("run", f"{run.space.name} ({run.path})"),
+            ("generated", time.strftime("%Y-%m-%d %H:%M:%S")),
+            ("target", f"{hw.part}, {hw.backend}, {hw.clock_period_ns:g} ns clock, {hw.io_type}"),
+            ("objectives", ", ".join(f"{o.metric} ({o.direction})" for o in run.space.objectives)),
+            ("constraints", ", ".join(map(str, run.space.constraints)) or "none"),
+            ("status", message),
+            ("study", f"optuna-dashboard {run.folder.storage_url()}")]
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return f"{v:.4f}" if abs(v) < 10 else f"{v:.0f}"
+    return str(v)
+
+
+def markdown_table(frame: Any) -> str:
+    """A GitHub-flavoured Markdown table of ``frame`` (floats rounded, NaN blank, '|' escaped)."""
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(_cell(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(header: list[tuple[str, str]], sections: list[Section]) -> str:
+    out = ["# dse report", ""]
+    out += [f"- **{k}**: {v}" for k, v in header]
+    for s in sections:
+        out += ["", f"## {s.title}", ""]
+        if s.text:
+            out += [s.text, ""]
+        if s.png is not None:
+            out += [f"![{s.title}]({FIGURES_DIR}/{s.key}.png)", ""]
+        if s.table is not None and len(s.table):
+            out += [markdown_table(s.table), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
+color:#222;padding:0 1em}
+h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:600}dd{margin:0}
+img{max-width:100%;height:auto;border:1px solid #eee}
+.tbl{overflow-x:auto}table{border-collapse:collapse;font-size:.82em}
+th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right;white-space:nowrap}
+th{background:#f4f4f4}td:nth-child(2){text-align:left}
+"""
+
+
+def render_html(header: list[tuple[str, str]], sections: list[Section], name: str) -> str:
+    """One self-contained HTML page: no external resource, figures as data: URIs."""
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width,initial-scale=1">',
+             f"<title>dse report: {html.escape(name)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>dse report: {html.escape(name)}</h1><dl>"]
+    parts += [f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in header]
+    parts.append("</dl>")
+    for s in sections:
+        parts.append(f'<section id="{html.escape(s.key)}"><h2>{html.escape(s.title)}</h2>')
+        if s.text:
+            parts.append(f"<p>{html.escape(s.text)}</p>")
+        if s.png is not None:
+            data = base64.b64encode(s.png).decode("ascii")
+            parts.append(f'<img alt="{html.escape(s.title)}" src="data:image/png;base64,{data}">')
+        if s.table is not None and len(s.table):
+            table = s.table.map(_cell) if hasattr(s.table, "map") else s.table
+            parts.append('<div class="tbl">' + table.to_html(index=False, escape=True, border=0) + "</div>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,64 @@
+"""Writing the hls4ml project of a trained candidate, and reading a synthesized project back."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from dse.synthesis.base import ReportMissing, ReportUnreadable, SynthesisJob, SynthesisResult
+
+PROJECT_DIR = "hls4ml_prj"
+
+
+def load_job_model(job: SynthesisJob, folder: Path) -> Any:
+    """The job's Keras model, loaded from its HDF5 bytes (written to ``folder/model.h5``)."""
+    from dse.estimate_cli import load_keras_model
+
+    path = folder / "model.h5"
+    path.write_bytes(job.model_h5)
+    return load_keras_model(path)
+
+
+def convert(job: SynthesisJob, hls4ml_backend: str, output_dir: Path) -> Any:
+    """The hls4ml ModelGraph of the job (not yet written)."""
+    import hls4ml
+
+    model = load_job_model(job, Path(job.job_dir))
+    return hls4ml.converters.convert_from_keras_model(
+        model, hls_config=job.hls_config, output_dir=str(output_dir), backend=hls4ml_backend, part=job.part,
+        clock_period=job.clock_period_ns, io_type=job.io_type)
+
+
+def write_hls4ml_project(job: SynthesisJob, hls4ml_backend: str) -> Path:
+    """Write a fresh hls4ml project into ``job_dir/hls4ml_prj`` and return its path."""
+    job_dir = Path(job.job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    project = job_dir / PROJECT_DIR
+    if project.exists():
+        shutil.rmtree(project)
+    hls_model = convert(job, hls4ml_backend, project)
+    hls_model.write()
+    return project
+
+
+def read_project_result(job: SynthesisJob, project: Path, tool: str) -> SynthesisResult:
+    """Parse the synthesis reports of ``project`` into a ``SynthesisResult``.
+
+    Raises ``ReportMissing`` when the tool wrote no csynth report and ``ReportUnreadable``
+    when a report cannot be parsed.
+    """
+    from cost_models import ReportError, read_synthesis_reports
+
+    try:
+        record = read_synthesis_reports(project)
+    except FileNotFoundError as exc:
+        raise ReportMissing(f"no synthesis report in {project}: {exc}") from None
+    except ReportError as exc:
+        raise ReportUnreadable(str(exc)) from None
+    measured = {k: float(v) for k, v in record.metrics().items() if v is not None}
+    if job.clock_period_ns and "latency_cycles" in measured:
+        measured["latency_ns"] = measured["latency_cycles"] * float(record.clock_period_ns or job.clock_period_ns)
+    return SynthesisResult(trial=job.trial, measured=measured, tool=tool, tool_version=record.tool_version,
+                           part=record.part, clock_period_ns=record.clock_period_ns,
+                           report_files=[str(p) for p in record.report_files])

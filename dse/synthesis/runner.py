@@ -1,0 +1,133 @@
+"""Synthesis jobs as Ray tasks: concurrency cap, CPUs and custom resources per job, retries,
+timeouts, one working folder per job. Failures come back as data, never as exceptions."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dse.synthesis.base import SynthesisJob
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_MARKERS = ("license", "resource temporarily unavailable", "cannot allocate memory", "connection reset")
+
+
+@dataclass
+class SynthesisOutcome:
+    """The result of one job: ``status`` is ok, failed, timeout, no_report, bad_report or tool_missing."""
+
+    trial: int
+    status: str
+    measured: dict[str, float] = field(default_factory=dict)
+    tool: str = ""
+    tool_version: str | None = None
+    part: str | None = None
+    clock_period_ns: float | None = None
+    error: str = ""
+    log_tail: str = ""
+    node: str = ""
+    attempts: int = 1
+    seconds: float = 0.0
+    firmware_accuracy: float | None = None
+    firmware_error: str = ""
+    job_dir: str = ""
+
+    def to_record(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> SynthesisOutcome:
+    """Run one job in this process (what the Ray task does). Retries transient tool failures."""
+    from dse.errors import ToolNotFoundError
+    from dse.synthesis import hls4ml_backends  # noqa: F401  (registers the backends)
+    from dse.synthesis.base import (
+        ReportMissing,
+        ReportUnreadable,
+        SynthesisFailed,
+        SynthesisTimeout,
+        get_backend,
+    )
+
+    start = time.perf_counter()
+    out = SynthesisOutcome(trial=job.trial, status="failed", node=os.uname().nodename, job_dir=job.job_dir)
+    backend = get_backend(job.backend, job.executable)
+    out.tool = backend.name
+    log_path = Path(job.job_dir) / "synthesis.log"
+    for attempt in range(1, retries + 2):
+        out.attempts = attempt
+        try:
+            project = backend.prepare(job)
+            if test_data is not None:
+                _firmware_accuracy(job, project, backend.hls4ml_backend, test_data, out)
+            backend.run(job, project, log_path)
+            result = backend.read(job, project)
+            out.status, out.measured = "ok", result.measured
+            out.tool_version, out.part, out.clock_period_ns = result.tool_version, result.part, result.clock_period_ns
+            out.error = ""
+            break
+        except ToolNotFoundError as exc:
+            out.status, out.error = "tool_missing", str(exc)
+            break
+        except SynthesisTimeout as exc:
+            out.status, out.error = "timeout", str(exc)
+            break
+        except ReportMissing as exc:
+            out.status, out.error = "no_report", str(exc)
+            break
+        except ReportUnreadable as exc:
+            out.status, out.error = "bad_report", str(exc)
+            break
+        except SynthesisFailed as exc:
+            out.status, out.error = "failed", str(exc)
+            if attempt <= retries and _is_transient(log_path):
+                log.warning("trial %d: transient synthesis failure, retrying (%s)", job.trial, exc)
+                continue
+            break
+        except Exception as exc:  # hls4ml or the file system failed: record it, never crash the study
+            out.status, out.error = "failed", "".join(traceback.format_exception(exc))[-4000:]
+            break
+    out.log_tail = _tail(log_path)
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def _firmware_accuracy(job: SynthesisJob, project: Path, hls4ml_backend: str, data: Any,
+                       out: SynthesisOutcome) -> None:
+    """Compile the hls4ml C++ emulation of the written project and score it on the test set."""
+    try:
+        from dse.synthesis.firmware import firmware_accuracy
+
+        out.firmware_accuracy = firmware_accuracy(job, hls4ml_backend, data)
+    except Exception as exc:  # a failed check is recorded, synthesis goes on
+        out.firmware_error = str(exc)[-2000:]
+
+
+def _is_transient(log_path: Path) -> bool:
+    text = _tail(log_path, 20000).lower()
+    return any(m in text for m in TRANSIENT_MARKERS)
+
+
+def _tail(path: Path, n: int = 4000) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - n))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def synthesis_task(num_cpus: int, resources: dict[str, float]) -> Any:
+    """The Ray remote function for a synthesis job, placed by ``num_cpus`` and custom ``resources``
+    (e.g. ``{"hls_tool": 1}`` so that jobs land only on nodes that have the tool).
+    ``max_retries`` covers a worker process dying; tool failures are retried inside ``run_job``."""
+    import ray
+
+    return ray.remote(num_cpus=num_cpus, resources=resources or {}, max_retries=1)(run_job)
