@@ -56,10 +56,16 @@ PIXEL_MIN_II = 2
 """io_stream convolutions: cycles per output pixel at least (stream read + write handshake)."""
 
 # --- multiplier binding ------------------------------------------------------------------------
-DSP_SHARE_MID_BITS = 9.0
-"""Weight width at which half of the constant products go to DSPs (the '9-10 bit' rule)."""
+DSP_SHARE_MID_BITS = 8.0
+"""Weight width at which half of the constant products of a small layer go to DSPs."""
 DSP_SHARE_SLOPE = 1.2
-"""Steepness (per bit) of that transition: ~2 % at 6 bits, ~23 % at 8 bits, ~97 % at 12 bits."""
+"""Steepness (per bit) of that transition: ~8 % at 6 bits, 50 % at 8 bits, ~92 % at 10 bits."""
+DSP_SHARE_HALF_PRODUCTS = 600.0
+"""Layer size (non-zero constant products) at which the DSP share has halved: in large layers many
+products repeat a (shifted) constant of the same input and are shared in LUT logic. Not applied
+to weights of 12 bits or more, which are all 'hard'."""
+T_RELU_NS = 2.0
+"""ReLU with rounding/saturation: a compare and a mux; registered only when it does not fit the cycle."""
 GENERIC_LUT_MAX_BITS = 4
 """A generic (non-constant) product with an operand this narrow or narrower is LUT logic."""
 
@@ -201,6 +207,8 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         share = 1.0
     else:
         share = dsp_share(wb, db)
+    if layer.mult_impl == "auto" and wb < 12:
+        share /= 1.0 + nz / DSP_SHARE_HALF_PRODUCTS
     dsp_ops = share * nz
     units = min(float(limit), dsp_ops)
     est.multipliers = nz
@@ -266,10 +274,10 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
     if act in ("relu", "leaky_relu", "relu6", "thresholdedrelu", "hard_sigmoid", "hard_tanh", "binary_tanh",
                "ternary_tanh", "elu", "prelu"):
         est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
-        est.ff = width * (in_w + out_w) * RELU_FF_FACTOR
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
-        est.latency_cycles = 1.0
+        est.latency_cycles = float(round(T_RELU_NS / ctx.t_eff))
+        est.ff = width * (in_w + out_w) * RELU_FF_FACTOR if est.latency_cycles > 0 else 0.0
     else:  # table-based: sigmoid, tanh, softplus, selu, ...
         tbits = (layer.table.width if layer.table else 18) * (layer.table_size or 1024)
         est.bram_18k = math.ceil(width / 2) * math.ceil(tbits / BRAM18_BITS)
@@ -306,7 +314,7 @@ def _rule_batchnorm(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> 
     est.lut = width * (1 - share) * wb * db * LUT_PER_CONST_MULT_BITPROD + width * layer.result.width
     est.ff = width * (layer.result.width + db)
     est.latency_cycles = float(_tree_cycles(1, ctx)) + ii - 1
-    est.ii = max(ii, float(rf))
+    est.ii = max(ii, min(float(rf), est.latency_cycles + 1))
     est.depth_cycles = est.latency_cycles - (ii - 1)
 
 

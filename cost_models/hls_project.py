@@ -231,6 +231,8 @@ def _find_report(folder: Path, project_name: str | None) -> Path | None:
         if not tops:
             # the top function's report sits next to the per-function ones; its name matches a *_prj folder
             tops = [r for r in group if any(part == r.name.rsplit("_csynth", 1)[0] + "_prj" for part in r.parts)]
+        if not tops and len(group) == 1:
+            tops = group
         if tops:
             return tops[0]
     return None
