@@ -201,22 +201,21 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         return
     # Latency strategy: constant weights, zeros removed, ALLOCATION limit on multipliers.
     limit = multiplier_limit(n_in, n_out, n_zeros, rf)
-    if layer.mult_impl == "lut":
-        share = 0.0
-    elif layer.mult_impl == "dsp":
-        share = 1.0
-    else:
-        share = dsp_share(wb, db)
-    if layer.mult_impl == "auto" and wb < 12:
-        share /= 1.0 + nz / DSP_SHARE_HALF_PRODUCTS
+    # "Hard" constant products (true multiplications, not shift-adds): the ones the ALLOCATION
+    # limit applies to, whether bound to DSPs (auto) or to fabric multipliers (forced LUT).
+    hard = dsp_share(wb, db)
+    if wb < 12:
+        hard /= 1.0 + nz / DSP_SHARE_HALF_PRODUCTS
+    mul_ops = hard * nz
+    share = {"lut": 0.0, "dsp": 1.0}.get(layer.mult_impl, hard)
     dsp_ops = share * nz
     units = min(float(limit), dsp_ops)
     est.multipliers = nz
     est.dsp = units * per
     lut_mults = nz - dsp_ops
     est.lut = lut_mults * wb * db * LUT_PER_CONST_MULT_BITPROD + nz * ab
-    # Time-multiplexing the DSP products when the ALLOCATION limit binds.
-    slots = math.ceil(dsp_ops / limit) if dsp_ops > limit else 1
+    # Time-multiplexing the hard products when the ALLOCATION limit binds.
+    slots = math.ceil(mul_ops / limit) if mul_ops > limit else 1
     if slots > 1:
         est.lut += (dsp_ops - units) * (db + wb) * 0.5  # input/weight multiplexers in front of shared DSPs
     base = _tree_cycles(levels, ctx)

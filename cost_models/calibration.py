@@ -8,7 +8,7 @@ where ``c_m`` is a small offset (so that 0 DSPs or 0 BRAMs are representable). `
       └ tool (vitis / vivado)
           └ tool | version | part family   (e.g. vitis|2021.1|zynq7)
 
-each level: ``mu = (sum r + K mu_parent) / (n + K)``, ``sigma^2 = (sum (r - mu)^2 + K sigma_parent^2) / (n + K)``
+each level: ``mu = (n median(r) + K mu_parent) / (n + K)``, ``sigma^2 = (sum (r - mu)^2 + K sigma_parent^2) / (n + K)``
 with ``K`` pseudo-records, so 0 records give the prior (identity), 1 record moves part of the
 way, many records dominate. Predictive 80 % intervals: ``mu ± 1.2816 sigma sqrt(1 + 1/(n + K))``.
 
@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import os
+import statistics
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -234,7 +235,9 @@ def _shrink(values: Sequence[float], parent: Correction, k: float) -> Correction
     n = len(values)
     if n == 0:
         return Correction(parent.mu, parent.sigma, 0, parent.n + parent.k)
-    mu = (sum(values) + k * parent.mu) / (n + k)
+    # The median, not the mean: a few designs where the tool did something the layer list cannot
+    # show (a fallback schedule, a mislabelled report) must not shift every other estimate.
+    mu = (n * statistics.median(values) + k * parent.mu) / (n + k)
     var = (sum((v - mu) ** 2 for v in values) + k * parent.sigma ** 2) / (n + k)
     return Correction(mu, math.sqrt(var), n, k)
 

@@ -48,17 +48,22 @@ def read_project_result(job: SynthesisJob, project: Path, tool: str) -> Synthesi
     Raises ``ReportMissing`` when the tool wrote no csynth report and ``ReportUnreadable``
     when a report cannot be parsed.
     """
-    from cost_models import ReportError, read_synthesis_reports
+    from cost_models import ReportError, read_hls_project
 
+    if not any(project.glob("**/*_csynth.xml")) and not any(project.glob("**/*_csynth.rpt")):
+        raise ReportMissing(f"the tool wrote no *_csynth.xml or *_csynth.rpt report in {project}")
     try:
-        record = read_synthesis_reports(project)
-    except FileNotFoundError as exc:
-        raise ReportMissing(f"no synthesis report in {project}: {exc}") from None
+        record = read_hls_project(project)
     except ReportError as exc:
         raise ReportUnreadable(str(exc)) from None
     measured = {k: float(v) for k, v in record.metrics().items() if v is not None}
-    if job.clock_period_ns and "latency_cycles" in measured:
-        measured["latency_ns"] = measured["latency_cycles"] * float(record.clock_period_ns or job.clock_period_ns)
+    clock = float(record.clock_period_ns or job.clock_period_ns)
+    if "latency_cycles" in measured:
+        measured["latency_ns"] = measured["latency_cycles"] * clock
+    if record.post_synth:
+        for k, v in record.post_synth.items():
+            if isinstance(v, (int, float)):
+                measured[f"post_synth_{k}"] = float(v)
     return SynthesisResult(trial=job.trial, measured=measured, tool=tool, tool_version=record.tool_version,
-                           part=record.part, clock_period_ns=record.clock_period_ns,
-                           report_files=[str(p) for p in record.report_files])
+                           part=record.part, clock_period_ns=clock, report_files=[record.source],
+                           per_layer=list(record.layer_rows))

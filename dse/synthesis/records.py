@@ -92,5 +92,5 @@ def fit_calibration(examples: list[tuple[list[Any], dict[str, Any]]], target: An
             clock_period_ns=float(rec.get("clock_period_ns") or target.clock_period_ns),
             latency_cycles=measured.get("latency_cycles"), ii=measured.get("ii"), dsp=measured.get("dsp"),
             lut=measured.get("lut"), ff=measured.get("ff"), bram_18k=measured.get("bram_18k"),
-            layers=list(layers), source=f"trial {rec['trial']}"))
+            layers=list(layers), source=f"trial {rec['trial']}", project=f"trial{rec['trial']}"))
     return Calibration.fit(records)
