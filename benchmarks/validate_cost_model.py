@@ -113,8 +113,8 @@ def table(summary: dict[str, dict[str, float]]) -> str:
         gu, gc = GOALS_UNCAL[m], GOALS_CAL[m]
         out.append(
             f"| {names[m]} | {FLOORS[m]:g} | {s['median_uncal']:.1f} % | {s['mean_uncal']:.1f} % | "
-            f"{'≤ %d %%' % gu if gu else '–'} | {s['median_cal']:.1f} % | {s['mean_cal']:.1f} % | "
-            f"{'≤ %d %%' % gc if gc else '–'} | {s['coverage_uncal']:.0f} % | {s['coverage_cal']:.0f} % |")
+            f"{f'≤ {gu} %' if gu else '–'} | {s['median_cal']:.1f} % | {s['mean_cal']:.1f} % | "
+            f"{f'≤ {gc} %' if gc else '–'} | {s['coverage_uncal']:.0f} % | {s['coverage_cal']:.0f} % |")
     return "\n".join(out)
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "LayerContext",
     "dsp_per_mult",
     "dsp_share",
+    "effective_weight_bits",
     "estimate_layer",
     "multiplier_limit",
 ]
@@ -52,6 +53,11 @@ SOFTMAX_FIXED_NS = 21.0
 """Softmax fixed path: subtract, exp-table read (BRAM, 2 reads), inverse-table read, final multiply."""
 SOFTMAX_LEVEL_NS = 9.0
 """Softmax per tree level: one level of the max tree plus one level of the sum tree (fit to Vitis reports)."""
+MAXIMUM_PARTITION_SIZE = 4096
+"""hls4ml's build_prj.tcl: ``config_array_partition -maximum_size 4096``. A latency dense whose
+n_in*n_out product array is larger is not completely partitioned: its products are produced by a
+partly sequential loop over the inputs (observed: a few inputs per cycle) on fewer multipliers."""
+UNPARTITIONED_INPUTS_PER_CYCLE = 3.5
 PIXEL_MIN_II = 2
 """io_stream convolutions: cycles per output pixel at least (stream read + write handshake)."""
 
@@ -62,8 +68,7 @@ DSP_SHARE_SLOPE = 1.2
 """Steepness (per bit) of that transition: ~8 % at 6 bits, 50 % at 8 bits, ~92 % at 10 bits."""
 DSP_SHARE_HALF_PRODUCTS = 600.0
 """Layer size (non-zero constant products) at which the DSP share has halved: in large layers many
-products repeat a (shifted) constant of the same input and are shared in LUT logic. Not applied
-to weights of 12 bits or more, which are all 'hard'."""
+products repeat a (shifted) constant of the same input and are shared in LUT logic."""
 T_RELU_NS = 2.0
 """ReLU with rounding/saturation: a compare and a mux; registered only when it does not fit the cycle."""
 GENERIC_LUT_MAX_BITS = 4
@@ -148,9 +153,18 @@ def dsp_share(weight_bits: int, data_bits: int) -> float:
     that a quantized weight is "hard" grows with its width. Products with 1-2 bit weights use
     hls4ml's binary/ternary products, and very narrow data makes every product LUT logic.
     """
-    if weight_bits <= 2 or data_bits <= GENERIC_LUT_MAX_BITS:
-        return 0.0
+    if weight_bits <= GENERIC_LUT_MAX_BITS or data_bits <= GENERIC_LUT_MAX_BITS:
+        return 0.0  # a constant of <= 4 bits has at most 2 signed digits: always a shift-add
     return 1.0 / (1.0 + math.exp(-DSP_SHARE_SLOPE * (weight_bits - DSP_SHARE_MID_BITS)))
+
+
+def effective_weight_bits(w: FixedType) -> int:
+    """Significant bits of a trained weight: sign + fractional bits + one integer bit.
+
+    Trained weights are mostly |w| < 2, so integer bits beyond the first are sign extension and do
+    not make a constant harder to multiply by (ap_fixed<16,6> behaves like a 12-bit constant).
+    """
+    return min(w.width, w.fractional + 2) if w.signed else min(w.width, w.fractional + 1)
 
 
 def _tree_cycles(levels: int, ctx: LayerContext, with_mult: bool = True) -> int:
@@ -203,9 +217,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     limit = multiplier_limit(n_in, n_out, n_zeros, rf)
     # "Hard" constant products (true multiplications, not shift-adds): the ones the ALLOCATION
     # limit applies to, whether bound to DSPs (auto) or to fabric multipliers (forced LUT).
-    hard = dsp_share(wb, db)
-    if wb < 12:
-        hard /= 1.0 + nz / DSP_SHARE_HALF_PRODUCTS
+    hard = dsp_share(effective_weight_bits(w), db) / (1.0 + nz / DSP_SHARE_HALF_PRODUCTS)
     mul_ops = hard * nz
     share = {"lut": 0.0, "dsp": 1.0}.get(layer.mult_impl, hard)
     dsp_ops = share * nz
@@ -220,6 +232,11 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         est.lut += (dsp_ops - units) * (db + wb) * 0.5  # input/weight multiplexers in front of shared DSPs
     base = _tree_cycles(levels, ctx)
     est.latency_cycles = base + slots - 1
+    if n_w > MAXIMUM_PARTITION_SIZE and layer.io_type == "io_parallel" and slots == 1:
+        seq = math.ceil(n_in / UNPARTITIONED_INPUTS_PER_CYCLE)
+        est.latency_cycles += seq
+        est.dsp = min(units, nz / seq) * per
+        est.notes.append(f"{n_w} products > {MAXIMUM_PARTITION_SIZE}: not fully partitioned, {seq} extra cycles")
     est.ii = min(rf, est.latency_cycles + 1)
     est.ff = nz * ab * _ff_ratio(base, levels, rf) + n_out * ab
 

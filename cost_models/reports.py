@@ -217,11 +217,11 @@ def _instance_rows(perf: str, util: str) -> list[dict[str, Any]]:
 
 
 def _config_of(module: str) -> str | None:
-    m = re.search(r"((?:[a-z]+_)?config\d+(?:_[a-z]+)?)", module)
+    m = re.search(r"((?:(?:leaky_)?relu|softmax|sigmoid|tanh|linear|elu|selu|softplus|softsign|prelu|hard_sigmoid"
+                  r"|hard_tanh)_)?config\d+(?:_(?:mult|depthwise|pointwise))?", module)
     if not m:
         return None
-    c = m.group(1)
-    return re.sub(r"_s$", "", c)
+    return m.group(0)
 
 
 # --------------------------------------------------------------------------------- vivado_synth.rpt

@@ -266,7 +266,7 @@ def open_study_readonly(folder: RunFolder) -> Any | None:
         url = f"sqlite:///file:{db}?mode=ro&uri=true"
     try:
         storage = RDBStorage(url, skip_table_creation=True)
-        return optuna.load_study(study_name=STUDY_NAME, storage=storage)
+        return optuna.load_study(study_name=getattr(folder, "study_name", STUDY_NAME), storage=storage)
     except KeyError:  # the study was not created yet
         return None
     except Exception as exc:  # SQLAlchemy / Optuna schema errors: a storage this dse cannot read
@@ -308,8 +308,9 @@ class Run:
     @property
     def trials(self) -> Any:
         """One row per trial (see ``dse.tables.trials_frame``) plus ``synthesized`` and ``on_front``
-        (on the feasible front of the space's objectives). Measured values and firmware accuracy
-        of synthesis records fill ``measured_*``/``firmware_accuracy`` where the study lacks them."""
+        (on the feasible front of the space's objectives, measured costs where synthesized). Measured
+        values and firmware accuracy of synthesis records fill ``measured_*``/``firmware_accuracy``
+        where the study lacks them."""
         if self._trials is None:
             self._trials = self._build_trials()
         return self._trials
@@ -343,8 +344,9 @@ class Run:
             if fw is not None and not pd.isna(fw):
                 frame.loc[sel & frame["firmware_accuracy"].isna(), "firmware_accuracy"] = float(fw)
         frame["synthesized"] = frame[[f"measured_{k}" for k in ESTIMATE_KEYS]].notna().any(axis=1)
-        front = pareto_front(frame, resolve_objectives(None, self.space))
-        frame["on_front"] = frame["number"].isin(front["number"])
+        frame["on_front"] = False
+        self._trials = frame
+        frame["on_front"] = frame["number"].isin(self.pareto()["number"])
         return frame.sort_values("number", kind="stable").reset_index(drop=True)
 
     @property
@@ -388,25 +390,28 @@ class Run:
 
     # ------------------------------------------------------------------ analysis
     def pareto(self, objectives: Iterable[ObjectiveSpec] | None = None, feasible_only: bool = True,
-               measured: bool = False) -> Any:
+               measured: bool = True) -> Any:
         """The Pareto front (DataFrame rows of ``trials``) over ``objectives``.
 
         ``objectives``: metric names (``"accuracy"``, ``"dsp"``, ``"latency_ns"``), optionally with
         ``":max"``/``":min"``, or ``(metric, direction)``; default the space's objectives.
-        ``measured=True`` uses measured costs where a design was synthesized. Ties are all kept;
+        With ``measured`` (the default, as the study scores trials) a synthesized design's measured
+        costs replace its estimates; ``measured=False`` uses estimates only. Ties are all kept;
         failed, pruned, running and (with ``feasible_only``) infeasible trials are left out.
 
         >>> run.pareto(["accuracy", "lut:min"])[["number", "val_accuracy", "lut"]]  # doctest: +SKIP
         """
         objs = resolve_objectives(objectives, self.space)
         frame = self.trials
-        if measured:
-            frame = frame.copy()
-            for col, _ in objs:
-                m = f"measured_{col}"
-                if col in ESTIMATE_KEYS and m in frame.columns:
-                    frame[col] = frame[m].where(frame[m].notna(), frame[col])
-        return pareto_front(frame, objs, feasible_only=feasible_only)
+        if not measured:
+            return pareto_front(frame, objs, feasible_only=feasible_only)
+        scored = frame.copy()
+        for col, _ in objs:
+            m = f"measured_{col}"
+            if col in ESTIMATE_KEYS and m in scored.columns:
+                scored[col] = scored[m].where(scored[m].notna(), scored[col])
+        # Ranked on measured-where-available, returned with the estimate columns intact.
+        return frame.loc[pareto_front(scored, objs, feasible_only=feasible_only).index].copy()
 
     def front_table(self, objectives: Iterable[ObjectiveSpec] | None = None) -> Any:
         """The front with the report's columns: trial, design, accuracies, each cost as estimate,
@@ -450,14 +455,17 @@ class Run:
         complete = [] if study is None else [t for t in study.get_trials(deepcopy=False)
                                              if t.state.name == "COMPLETE" and t.values is not None]
         for i, o in enumerate(self.space.objectives):
-            if len(complete) < 2:
+            if study is None or len(complete) < 2:
                 problems[o.metric] = f"needs at least 2 complete trials, the run has {len(complete)}"
                 continue
             try:
                 import optuna
 
+                def target(t: Any, i: int = i) -> float:
+                    return float(t.values[i])
+
                 imp = optuna.importance.get_param_importances(
-                    study, target=lambda t, i=i: t.values[i],
+                    study, target=target,
                     evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
             except Exception as exc:  # Optuna raises ValueError/RuntimeError for degenerate studies
                 problems[o.metric] = f"{type(exc).__name__}: {exc}"

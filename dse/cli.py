@@ -64,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "IOType, HLSConfig)")
     est.add_argument("--calibration", help="a calibration JSON from 'dse calibrate'")
 
+    syn = sub.add_parser("synth", help="synthesize one finished trial now with the vendor HLS tool")
+    syn.add_argument("run", help="the run folder")
+    syn.add_argument("--trial", type=int, required=True, help="the trial number")
+    syn.add_argument("--backend", choices=["vitis", "vivado"], help="default: the space's synthesis/hardware backend")
+    syn.add_argument("--executable", help="the tool to run (default: found on PATH)")
+    syn.add_argument("--timeout", type=float, help="seconds before the tool is killed")
+    syn.add_argument("--vsynth", action="store_true", default=None, help="also run Vivado logic synthesis")
+    syn.add_argument("--no-firmware", action="store_true", help="skip the hls4ml C++ emulation accuracy check")
+
     cal = sub.add_parser("calibrate", help="fit a cost-model calibration from synthesized hls4ml projects")
     cal.add_argument("run", nargs="?", help="a run folder: refit from its synthesis records")
     cal.add_argument("--reports", nargs="+", help="folders holding hls4ml projects with synthesis reports")
@@ -209,6 +218,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     result = export_trial(args.run, args.trial, args.out)
     print(f"trial {result.trial} exported to {result.out_dir}: {', '.join(result.files)}")
     return EXIT_OK
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from dse.synthesis.one import synthesize_trial
+
+    rec = synthesize_trial(args.run, args.trial, backend=args.backend, timeout_s=args.timeout, vsynth=args.vsynth,
+                           firmware=not args.no_firmware, executable=args.executable)
+    print(json.dumps({k: rec.get(k) for k in ("trial", "status", "measured", "tool", "tool_version", "error",
+                                              "firmware_accuracy", "qkeras_test_accuracy", "firmware_flag")},
+                     indent=2, default=str))
+    return EXIT_OK if rec["status"] == "ok" else EXIT_FAIL
 
 
 if __name__ == "__main__":

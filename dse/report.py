@@ -172,6 +172,8 @@ def _cell(v: Any) -> str:
     if isinstance(v, float):
         if math.isnan(v):
             return ""
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{v:.0f}"
         return f"{v:.4f}" if abs(v) < 10 else f"{v:.0f}"
     return str(v)
 

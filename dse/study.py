@@ -70,8 +70,7 @@ def make_sampler(space: SpaceConfig, seed: int) -> Any:
     if s == "tpe":
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(multivariate=True, group=True, constant_liar=True, seed=seed,
-                                          constraints_func=constraints, n_startup_trials=min(10, space.search.n_trials),
-                                          warn_independent_sampling=False)
+                                          constraints_func=constraints, n_startup_trials=min(10, space.search.n_trials))
     if s == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, constraints_func=constraints,
                                              population_size=max(4, min(50, space.search.n_trials // 2)))
@@ -188,6 +187,12 @@ def run_search(space: SpaceConfig, run_dir: str | Path, *, source_text: str = ""
     from dse.data import load_dataset
 
     data = load_dataset(space.data)
+    if space.synthesis.backend != "none" and ray_address is None:
+        # a missing vendor tool fails now, not hours later (on a cluster the check runs on a synthesis node)
+        from dse.synthesis import hls4ml_backends  # noqa: F401
+        from dse.synthesis.base import get_backend
+
+        get_backend(space.synthesis.backend, space.synthesis.executable).find_executable()
     folder, resumed = RunFolder.prepare(run_dir, space, source_text, storage)
     file_handler = _attach_log_file(folder)
     try:

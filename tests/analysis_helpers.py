@@ -15,7 +15,11 @@ from typing import Any
 
 import optuna
 import yaml
-from conftest import tiny_space_dict
+
+try:
+    from tests.conftest import tiny_space_dict
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from conftest import tiny_space_dict  # type: ignore[no-redef]
 
 from dse._io import atomic_write_bytes, atomic_write_json
 from dse.candidate import suggest_candidate
@@ -149,3 +153,28 @@ def standard_records() -> list[dict[str, Any]]:
 
 def read_json(p: Path) -> Any:
     return json.loads(p.read_text())
+
+
+def real_run(tmp_path_factory: Any) -> Path:
+    """A real ``dse run`` (tiny space, 3 trials, 1 worker), made once per test session and shared.
+
+    Skips when the cost model is not importable yet."""
+    import pytest
+
+    try:
+        from cost_models import estimate  # noqa: F401
+    except ImportError:
+        pytest.skip("cost_models.estimate is not available yet")
+    base = Path(tmp_path_factory.getbasetemp()) / "dse_real_run"
+    run = base / "run"
+    if (base / "done").exists():
+        return run
+    base.mkdir(exist_ok=True)
+    space = base / "tiny.yaml"
+    space.write_text(yaml.safe_dump(tiny_space_dict(), sort_keys=False))
+    from dse.cli import main
+
+    code = main(["run", str(space), "--run-dir", str(run), "--n-trials", "3", "--workers", "1", "--no-progress"])
+    assert code == 0, f"dse run failed with exit code {code}"
+    (base / "done").write_text("ok")
+    return run

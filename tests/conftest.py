@@ -42,3 +42,32 @@ def tiny_space_file(tmp_path: Path):
         return path
 
     return make
+
+
+STANDIN = ROOT / "tests" / "standin" / "fake_hls.py"
+
+
+class FakeTool:
+    """The stand-in HLS tool installed as vitis-run, vitis_hls and vivado_hls in ``bin_dir``."""
+
+    def __init__(self, bin_dir: Path):
+        import sys
+
+        self.bin_dir = bin_dir
+        self.mode_file = bin_dir / "fake_hls_mode"
+        bin_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("vitis-run", "vitis_hls", "vivado_hls"):
+            exe = bin_dir / name
+            exe.write_text(f'#!/bin/sh\nFAKE_HLS_MODE_FILE="{self.mode_file}" exec "{sys.executable}" "{STANDIN}" "$@"\n')
+            exe.chmod(0o755)
+        self.set_mode("ok")
+
+    def set_mode(self, mode: str) -> None:
+        self.mode_file.write_text(mode)
+
+
+@pytest.fixture
+def fake_tool(tmp_path: Path, monkeypatch) -> FakeTool:
+    tool = FakeTool(tmp_path / "fakebin")
+    monkeypatch.setenv("PATH", f"{tool.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return tool

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from analysis_helpers import T, make_run, standard_records, standard_trials
+try:
+    from tests.analysis_helpers import T, make_run, standard_records, standard_trials
+except ImportError:  # tests/ is not a package
+    from analysis_helpers import T, make_run, standard_records, standard_trials  # type: ignore[no-redef]
 
 import dse
 from dse.analysis import (
@@ -174,3 +177,17 @@ def test_run_without_study_has_no_trials(tmp_path: Path) -> None:
     (path / "study.db").unlink()
     run = dse.load_run(path)
     assert run.trials.empty and run.pareto().empty and run.counts()["COMPLETE"] == 0
+
+
+
+def test_measured_costs_decide_the_front_and_estimates_stay(tmp_path: Path) -> None:
+    m = {"dsp": 5, "lut": 900, "ff": 1000, "bram_18k": 0, "latency_cycles": 10, "latency_ns": 50, "ii": 1}
+    run = dse.load_run(make_run(tmp_path / "run", [
+        T(acc=0.90, dsp=10, lut=1000, params={"width_0": 8}),
+        T(acc=0.89, dsp=12, lut=1000, params={"width_0": 16}, measured=m),  # dominated until measured
+    ]))
+    assert run.pareto(measured=False)["number"].tolist() == [0]
+    front = run.pareto()
+    assert front["number"].tolist() == [0, 1]
+    assert front.set_index("number").loc[1, "dsp"] == 12  # the estimate column is kept
+    assert run.trials["on_front"].tolist() == [True, True]

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from analysis_helpers import T, make_run, standard_records, standard_trials
+try:
+    from tests.analysis_helpers import T, make_run, standard_records, standard_trials
+except ImportError:  # tests/ is not a package
+    from analysis_helpers import T, make_run, standard_records, standard_trials  # type: ignore[no-redef]
 
 from dse.cli import main
 from dse.report import write_report

@@ -37,6 +37,7 @@ class SynthesisOutcome:
     firmware_accuracy: float | None = None
     firmware_error: str = ""
     job_dir: str = ""
+    ray_node_id: str = ""
 
     def to_record(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -55,7 +56,8 @@ def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> Synth
     )
 
     start = time.perf_counter()
-    out = SynthesisOutcome(trial=job.trial, status="failed", node=os.uname().nodename, job_dir=job.job_dir)
+    out = SynthesisOutcome(trial=job.trial, status="failed", node=os.uname().nodename, job_dir=job.job_dir,
+                           ray_node_id=_ray_node_id())
     backend = get_backend(job.backend, job.executable)
     out.tool = backend.name
     log_path = Path(job.job_dir) / "synthesis.log"
@@ -95,6 +97,15 @@ def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> Synth
     out.log_tail = _tail(log_path)
     out.seconds = time.perf_counter() - start
     return out
+
+
+def _ray_node_id() -> str:
+    try:
+        import ray
+
+        return str(ray.get_runtime_context().get_node_id()) if ray.is_initialized() else ""
+    except Exception:  # not inside Ray
+        return ""
 
 
 def _firmware_accuracy(job: SynthesisJob, project: Path, hls4ml_backend: str, data: Any,

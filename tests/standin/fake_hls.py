@@ -5,7 +5,7 @@ Run in an hls4ml project folder the way hls4ml runs the real tool, it reads the 
 formulas (deliberately not dse's cost model) and writes
 ``<project>_prj/solution1/syn/report/<project>_csynth.xml`` and ``.rpt`` in the real
 Vitis HLS format. Its behaviour is chosen by the file ``fake_hls_mode`` beside this script
-(or the FAKE_HLS_MODE environment variable): ok, fail, hang, noreport, garbage, flaky.
+(or the file named by FAKE_HLS_MODE_FILE, or the FAKE_HLS_MODE variable): ok, fail, hang, noreport, garbage, flaky.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ VERSION = "2023.2"
 
 
 def mode() -> str:
-    f = Path(os.path.realpath(sys.argv[0])).parent / "fake_hls_mode"
+    f = Path(os.environ.get("FAKE_HLS_MODE_FILE", Path(os.path.realpath(sys.argv[0])).parent / "fake_hls_mode"))
     if f.exists():
         return f.read_text().strip()
     return os.environ.get("FAKE_HLS_MODE", "ok")
@@ -180,7 +180,7 @@ def main() -> int:
         time.sleep(3600)
         return 0
     if m == "flaky":
-        marker = project / ".fake_hls_flaky"
+        marker = project.parent / ".fake_hls_flaky"
         if not marker.exists():
             marker.write_text("1")
             print("ERROR: [Common 17-345] A valid license was not found for feature 'HLS'", flush=True)

@@ -1,0 +1,46 @@
+"""``dse synth RUN --trial N``: synthesize one finished trial now, in this process."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from dse.errors import ConfigError, RunFolderError
+
+
+def synthesize_trial(run_dir: str | Path, trial: int, backend: str | None = None, timeout_s: float | None = None,
+                     vsynth: bool | None = None, firmware: bool = True, executable: str | None = None
+                     ) -> dict[str, Any]:
+    """Synthesize trial ``trial`` of the run, write its record, and return the record."""
+    import optuna
+
+    from dse.data import load_dataset
+    from dse.run_folder import RunFolder
+    from dse.synthesis.loop import SynthesisManager, make_job
+    from dse.synthesis.records import record_path, write_record
+    from dse.synthesis.runner import run_job
+
+    folder = RunFolder.open(run_dir)
+    space = folder.load_space()
+    s = space.synthesis
+    s = dataclasses.replace(
+        s, backend=backend or (s.backend if s.backend != "none" else space.hardware.backend),  # type: ignore[arg-type]
+        timeout_s=timeout_s or s.timeout_s, vsynth=s.vsynth if vsynth is None else vsynth,
+        executable=executable or s.executable)
+    space = dataclasses.replace(space, synthesis=s)
+    study = optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
+    numbers = {t.number: t for t in study.get_trials(deepcopy=False)}
+    if trial not in numbers:
+        raise ConfigError(f"the run has no trial {trial} (it has {len(numbers)} trials)")
+    if numbers[trial].state.name != "COMPLETE":
+        raise ConfigError(f"trial {trial} is {numbers[trial].state.name.lower()}, not complete: nothing to synthesize")
+    if record_path(folder.path, trial).exists():
+        raise RunFolderError(f"trial {trial} is already synthesized: {record_path(folder.path, trial)}")
+    job = make_job(folder, space, trial)
+    data = load_dataset(space.data) if firmware else None
+    record = run_job(job, retries=1, test_data=data).to_record()
+    manager = SynthesisManager.__new__(SynthesisManager)  # only its record bookkeeping is used
+    SynthesisManager._complete_record(manager, record, study)
+    write_record(folder.path, record)
+    return record

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+
+import pytest
+from cm_helpers import TARGET, dense, jet_model
+
+from cost_models import Calibration, LayerSpec, Target, estimate
+from cost_models.analytic import LayerContext, dsp_per_mult, estimate_layer, multiplier_limit
+from cost_models.layers import FixedType
+from cost_models.parts import get_part
+
+VU9P = get_part("xcvu9p")
+Z7 = get_part("xc7z020")
+
+
+def _one(layer: LayerSpec, part=VU9P, clock: float = 5.0, data: FixedType | None = None):  # noqa: ANN001, ANN202
+    return estimate_layer(layer, LayerContext(part, clock, data or layer.input or FixedType(16, 6)))[0]
+
+
+def test_multiplier_limit_matches_hls4ml_formula() -> None:
+    # DIV_ROUNDUP(n_in*n_out, rf) - n_zeros / rf (C integer division)
+    assert multiplier_limit(16, 64, 165, 1) == 1024 - 165
+    assert multiplier_limit(274, 8, 924, 100) == 22 - 9
+    assert multiplier_limit(10, 5, 0, 100) == 1
+
+
+def test_dsp_per_mult_port_widths() -> None:
+    assert dsp_per_mult(16, 16, VU9P) == 1
+    assert dsp_per_mult(27, 18, VU9P) == 1  # DSP48E2 27x18
+    assert dsp_per_mult(27, 18, Z7) == 2  # DSP48E1 25x18
+    assert dsp_per_mult(28, 12, VU9P) == 2
+    assert dsp_per_mult(32, 32, VU9P) == 4
+
+
+def test_dense_latency_wide_weights_one_dsp_per_nonzero_product() -> None:
+    # 16-bit weights, small layer: ~every constant product is a DSP, zeros removed, RF=1.
+    # share = 1/(1+exp(-1.2*(16-8))) / (1 + 30/600) = 0.952 -> 28.6 DSPs
+    e = _one(dense(8, 4, w=16, zeros=2))
+    assert e.dsp == pytest.approx(30 * 0.99993 / 1.05, rel=0.01)
+    assert e.ii == 1
+    # adder tree: ceil(log2(8)) + 1 (bias) = 4 levels -> (2.0 + 4*2.6) ns / 4.375 ns ~ 3 cycles
+    assert e.latency_cycles == 3
+
+
+def test_dense_latency_reuse_factor_caps_multipliers() -> None:
+    e = _one(dense(16, 64, w=16, rf=16))
+    assert e.dsp == pytest.approx(64, rel=0.01)  # ALLOCATION limit = 1024 / 16 binds (share*1024 = 380)
+    # 380 hard products on 64 multipliers: 6 slots; II = min(RF, latency + 1) as Vitis reports it
+    assert e.latency_cycles == 3 + 6 - 1
+    assert e.ii == 9
+
+
+def test_resource_strategy_block_factor_and_reuse_loop() -> None:
+    e = _one(dense(64, 16, w=8, d=24, rf=2, strategy="resource"))
+    assert e.dsp == 512  # block_factor = 1024 / 2 generic multipliers, 8x24 -> 1 DSP each
+    assert e.ii == 2
+    assert e.latency_cycles >= 2
+
+
+def test_narrow_weights_go_to_luts_and_forced_binding() -> None:
+    assert _one(dense(16, 16, w=4)).dsp == 0
+    assert _one(dense(16, 16, w=16, mult_impl="lut")).dsp == 0
+    assert _one(dense(16, 16, w=6, mult_impl="dsp")).dsp == pytest.approx(256)
+    assert _one(dense(16, 16, w=8)).dsp > _one(dense(16, 16, w=6)).dsp > 0
+
+
+def test_softmax_and_relu_rules() -> None:
+    sm = LayerSpec("sm", "softmax", 5, 5, FixedType(16, 6), activation="softmax", table_size=1024,
+                   table=FixedType(18, 8))
+    e = _one(sm)
+    assert (e.dsp, e.bram_18k) == (5, 5)  # one inverse multiply and one exp-table copy per element
+    relu = LayerSpec("r", "activation", 64, 64, FixedType(8, 0, False), activation="relu")
+    assert _one(relu).dsp == 0 and _one(relu).lut > 0
+
+
+def test_estimate_to_dict_schema_and_percent() -> None:
+    est = estimate(jet_model(), TARGET)
+    d = est.to_dict()
+    for key in ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii"):
+        assert isinstance(d[key], (int, float))
+        lo, hi = d["intervals"][key]
+        assert lo <= d[key] <= hi
+    assert d["calibrated"] is False
+    assert d["percent_of_part"]["dsp"] == pytest.approx(100 * est.dsp / 6840, rel=1e-3)
+    assert d["latency_ns"] == pytest.approx(d["latency_cycles"] * 5.0, rel=1e-3)
+    assert len(d["layers"]) == 8 and d["target"]["part"].startswith("xcvu9p")
+
+
+def test_jet_16bit_dsp_in_published_range() -> None:
+    # 16-64-32-32-5 at ap_fixed<16,6>, RF=1: published 1,450-2,560 DSPs across tool versions.
+    est = estimate(jet_model(w=16), TARGET)
+    assert 1100 <= est.dsp <= 2700
+    # 6-bit QAT version: the DSP count collapses (published ~20-40)
+    assert estimate(jet_model(w=6), TARGET).dsp < 150
+
+
+def test_io_parallel_latency_adds_layers() -> None:
+    est = estimate(jet_model(), TARGET)
+    assert est.latency_cycles > sum(r.latency_cycles for r in est.layers)
+    assert est.ii == 1
+
+
+def test_properties_seeded() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        n_in, n_out = rng.randint(1, 64), rng.randint(1, 64)
+        w, d = rng.randint(3, 18), rng.randint(4, 18)
+        rf = rng.choice([1, 2, 4, 8, 16, 64])
+        strategy = rng.choice(["latency", "resource"])
+        z = rng.randint(0, n_in * n_out - 1)
+        base = dense(n_in, n_out, w=w, d=d, rf=rf, zeros=z, strategy=strategy)
+        e0 = _one(base)
+        # more zeros never increase DSPs
+        more_zeros = dataclasses.replace(base, n_zeros=min(n_in * n_out, z + rng.randint(1, 50)))
+        assert _one(more_zeros).dsp <= e0.dsp + 1e-9
+        # a larger ReuseFactor never increases DSPs
+        bigger_rf = dataclasses.replace(base, reuse_factor=rf * rng.choice([2, 3, 4]))
+        assert _one(bigger_rf).dsp <= e0.dsp + 1e-9
+        # more weight bits never decrease LUTs (with DSPs forced off, all products are LUT logic)
+        lut_only = dataclasses.replace(base, mult_impl="lut")
+        wider = dataclasses.replace(lut_only, weight=FixedType(w + rng.randint(1, 6), 1))
+        assert _one(wider).lut >= _one(lut_only).lut - 1e-9
+        for v in (e0.dsp, e0.lut, e0.ff, e0.bram_18k, e0.latency_cycles, e0.ii):
+            assert v >= 0 and math.isfinite(v)
+
+
+def test_unknown_part_raises() -> None:
+    with pytest.raises(ValueError, match="known devices"):
+        estimate(jet_model(), Target(part="xc1234"))
+
+
+def test_calibrated_flag() -> None:
+    est = estimate(jet_model(), TARGET, calibration=Calibration())
+    assert est.calibrated is False  # an empty calibration has nothing to apply

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+from pathlib import Path
+
+import pytest
+from cm_helpers import TARGET, jet_model
+
+from cost_models import Calibration, CalibrationError, SynthesisRecord, analytic_totals, estimate
+from cost_models.calibration import DEFAULT_LOG_SIGMA
+
+
+def _record(scale: dict[str, float] | None = None, seed: int = 0, w: int = 8, rf: int = 1,
+            tool: str = "vitis", version: str = "2021.1", part: str = "xcvu9p-flga2104-2L-e") -> SynthesisRecord:
+    """A synthetic record: the analytic totals times ``scale`` (with seeded log-normal noise)."""
+    rng = random.Random(seed)
+    layers = jet_model(w=w, rf=rf)
+    pred, _ = analytic_totals(layers, TARGET)
+    scale = scale or {}
+    vals = {m: max(1.0, v * scale.get(m, 1.0) * math.exp(rng.gauss(0, 0.05))) for m, v in pred.items()}
+    return SynthesisRecord(tool=tool, tool_version=version, part=part, clock_period_ns=5.0, layers=layers,
+                           source=f"synthetic{seed}", **vals)
+
+
+def test_zero_records_is_identity_with_default_intervals() -> None:
+    cal = Calibration.fit([])
+    layers = jet_model(w=8)
+    plain, calibrated = estimate(layers, TARGET), estimate(layers, TARGET, calibration=cal)
+    assert calibrated.dsp == pytest.approx(plain.dsp)
+    assert calibrated.lut == pytest.approx(plain.lut)
+    lo, hi = plain.intervals["lut"].low, plain.intervals["lut"].high
+    assert lo < plain.lut < hi
+    # default spread: 80 % interval of the log is +-1.28 sigma (widened by sqrt(1 + 1/1))
+    assert math.log((hi + 200) / (plain.lut + 200)) == pytest.approx(1.2816 * DEFAULT_LOG_SIGMA["lut"] * math.sqrt(2),
+                                                                      rel=1e-3)
+
+
+def test_one_record_moves_part_of_the_way() -> None:
+    cal = Calibration.fit([_record({"lut": 2.0})])
+    est = estimate(jet_model(w=8), TARGET, calibration=cal)
+    ratio = est.lut / est.analytic["lut"]
+    assert 1.05 < ratio < 2.0  # shrunk toward identity
+    assert est.calibrated and est.calibration_level == "vitis|2021.1|virtexuplus"
+
+
+def test_many_records_learn_the_scale_and_cover() -> None:
+    recs = [_record({"lut": 2.0, "dsp": 0.5}, seed=i, w=rng_w, rf=rf)
+            for i, (rng_w, rf) in enumerate([(w, rf) for w in (6, 8, 10, 12, 16) for rf in (1, 2, 4, 8)])]
+    cal = Calibration.fit(recs)
+    hit = 0
+    for r in recs:
+        assert r.layers is not None
+        est = estimate(r.layers, TARGET, calibration=cal)
+        assert est.lut == pytest.approx(r.lut, rel=0.2)
+        hit += est.intervals["lut"].low <= float(r.lut or 0) <= est.intervals["lut"].high
+    assert hit / len(recs) >= 0.75
+
+
+def test_hierarchy_falls_back_to_tool_then_global() -> None:
+    cal = Calibration.fit([_record({"lut": 2.0}, seed=i) for i in range(10)])
+    other_version = TARGET.__class__(part=TARGET.part, backend="vitis", tool_version="2024.1")
+    assert estimate(jet_model(), other_version, calibration=cal).calibration_level == "vitis"
+    vivado = TARGET.__class__(part=TARGET.part, backend="vivado", tool_version="2020.1")
+    assert estimate(jet_model(), vivado, calibration=cal).calibration_level == "global"
+
+
+def test_bad_records_are_filtered_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    good = [_record({"lut": 1.5}, seed=i) for i in range(6)]
+    bad = [
+        SynthesisRecord(**{**good[0].__dict__, "status": "failed", "source": "failed"}),
+        SynthesisRecord(**{**good[0].__dict__, "lut": float("nan"), "source": "nan"}),
+        SynthesisRecord(**{**good[0].__dict__, "lut": 0.0, "ff": 0.0, "source": "zeros"}),
+        SynthesisRecord(**{**good[0].__dict__, "dsp": -3.0, "source": "negative"}),
+        SynthesisRecord(**{**good[0].__dict__, "layers": None, "source": "nolayers"}),
+        SynthesisRecord(**{**good[0].__dict__, "lut": 1e12, "source": "absurd"}),
+        SynthesisRecord(**{**good[0].__dict__, "part": "xc9nonsense", "source": "badpart"}),
+    ]
+    with caplog.at_level(logging.WARNING, logger="cost_models.calibration"):
+        cal = Calibration.fit(good + bad)
+    ref = Calibration.fit(good)
+    key = "vitis|2021.1|virtexuplus"
+    assert cal.groups[key]["lut"].mu == pytest.approx(ref.groups[key]["lut"].mu)
+    assert {r["source"] for r in cal.rejected} >= {"failed", "nan", "zeros", "negative", "nolayers", "absurd"}
+    assert "absurd" in caplog.text
+
+
+def test_save_load_round_trip_and_errors(tmp_path: Path) -> None:
+    cal = Calibration.fit([_record({"dsp": 0.7}, seed=i) for i in range(4)])
+    path = cal.save(tmp_path / "sub" / "calibration.json")
+    assert not list(path.parent.glob("*.tmp"))
+    back = Calibration.load(path)
+    assert back.to_dict() == json.loads(json.dumps(cal.to_dict()))
+    e1 = estimate(jet_model(), TARGET, calibration=cal).to_dict()
+    e2 = estimate(jet_model(), TARGET, calibration=back).to_dict()
+    assert e1 == e2
+    for text in ("{not json", json.dumps({"format": "other"}), json.dumps({"format": "cost_models.calibration/1",
+                                                                          "groups": {"g": {"dsp": {"mu": "x"}}}})):
+        bad = tmp_path / "bad.json"
+        bad.write_text(text)
+        with pytest.raises(CalibrationError, match="bad.json"):
+            Calibration.load(bad)
+    with pytest.raises(CalibrationError, match="not found"):
+        Calibration.load(tmp_path / "missing.json")
+
+
+def test_fit_from_shared_dirs(shared_reports: Path) -> None:
+    from cost_models import fit_calibration_from_dirs
+
+    cal = fit_calibration_from_dirs([shared_reports / "ArgyKokk+hls4ml_MLP_estimator" / "HLS_MLPs" / "CARDIO"])
+    assert cal.n_records == 6
+    assert "vitis|2021.1|zynq7" in cal.groups
