@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.verbose)
     try:
         handler = {"run": _cmd_run, "validate": _cmd_validate, "estimate": _cmd_estimate,
-                   "calibrate": _cmd_calibrate, "report": _cmd_report, "export": _cmd_export}[args.command]
+                   "calibrate": _cmd_calibrate, "report": _cmd_report, "export": _cmd_export,
+                   "synth": _cmd_synth}[args.command]
         return int(handler(args))
     except DseError as exc:
         from dse.study import SearchInterrupted

@@ -40,7 +40,7 @@ class T:
     latency_ns: float = 50.0
     params: dict[str, Any] = field(default_factory=lambda: {"width_0": 8})
     train: bool = False
-    measured: dict[str, float] | None = None
+    measured: dict[str, Any] | None = None
     firmware_accuracy: float | None = None
 
 
@@ -61,7 +61,7 @@ def make_run(path: Path, trials: list[T], records: list[dict[str, Any]] | None =
     space = load_space(space_file)
     folder, _ = RunFolder.prepare(path, space, space_file.read_text(), storage=None)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name=STUDY_NAME, storage=folder.storage_url(), directions=space.directions,
+    study = optuna.create_study(study_name=STUDY_NAME, storage=folder.storage_url(), directions=space.directions,  # type: ignore[arg-type]
                                 sampler=optuna.samplers.RandomSampler(seed=0))
     data = None
     for t in trials:
@@ -115,7 +115,7 @@ def make_run(path: Path, trials: list[T], records: list[dict[str, Any]] | None =
     return path
 
 
-def record(trial: int, measured: dict[str, float], before: dict[str, float], after: dict[str, float] | None = None,
+def record(trial: int, measured: dict[str, Any], before: dict[str, Any], after: dict[str, Any] | None = None,
            status: str = "ok") -> dict[str, Any]:
     rec: dict[str, Any] = {"trial": trial, "status": status, "measured": measured if status == "ok" else {},
                            "estimate_before": before, "tool": "vitis", "tool_version": "2023.2",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 try:
     from tests.analysis_helpers import T, make_run, standard_records, standard_trials
 except ImportError:  # tests/ is not a package

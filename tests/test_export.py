@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
 try:
     from tests.analysis_helpers import T, make_run, real_run
 except ImportError:  # tests/ is not a package

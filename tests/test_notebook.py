@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 try:
     from tests.analysis_helpers import make_run, real_run, standard_records, standard_trials
 except ImportError:  # tests/ is not a package

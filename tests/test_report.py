@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 try:
     from tests.analysis_helpers import T, make_run, standard_records, standard_trials
 except ImportError:  # tests/ is not a package
@@ -49,7 +50,7 @@ def test_pareto_csv_holds_the_front(reported: Path) -> None:
     by = front.set_index("number")
     assert by.loc[7, "measured_lut"] == 2100 and by.loc[7, "firmware_accuracy"] == pytest.approx(0.915)
     assert by.loc[0, "measured_dsp"] == 9  # from the synthesis record only
-    assert pd.isna(by.loc[1, "measured_dsp"])
+    assert bool(by["measured_dsp"].isna()[1])
     assert by.loc[1, "dsp_pct_of_part"] == pytest.approx(40 / 6840 * 100)
 
 
@@ -166,3 +167,33 @@ def test_html_renders_in_headless_chromium(reported: Path, tmp_path: Path) -> No
     pixels = imread(shot)
     assert pixels.shape[0] >= 2000 and pixels.shape[1] >= 1200
     assert float(pixels[..., :3].std()) > 0.05  # not a blank page
+
+
+@pytest.mark.slow
+def test_report_of_a_synthesized_run(tmp_path: Path, fake_tool: object) -> None:
+    """A real run with synthesis by the stand-in HLS tool: records, recalibration, re-scored study."""
+    import yaml
+
+    try:
+        from tests.conftest import tiny_space_dict
+    except ImportError:  # tests/ is not a package
+        from conftest import tiny_space_dict  # type: ignore[no-redef]
+    d = tiny_space_dict()
+    d["synthesis"] = {"backend": "vitis", "every": 2, "batch": 2, "timeout": 120, "concurrency": 1,
+                      "firmware_accuracy": True}
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump(d))
+    run = tmp_path / "run"
+    assert main(["run", str(space), "--run-dir", str(run), "--n-trials", "4", "--workers", "1", "--no-progress"]) == 0
+    records = [json.loads(p.read_text()) for p in (run / "synthesis" / "records").glob("*.json")]
+    ok = {r["trial"]: r for r in records if r["status"] == "ok"}
+    assert ok
+    assert main(["report", str(run)]) == 0
+    trials = pd.read_csv(run / "trials.csv").set_index("number")
+    assert len(trials) == 4
+    for n, r in ok.items():
+        assert trials.loc[n, "measured_lut"] == r["measured"]["lut"] and trials.loc[n, "synthesized"]
+    md = (run / "report.md").read_text()
+    assert "report_figures/parity.png" in md and f"{len(records)} synthesis record(s)" in md
+    front = pd.read_csv(run / "pareto.csv")
+    assert set(front["number"]) == set(trials.index[trials["on_front"]])
