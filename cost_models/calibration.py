@@ -1,20 +1,31 @@
 """Calibration: multiplicative corrections of the analytic totals, fitted from synthesis records.
 
 Model, per metric m: ``log(true + c_m) = log(pred + c_m) + mu + eps``, ``eps ~ N(0, sigma^2)``,
-where ``c_m`` is a small offset (so that 0 DSPs or 0 BRAMs are representable). ``mu`` and
-``sigma`` are pooled hierarchically and shrunk toward their parent level:
+where ``c_m`` is a small offset (so that 0 DSPs or 0 BRAMs are representable).
 
-    global  (prior: mu = 0, sigma = the analytic model's default spread)
-      └ tool (vitis / vivado)
-          └ tool | version | part family   (e.g. vitis|2021.1|zynq7)
+Records are grouped by *design family*: the tool and part family (``vitis|zynq7``), the tool,
+version and part family (``vitis|2021.1|zynq7``), and inside that by *architecture* (the shapes of
+the dense/conv layers, ``vitis|2021.1|zynq7|arch:1a2b``). Records of one architecture (its
+ReuseFactor, precision or binding variants) are near-duplicates, so a group's evidence is counted in
+architectures, not records:
 
-each level: ``mu = (n median(r) + K mu_parent) / (n + K)``, ``sigma^2 = (sum (r - mu)^2 + K sigma_parent^2) / (n + K)``
-with ``K`` pseudo-records, so 0 records give the prior (identity), 1 record moves part of the
-way, many records dominate. Predictive 80 % intervals: ``mu ± 1.2816 sigma sqrt(1 + 1/(n + K))``.
+* group level (``tool|version|family`` and ``tool|family``): ``mu = lam * M`` with ``M`` the median of
+  the architectures' median log-ratios. ``lam`` (0..1) is chosen by leave-one-architecture-out inside
+  the training records (empirical Bayes): the shrinkage that best predicts each left-out
+  architecture from the others. Groups whose architectures disagree get ``lam = 0`` (identity);
+  with fewer than 3 architectures ``lam = J / (J + 3)``. ``sigma`` is the spread of the
+  leave-one-architecture-out residuals, pooled with the default spread (3 pseudo-architectures).
+* architecture level: the records of a design of the same architecture as the target,
+  ``mu = (n median(r) + 3 mu_group) / (n + 3)``, ``sigma^2 = (sum (r - mu)^2 + 3 sigma_group^2) / (n + 3)``.
+
+A correction is only applied to targets of the same tool and part family (most specific level
+first); any other target gets the identity and the default (uncalibrated) interval. 0 records give
+the identity; 1 record moves part of the way. Predictive 80 % intervals:
+``mu ± 1.2816 sigma sqrt(1 + 1/(n + k))`` (n architectures or records, k pseudo-counts).
 
 Bad records (failed synthesis, missing/NaN/negative/zero figures, no layer list) are dropped
 and logged; a single metric whose log-ratio is absurd (> ``ABSURD_LOG_RATIO``) is dropped for
-that metric only.
+that metric only. Format 1 files (the former tool → global hierarchy) still load and apply as before.
 """
 
 from __future__ import annotations
@@ -25,13 +36,14 @@ import math
 import os
 import statistics
 import tempfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cost_models.errors import CalibrationError, UnknownPartError
-from cost_models.layers import Target
+from cost_models.layers import LayerSpec, Target
 from cost_models.parts import part_family
 from cost_models.records import METRICS, SynthesisRecord
 
@@ -41,7 +53,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMAT = "cost_models.calibration/1"
+FORMAT = "cost_models.calibration/2"
+LEGACY_FORMATS = ("cost_models.calibration/1",)
 Z80 = 1.2815515655446004
 """Standard normal quantile for a central 80 % interval."""
 LOG_OFFSET: dict[str, float] = {"dsp": 5.0, "lut": 200.0, "ff": 200.0, "bram_18k": 1.0,
@@ -51,81 +64,161 @@ DEFAULT_LOG_SIGMA: dict[str, float] = {"dsp": 0.75, "lut": 0.45, "ff": 0.5, "bra
                                        "latency_cycles": 0.4, "ii": 0.4}
 """Spread (log scale) of the uncalibrated analytic model, from its validation (docs)."""
 PRIOR_WEIGHT = 1.0
-"""Pseudo-records of the global level's prior (identity correction, default spread)."""
+"""Pseudo-records of the identity correction (0 records: interval widened by sqrt(1 + 1/1))."""
 SHRINK_WEIGHT = 3.0
-"""Pseudo-records pulling a tool or tool|version|family group toward its parent."""
+"""Pseudo-architectures (group level) or pseudo-records (architecture level) of the parent."""
+MIN_CV_ARCHS = 3
+"""Architectures needed before the group shrinkage is chosen by leave-one-architecture-out."""
+MIN_REG_ARCHS = 4
+"""Architectures needed before a log-linear correction is even tried."""
+RIDGE_ALPHAS: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0)
+"""Ridge penalties (per record, on centred features) tried for the log-linear correction."""
+LAMBDA_GRID: tuple[float, ...] = tuple(i / 10 for i in range(11))
 ABSURD_LOG_RATIO = math.log(100.0)
+_ARCH_KINDS = ("dense", "conv1d", "conv2d", "depthwise_conv1d", "depthwise_conv2d",
+               "separable_conv1d", "separable_conv2d", "batchnorm")
 
 
 @dataclass
 class Correction:
-    """Log-scale shift ``mu`` and spread ``sigma`` of one metric in one group, from ``n`` records."""
+    """Log-scale shift ``mu`` and spread ``sigma`` of one metric in one group.
+
+    ``n``: architectures (group level) or records (architecture level) behind it; ``k``: pseudo-counts;
+    ``lam``: the shrinkage factor chosen for a group level (1 = the group's own median, 0 = identity).
+    """
 
     mu: float = 0.0
     sigma: float = 0.5
     n: int = 0
     k: float = PRIOR_WEIGHT
+    lam: float = 1.0
+    beta: tuple[float, ...] = ()
+    """Slopes of a log-linear correction on :func:`features` (empty: constant ``mu``)."""
+    x_mean: tuple[float, ...] = ()
+    """Feature means of the fit (the slopes act on centred features, ``mu`` at the mean)."""
 
-    def to_dict(self) -> dict[str, float]:
-        return {"mu": self.mu, "sigma": self.sigma, "n": self.n, "k": self.k}
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"mu": self.mu, "sigma": self.sigma, "n": self.n, "k": self.k, "lam": self.lam}
+        if self.beta:
+            d["beta"], d["x_mean"] = list(self.beta), list(self.x_mean)
+        return d
+
+    def shift(self, x: Sequence[float] | None) -> float:
+        """Log shift for features ``x`` (``mu`` when there are no slopes or no features)."""
+        if not self.beta or x is None or len(x) != len(self.beta):
+            return self.mu
+        return self.mu + sum(b * (xi - m) for b, xi, m in zip(self.beta, x, self.x_mean, strict=True))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Correction:
-        c = cls(float(d["mu"]), float(d["sigma"]), int(d.get("n", 0)), float(d.get("k", PRIOR_WEIGHT)))
-        if not (math.isfinite(c.mu) and math.isfinite(c.sigma) and c.sigma >= 0):
+        c = cls(float(d["mu"]), float(d["sigma"]), int(d.get("n", 0)), float(d.get("k", PRIOR_WEIGHT)),
+                float(d.get("lam", 1.0)), tuple(float(v) for v in d.get("beta", ())),
+                tuple(float(v) for v in d.get("x_mean", ())))
+        if len(c.beta) != len(c.x_mean) or not all(math.isfinite(v) for v in (*c.beta, *c.x_mean)):
+            raise ValueError(f"bad slopes: {d}")
+        if not (math.isfinite(c.mu) and math.isfinite(c.sigma) and c.sigma >= 0 and math.isfinite(c.k)
+                and c.n + c.k > 0):
             raise ValueError(f"not finite: {d}")
         return c
 
-    def apply(self, metric: str, value: float) -> tuple[float, float, float]:
-        """(corrected value, 80 % low, 80 % high) for an analytic value."""
+    def apply(self, metric: str, value: float, x: Sequence[float] | None = None) -> tuple[float, float, float]:
+        """(corrected value, 80 % low, 80 % high) for an analytic value (``x``: its :func:`features`)."""
         c = LOG_OFFSET[metric]
         base = math.log(max(value, 0.0) + c)
+        mu = self.shift(x)
         s = self.sigma * math.sqrt(1.0 + 1.0 / (self.n + self.k))
-        mid = math.exp(base + self.mu) - c
-        lo = math.exp(base + self.mu - Z80 * s) - c
-        hi = math.exp(base + self.mu + Z80 * s) - c
+        mid = math.exp(base + mu) - c
+        lo = math.exp(base + mu - Z80 * s) - c
+        hi = math.exp(base + mu + Z80 * s) - c
         return max(0.0, mid), max(0.0, lo), max(0.0, hi)
 
 
 def group_keys(tool: str | None, version: str | None, family: str) -> list[str]:
-    """Keys from the most specific to the most general level."""
+    """Group keys from the most specific to the most general level (same tool and part family)."""
     t = (tool or "unknown").lower()
-    return [f"{t}|{version or 'unknown'}|{family}", t, "global"]
+    return [f"{t}|{version or 'unknown'}|{family}", f"{t}|{family}"]
 
 
-def _target_keys(target: Target) -> list[str]:
-    return group_keys(target.backend, target.tool_version, part_family(target.part))
+def architecture(layers: Sequence[LayerSpec] | None) -> str | None:
+    """A short signature of the layer shapes (kind, n_in, n_out of the dense/conv/norm layers)."""
+    if not layers:
+        return None
+    shapes = tuple((s.kind, s.n_in, s.n_out) for s in layers if s.kind in _ARCH_KINDS)
+    if not shapes:
+        return None
+    return f"{zlib.crc32(repr(shapes).encode()) & 0xFFFFFFFF:08x}"
+
+
+def features(layers: Sequence[LayerSpec] | None, metric: str, value: float) -> tuple[float, float] | None:
+    """Features of the log-linear correction: share of multiplications forced to LUTs, log size."""
+    if not layers:
+        return None
+    w = [(s.n_in * s.n_out, s.mult_impl == "lut") for s in layers if s.kind in _ARCH_KINDS]
+    tot = sum(a for a, _ in w)
+    share = sum(a for a, lut in w if lut) / tot if tot else 0.0
+    return share, math.log(max(value, 0.0) + LOG_OFFSET[metric])
+
+
+def _target_keys(target: Target, layers: Sequence[LayerSpec] | None) -> list[str]:
+    keys = group_keys(target.backend, target.tool_version, part_family(target.part))
+    arch = architecture(layers)
+    return ([f"{keys[0]}|arch:{arch}"] if arch else []) + keys
+
+
+def _legacy_target_keys(target: Target) -> list[str]:
+    t = (target.backend or "unknown").lower()
+    return [f"{t}|{target.tool_version or 'unknown'}|{part_family(target.part)}", t, "global"]
+
+
+@dataclass
+class _Row:
+    leaf: str
+    tool_family: str
+    arch: str
+    ratios: dict[str, float]
+    x: dict[str, tuple[float, float] | None]
 
 
 @dataclass
 class Calibration:
-    """Per-group, per-metric corrections; ``groups[key][metric]`` with keys from :func:`group_keys`."""
+    """Per-group, per-metric corrections; ``groups[key][metric]`` with keys from :func:`group_keys`
+    (plus ``<tool|version|family>|arch:<signature>`` architecture levels)."""
 
     groups: dict[str, dict[str, Correction]] = field(default_factory=dict)
     n_records: int = 0
     rejected: list[dict[str, str]] = field(default_factory=list)
     """Records left out of the fit, with the reason (source, reason)."""
+    format: str = FORMAT
 
     # ----------------------------------------------------------------------- applying
-    def lookup(self, target: Target, metric: str) -> tuple[Correction, str | None]:
-        """The most specific correction fitted for ``target``, and its group key (None: defaults)."""
-        for key in _target_keys(target):
+    def lookup(self, target: Target, metric: str, layers: Sequence[LayerSpec] | None = None
+               ) -> tuple[Correction, str | None]:
+        """The most specific correction fitted for ``target`` (and its layers), and its group key.
+
+        None: no group of the target's tool and part family, identity with the default spread.
+        """
+        keys = _legacy_target_keys(target) if self.format in LEGACY_FORMATS else _target_keys(target, layers)
+        for key in keys:
             g = self.groups.get(key)
             if g is not None and metric in g:
                 return g[metric], key
         return Correction(0.0, DEFAULT_LOG_SIGMA[metric], 0, PRIOR_WEIGHT), None
 
-    def apply(self, totals: Mapping[str, float], target: Target
+    def apply(self, totals: Mapping[str, float], target: Target, layers: Sequence[LayerSpec] | None = None
               ) -> tuple[dict[str, float], dict[str, tuple[float, float]], str | None]:
-        """Corrected totals, 80 % intervals, and the group key used for DSP (None when uncalibrated)."""
+        """Corrected totals, 80 % intervals, and the group key used for DSP (None when uncalibrated).
+
+        ``layers`` (optional) selects an architecture-level correction when records of the same
+        architecture were in the fit.
+        """
         out: dict[str, float] = {}
         bounds: dict[str, tuple[float, float]] = {}
         level: str | None = None
         for m in METRICS:
-            corr, key = self.lookup(target, m)
+            corr, key = self.lookup(target, m, layers)
             if m == "dsp":
                 level = key
-            mid, lo, hi = corr.apply(m, totals[m])
+            mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]))
             if m in ("latency_cycles", "ii"):
                 mid, lo, hi = max(mid, 1.0), max(lo, 1.0), max(hi, 1.0)
             out[m], bounds[m] = mid, (lo, hi)
@@ -137,7 +230,7 @@ class Calibration:
         """Fit from records that carry their layer list (see module docstring for the model)."""
         from cost_models.estimate import analytic_totals
 
-        rows: list[tuple[list[str], dict[str, float]]] = []
+        rows: list[_Row] = []
         rejected: list[dict[str, str]] = []
         for rec in records:
             problems = rec.problems()
@@ -151,52 +244,56 @@ class Calibration:
                 _reject(rejected, rec, f"cannot estimate: {exc}")
                 continue
             ratios: dict[str, float] = {}
+            xs = {m: features(rec.layers, m, pred[m]) for m in METRICS}
             for m in METRICS:
                 c = LOG_OFFSET[m]
                 true = float(getattr(rec, m))
                 r = math.log(true + c) - math.log(max(pred[m], 0.0) + c)
-                if abs(r) > ABSURD_LOG_RATIO:
+                if not math.isfinite(r) or abs(r) > ABSURD_LOG_RATIO:
                     _reject(rejected, rec, f"{m}: absurd ratio true/pred = {true:g}/{pred[m]:g}", metric=m)
                     continue
                 ratios[m] = r
-            fam = part_family(rec.part)
-            rows.append((group_keys(rec.tool, rec.tool_version, fam), ratios))
+            leaf, tool_family = group_keys(rec.tool, rec.tool_version, part_family(rec.part))
+            rows.append(_Row(leaf, tool_family, architecture(rec.layers) or "none", ratios, xs))
         return cls._from_rows(rows, rejected)
 
     @classmethod
-    def _from_rows(cls, rows: Sequence[tuple[list[str], dict[str, float]]],
-                   rejected: list[dict[str, str]]) -> Calibration:
+    def _from_rows(cls, rows: Sequence[_Row], rejected: list[dict[str, str]]) -> Calibration:
         groups: dict[str, dict[str, Correction]] = {}
         for m in METRICS:
             prior = Correction(0.0, DEFAULT_LOG_SIGMA[m], 0, PRIOR_WEIGHT)
-            all_r = [r[m] for _, r in rows if m in r]
-            glob = _shrink(all_r, prior, PRIOR_WEIGHT)
-            groups.setdefault("global", {})[m] = glob
-            tools = sorted({keys[1] for keys, _ in rows})
-            for t in tools:
-                tr = [r[m] for keys, r in rows if keys[1] == t and m in r]
-                tc = _shrink(tr, glob, SHRINK_WEIGHT)
-                groups.setdefault(t, {})[m] = tc
-                for leaf in sorted({keys[0] for keys, _ in rows if keys[1] == t}):
-                    lr = [r[m] for keys, r in rows if keys[0] == leaf and m in r]
-                    groups.setdefault(leaf, {})[m] = _shrink(lr, tc, SHRINK_WEIGHT)
+            for key in sorted({r.tool_family for r in rows}):
+                groups.setdefault(key, {})[m] = _fit_group(_by_arch(rows, m, lambda r, k=key: r.tool_family == k),
+                                                           prior)
+            for leaf in sorted({r.leaf for r in rows}):
+                by_arch = _by_arch(rows, m, lambda r, k=leaf: r.leaf == k)
+                lc = _fit_group(by_arch, prior)
+                lc = _maybe_regression(rows, m, leaf, lc, prior)
+                groups.setdefault(leaf, {})[m] = lc
+                for arch, values in by_arch.items():
+                    if arch != "none":
+                        groups.setdefault(f"{leaf}|arch:{arch}", {})[m] = _shrink(values, lc, SHRINK_WEIGHT)
         return cls(groups=groups, n_records=len(rows), rejected=rejected)
 
     # ----------------------------------------------------------------------- persistence
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "n_records": self.n_records,
+        return {"format": self.format, "n_records": self.n_records,
                 "groups": {k: {m: c.to_dict() for m, c in g.items()} for k, g in self.groups.items()},
                 "rejected": list(self.rejected)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
-        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+        if not isinstance(data, Mapping) or not str(data.get("format", "")).startswith("cost_models.calibration/"):
             raise CalibrationError(f"not a cost_models calibration (expected format {FORMAT!r})")
+        fmt = str(data["format"])
+        if fmt != FORMAT and fmt not in LEGACY_FORMATS:
+            raise CalibrationError(f"unsupported calibration format version {fmt!r} (this version reads "
+                                   f"{', '.join((FORMAT, *LEGACY_FORMATS))}); refit it with this version")
         try:
             groups = {str(k): {str(m): Correction.from_dict(c) for m, c in g.items() if m in METRICS}
                       for k, g in data["groups"].items()}
             return cls(groups=groups, n_records=int(data.get("n_records", 0)),
-                       rejected=list(data.get("rejected", [])))
+                       rejected=list(data.get("rejected", [])), format=fmt)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CalibrationError(f"malformed calibration: {exc}") from None
 
@@ -229,6 +326,130 @@ class Calibration:
             return cls.from_dict(data)
         except CalibrationError as exc:
             raise CalibrationError(f"{p}: {exc}") from None
+
+
+def _by_arch(rows: Sequence[_Row], metric: str, keep: Any) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for r in rows:
+        if keep(r) and metric in r.ratios:
+            out.setdefault(r.arch, []).append(r.ratios[metric])
+    return out
+
+
+def _fit_group(by_arch: Mapping[str, Sequence[float]], prior: Correction) -> Correction:
+    """Group-level correction toward ``prior`` (identity), shrinkage chosen by leave-one-architecture-out."""
+    archs = sorted(by_arch)
+    j = len(archs)
+    if j == 0:
+        return Correction(prior.mu, prior.sigma, 0, prior.n + prior.k, 0.0)
+    med = {a: statistics.median(by_arch[a]) for a in archs}
+    center = statistics.median(med.values())
+    if j >= 2:
+        # the group centre each architecture would have been given without it
+        loo = {a: statistics.median([med[b] for b in archs if b != a]) for a in archs}
+    if j >= MIN_CV_ARCHS:
+        best: tuple[float, float] | None = None
+        for lam in LAMBDA_GRID:
+            loss = sum(statistics.median([abs(v - prior.mu - lam * (loo[a] - prior.mu)) for v in by_arch[a]])
+                       for a in archs)
+            if best is None or loss < best[0] - 1e-12:
+                best = (loss, lam)
+        assert best is not None
+        lam = best[1]
+    else:
+        lam = j / (j + SHRINK_WEIGHT)
+    mu = prior.mu + lam * (center - prior.mu)
+    if j >= 2:
+        # honest spread: residuals of each architecture predicted from the others
+        res = [v - prior.mu - lam * (loo[a] - prior.mu) for a in archs for v in by_arch[a]]
+    else:
+        res = [v - mu for a in archs for v in by_arch[a]]
+    s2 = statistics.fmean([e * e for e in res])
+    var = (j * s2 + SHRINK_WEIGHT * prior.sigma ** 2) / (j + SHRINK_WEIGHT)
+    return Correction(mu, math.sqrt(var), j, SHRINK_WEIGHT, lam)
+
+
+def _maybe_regression(rows: Sequence[_Row], metric: str, leaf: str, const: Correction,
+                      prior: Correction) -> Correction:
+    """A ridge log-linear correction on :func:`features`, kept only if it predicts left-out architectures better.
+
+    Both candidates are scored by leave-one-architecture-out (sum over architectures of the median
+    absolute log error); the regression needs ``MIN_REG_ARCHS`` architectures and must win.
+    """
+    data = [(r.arch, r.ratios[metric], r.x[metric]) for r in rows
+            if r.leaf == leaf and metric in r.ratios and r.x.get(metric) is not None]
+    archs = sorted({a for a, _, _ in data})
+    if len(archs) < MIN_REG_ARCHS:
+        return const
+
+    def loco(predict: Any) -> float:
+        loss = 0.0
+        for a in archs:
+            train = [(y, x) for b, y, x in data if b != a]
+            f = predict(train)
+            loss += statistics.median([abs(y - f(x)) for b, y, x in data if b == a])
+        return loss
+
+    base_loss = sum(statistics.median([abs(y - prior.mu - const.lam * (_loo_center(data, a) - prior.mu))
+                                       for b, y, _ in data if b == a]) for a in archs)
+    best: tuple[float, float] | None = None
+    for alpha in RIDGE_ALPHAS:
+        loss = loco(lambda train, al=alpha: _ridge(train, al)[0])
+        if loss < base_loss - 1e-9 and (best is None or loss < best[0]):
+            best = (loss, alpha)
+    if best is None:
+        return const
+    _, beta, xm, mu = _ridge([(y, x) for _, y, x in data], best[1])
+    res: list[float] = []
+    for a in archs:
+        f = _ridge([(y, x) for b, y, x in data if b != a], best[1])[0]
+        res += [y - f(x) for b, y, x in data if b == a]
+    j = len(archs)
+    var = (j * statistics.fmean([e * e for e in res]) + SHRINK_WEIGHT * prior.sigma ** 2) / (j + SHRINK_WEIGHT)
+    return Correction(mu, math.sqrt(var), j, SHRINK_WEIGHT, const.lam, beta, xm)
+
+
+def _loo_center(data: Sequence[tuple[str, float, Any]], arch: str) -> float:
+    meds: dict[str, list[float]] = {}
+    for b, y, _ in data:
+        if b != arch:
+            meds.setdefault(b, []).append(y)
+    return statistics.median([statistics.median(v) for v in meds.values()])
+
+
+def _ridge(train: Sequence[tuple[float, Any]], alpha: float) -> tuple[Any, tuple[float, ...], tuple[float, ...], float]:
+    """Ridge on centred features, free intercept; returns (predict, slopes, feature means, intercept)."""
+    n = len(train)
+    p = len(train[0][1])
+    xm = tuple(statistics.fmean([x[i] for _, x in train]) for i in range(p))
+    ym = statistics.fmean([y for y, _ in train])
+    a = [[sum((x[i] - xm[i]) * (x[k] - xm[k]) for _, x in train) + (alpha * n if i == k else 0.0)
+          for k in range(p)] for i in range(p)]
+    b = [sum((x[i] - xm[i]) * (y - ym) for y, x in train) for i in range(p)]
+    beta = tuple(_solve(a, b))
+    intercept = ym
+
+    def predict(x: Sequence[float]) -> float:
+        return intercept + sum(bi * (xi - mi) for bi, xi, mi in zip(beta, x, xm, strict=True))
+
+    return predict, beta, xm, intercept
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """Gaussian elimination for a small symmetric positive definite system."""
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for i in range(n):
+        piv = m[i][i] if abs(m[i][i]) > 1e-12 else 1e-12
+        for k in range(i + 1, n):
+            f = m[k][i] / piv
+            for c in range(i, n + 1):
+                m[k][c] -= f * m[i][c]
+    x = [0.0] * n
+    for i in reversed(range(n)):
+        piv = m[i][i] if abs(m[i][i]) > 1e-12 else 1e-12
+        x[i] = (m[i][n] - sum(m[i][c] * x[c] for c in range(i + 1, n))) / piv
+    return x
 
 
 def _shrink(values: Sequence[float], parent: Correction, k: float) -> Correction:

@@ -51,7 +51,7 @@ class Estimate:
     analytic: dict[str, float] = field(default_factory=dict)
     """The uncalibrated totals (equal to the totals when ``calibrated`` is false)."""
     calibration_level: str | None = None
-    """Which calibration group was applied (``vitis|2021.1|zynq7``, ``vitis``, ``global``) or None."""
+    """Group applied (``vitis|2021.1|zynq7|arch:<sig>``, ``vitis|2021.1|zynq7``, ``vitis|zynq7``), or None."""
 
     def totals(self) -> dict[str, float]:
         return {"dsp": self.dsp, "lut": self.lut, "ff": self.ff, "bram_18k": self.bram_18k,
@@ -141,7 +141,7 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     part = get_part(target.part)
     totals, rows = analytic_totals(layers, target)
     cal = calibration if calibration is not None else DEFAULT_CALIBRATION
-    corrected, bounds, level = cal.apply(totals, target)
+    corrected, bounds, level = cal.apply(totals, target, layers)
     period = float(target.clock_period_ns)
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]
