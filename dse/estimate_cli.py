@@ -120,4 +120,19 @@ def calibrate(run: str | None, reports: list[str] | None, out: str | None) -> tu
             raise RunFolderError(str(exc)) from None
         out_path = Path(out) if out else Path(run) / "calibration.json"
     calibration.save(out_path)
-    return out_path, calibration.summary() if hasattr(calibration, "summary") else str(calibration)
+    return out_path, calibration_summary(calibration)
+
+
+def calibration_summary(calibration: Any) -> str:
+    """A few lines: records used and left out, and the scale factor per group and metric."""
+    import math
+
+    lines = [f"{calibration.n_records} record(s) used, {len(calibration.rejected)} left out"]
+    for r in calibration.rejected[:10]:
+        lines.append(f"  left out {r.get('source', '?')}: {r.get('reason', '?')}")
+    for key, group in sorted(calibration.groups.items()):
+        if "|arch:" in key:
+            continue
+        factors = ", ".join(f"{m} x{math.exp(c.mu):.2f}" for m, c in sorted(group.items()))
+        lines.append(f"  {key}: {factors}")
+    return "\n".join(lines)

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 
 
 def load_study(run_dir: Path) -> optuna.Study:
-    return optuna.load_study(study_name=STUDY_NAME, storage=RunFolder.open(run_dir).storage_url())
+    folder = RunFolder.open(run_dir)
+    return optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
 
 
 def test_short_study_on_ray_writes_the_run_folder(tiny_space_file, tmp_path: Path, capsys) -> None:
@@ -160,3 +161,34 @@ def test_pruner_prunes_in_a_multi_objective_study(tiny_space_file, tmp_path: Pat
     main_study = load_study(run_dir)
     states = [t.state.name for t in main_study.trials]
     assert states.count("COMPLETE") + states.count("PRUNED") == 10
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tiny_space_file, tmp_path: Path) -> None:
+    space = tiny_space_file(training__epochs=4)
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(_run_cmd(space, run_dir, 6), start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.stderr.read()[-2000:] if proc.stderr else ""
+        try:
+            study = load_study(run_dir)
+        except Exception:
+            continue
+        states = [t.state.name for t in study.trials]
+        if "COMPLETE" in states and "RUNNING" in states:
+            break
+    else:
+        pytest.fail("no trial finished in time")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Resume with: dse run" in err and "Traceback" not in err
+    study = load_study(run_dir)
+    states = [t.state.name for t in study.trials]
+    assert "RUNNING" not in states
+    assert any(t.user_attrs.get("interrupted") for t in study.trials)
+    res = subprocess.run(_run_cmd(space, run_dir, 6), capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert sum(t.state.name == "COMPLETE" for t in load_study(run_dir).trials) == 6
