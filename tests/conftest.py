@@ -58,7 +58,8 @@ class FakeTool:
         bin_dir.mkdir(parents=True, exist_ok=True)
         for name in ("vitis-run", "vitis_hls", "vivado_hls"):
             exe = bin_dir / name
-            exe.write_text(f'#!/bin/sh\nFAKE_HLS_MODE_FILE="{self.mode_file}" exec "{sys.executable}" "{STANDIN}" "$@"\n')
+            exe.write_text(f'#!/bin/sh\nFAKE_HLS_MODE_FILE="{self.mode_file}" '
+                           f'exec "{sys.executable}" "{STANDIN}" "$@"\n')
             exe.chmod(0o755)
         self.set_mode("ok")
 

@@ -46,12 +46,14 @@ def test_synthesis_jobs_run_only_on_the_node_with_the_tool(netns: str, tmp_path:
     ray_bin = str(Path(sys.executable).parent / "ray")
     tool = FakeTool(tmp_path / "fakebin")
     base_env = {k: v for k, v in os.environ.items() if k != "PATH"}
-    base_env.update(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled", PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin")
+    base_env.update(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
+                    PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin")
     tool_env = dict(base_env, PATH=f"{tool.bin_dir}:{base_env['PATH']}")
     address = f"127.0.0.1:{PORT}"
     try:
-        in_ns(netns, [ray_bin, "start", "--head", f"--port={PORT}", "--num-cpus=2", "--include-dashboard=false",
-                      "--disable-usage-stats"], base_env, check=True, capture_output=True, timeout=120)
+        in_ns(netns, [ray_bin, "start", "--head", f"--port={PORT}", "--num-cpus=2",
+                      "--include-dashboard=false", "--disable-usage-stats"],
+              base_env, check=True, capture_output=True, timeout=120)
         in_ns(netns, [ray_bin, "start", f"--address={address}", "--num-cpus=1", '--resources={"hls_tool": 1}',
                       "--disable-usage-stats"], tool_env, check=True, capture_output=True, timeout=120)
         nodes = json.loads(in_ns(netns, [sys.executable, "-c", (

@@ -36,7 +36,7 @@ def read_layers(project: Path) -> list[dict]:
     for m in re.finditer(r"struct\s+(\w+)\s*:\s*nnet::dense_config\s*\{(.*?)\n\};", params, re.S):
         body = m.group(2)
 
-        def num(key: str) -> int:
+        def num(key: str, body: str = body) -> int:
             mm = re.search(rf"static const unsigned {key} = (\d+);", body)
             return int(mm.group(1)) if mm else 0
 
