@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dse.errors import SynthesisError, ToolNotFoundError
 from dse.synthesis.base import SynthesisJob
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,9 @@ class SynthesisOutcome:
 
 def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> SynthesisOutcome:
     """Run one job in this process (what the Ray task does). Retries transient tool failures."""
-    from dse.errors import ToolNotFoundError
     from dse.synthesis import hls4ml_backends  # noqa: F401  (registers the backends)
     from dse.synthesis.base import (
-        ReportMissing,
-        ReportUnreadable,
         SynthesisFailed,
-        SynthesisTimeout,
         get_backend,
     )
 
@@ -73,23 +70,14 @@ def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> Synth
             out.tool_version, out.part, out.clock_period_ns = result.tool_version, result.part, result.clock_period_ns
             out.error = ""
             break
-        except ToolNotFoundError as exc:
-            out.status, out.error = "tool_missing", str(exc)
-            break
-        except SynthesisTimeout as exc:
-            out.status, out.error = "timeout", str(exc)
-            break
-        except ReportMissing as exc:
-            out.status, out.error = "no_report", str(exc)
-            break
-        except ReportUnreadable as exc:
-            out.status, out.error = "bad_report", str(exc)
-            break
         except SynthesisFailed as exc:
             out.status, out.error = "failed", str(exc)
             if attempt <= retries and _is_transient(log_path):
                 log.warning("trial %d: transient synthesis failure, retrying (%s)", job.trial, exc)
                 continue
+            break
+        except SynthesisError as exc:  # missing tool, timeout, missing or unreadable report: not retried
+            out.status, out.error = _status_of(exc), str(exc)
             break
         except Exception as exc:  # hls4ml or the file system failed: record it, never crash the study
             out.status, out.error = "failed", "".join(traceback.format_exception(exc))[-4000:]
@@ -97,6 +85,16 @@ def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> Synth
     out.log_tail = _tail(log_path)
     out.seconds = time.perf_counter() - start
     return out
+
+
+def _status_of(exc: SynthesisError) -> str:
+    from dse.synthesis.base import ReportMissing, ReportUnreadable, SynthesisTimeout
+
+    for cls, status in ((ToolNotFoundError, "tool_missing"), (SynthesisTimeout, "timeout"),
+                        (ReportMissing, "no_report"), (ReportUnreadable, "bad_report")):
+        if isinstance(exc, cls):
+            return status
+    return "failed"
 
 
 def _ray_node_id() -> str:
