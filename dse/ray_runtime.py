@@ -27,7 +27,7 @@ def ensure_ray(address: str | None, num_cpus: int, resources: dict[str, float] |
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=False, logging_level=logging.WARNING)
     else:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        ray.init(num_cpus=num_cpus, resources=resources or None, include_dashboard=False,
+        ray.init(address="local", num_cpus=num_cpus, resources=resources or None, include_dashboard=False,
                  runtime_env=runtime_env, log_to_driver=False, logging_level=logging.WARNING)
         _owned = True
 
