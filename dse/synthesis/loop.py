@@ -77,6 +77,24 @@ def check_tool_available(space: SpaceConfig) -> str:
         raise
 
 
+def complete_record(record: dict[str, Any], study: Any) -> None:
+    """Add the trial's estimate before synthesis and the firmware-accuracy comparison to ``record``."""
+    from dse.synthesis.firmware import DROP_WARNING
+
+    trial = next((t for t in study.get_trials(deepcopy=False) if t.number == record["trial"]), None)
+    if trial is None:
+        return
+    record["estimate_before"] = dict(trial.user_attrs.get("estimate") or {})
+    qkeras = (trial.user_attrs.get("metrics") or {}).get("test_accuracy")
+    record["qkeras_test_accuracy"] = qkeras
+    fw = record.get("firmware_accuracy")
+    record["firmware_drop"] = None if fw is None or qkeras is None else qkeras - fw
+    record["firmware_flag"] = bool(fw is not None and qkeras is not None and qkeras - fw > DROP_WARNING)
+    if record["firmware_flag"]:
+        log.warning("trial %d: firmware accuracy %.4f is %.4f below the QKeras accuracy", record["trial"], fw,
+                    record["firmware_drop"])
+
+
 class SynthesisManager:
     def __init__(self, space: SpaceConfig, folder: RunFolder, data_ref: Any):
         from dse.synthesis.runner import synthesis_task
@@ -157,7 +175,7 @@ class SynthesisManager:
             except Exception as exc:  # the worker died: record it, the study goes on
                 record = {"trial": trial, "status": "failed", "error": f"synthesis worker error: {exc}",
                           "measured": {}}
-            self._complete_record(record, study)
+            complete_record(record, study)
             write_record(self.folder.path, record)
             self.n_records += 1
             log.info("synthesis of trial %d: %s%s", trial, record["status"],
@@ -166,22 +184,6 @@ class SynthesisManager:
                 self.recalibrate_needed = True
         self._submit()
         return len(ready)
-
-    def _complete_record(self, record: dict[str, Any], study: Any) -> None:
-        from dse.synthesis.firmware import DROP_WARNING
-
-        trial = next((t for t in study.get_trials(deepcopy=False) if t.number == record["trial"]), None)
-        if trial is None:
-            return
-        record["estimate_before"] = dict(trial.user_attrs.get("estimate") or {})
-        qkeras = (trial.user_attrs.get("metrics") or {}).get("test_accuracy")
-        record["qkeras_test_accuracy"] = qkeras
-        fw = record.get("firmware_accuracy")
-        record["firmware_drop"] = None if fw is None or qkeras is None else qkeras - fw
-        record["firmware_flag"] = bool(fw is not None and qkeras is not None and qkeras - fw > DROP_WARNING)
-        if record["firmware_flag"]:
-            log.warning("trial %d: firmware accuracy %.4f is %.4f below the QKeras accuracy", record["trial"], fw,
-                        record["firmware_drop"])
 
     def recalibrate(self) -> Any:
         """Refit the calibration from every successful record, save it, and fill estimate_after."""

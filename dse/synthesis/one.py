@@ -17,7 +17,7 @@ def synthesize_trial(run_dir: str | Path, trial: int, backend: str | None = None
 
     from dse.data import load_dataset
     from dse.run_folder import RunFolder
-    from dse.synthesis.loop import SynthesisManager, make_job
+    from dse.synthesis.loop import complete_record, make_job
     from dse.synthesis.records import record_path, write_record
     from dse.synthesis.runner import run_job
 
@@ -40,7 +40,6 @@ def synthesize_trial(run_dir: str | Path, trial: int, backend: str | None = None
     job = make_job(folder, space, trial)
     data = load_dataset(space.data) if firmware else None
     record = run_job(job, retries=1, test_data=data).to_record()
-    manager = SynthesisManager.__new__(SynthesisManager)  # only its record bookkeeping is used
-    SynthesisManager._complete_record(manager, record, study)
+    complete_record(record, study)
     write_record(folder.path, record)
     return record
