@@ -100,6 +100,16 @@ def resolve_objectives(objectives: Iterable[ObjectiveSpec] | None, space: SpaceC
     return out
 
 
+def _counted(frame: Any, cols: Sequence[str], feasible_only: bool) -> Any:
+    """Boolean mask of the COMPLETE rows with every column in ``cols`` present (and feasible)."""
+    keep = frame["state"] == "COMPLETE"
+    for c in cols:
+        keep &= frame[c].notna()
+    if feasible_only and "feasible" in frame.columns:
+        keep &= frame["feasible"].astype(object).ne(False)
+    return keep
+
+
 def pareto_front(frame: Any, objectives: Sequence[tuple[str, str]], feasible_only: bool = True) -> Any:
     """The rows of ``frame`` (a trials table) no other row dominates on ``objectives``.
 
@@ -112,12 +122,7 @@ def pareto_front(frame: Any, objectives: Sequence[tuple[str, str]], feasible_onl
     cols = [c for c, _ in objectives]
     if frame.empty or any(c not in frame.columns for c in cols):
         return frame.iloc[0:0].copy()
-    keep = frame["state"] == "COMPLETE"
-    for c in cols:
-        keep &= frame[c].notna()
-    if feasible_only and "feasible" in frame.columns:
-        keep &= frame["feasible"].astype(object).ne(False)
-    cand = frame[keep]
+    cand = frame[_counted(frame, cols, feasible_only)]
     if cand.empty:
         return cand.copy()
     mask = pareto_mask(cand[cols].astype(float).values.tolist(), [d for _, d in objectives])
@@ -171,12 +176,7 @@ def hypervolume_history(frame: Any, objectives: Sequence[tuple[str, str]], feasi
     cols = [c for c, _ in objectives]
     if frame.empty or any(c not in frame.columns for c in cols):
         return pd.DataFrame(columns=["number", "hypervolume"])
-    ok = (frame["state"] == "COMPLETE")
-    for c in cols:
-        ok &= frame[c].notna()
-    if feasible_only and "feasible" in frame.columns:
-        ok &= frame["feasible"].astype(object).ne(False)
-    counted = frame[ok]
+    counted = frame[_counted(frame, cols, feasible_only)]
     if counted.empty:
         return pd.DataFrame(columns=["number", "hypervolume"])
     scaled = []

@@ -26,6 +26,7 @@ import yaml
 
 from dse._io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from dse.errors import ConfigError, RunFolderError
+from dse.tables import ESTIMATE_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
               "Estimates are the dse cost model's, with an 80% interval"
               + (" (calibrated on synthesis records)." if est.get("calibrated") else "."), "",
               "| metric | estimate | 80% interval | measured | % of part |", "|---|---|---|---|---|"]
-    for k in ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii"):
+    for k in ESTIMATE_KEYS:
         if k not in est and k not in measured:
             continue
         lo, hi = est.get(f"{k}_low"), est.get(f"{k}_high")

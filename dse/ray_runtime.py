@@ -56,7 +56,7 @@ def _run_trial(payload: Any, data: Any, channel: Any) -> Any:
     return execute_trial(payload, data, reporter)
 
 
-def trial_task(num_cpus_hint: int | None = None) -> Any:
+def trial_task() -> Any:
     """The Ray remote function that runs one trial on one CPU (``max_retries=0``: the driver redoes)."""
     import ray
 

@@ -567,8 +567,9 @@ def estimate_dict(layers: list[Any], target: Any, calibration: Any) -> dict[str,
 
 
 def _estimate_summary(estimate: dict[str, Any]) -> dict[str, Any]:
-    keys = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
-    out: dict[str, Any] = {k: estimate[k] for k in keys if k in estimate}
+    from dse.tables import ESTIMATE_KEYS
+
+    out: dict[str, Any] = {k: estimate[k] for k in ESTIMATE_KEYS if k in estimate}
     for k, (lo, hi) in (estimate.get("intervals") or {}).items():
         out[f"{k}_low"], out[f"{k}_high"] = lo, hi
     out["calibrated"] = bool(estimate.get("calibrated", False))

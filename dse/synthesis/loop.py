@@ -21,6 +21,7 @@ from dse.run_folder import RunFolder
 from dse.synthesis.base import SynthesisJob
 from dse.synthesis.records import load_records, refit_run_calibration, synthesized_trials, write_record
 from dse.synthesis.selection import Scored, constraint_margin, relative_width, select
+from dse.tables import ESTIMATE_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -201,8 +202,7 @@ class SynthesisManager:
             if rec.get("status") != "ok" or not layers_path.exists():
                 continue
             est = estimate_dict(layers_from_dicts(read_json(layers_path)), target, calibration)
-            rec["estimate_after"] = {k: est[k] for k in ("dsp", "lut", "ff", "bram_18k", "latency_cycles",
-                                                          "latency_ns", "ii") if k in est}
+            rec["estimate_after"] = {k: est[k] for k in ESTIMATE_KEYS if k in est}
             write_record(self.folder.path, rec)
         self.recalibrate_needed = False
         return calibration
