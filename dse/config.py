@@ -209,6 +209,10 @@ class SearchConfig:
     timeout_s: float | None = None
     seed: int = 0
     workers: int = 1
+    budget_confidence: float | None = None
+    """Enforce budgets at this probability of being met (e.g. 0.9); None: on the point estimate."""
+    allow_repeats: bool = False
+    """Train a design (same parameters) again when the sampler proposes it twice."""
 
 
 @dataclass(frozen=True)
@@ -738,14 +742,19 @@ def _parse_constraints(r: _Reader, raw: Any) -> tuple[Constraint, ...]:
 
 def _parse_search(r: _Reader, raw: Any) -> SearchConfig:
     p = "search"
-    s = r.mapping(raw or {}, p, ("sampler", "n_trials", "timeout", "seed", "workers"))
+    s = r.mapping(raw or {}, p, ("sampler", "n_trials", "timeout", "seed", "workers", "budget_confidence",
+                                 "allow_repeats"))
     timeout = s.get("timeout")
+    conf = s.get("budget_confidence")
     return SearchConfig(
         sampler=r.string(s.get("sampler", "tpe"), f"{p}.sampler", SAMPLERS),
         n_trials=r.integer(s.get("n_trials", 20), f"{p}.n_trials", minimum=1),
         timeout_s=r.number(timeout, f"{p}.timeout", 0, None, exclusive_min=True) if timeout is not None else None,
         seed=r.integer(s.get("seed", 0), f"{p}.seed", minimum=0),
         workers=r.integer(s.get("workers", 1), f"{p}.workers", minimum=1, maximum=1024),
+        budget_confidence=(r.number(conf, f"{p}.budget_confidence", 0.5, 1.0, exclusive_min=True,
+                                    exclusive_max=True) if conf is not None else None),
+        allow_repeats=r.boolean(s.get("allow_repeats", False), f"{p}.allow_repeats"),
     )
 
 
