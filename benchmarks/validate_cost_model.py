@@ -1,11 +1,27 @@
-"""Validate cost_models on the shared real hls4ml synthesis reports.
+"""Validate cost_models on the shared real hls4ml projects, leaving whole repositories out.
 
-Usage: python benchmarks/validate_cost_model.py [--data DIR] [--doc docs/cost_model_validation.md]
+Usage::
 
-For every project with a layer list and csynth figures: the uncalibrated analytic estimate, and a
-calibrated estimate whose calibration was fitted with the project's whole *source project* left
-out (leave-one-source-project-out). Errors are |pred - true| / max(true, floor). Prints the table,
-writes it into the doc, and writes benchmarks/results/validation.json and validation_records.csv.
+    python benchmarks/validate_cost_model.py [--data DIR] [--doc docs/cost_model_validation.md]
+                                             [--write-shipped]
+
+For every repository R of the shared data (``../shared/data/hls4ml_reports``):
+
+1. the analytic constants (:func:`cost_models.fit_constants.fit_constants`) and the prior
+   calibration (:meth:`cost_models.Calibration.fit`) are fitted on the projects of the *other*
+   repositories only;
+2. R's projects are estimated with them, from their layer lists and trained weights.
+
+"analytic" is the uncalibrated model (constants refitted without R); "with prior" adds the prior
+calibration fitted without R (it applies only where another repository shares R's tool, version
+and part family). Errors are ``|pred - true| / max(true, floor)`` with floors 50 DSP, 2000 LUT/FF,
+5 cycles, 1 II. 80 % interval coverage is measured on the "with prior" estimates.
+
+Projects whose figures are implausible are listed and excluded (see ``EXCLUDED``), never fitted.
+
+``--write-shipped`` also writes ``cost_models/constants.json`` (constants fitted on every usable
+project, with the spread of the leave-one-repository-out residuals as interval width) and
+``cost_models/prior_calibration.json`` (the prior fitted on every usable project).
 """
 
 from __future__ import annotations
@@ -15,146 +31,272 @@ import csv
 import dataclasses
 import json
 import logging
+import math
 import re
 import statistics
 import sys
-import zlib
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cost_models import Calibration, SynthesisRecord, estimate, records_from_dirs  # noqa: E402
+from cost_models.calibration import PRIOR_FILE  # noqa: E402
+from cost_models.constants import CONSTANTS_FILE, ConstantSet  # noqa: E402
+from cost_models.fit_constants import FitRecord, fit_constants, log_error  # noqa: E402
 from cost_models.layers import LayerSpec  # noqa: E402
 
 METRICS = ("dsp", "lut", "ff", "latency_cycles", "ii")
 FLOORS = {"dsp": 50.0, "lut": 2000.0, "ff": 2000.0, "latency_cycles": 5.0, "ii": 1.0}
-GOALS_UNCAL = {"dsp": 15, "lut": 35, "ff": 35, "latency_cycles": 15, "ii": None}
-GOALS_CAL = {"dsp": 10, "lut": 20, "ff": 20, "latency_cycles": 10, "ii": None}
+GOALS_MLP = {"dsp": 15, "lut": 30, "ff": 35, "latency_cycles": 20, "ii": 10}
 _LUT_VARIANT = re.compile(r"(^|/)LUT_[^/]*$")
 
-
-def source_project(rec: SynthesisRecord, data_root: Path) -> str:
-    """Source project = repository + network architecture (the shapes of its dense/conv layers).
-
-    Variants of one network in one repository (ReuseFactor, DSP/LUT binding, target part) are
-    near-duplicates and are held out together.
-    """
-    rel = Path(rec.source).resolve().relative_to(data_root.resolve())
-    repo = rel.parts[0]
-    shapes = tuple((s.kind, s.n_in, s.n_out) for s in rec.layers or [] if s.kind in ("dense", "conv1d", "conv2d"))
-    return f"{repo}:{zlib.crc32(repr(shapes).encode()) & 0xFFFF:04x}"
+EXCLUDED: dict[str, str] = {
+    "calwilee+hls4ml-automated-testing/": "LUT 734,783 for a 3-layer model of 396 weights (data README: implausible)",
+    "mbavier+HLS4ML_VerilogAndC/conv2dRolled/": "LUT 3,795,044 for a 2-layer CNN (data README: implausible)",
+    "ArgyKokk+hls4ml_MLP_estimator/HLS_MLPs/jet_tagging/hls4ml_prj/LUT_reuse1":
+        "declared LUT binding, but its report is byte-for-byte the DSP_reuse1 report (814 DSP): a copy",
+}
 
 
-def declared_lut_binding(rec: SynthesisRecord) -> bool:
+@dataclasses.dataclass
+class Project:
+    rel: str
+    repo: str
+    record: SynthesisRecord
+    kind: str  # "MLP" or "CNN"
+
+
+def declared_lut_binding(rel: str) -> bool:
     """The ArgyKokk ``LUT_*`` projects force every multiplication into LUT fabric (their design choice)."""
-    return bool(_LUT_VARIANT.search(Path(rec.source).as_posix()))
+    return bool(_LUT_VARIANT.search(rel))
 
 
 def with_lut_binding(layers: Sequence[LayerSpec]) -> list[LayerSpec]:
     return [dataclasses.replace(s, mult_impl="lut") if s.kind != "input" else s for s in layers]
 
 
+def load_projects(data: Path) -> tuple[list[Project], list[dict[str, str]]]:
+    projects: list[Project] = []
+    skipped: list[dict[str, str]] = []
+    for rec in records_from_dirs([data]):
+        rel = Path(rec.source).resolve().relative_to(data.resolve()).as_posix()
+        reason = next((why for key, why in EXCLUDED.items() if key in rel + "/"), None)
+        if reason is None and not rec.layers:
+            reason = "no layer list (no parameters.h / project.json layers)"
+        if reason is None and rec.problems():
+            reason = "; ".join(rec.problems())
+        if reason is not None:
+            skipped.append({"project": rel, "reason": reason})
+            continue
+        assert rec.layers is not None
+        if declared_lut_binding(rel):
+            rec = dataclasses.replace(rec, layers=with_lut_binding(rec.layers))
+        kind = "CNN" if any(s.kind.startswith("conv") for s in rec.layers) else "MLP"
+        projects.append(Project(rel, rel.split("/")[0], rec, kind))
+    return projects, skipped
+
+
 def ape(pred: float, true: float, metric: str) -> float:
     return 100.0 * abs(pred - true) / max(true, FLOORS[metric])
 
 
-def evaluate(records: list[SynthesisRecord], groups: list[str], use_hint: bool) -> dict[str, object]:
-    rows = []
-    for i, rec in enumerate(records):
-        assert rec.layers is not None
-        layers = with_lut_binding(rec.layers) if use_hint and declared_lut_binding(rec) else rec.layers
-        target = rec.target()
-        unc = estimate(layers, target)
-        train = []
-        for j, r in enumerate(records):
-            if groups[j] == groups[i]:
-                continue
-            if use_hint and declared_lut_binding(r):
-                r = dataclasses.replace(r, layers=with_lut_binding(r.layers or []))
-            train.append(r)
-        cal = Calibration.fit(train)
-        calib = estimate(layers, target, calibration=cal)
-        row: dict[str, object] = {"project": str(Path(rec.source).name), "source": rec.source, "group": groups[i],
-                                  "tool": rec.tool, "version": rec.tool_version, "part": rec.part,
-                                  "lut_binding": use_hint and declared_lut_binding(rec),
-                                  "calibration_level": calib.calibration_level}
+def items(projects: Sequence[Project]) -> list[FitRecord]:
+    return [FitRecord(p.record, p.repo) for p in projects]
+
+
+def loro_residuals(projects: Sequence[Project]) -> tuple[dict[str, ConstantSet], list[tuple[str, str, float]]]:
+    """One leave-one-repository-out pass: the constants fitted without each repository, and the
+    log residuals ``(repo, metric, log(pred/true))`` of every project under its own fold."""
+    folds: dict[str, ConstantSet] = {}
+    res: list[tuple[str, str, float]] = []
+    for repo in sorted({p.repo for p in projects}):
+        cs = fit_constants(items([p for p in projects if p.repo != repo]), source=f"without {repo}")
+        folds[repo] = cs
+        for p in (p for p in projects if p.repo == repo):
+            assert p.record.layers is not None
+            est = estimate(p.record.layers, p.record.target(), Calibration(), cs)
+            for m in (*METRICS, "bram_18k"):
+                true = getattr(p.record, m)
+                if true is not None:
+                    res.append((repo, m, log_error(float(getattr(est, m)), float(true), m)))
+    return folds, res
+
+
+def sigma_from(res: Sequence[tuple[str, str, float]], leave_out: str | None = None) -> dict[str, float]:
+    """Repository-weighted RMS of held-out log residuals per metric (optionally without one repository)."""
+    out: dict[str, float] = {}
+    for m in (*METRICS, "bram_18k"):
+        per_repo: dict[str, list[float]] = {}
+        for repo, mm, e in res:
+            if mm == m and repo != leave_out:
+                per_repo.setdefault(repo, []).append(e * e)
+        if per_repo:
+            out[m] = math.sqrt(statistics.fmean(statistics.fmean(v) for v in per_repo.values()))
+    return out
+
+
+def with_sigma(cs: ConstantSet, sigma: dict[str, float]) -> ConstantSet:
+    fams = {f: dataclasses.replace(k, log_sigma=tuple(sorted(sigma.items()))) for f, k in cs.families.items()}
+    return ConstantSet(fams, cs.source)
+
+
+def evaluate(projects: list[Project], folds: dict[str, ConstantSet], res: Sequence[tuple[str, str, float]]
+             ) -> list[dict[str, Any]]:
+    """Held-out estimates of every project. The interval width of a fold is the spread of the other
+    repositories' held-out residuals (the repository itself never informs its own interval)."""
+    rows: list[dict[str, Any]] = []
+    for repo in sorted({p.repo for p in projects}):
+        train = [p for p in projects if p.repo != repo]
+        test = [p for p in projects if p.repo == repo]
+        cs = with_sigma(folds[repo], sigma_from(res, leave_out=repo))
+        prior = Calibration.fit([p.record for p in train], constants=cs, source="prior")
+        for p in test:
+            assert p.record.layers is not None
+            target = p.record.target()
+            unc = estimate(p.record.layers, target, Calibration(), cs)
+            cal = estimate(p.record.layers, target, prior, cs)
+            row: dict[str, Any] = {"project": p.rel, "repo": repo, "kind": p.kind, "tool": p.record.tool,
+                                   "version": p.record.tool_version, "part": p.record.part,
+                                   "clock_ns": p.record.clock_period_ns, "calibrated": cal.calibrated,
+                                   "weights_known": unc.weights_known}
+            for m in METRICS:
+                true = float(getattr(p.record, m))
+                iv = cal.intervals[m]
+                row[f"{m}_true"] = true
+                row[f"{m}_analytic"] = round(float(getattr(unc, m)), 2)
+                row[f"{m}_prior"] = round(float(getattr(cal, m)), 2)
+                row[f"{m}_err_analytic"] = round(ape(float(getattr(unc, m)), true, m), 2)
+                row[f"{m}_err_prior"] = round(ape(float(getattr(cal, m)), true, m), 2)
+                row[f"{m}_covered"] = iv.low <= true <= iv.high
+            rows.append(row)
+    return rows
+
+
+def summarize(rows: Sequence[dict[str, Any]], kind: str, col: str) -> dict[str, dict[str, float]]:
+    sel = [r for r in rows if r["kind"] == kind]
+    out: dict[str, dict[str, float]] = {}
+    for m in METRICS:
+        errs = [r[f"{m}_err_{col}"] for r in sel]
+        by_repo: dict[str, list[float]] = {}
+        for r in sel:
+            by_repo.setdefault(r["repo"], []).append(r[f"{m}_err_{col}"])
+        repo_medians = [statistics.median(v) for v in by_repo.values()]
+        cov = [r[f"{m}_covered"] for r in sel]
+        out[m] = {
+            "median": statistics.median(errs) if errs else math.nan,
+            "mean": statistics.fmean(errs) if errs else math.nan,
+            "repo_median": statistics.median(repo_medians) if repo_medians else math.nan,
+            "coverage": 100.0 * sum(cov) / len(cov) if cov else math.nan,
+        }
+    return out
+
+
+def _fmt(v: float) -> str:
+    return "–" if v != v else f"{v:.0f}"
+
+
+def markdown(rows: list[dict[str, Any]], skipped: list[dict[str, str]], shipped: ConstantSet | None,
+             elapsed: float) -> str:
+    names = {"dsp": "DSP", "lut": "LUT", "ff": "FF", "latency_cycles": "latency", "ii": "II"}
+    n_repo = {k: len({r["repo"] for r in rows if r["kind"] == k}) for k in ("MLP", "CNN")}
+    n_proj = {k: sum(1 for r in rows if r["kind"] == k) for k in ("MLP", "CNN")}
+    out = [
+        "# Cost model validation: leave one repository out",
+        "",
+        "Generated by `python benchmarks/validate_cost_model.py` (do not edit by hand). For each repository",
+        "of `../shared/data/hls4ml_reports`, the analytic constants and the prior calibration are refitted",
+        "on the *other* repositories only, then the repository's projects are estimated from their layer",
+        "lists and trained weights (`weights/wN.txt`). Nothing in a row was fitted to that row's",
+        "repository. Error: `|pred - true| / max(true, floor)`, floors 50 DSP, 2000 LUT/FF, 5 cycles, 1 II.",
+        "\"analytic\" is uncalibrated; \"with prior\" adds the prior calibration fitted without the repository",
+        "(it applies only where another repository has the same tool, version and part family).",
+        f"Usable: {n_proj['MLP']} MLP projects from {n_repo['MLP']} repositories, {n_proj['CNN']} CNN projects",
+        f"from {n_repo['CNN']} repositories ({elapsed:.0f} s).",
+        "",
+    ]
+    for kind in ("MLP", "CNN"):
+        if not n_proj[kind]:
+            continue
+        a, p = summarize(rows, kind, "analytic"), summarize(rows, kind, "prior")
+        out += [f"## {kind}s", "",
+                "| metric | analytic median | analytic mean | analytic median of repo medians | with prior median "
+                "| with prior mean | 80 % coverage" + (" | goal (analytic median) |" if kind == "MLP" else " |"),
+                "|---|---|---|---|---|---|---" + ("|---|" if kind == "MLP" else "|")]
         for m in METRICS:
-            true = float(getattr(rec, m))
-            row[f"{m}_true"] = true
-            row[f"{m}_uncal"] = round(getattr(unc, m), 2)
-            row[f"{m}_cal"] = round(getattr(calib, m), 2)
-            row[f"{m}_ape_uncal"] = round(ape(getattr(unc, m), true, m), 2)
-            row[f"{m}_ape_cal"] = round(ape(getattr(calib, m), true, m), 2)
-            for tag, est in (("uncal", unc), ("cal", calib)):
-                iv = est.intervals[m]
-                row[f"{m}_in80_{tag}"] = iv.low <= true <= iv.high
-        rows.append(row)
-    summary: dict[str, dict[str, float]] = {}
-    for m in METRICS:
-        s: dict[str, float] = {}
-        for tag in ("uncal", "cal"):
-            errs = [float(r[f"{m}_ape_{tag}"]) for r in rows]  # type: ignore[arg-type]
-            s[f"median_{tag}"] = statistics.median(errs)
-            s[f"mean_{tag}"] = statistics.fmean(errs)
-            s[f"coverage_{tag}"] = 100.0 * sum(bool(r[f"{m}_in80_{tag}"]) for r in rows) / len(rows)
-        summary[m] = s
-    return {"rows": rows, "summary": summary}
-
-
-def table(summary: dict[str, dict[str, float]]) -> str:
-    names = {"dsp": "DSP", "lut": "LUT", "ff": "FF", "latency_cycles": "latency (cycles)", "ii": "II"}
-    out = ["| metric | floor | uncal. median | uncal. mean | goal | LOPO-cal. median | LOPO-cal. mean | goal "
-           "| 80 % cover. uncal. | 80 % cover. cal. |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
-    for m in METRICS:
-        s = summary[m]
-        gu, gc = GOALS_UNCAL[m], GOALS_CAL[m]
-        out.append(
-            f"| {names[m]} | {FLOORS[m]:g} | {s['median_uncal']:.1f} % | {s['mean_uncal']:.1f} % | "
-            f"{f'≤ {gu} %' if gu else '–'} | {s['median_cal']:.1f} % | {s['mean_cal']:.1f} % | "
-            f"{f'≤ {gc} %' if gc else '–'} | {s['coverage_uncal']:.0f} % | {s['coverage_cal']:.0f} % |")
+            goal = ""
+            if kind == "MLP":
+                ok = a[m]["median"] <= GOALS_MLP[m] and a[m]["repo_median"] <= GOALS_MLP[m]
+                goal = f" ≤ {GOALS_MLP[m]} %: {'met' if ok else 'MISSED'} |"
+            out.append(f"| {names[m]} | {_fmt(a[m]['median'])} % | {_fmt(a[m]['mean'])} % | "
+                       f"{_fmt(a[m]['repo_median'])} % | {_fmt(p[m]['median'])} % | {_fmt(p[m]['mean'])} % | "
+                       f"{_fmt(p[m]['coverage'])} % |{goal}")
+        out.append("")
+    out += ["## Per repository (held out; median error of its projects, analytic / with prior)", "",
+            "| repository | kind | projects | tool | DSP | LUT | FF | latency | II | prior applied |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    by_repo: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        by_repo.setdefault((r["repo"], r["kind"]), []).append(r)
+    for (repo, kind), rs in sorted(by_repo.items()):
+        cells = []
+        for m in METRICS:
+            ea = statistics.median(r[f"{m}_err_analytic"] for r in rs)
+            ep = statistics.median(r[f"{m}_err_prior"] for r in rs)
+            cells.append(f"{ea:.0f} / {ep:.0f}")
+        tools = ", ".join(sorted({f"{r['tool']} {r['version']}" for r in rs}))
+        applied = sum(1 for r in rs if r["calibrated"])
+        out.append(f"| {repo} | {kind} | {len(rs)} | {tools} | {' | '.join(cells)} | {applied}/{len(rs)} |")
+    out += ["", "## Excluded projects", "", "| project | reason |", "|---|---|"]
+    out += [f"| {s['project']} | {s['reason']} |" for s in skipped]
+    if shipped is not None:
+        out += ["", "## Shipped constants (fitted on every usable project)", "", "```json",
+                json.dumps(shipped.to_dict(), indent=1), "```"]
+    out += ["", "Per-project figures: `benchmarks/results/validation_records.csv`.", ""]
     return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "hls4ml_reports")
     ap.add_argument("--doc", type=Path, default=ROOT / "docs" / "cost_model_validation.md")
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--write-shipped", action="store_true",
+                    help="also write cost_models/constants.json and cost_models/prior_calibration.json")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("cost_models.hls_project").setLevel(logging.ERROR)
     if not args.data.is_dir():
-        print(f"data folder not found: {args.data}", file=sys.stderr)
+        print(f"no data at {args.data}", file=sys.stderr)
         return 2
-    all_recs = records_from_dirs([args.data])
-    records = [r for r in all_recs if not r.problems()]
-    skipped = [(r.source, "; ".join(r.problems())) for r in all_recs if r.problems()]
-    groups = [source_project(r, args.data) for r in records]
-    main_res = evaluate(records, groups, use_hint=True)
-    raw_res = evaluate(records, groups, use_hint=False)
-    t_main = table(main_res["summary"])  # type: ignore[arg-type]
-    t_raw = table(raw_res["summary"])  # type: ignore[arg-type]
-    print(f"{len(records)} projects, {len(set(groups))} source projects\n")
-    print("With the declared multiplier binding of the LUT_* variants:\n" + t_main)
-    print("\nWithout it (every LUT_* variant estimated as if the tool chose freely):\n" + t_raw)
+    t0 = time.time()
+    projects, skipped = load_projects(args.data)
+    folds, res = loro_residuals(projects)
+    rows = evaluate(projects, folds, res)
+    shipped: ConstantSet | None = None
+    if args.write_shipped:
+        shipped = with_sigma(fit_constants(items(projects), source="shared hls4ml reports"), sigma_from(res))
+        CONSTANTS_FILE.write_text(json.dumps(shipped.to_dict(), indent=1) + "\n", encoding="utf-8")
+        prior = Calibration.fit([p.record for p in projects], constants=shipped, source="prior")
+        prior.save(PRIOR_FILE)
+        print(f"wrote {CONSTANTS_FILE.relative_to(ROOT)} and {PRIOR_FILE.relative_to(ROOT)}")
+    elapsed = time.time() - t0
+    text = markdown(rows, skipped, shipped, elapsed)
+    args.doc.write_text(text, encoding="utf-8")
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "validation.json").write_text(json.dumps(
-        {"n_projects": len(records), "n_source_projects": len(set(groups)), "floors": FLOORS,
-         "summary": main_res["summary"], "summary_without_lut_binding": raw_res["summary"],
-         "skipped": skipped}, indent=1) + "\n")
-    rows = main_res["rows"]
-    with (args.results / "validation_records.csv").open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))  # type: ignore[index]
+    with (args.results / "validation_records.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
-        w.writerows(rows)  # type: ignore[arg-type]
-    if args.doc.is_file():
-        text = args.doc.read_text()
-        for tag, body in (("MAIN", t_main), ("RAW", t_raw)):
-            text = re.sub(rf"<!-- TABLE:{tag} -->.*?<!-- /TABLE:{tag} -->",
-                          f"<!-- TABLE:{tag} -->\n{body}\n<!-- /TABLE:{tag} -->", text, flags=re.DOTALL)
-        args.doc.write_text(text)
+        w.writerows(rows)
+    summary = {k: {"analytic": summarize(rows, k, "analytic"), "with_prior": summarize(rows, k, "prior")}
+               for k in ("MLP", "CNN")}
+    (args.results / "validation.json").write_text(json.dumps({"method": "leave-one-repository-out",
+                                                              "summary": summary, "excluded": skipped},
+                                                             indent=1), encoding="utf-8")
+    print(text)
     return 0
 
 

@@ -26,14 +26,19 @@ docs/cost_model.md.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cost_models.layers import FixedType, LayerSpec
-from cost_models.parts import Part
+from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, part_speed
+from cost_models.layers import FixedType, LayerSpec, Target
+from cost_models.parts import Part, get_part
+from cost_models.weight_stats import WeightStats
+from cost_models.weights import typical_weight_stats
 
 __all__ = [
     "LayerEstimate",
+    "analytic_totals",
     "LayerContext",
     "dsp_per_mult",
     "dsp_share",
@@ -43,21 +48,20 @@ __all__ = [
 ]
 
 # --- timing (ns): the HLS tools' operator delay model, as seen in csynth schedules -------------
-T_ADD_NS = 2.6
-"""One level of the accumulation adder tree (a 16-24 bit adder plus the tool's routing margin)."""
-T_MULT_NS = 2.0
-"""A constant multiplication (DSP or shift-add), registered once."""
 CLOCK_UNCERTAINTY = 0.125
 """HLS default clock uncertainty: 12.5 % of the period is not available to logic."""
-SOFTMAX_FIXED_NS = 21.0
-"""Softmax fixed path: subtract, exp-table read (BRAM, 2 reads), inverse-table read, final multiply."""
-SOFTMAX_LEVEL_NS = 9.0
-"""Softmax per tree level: one level of the max tree plus one level of the sum tree (fit to Vitis reports)."""
+SOFTMAX_FIXED_NS = 11.0
+"""Softmax fixed path at speed 1.0: subtract, exp-table read (BRAM, 2 reads), inverse-table read, multiply."""
+SOFTMAX_LEVEL_NS = 4.7
+"""Softmax per tree level at speed 1.0: one level of the max tree plus one level of the sum tree."""
 MAXIMUM_PARTITION_SIZE = 4096
 """hls4ml's build_prj.tcl: ``config_array_partition -maximum_size 4096``. A latency dense whose
 n_in*n_out product array is larger is not completely partitioned: its products are produced by a
 partly sequential loop over the inputs (observed: a few inputs per cycle) on fewer multipliers."""
 UNPARTITIONED_INPUTS_PER_CYCLE = 3.5
+BIG_ROM_ENTRIES = 32768
+"""Resource strategy: a weight ROM larger than this is a cascade of block RAMs whose reads do not
+sustain one reuse iteration per cycle (observed in Vivado HLS; cycles per iteration are fitted)."""
 PIXEL_MIN_II = 2
 """io_stream convolutions: cycles per output pixel at least (stream read + write handshake)."""
 
@@ -69,8 +73,9 @@ DSP_SHARE_SLOPE = 1.2
 DSP_SHARE_HALF_PRODUCTS = 600.0
 """Layer size (non-zero constant products) at which the DSP share has halved: in large layers many
 products repeat a (shifted) constant of the same input and are shared in LUT logic."""
-T_RELU_NS = 2.0
-"""ReLU with rounding/saturation: a compare and a mux; registered only when it does not fit the cycle."""
+T_RELU_NS = 1.05
+"""ReLU with rounding/saturation: a compare and a mux (ns at speed 1.0); registered only when it does not
+fit the cycle."""
 GENERIC_LUT_MAX_BITS = 4
 """A generic (non-constant) product with an operand this narrow or narrower is LUT logic."""
 
@@ -85,8 +90,6 @@ RELU_FF_FACTOR = 1.4
 SOFTMAX_LUT_PER_BIT = 9.0
 SOFTMAX_FF_PER_BIT = 12.0
 BRAM18_BITS = 18 * 1024
-IO_PARALLEL_BOUNDARY_CYCLES = 1
-"""io_parallel: one register stage between consecutive layers of the top-level pipeline."""
 
 
 @dataclass
@@ -126,6 +129,10 @@ class LayerContext:
     data: FixedType
     stream_pixels: int = 1
     """io_stream: pixels per image of the incoming stream (1 for vectors)."""
+    k: Constants = field(default_factory=Constants)
+    """The tool family's fitted constants."""
+    speed: float = 1.0
+    """Delay factor of the part's fabric (1.0 = UltraScale+)."""
 
     @property
     def t_eff(self) -> float:
@@ -168,20 +175,48 @@ def effective_weight_bits(w: FixedType) -> int:
 
 
 def _tree_cycles(levels: int, ctx: LayerContext, with_mult: bool = True) -> int:
-    ns = (T_MULT_NS if with_mult else 0.0) + levels * T_ADD_NS
+    ns = ((ctx.k.t_mult_dsp_ns if with_mult else 0.0) + levels * ctx.k.t_add_ns) * ctx.speed
     return max(1, round(ns / ctx.t_eff))
 
 
-def _ff_ratio(cycles: float, levels: int, rf: int) -> float:
-    """Registered accumulator bits per non-zero product.
+def _cuts(path_ns: float, ctx: LayerContext) -> int:
+    """Pipeline registers along a combinational path of ``path_ns`` (0 when it fits in one cycle)."""
+    return max(0, math.ceil(path_ns / ctx.t_eff - 1e-9) - 1)
 
-    At II=1 every cycle boundary cuts the adder tree and holds its live partial sums (up to ~2 x
-    the products when each level is registered); with II>=2 the tool shares registers across the
-    two schedule slots and about one accumulator word per product remains.
-    """
-    if rf >= 2:
-        return 1.0
-    return 0.2 + 1.8 * min(1.0, cycles / max(1, levels)) ** 1.5
+
+@dataclass(frozen=True)
+class _Products:
+    """The constant products of a latency-strategy layer, as the HLS tool builds them."""
+
+    hard: float
+    """True multiplications (constants with >= hard_digits CSD digits, after merging equal ones)."""
+    lut_adders: float
+    """Adders of the shift-add products (digits - 1 each) built in LUTs."""
+    weight_bits: int
+    """Significant bits of the widest constant (multiplier operand width)."""
+    from_values: bool
+    """True when counted from trained weight values, False when assumed from the type alone."""
+
+
+def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: LayerContext) -> _Products:
+    w = layer.weight or FixedType(16, 6)
+    stats: WeightStats | None = layer.weights
+    from_values = stats is not None and stats.n_nonzero > 0
+    if stats is None or stats.n_nonzero == 0:
+        stats = typical_weight_stats(w, n_in, n_out)
+    scale = nz / stats.n_nonzero if stats.n_nonzero else 0.0
+    k = ctx.k
+    share = min(1.0, max(0.0, k.share))
+    counts = [(u + share * (a - u)) * scale for a, u in zip(stats.digits, stats.unique_digits, strict=True)]
+    hard_from = max(1, k.hard_digits) - 1
+    to_lut = layer.mult_impl == "lut" or db < k.dsp_min_data_bits
+    if layer.mult_impl == "dsp":
+        hard_from = 1
+    hard = 0.0 if to_lut else sum(counts[hard_from:])
+    last = len(counts) if to_lut else hard_from
+    adders = sum(i * c for i, c in enumerate(counts[:last]))
+    wbits = (stats.max_bits + 1) if from_values and stats.max_bits else effective_weight_bits(w)
+    return _Products(hard, adders, max(1, wbits), from_values)
 
 
 def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zeros: int, rf: int,
@@ -208,37 +243,71 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         else:
             rom_lut = bf * wb * math.ceil(rf / 64)
         acc_levels = math.ceil(math.log2(max(1, bf // max(1, n_out)))) if bf > n_out else 0
-        est.lut = mult_lut + rom_lut + bf * ab + bf * db * 0.5 * (rf > 1)
+        # operand multiplexers: each multiplier picks its input (of n_in) and accumulator (of n_out) per
+        # reuse iteration; a LUT6 is a 4:1 mux of one bit
+        mux_lut = bf * (db * min(n_in, rf) + ab * min(n_out, rf)) / 4.0 if rf > 1 else 0.0
+        est.lut = mult_lut + rom_lut + bf * ab + mux_lut
         est.ff = bf * (ab + db) + n_out * ab
-        est.latency_cycles = rf + _tree_cycles(acc_levels, ctx) + 2
-        est.ii = rf
+        iter_cycles = ctx.k.big_rom_ii if n_w > BIG_ROM_ENTRIES else 1.0
+        est.latency_cycles = rf * iter_cycles + _tree_cycles(acc_levels, ctx) + 2
+        est.ii = rf * iter_cycles
+        if iter_cycles > 1:
+            est.notes.append(f"{n_w} weights in one ROM: ~{iter_cycles:g} cycles per reuse iteration")
         return
-    # Latency strategy: constant weights, zeros removed, ALLOCATION limit on multipliers.
+    # Latency strategy: every weight is a constant; zeros vanish, equal constants of one input are
+    # (partly) merged, few-digit constants are shift-adds in LUTs, hard ones go to DSPs under the
+    # ALLOCATION limit (hls4ml's multiplier_limit), and the schedule follows the clock.
+    k = ctx.k
     limit = multiplier_limit(n_in, n_out, n_zeros, rf)
-    # "Hard" constant products (true multiplications, not shift-adds): the ones the ALLOCATION
-    # limit applies to, whether bound to DSPs (auto) or to fabric multipliers (forced LUT).
-    hard = dsp_share(effective_weight_bits(w), db) / (1.0 + nz / DSP_SHARE_HALF_PRODUCTS)
-    mul_ops = hard * nz
-    share = {"lut": 0.0, "dsp": 1.0}.get(layer.mult_impl, hard)
-    dsp_ops = share * nz
-    units = min(float(limit), dsp_ops)
+    prod = _products(layer, n_in, n_out, nz, db, ctx)
+    if not prod.from_values:
+        est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
+    units = min(float(limit), prod.hard)
     est.multipliers = nz
-    est.dsp = units * per
-    lut_mults = nz - dsp_ops
-    est.lut = lut_mults * wb * db * LUT_PER_CONST_MULT_BITPROD + nz * ab
-    # Time-multiplexing the hard products when the ALLOCATION limit binds.
-    slots = math.ceil(mul_ops / limit) if mul_ops > limit else 1
-    if slots > 1:
-        est.lut += (dsp_ops - units) * (db + wb) * 0.5  # input/weight multiplexers in front of shared DSPs
-    base = _tree_cycles(levels, ctx)
-    est.latency_cycles = base + slots - 1
+    est.dsp = units * dsp_per_mult(prod.weight_bits, db, ctx.part)
+    acc_w = min(ab, db + prod.weight_bits + max(0, levels - 1))
+    tree_adders = max(0, nz - n_out) + n_out  # accumulation tree plus the bias add of each output
+    mult_bits = prod.lut_adders * (db + prod.weight_bits)
+    est.lut = k.lut_per_adder_bit * (mult_bits + tree_adders * acc_w)
+    slots = math.ceil(prod.hard / limit) if prod.hard > limit else 1
+    if slots > 1:  # input/weight multiplexers in front of the shared DSPs
+        est.lut += (prod.hard - units) * (db + prod.weight_bits) * 0.5
+    t_mult = k.t_mult_dsp_ns if prod.hard > 0 else (k.t_mult_lut_ns if prod.lut_adders > 0 else 0.0)
+    path = ctx.speed * (t_mult + (levels - 1 + 1) * k.t_add_ns)
+    cuts = _cuts(path, ctx)
+    est.latency_cycles = cuts + slots - 1
     if n_w > MAXIMUM_PARTITION_SIZE and layer.io_type == "io_parallel" and slots == 1:
         seq = math.ceil(n_in / UNPARTITIONED_INPUTS_PER_CYCLE)
         est.latency_cycles += seq
-        est.dsp = min(units, nz / seq) * per
+        est.dsp = min(units, prod.hard / seq) * dsp_per_mult(prod.weight_bits, db, ctx.part)
         est.notes.append(f"{n_w} products > {MAXIMUM_PARTITION_SIZE}: not fully partitioned, {seq} extra cycles")
     est.ii = min(rf, est.latency_cycles + 1)
-    est.ff = nz * ab * _ff_ratio(base, levels, rf) + n_out * ab
+    est.ff = k.ff_scale * _cut_registers(path, cuts, nz, n_out, acc_w, t_mult * ctx.speed, k.t_add_ns * ctx.speed)
+    if rf >= 2:
+        est.ff *= FF_REUSE_FACTOR
+
+
+FF_REUSE_FACTOR = 0.7
+"""With II >= 2 the tool shares pipeline registers between the schedule's slots (observed ~0.7)."""
+
+
+def _cut_registers(path_ns: float, cuts: int, nz: int, n_out: int, acc_w: int, t_mult_ns: float,
+                   t_add_ns: float) -> float:
+    """Registered bits of a pipelined product + adder tree with ``cuts`` evenly spaced cuts.
+
+    A cut after ``l`` adder levels holds the partial sums still live there: about
+    ``nz / 2^l`` words (at least one per output) of the accumulator width.
+    """
+    if cuts <= 0:
+        return 0.0
+    per_out = max(1.0, nz / max(1, n_out))
+    bits = 0.0
+    for j in range(1, cuts + 1):
+        x = path_ns * j / (cuts + 1)
+        level = max(0.0, (x - t_mult_ns) / t_add_ns) if t_add_ns > 0 else 0.0
+        live = n_out * max(1.0, per_out / 2.0 ** math.floor(level))
+        bits += live * acc_w
+    return bits + n_out * acc_w  # the layer's output register
 
 
 def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
@@ -292,7 +361,7 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
         est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
-        est.latency_cycles = float(round(T_RELU_NS / ctx.t_eff))
+        est.latency_cycles = float(round(T_RELU_NS * ctx.speed / ctx.t_eff))
         est.ff = width * (in_w + out_w) * RELU_FF_FACTOR if est.latency_cycles > 0 else 0.0
     else:  # table-based: sigmoid, tanh, softplus, selu, ...
         tbits = (layer.table.width if layer.table else 18) * (layer.table_size or 1024)
@@ -314,7 +383,8 @@ def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> No
     est.dsp = 0.0 if layer.mult_impl == "lut" else float(n)  # x_i * (1 / sum), 18-bit products
     est.lut = n * in_w * SOFTMAX_LUT_PER_BIT
     est.ff = n * in_w * SOFTMAX_FF_PER_BIT
-    est.latency_cycles = float(max(1, math.ceil((SOFTMAX_FIXED_NS + levels * SOFTMAX_LEVEL_NS) / ctx.t_eff)))
+    est.latency_cycles = float(max(1, math.ceil((SOFTMAX_FIXED_NS + levels * SOFTMAX_LEVEL_NS) * ctx.speed
+                                                / ctx.t_eff)))
     est.ii = 1.0
     est.depth_cycles = est.latency_cycles
 
@@ -352,3 +422,69 @@ def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, 
     else:  # input: no hardware
         est.latency_cycles = 0.0
     return est, pixels
+
+
+_DEFAULT_DATA = FixedType(16, 6)
+IO_PARALLEL_IO_CYCLES = 2
+"""io_parallel: input and output registers of the top-level function."""
+
+
+def analytic_totals(layers: Sequence[LayerSpec], target: Target,
+                    constants: ConstantSet | Constants | None = None) -> tuple[dict[str, float], list[LayerEstimate]]:
+    """Uncalibrated totals (keys of :data:`~cost_models.records.METRICS`) and per-layer estimates.
+
+    ``constants``: the analytic model's constants (default: the shipped set, per tool family).
+    """
+    part = get_part(target.part)
+    period = float(target.clock_period_ns)
+    cs = constants if constants is not None else DEFAULT_CONSTANTS
+    k = cs if isinstance(cs, Constants) else cs.for_target(target)
+    speed = part_speed(part)
+    rows: list[LayerEstimate] = []
+    data = _DEFAULT_DATA
+    pixels = 1
+    stream = False
+    for layer in layers:
+        if layer.kind == "input":
+            data = layer.result
+            continue
+        if layer.io_type == "io_stream":
+            stream = True
+        ctx = LayerContext(part, period, layer.input or data, pixels, k, speed)
+        est, pixels = estimate_layer(layer, ctx)
+        rows.append(est)
+        data = layer.result
+    dsp = lut = ff = bram = 0.0
+    ii = 1.0
+    lat_sum = 0.0
+    lat_max = 0.0
+    depth_sum = 0.0
+    n_hw = 0
+    for r in rows:
+        dsp += r.dsp
+        lut += r.lut
+        ff += r.ff
+        bram += r.bram_18k
+        if r.ii > ii:
+            ii = r.ii
+        lat_sum += r.latency_cycles
+        depth_sum += r.depth_cycles
+        if r.latency_cycles > lat_max:
+            lat_max = r.latency_cycles
+        if r.latency_cycles > 0:
+            n_hw += 1
+    if stream:
+        # Dataflow: layers overlap; the slowest streams the image, the others add their depth.
+        latency = lat_max + max(0.0, depth_sum - _depth_of_slowest(rows, lat_max))
+    else:
+        latency = lat_sum + k.t_boundary_cycles * n_hw + IO_PARALLEL_IO_CYCLES
+        ii = max(ii, 1.0)
+    totals = {"dsp": dsp, "lut": lut, "ff": ff, "bram_18k": bram, "latency_cycles": latency, "ii": ii}
+    return totals, rows
+
+
+def _depth_of_slowest(rows: list[LayerEstimate], lat_max: float) -> float:
+    for r in rows:
+        if r.latency_cycles == lat_max:
+            return r.depth_cycles
+    return 0.0

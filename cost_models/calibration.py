@@ -42,13 +42,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cost_models.analytic import analytic_totals
+from cost_models.constants import ConstantSet
 from cost_models.errors import CalibrationError, UnknownPartError
 from cost_models.layers import LayerSpec, Target
 from cost_models.parts import part_family
 from cost_models.records import METRICS, SynthesisRecord
 
 __all__ = [
-    "DEFAULT_CALIBRATION", "DEFAULT_LOG_SIGMA", "LOG_OFFSET", "Calibration", "Correction", "fit_calibration",
+    "DEFAULT_CALIBRATION", "DEFAULT_LOG_SIGMA", "LOG_OFFSET", "PRIOR_CALIBRATION", "PRIOR_FILE", "Z80",
+    "Calibration", "Correction", "fit_calibration",
 ]
 
 log = logging.getLogger(__name__)
@@ -189,6 +192,8 @@ class Calibration:
     rejected: list[dict[str, str]] = field(default_factory=list)
     """Records left out of the fit, with the reason (source, reason)."""
     format: str = FORMAT
+    source: str = ""
+    """Where the calibration comes from: ``prior`` (shipped, fitted on the shared reports), ``run``, ..."""
 
     # ----------------------------------------------------------------------- applying
     def lookup(self, target: Target, metric: str, layers: Sequence[LayerSpec] | None = None
@@ -226,10 +231,13 @@ class Calibration:
 
     # ----------------------------------------------------------------------- fitting
     @classmethod
-    def fit(cls, records: Iterable[SynthesisRecord]) -> Calibration:
-        """Fit from records that carry their layer list (see module docstring for the model)."""
-        from cost_models.estimate import analytic_totals
+    def fit(cls, records: Iterable[SynthesisRecord], constants: ConstantSet | None = None,
+            source: str = "run") -> Calibration:
+        """Fit from records that carry their layer list (see module docstring for the model).
 
+        ``constants``: the analytic constants whose totals are corrected (default: the shipped set).
+        ``source`` names where the calibration comes from (``run``, ``prior``), shown in estimates.
+        """
         rows: list[_Row] = []
         rejected: list[dict[str, str]] = []
         for rec in records:
@@ -239,7 +247,7 @@ class Calibration:
                 continue
             assert rec.layers is not None
             try:
-                pred, _ = analytic_totals(rec.layers, rec.target())
+                pred, _ = analytic_totals(rec.layers, rec.target(), constants)
             except (UnknownPartError, ValueError) as exc:
                 _reject(rejected, rec, f"cannot estimate: {exc}")
                 continue
@@ -255,7 +263,9 @@ class Calibration:
                 ratios[m] = r
             leaf, tool_family = group_keys(rec.tool, rec.tool_version, part_family(rec.part))
             rows.append(_Row(leaf, tool_family, architecture(rec.layers) or "none", ratios, xs))
-        return cls._from_rows(rows, rejected)
+        cal = cls._from_rows(rows, rejected)
+        cal.source = source
+        return cal
 
     @classmethod
     def _from_rows(cls, rows: Sequence[_Row], rejected: list[dict[str, str]]) -> Calibration:
@@ -277,7 +287,7 @@ class Calibration:
 
     # ----------------------------------------------------------------------- persistence
     def to_dict(self) -> dict[str, Any]:
-        return {"format": self.format, "n_records": self.n_records,
+        return {"format": self.format, "n_records": self.n_records, "source": self.source,
                 "groups": {k: {m: c.to_dict() for m, c in g.items()} for k, g in self.groups.items()},
                 "rejected": list(self.rejected)}
 
@@ -293,7 +303,7 @@ class Calibration:
             groups = {str(k): {str(m): Correction.from_dict(c) for m, c in g.items() if m in METRICS}
                       for k, g in data["groups"].items()}
             return cls(groups=groups, n_records=int(data.get("n_records", 0)),
-                       rejected=list(data.get("rejected", [])), format=fmt)
+                       rejected=list(data.get("rejected", [])), format=fmt, source=str(data.get("source", "")))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CalibrationError(f"malformed calibration: {exc}") from None
 
@@ -475,4 +485,23 @@ def fit_calibration(records: Iterable[SynthesisRecord]) -> Calibration:
 
 
 DEFAULT_CALIBRATION = Calibration()
+"""The identity (no correction): uncalibrated estimates."""
+PRIOR_FILE = Path(__file__).with_name("prior_calibration.json")
+"""The shipped prior: a calibration fitted on the shared hls4ml reports (benchmarks/validate_cost_model.py)."""
+
+
+def _load_prior() -> Calibration:
+    if not PRIOR_FILE.is_file():
+        return DEFAULT_CALIBRATION
+    try:
+        cal = Calibration.load(PRIOR_FILE)
+    except CalibrationError as exc:
+        log.warning("shipped prior calibration unreadable (%s); estimates are uncalibrated", exc)
+        return DEFAULT_CALIBRATION
+    cal.source = cal.source or "prior"
+    return cal
+
+
+PRIOR_CALIBRATION: Calibration = _load_prior()
+"""Applied by :func:`cost_models.estimate` when no calibration is given."""
 """No groups: identity correction with the default (uncalibrated) intervals."""

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cost_models.analytic import IO_PARALLEL_BOUNDARY_CYCLES, LayerContext, LayerEstimate, estimate_layer
-from cost_models.layers import FixedType, LayerSpec, Target
+from cost_models.analytic import LayerEstimate, analytic_totals
+from cost_models.calibration import LOG_OFFSET, PRIOR_CALIBRATION, Z80, Calibration
+from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, tool_family
+from cost_models.layers import LayerSpec, Target
 from cost_models.parts import get_part
-
-if TYPE_CHECKING:
-    from cost_models.calibration import Calibration
 
 __all__ = ["Estimate", "Interval", "LayerEstimate", "analytic_totals", "estimate"]
 
-_DEFAULT_DATA = FixedType(16, 6)
-IO_PARALLEL_IO_CYCLES = 2
-"""io_parallel: input and output registers of the top-level function."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,14 @@ class Estimate:
     """The uncalibrated totals (equal to the totals when ``calibrated`` is false)."""
     calibration_level: str | None = None
     """Group applied (``vitis|2021.1|zynq7|arch:<sig>``, ``vitis|2021.1|zynq7``, ``vitis|zynq7``), or None."""
+    tool_family: str = "vitis_hls"
+    """The HLS tool family whose constants were used: ``vivado_hls`` (up to 2020.1) or ``vitis_hls``."""
+    weights_known: bool = False
+    """True when every weighted layer was costed from its trained weight values."""
+    calibration_source: str | None = None
+    """``prior`` (the shipped calibration), ``run`` (a run's own records) or a file name; None: uncalibrated."""
+    notes: list[str] = field(default_factory=list)
+    """What the estimate assumed (tool family, weights, calibration), in words."""
 
     def totals(self) -> dict[str, float]:
         return {"dsp": self.dsp, "lut": self.lut, "ff": self.ff, "bram_18k": self.bram_18k,
@@ -70,89 +75,71 @@ class Estimate:
         out["calibrated"] = self.calibrated
         out["calibration_level"] = self.calibration_level
         out["analytic"] = {k: round(v, 3) for k, v in self.analytic.items()}
+        out["tool_family"] = self.tool_family
+        out["weights_known"] = self.weights_known
+        out["calibration_source"] = self.calibration_source
+        out["notes"] = list(self.notes)
         return out
 
 
-def analytic_totals(layers: Sequence[LayerSpec], target: Target) -> tuple[dict[str, float], list[LayerEstimate]]:
-    """Uncalibrated totals (keys of :data:`~cost_models.records.METRICS`) and per-layer estimates."""
-    part = get_part(target.part)
-    period = float(target.clock_period_ns)
-    rows: list[LayerEstimate] = []
-    data = _DEFAULT_DATA
-    pixels = 1
-    stream = False
-    for layer in layers:
-        if layer.kind == "input":
-            data = layer.result
-            continue
-        if layer.io_type == "io_stream":
-            stream = True
-        ctx = LayerContext(part, period, layer.input or data, pixels)
-        est, pixels = estimate_layer(layer, ctx)
-        rows.append(est)
-        data = layer.result
-    dsp = lut = ff = bram = 0.0
-    ii = 1.0
-    lat_sum = 0.0
-    lat_max = 0.0
-    depth_sum = 0.0
-    n_hw = 0
-    for r in rows:
-        dsp += r.dsp
-        lut += r.lut
-        ff += r.ff
-        bram += r.bram_18k
-        if r.ii > ii:
-            ii = r.ii
-        lat_sum += r.latency_cycles
-        depth_sum += r.depth_cycles
-        if r.latency_cycles > lat_max:
-            lat_max = r.latency_cycles
-        if r.latency_cycles > 0:
-            n_hw += 1
-    if stream:
-        # Dataflow: layers overlap; the slowest streams the image, the others add their depth.
-        latency = lat_max + max(0.0, depth_sum - _depth_of_slowest(rows, lat_max))
-    else:
-        latency = lat_sum + IO_PARALLEL_BOUNDARY_CYCLES * n_hw + IO_PARALLEL_IO_CYCLES
-        ii = max(ii, 1.0)
-    totals = {"dsp": dsp, "lut": lut, "ff": ff, "bram_18k": bram, "latency_cycles": latency, "ii": ii}
-    return totals, rows
-
-
-def _depth_of_slowest(rows: list[LayerEstimate], lat_max: float) -> float:
-    for r in rows:
-        if r.latency_cycles == lat_max:
-            return r.depth_cycles
-    return 0.0
-
-
-def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibration | None = None) -> Estimate:
+def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibration | None = None,
+             constants: ConstantSet | Constants | None = None) -> Estimate:
     """Estimate DSP, LUT, FF, BRAM_18K, latency (cycles, ns) and II of an hls4ml design.
 
     ``layers`` in network order (an ``input`` layer first is optional: it sets the type of the
-    data entering the first layer). ``calibration`` (see :class:`~cost_models.Calibration`)
-    corrects the analytic totals for the target's tool, version and part family and gives
-    predictive intervals; without it the intervals are the analytic model's default ones.
+    data entering the first layer); layers that carry a :class:`~cost_models.WeightStats` are
+    costed from their trained weight values, the others from their weight type alone (noted in
+    ``Estimate.notes``). ``calibration`` corrects the analytic totals for the target's tool,
+    version and part family and gives predictive intervals; by default the shipped prior (fitted
+    on the shared hls4ml reports) is used. Where no calibration covers the target's tool and part
+    family the estimate is uncalibrated (``calibrated`` False) and its intervals are the analytic
+    model's own spread. ``constants``: the analytic constants (default: the shipped set).
     Raises :class:`~cost_models.UnknownPartError` for a part not in the table.
     """
-    from cost_models.calibration import DEFAULT_CALIBRATION
-
     part = get_part(target.part)
-    totals, rows = analytic_totals(layers, target)
-    cal = calibration if calibration is not None else DEFAULT_CALIBRATION
+    cs = constants if constants is not None else DEFAULT_CONSTANTS
+    k = cs if isinstance(cs, Constants) else cs.for_target(target)
+    totals, rows = analytic_totals(layers, target, k)
+    cal = calibration if calibration is not None else PRIOR_CALIBRATION
     corrected, bounds, level = cal.apply(totals, target, layers)
+    if level is None and k.log_sigma:
+        sig = dict(k.log_sigma)
+        for m in list(bounds):
+            if m in sig:
+                bounds[m] = _interval(corrected[m], sig[m], m)
     period = float(target.clock_period_ns)
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]
     intervals["latency_ns"] = Interval(lat.low * period, lat.high * period)
     pp = part.totals()
     percent = {m: 100.0 * corrected[m] / pp[m] for m in ("dsp", "lut", "ff", "bram_18k") if pp[m]}
-    calibrated = calibration is not None and level is not None
+    calibrated = level is not None
+    weighted = [s for s in layers if s.kind in ("dense", "conv1d", "conv2d")]
+    weights_known = bool(weighted) and all(s.weights is not None for s in weighted)
+    family = tool_family(target)
+    why = f"from tool_version {target.tool_version}" if target.tool_version else f"from backend {target.backend}"
+    notes = [f"tool family assumed: {family} ({why})"]
+    if weighted and not weights_known:
+        missing = sum(1 for s in weighted if s.weights is None)
+        notes.append(f"{missing} of {len(weighted)} weighted layers without trained weights: "
+                     "DSP/LUT from the weight type alone")
+    if not calibrated:
+        notes.append(f"uncalibrated for {family} on {part.family}: no synthesis records of this tool and part "
+                     "family (add a synthesis section or run dse calibrate)")
     return Estimate(
         dsp=corrected["dsp"], lut=corrected["lut"], ff=corrected["ff"], bram_18k=corrected["bram_18k"],
         latency_cycles=corrected["latency_cycles"], latency_ns=corrected["latency_cycles"] * period,
         ii=corrected["ii"], intervals=intervals, percent_of_part=percent, layers=rows, target=target,
         calibrated=calibrated, analytic=dict(totals), calibration_level=level if calibrated else None,
+        tool_family=family, weights_known=weights_known,
+        calibration_source=(cal.source or "run") if calibrated else None, notes=notes,
     )
 
+
+def _interval(value: float, sigma: float, metric: str) -> tuple[float, float]:
+    c = LOG_OFFSET[metric]
+    base = math.log(max(value, 0.0) + c)
+    lo, hi = math.exp(base - Z80 * sigma) - c, math.exp(base + Z80 * sigma) - c
+    if metric in ("latency_cycles", "ii"):
+        return max(lo, 1.0), max(hi, 1.0)
+    return max(0.0, lo), max(0.0, hi)

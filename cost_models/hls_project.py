@@ -13,6 +13,7 @@ Both are turned into the same list of struct dicts, then into :class:`LayerSpec`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -24,10 +25,12 @@ from cost_models.errors import ReportError
 from cost_models.layers import ConvGeometry, FixedType, LayerSpec
 from cost_models.records import SynthesisRecord
 from cost_models.reports import read_csynth_rpt, read_csynth_xml, read_vivado_synth_rpt, tool_from_version
+from cost_models.weights import read_weights_txt, summarize_weights, type_modes
 
 __all__ = [
-    "find_project_dirs", "layers_from_structs", "parse_defines_h", "parse_parameters_h", "read_hls_config_yml",
-    "read_hls_project", "read_project_json", "records_from_dirs", "resolve_type",
+    "attach_weight_stats", "find_project_dirs", "layers_from_structs", "parse_define_constants", "parse_defines_h",
+    "parse_parameters_h", "read_hls_config_yml", "read_hls_project", "read_project_json", "records_from_dirs",
+    "resolve_type",
 ]
 
 log = logging.getLogger(__name__)
@@ -45,23 +48,42 @@ def _value(text: str) -> Any:
     return t
 
 
+_DEFINE = re.compile(r"^\s*#define\s+(\w+)\s+(-?\d+)\s*$", re.MULTILINE)
+
+
 def parse_defines_h(text: str) -> dict[str, str]:
     """``typedef <type> <name>;`` lines of ``defines.h`` → {name: type}."""
     return {name: typ.strip() for typ, name in _TYPEDEF.findall(text)}
 
 
-def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+def parse_define_constants(text: str) -> dict[str, int]:
+    """``#define NAME 123`` lines of ``defines.h`` → {name: value} (sizes such as ``N_INPUT_1_1``)."""
+    return {name: int(v) for name, v in _DEFINE.findall(text)}
+
+
+def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
+                       constants: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
     """Config structs of ``parameters.h`` in file order, shaped like ``project.json``'s ``layers``.
 
     Each dict has ``struct``, ``kind`` (``dense_config`` …), the ``static const`` members, and for
     each member ``typedef X name_t;`` both ``name_t`` (resolved through ``typedefs``) and ``name_t_typedef``.
     """
     tds = dict(typedefs or {})
+    consts = dict(constants or {})
     out: list[dict[str, Any]] = []
     for name, kind, body in _STRUCT.findall(text):
         d: dict[str, Any] = {"struct": name, "kind": kind}
         for key, val in _CONST.findall(body):
-            d[key] = _value(val)
+            v = _value(val)
+            if isinstance(v, str) and v in consts:
+                d[key + "_expr"] = v
+                v = consts[v]
+            elif isinstance(v, str) and re.fullmatch(r"[\w\s*+()-]+", v) and any(c in v for c in consts):
+                expr = re.sub(r"\b[A-Za-z_]\w*\b", lambda m: str(consts.get(m.group(0), m.group(0))), v)
+                if re.fullmatch(r"[\d\s*+()-]+", expr):
+                    d[key + "_expr"] = v
+                    v = int(eval(expr, {"__builtins__": {}}))  # only digits and + - * ( ) are left
+            d[key] = v
         for typ, key in _TYPEDEF.findall(body):
             typ = typ.strip()
             d[key] = tds.get(typ, typ)
@@ -252,9 +274,11 @@ def read_hls_project(folder: str | Path) -> SynthesisRecord:
     layers: list[LayerSpec] | None = None
     params, defines = f / "firmware" / "parameters.h", f / "firmware" / "defines.h"
     if params.is_file():
-        tds = parse_defines_h(defines.read_text(encoding="utf-8", errors="replace")) if defines.is_file() else {}
-        layers = layers_from_structs(parse_parameters_h(params.read_text(encoding="utf-8", errors="replace"), tds),
-                                     tds)
+        dtext = defines.read_text(encoding="utf-8", errors="replace") if defines.is_file() else ""
+        tds = parse_defines_h(dtext)
+        structs = parse_parameters_h(params.read_text(encoding="utf-8", errors="replace"), tds,
+                                     parse_define_constants(dtext))
+        layers = layers_from_structs(structs, tds)
     synth: dict[str, Any] = {}
     if (f / "project.json").is_file():
         pj_layers, synth, _src = read_project_json(f / "project.json")
@@ -283,9 +307,43 @@ def read_hls_project(folder: str | Path) -> SynthesisRecord:
     if rec.tool == "unknown" and cfg.get("Backend"):
         rec.tool = "vitis" if "vitis" in str(cfg["Backend"]).lower() else tool_from_version(rec.tool_version)
     rec.io_type = cfg.get("IOType") or (layers[0].io_type if layers else None)
+    for wdir in (f / "weights", f / "firmware" / "weights"):
+        if layers and wdir.is_dir():
+            layers = attach_weight_stats(layers, wdir)
+            break
     rec.layers = layers or None
     rec.source = str(f)
     return rec
+
+
+def attach_weight_stats(layers: Sequence[LayerSpec], weights_dir: str | Path,
+                        type_texts: Mapping[str, str] | None = None) -> list[LayerSpec]:
+    """Layers with :class:`~cost_models.WeightStats` from hls4ml's ``weights/wN.txt`` files.
+
+    ``wN.txt`` belongs to the layer whose struct is ``configN`` (conv: ``configN`` too). Layers
+    without a file, or whose file does not hold ``n_in * n_out`` values, keep ``weights=None``
+    (logged). ``type_texts`` maps struct names to the full weight type text, for rounding and
+    overflow modes (``AP_RND``, ``AP_SAT``); the default is ap_fixed's TRN/WRAP.
+    """
+    wd = Path(weights_dir)
+    out: list[LayerSpec] = []
+    for layer in layers:
+        idx = _index(layer.name)
+        path = wd / f"w{idx}.txt" if idx else None
+        if layer.kind not in ("dense", "conv1d", "conv2d") or layer.weight is None or path is None \
+                or not path.is_file() or layer.extra.get("depthwise"):
+            out.append(layer)
+            continue
+        try:
+            values = read_weights_txt(path)
+            rounding, overflow = type_modes((type_texts or {}).get(layer.name, ""))
+            stats = summarize_weights(values, layer.weight, layer.n_in, layer.n_out, rounding, overflow)
+        except (OSError, ValueError) as exc:
+            log.info("no weight summary for %s: %s", layer.name, exc)
+            out.append(layer)
+            continue
+        out.append(dataclasses.replace(layer, weights=stats))
+    return out
 
 
 def find_project_dirs(dirs: Iterable[str | Path]) -> list[Path]:

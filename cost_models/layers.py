@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from cost_models.weight_stats import WeightStats
+
 LayerKind = Literal["input", "dense", "conv1d", "conv2d", "activation", "softmax", "batchnorm"]
 Strategy = Literal["latency", "resource"]
 IOType = Literal["io_parallel", "io_stream"]
@@ -117,6 +119,9 @@ class LayerSpec:
     """Multiplier binding: ``auto`` (the HLS tool decides), or forced to ``dsp`` / ``lut`` fabric
     (e.g. by a ``BIND_OP impl=fabric`` directive added to the generated code)."""
     store_weights_in_bram: bool = False
+    weights: WeightStats | None = None
+    """Summary of the trained, quantized weights (CSD digits of the constants), when known. Without
+    it the cost model falls back to a rule on the weight type alone and says so in the estimate."""
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:
@@ -148,6 +153,8 @@ class LayerSpec:
                 v = {g.name: getattr(v, g.name) for g in fields(v)}
             elif isinstance(v, dict):
                 v = dict(v)
+            elif f.name == "weights" and v is not None:
+                v = v.to_dict()
             out[f.name] = v
         return out
 
@@ -164,6 +171,8 @@ class LayerSpec:
                 kw[key] = FixedType.parse(str(kw[key]))
         if kw.get("conv") is not None and not isinstance(kw["conv"], ConvGeometry):
             kw["conv"] = ConvGeometry(**kw["conv"])
+        if kw.get("weights") is not None and isinstance(kw["weights"], Mapping):
+            kw["weights"] = WeightStats.from_dict(kw["weights"])
         if "extra" in kw:
             kw["extra"] = {str(k): str(v) for k, v in (kw["extra"] or {}).items()}
         try:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cost_models.layers import ConvGeometry, FixedType, LayerSpec, Target
+from cost_models.weight_stats import WeightStats
+from cost_models.weights import summarize_weights
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,25 @@ def to_fixed(precision: Any) -> FixedType:
     if name in ("IntegerPrecisionType", "ExponentPrecisionType"):
         return FixedType(width, width, bool(getattr(precision, "signed", True)))
     return FixedType.parse(str(precision))
+
+
+def weight_stats(weight: Any, n_in: int, n_out: int) -> WeightStats | None:
+    """The CSD summary of an hls4ml weight variable's values at its precision (None if unreadable).
+
+    ``weight.data`` holds the values hls4ml writes to ``weights/wN.txt`` (QKeras quantizers
+    already applied), in the same order; they are quantized here exactly as the C++ does.
+    """
+    data = getattr(weight, "data", None)
+    if data is None:
+        return None
+    prec = weight.type.precision
+    rounding = str(getattr(prec, "rounding_mode", "") or "TRN").split(".")[-1].replace("AP_", "")
+    overflow = str(getattr(prec, "saturation_mode", "") or "WRAP").split(".")[-1].replace("AP_", "")
+    try:
+        return summarize_weights(data, to_fixed(prec), n_in, n_out, rounding, overflow)
+    except ValueError as exc:
+        log.info("no weight summary for %s: %s", getattr(weight, "name", "?"), exc)
+        return None
 
 
 def convert_with_hls4ml(model: Any, hls_config: Mapping[str, Any], target: Target, io_type: str = "io_parallel"
@@ -84,7 +105,7 @@ def layer_specs(hls_model: Any, io_type: str = "io_parallel") -> list[LayerSpec]
                 weight=to_fixed(w.type.precision), bias=to_fixed(b.type.precision) if b is not None else None,
                 accum=to_fixed(accum.precision) if accum is not None else None,
                 n_zeros=int(getattr(w, "nzeros", 0)), reuse_factor=rf, strategy=strategy,  # type: ignore[arg-type]
-                io_type=io_type, conv=conv))  # type: ignore[arg-type]
+                io_type=io_type, conv=conv, weights=weight_stats(w, n_in, n_out)))  # type: ignore[arg-type]
         elif kind in ("activation", "softmax"):
             n = int(layer.get_attr("n_in"))
             table = layer.get_attr("table_t")

@@ -1,0 +1,150 @@
+"""The fitted constants of the analytic model, per HLS tool family, and how a target picks them.
+
+The analytic rules (:mod:`cost_models.analytic`) count what hls4ml generates: products, their
+CSD digits, adders and their widths, adder-tree levels, pipeline cuts. A handful of physical
+constants turn those counts into DSP slices, LUTs, flip-flops and cycles: operator delays, LUTs per
+adder bit, the share of equal constants the tool merges. The two tool families schedule the same
+C++ differently (Vivado HLS up to 2020.1, Vitis HLS from 2020.2), so each has its own set.
+
+``cost_models/constants.json`` ships the set fitted on the shared hls4ml reports
+(``benchmarks/validate_cost_model.py --write-constants``); :data:`DEFAULT_CONSTANTS` holds it.
+Validation refits them with each repository left out. No third-party imports.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from cost_models.layers import Target
+from cost_models.parts import Part
+
+__all__ = [
+    "CONSTANTS_FILE", "DEFAULT_CONSTANTS", "TOOL_FAMILIES", "Constants", "ConstantSet", "part_speed",
+    "tool_family",
+]
+
+log = logging.getLogger(__name__)
+
+TOOL_FAMILIES = ("vivado_hls", "vitis_hls")
+CONSTANTS_FILE = Path(__file__).with_name("constants.json")
+
+
+@dataclass(frozen=True)
+class Constants:
+    """Physical constants of one tool family. Delays in ns on an UltraScale+ (speed 1.0) part."""
+
+    t_add_ns: float = 0.9
+    """One adder level of the accumulation tree (16-24 bits, with routing)."""
+    t_mult_dsp_ns: float = 2.0
+    """A constant product on a DSP slice, unregistered path."""
+    t_mult_lut_ns: float = 0.9
+    """A shift-add constant product (one adder) in LUTs."""
+    t_boundary_cycles: float = 1.0
+    """Cycles the top-level pipeline adds per layer that has hardware (registers between calls)."""
+    hard_digits: int = 3
+    """A constant with at least this many non-zero CSD digits is a true multiplication (DSP)."""
+    share: float = 0.5
+    """Share of repeated constants of one input that the tool does NOT merge (0: all merged)."""
+    lut_per_adder_bit: float = 1.0
+    """LUTs per bit of a two-input adder (carry chain: about one)."""
+    ff_scale: float = 1.0
+    """Flip-flops per registered bit of the pipeline cuts the schedule implies."""
+    dsp_min_data_bits: int = 5
+    """Products whose data operand is narrower than this are LUT logic whatever the constant."""
+    big_rom_ii: float = 1.0
+    """Resource strategy: cycles per reuse iteration when the weight ROM is a large BRAM cascade."""
+    log_sigma: tuple[tuple[str, float], ...] = ()
+    """Spread (log scale) of the model's errors per metric on the records it was fitted to: the width
+    of the uncalibrated 80 % interval. Empty: the defaults of :mod:`cost_models.calibration`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {k: v for k, v in asdict(self).items() if k != "log_sigma"}
+        d["log_sigma"] = {m: round(v, 4) for m, v in self.log_sigma}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Constants:
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(d) - set(known)
+        if unknown:
+            raise ValueError(f"unknown constant(s): {', '.join(sorted(unknown))}")
+        kw: dict[str, Any] = {}
+        for k, v in d.items():
+            if k == "log_sigma":
+                kw[k] = tuple(sorted((str(m), float(x)) for m, x in dict(v).items()))
+            else:
+                kw[k] = int(v) if k in ("hard_digits", "dsp_min_data_bits") else float(v)
+        return cls(**kw)
+
+    def with_(self, **kw: Any) -> Constants:
+        return replace(self, **kw)
+
+
+@dataclass(frozen=True)
+class ConstantSet:
+    """Constants per tool family, with where they came from."""
+
+    families: Mapping[str, Constants]
+    source: str = "defaults"
+
+    def for_target(self, target: Target) -> Constants:
+        return self.families.get(tool_family(target), Constants())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": "cost_models.constants/1", "source": self.source,
+                "families": {k: v.to_dict() for k, v in self.families.items()}}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ConstantSet:
+        if d.get("format") != "cost_models.constants/1":
+            raise ValueError(f"not a cost_models constants file (format {d.get('format')!r})")
+        fams = {str(k): Constants.from_dict(v) for k, v in (d.get("families") or {}).items()}
+        bad = set(fams) - set(TOOL_FAMILIES)
+        if bad:
+            raise ValueError(f"unknown tool family(ies): {', '.join(sorted(bad))}; known: {', '.join(TOOL_FAMILIES)}")
+        return cls(fams, str(d.get("source", "")))
+
+    @classmethod
+    def load(cls, path: str | Path = CONSTANTS_FILE) -> ConstantSet:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def tool_family(target: Target) -> str:
+    """``vivado_hls`` (Vivado HLS, up to 2020.1) or ``vitis_hls`` (2020.2 on).
+
+    From ``target.tool_version`` when given (``2019.2``, ``2020.1.1``, ``2023.2``), else from the
+    backend (``vivado`` → Vivado HLS, ``vitis`` → Vitis HLS).
+    """
+    m = re.match(r"(\d{4})\.(\d+)", target.tool_version or "")
+    if m:
+        year, minor = int(m.group(1)), int(m.group(2))
+        return "vitis_hls" if (year, minor) >= (2020, 2) else "vivado_hls"
+    return "vivado_hls" if target.backend == "vivado" else "vitis_hls"
+
+
+_SPEED = {"zynq7": 1.9, "artix7": 2.0, "kintex7": 1.6, "virtex7": 1.6, "kintexu": 1.3, "virtexu": 1.3,
+          "kintexuplus": 1.0, "virtexuplus": 1.0, "zynquplus": 1.05, "versal": 0.9}
+"""Logic delay relative to UltraScale+ -2 (the HLS tools' per-family operator delays: 28 nm 7-series
+fabric is about twice as slow as 16 nm UltraScale+)."""
+
+
+def part_speed(part: Part) -> float:
+    """Delay factor of the part's fabric (1.0 for UltraScale+; larger is slower)."""
+    return _SPEED.get(part.family, 1.3)
+
+
+def _load_default() -> ConstantSet:
+    try:
+        return ConstantSet.load()
+    except (OSError, ValueError) as exc:
+        log.warning("shipped cost-model constants unavailable (%s); using built-in defaults", exc)
+        return ConstantSet({f: Constants() for f in TOOL_FAMILIES}, "built-in defaults")
+
+
+DEFAULT_CONSTANTS: ConstantSet = _load_default()
