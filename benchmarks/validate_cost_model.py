@@ -108,11 +108,15 @@ def items(projects: Sequence[Project]) -> list[FitRecord]:
     return [FitRecord(p.record, p.repo) for p in projects]
 
 
-def loro_residuals(projects: Sequence[Project]) -> tuple[dict[str, ConstantSet], list[tuple[str, str, float]]]:
+Residual = tuple[str, str, float, str]
+"""(repository, metric, log(pred/true), "MLP" or "CNN") of one held-out project."""
+
+
+def loro_residuals(projects: Sequence[Project]) -> tuple[dict[str, ConstantSet], list[Residual]]:
     """One leave-one-repository-out pass: the constants fitted without each repository, and the
     log residuals ``(repo, metric, log(pred/true))`` of every project under its own fold."""
     folds: dict[str, ConstantSet] = {}
-    res: list[tuple[str, str, float]] = []
+    res: list[Residual] = []
     for repo in sorted({p.repo for p in projects}):
         cs = fit_constants(items([p for p in projects if p.repo != repo]), source=f"without {repo}")
         folds[repo] = cs
@@ -122,29 +126,45 @@ def loro_residuals(projects: Sequence[Project]) -> tuple[dict[str, ConstantSet],
             for m in (*METRICS, "bram_18k"):
                 true = getattr(p.record, m)
                 if true is not None:
-                    res.append((repo, m, log_error(float(getattr(est, m)), float(true), m)))
+                    res.append((repo, m, log_error(float(getattr(est, m)), float(true), m), p.kind))
     return folds, res
 
 
-def sigma_from(res: Sequence[tuple[str, str, float]], leave_out: str | None = None) -> dict[str, float]:
-    """Repository-weighted RMS of held-out log residuals per metric (optionally without one repository)."""
+def sigma_from(res: Sequence[Residual], kind: str, leave_out: str | None = None) -> dict[str, float]:
+    """Log-scale spread per metric such that ±1.28 sigma covers 80 % of the held-out residuals.
+
+    Repository-weighted (each repository's projects share one unit of weight) and robust: the 80 %
+    quantile of ``|log(pred/true)|`` divided by 1.2816, not an RMS that a few absurd rows inflate.
+    Optionally without one repository (so that it never informs its own interval).
+    """
     out: dict[str, float] = {}
     for m in (*METRICS, "bram_18k"):
         per_repo: dict[str, list[float]] = {}
-        for repo, mm, e in res:
-            if mm == m and repo != leave_out:
-                per_repo.setdefault(repo, []).append(e * e)
-        if per_repo:
-            out[m] = math.sqrt(statistics.fmean(statistics.fmean(v) for v in per_repo.values()))
+        for repo, mm, e, kd in res:
+            if mm == m and kd == kind and repo != leave_out:
+                per_repo.setdefault(repo, []).append(abs(e))
+        pts = sorted((e, 1.0 / len(v)) for v in per_repo.values() for e in v)
+        if not pts:
+            continue
+        total, acc = sum(w for _, w in pts), 0.0
+        q = pts[-1][0]
+        for e, w in pts:
+            acc += w
+            if acc >= 0.8 * total:
+                q = e
+                break
+        out[m] = max(q / 1.2815515655446004, 0.02)
     return out
 
 
-def with_sigma(cs: ConstantSet, sigma: dict[str, float]) -> ConstantSet:
-    fams = {f: dataclasses.replace(k, log_sigma=tuple(sorted(sigma.items()))) for f, k in cs.families.items()}
+def with_sigma(cs: ConstantSet, res: Sequence[Residual], leave_out: str | None = None) -> ConstantSet:
+    mlp, cnn = sigma_from(res, "MLP", leave_out), sigma_from(res, "CNN", leave_out)
+    fams = {f: dataclasses.replace(k, log_sigma=tuple(sorted(mlp.items())), log_sigma_conv=tuple(sorted(cnn.items())))
+            for f, k in cs.families.items()}
     return ConstantSet(fams, cs.source)
 
 
-def evaluate(projects: list[Project], folds: dict[str, ConstantSet], res: Sequence[tuple[str, str, float]]
+def evaluate(projects: list[Project], folds: dict[str, ConstantSet], res: Sequence[Residual]
              ) -> list[dict[str, Any]]:
     """Held-out estimates of every project. The interval width of a fold is the spread of the other
     repositories' held-out residuals (the repository itself never informs its own interval)."""
@@ -152,7 +172,7 @@ def evaluate(projects: list[Project], folds: dict[str, ConstantSet], res: Sequen
     for repo in sorted({p.repo for p in projects}):
         train = [p for p in projects if p.repo != repo]
         test = [p for p in projects if p.repo == repo]
-        cs = with_sigma(folds[repo], sigma_from(res, leave_out=repo))
+        cs = with_sigma(folds[repo], res, leave_out=repo)
         prior = Calibration.fit([p.record for p in train], constants=cs, source="prior")
         for p in test:
             assert p.record.layers is not None
@@ -186,11 +206,16 @@ def summarize(rows: Sequence[dict[str, Any]], kind: str, col: str) -> dict[str, 
             by_repo.setdefault(r["repo"], []).append(r[f"{m}_err_{col}"])
         repo_medians = [statistics.median(v) for v in by_repo.values()]
         cov = [r[f"{m}_covered"] for r in sel]
+        cov_by_repo: dict[str, list[bool]] = {}
+        for r in sel:
+            cov_by_repo.setdefault(r["repo"], []).append(r[f"{m}_covered"])
         out[m] = {
             "median": statistics.median(errs) if errs else math.nan,
             "mean": statistics.fmean(errs) if errs else math.nan,
             "repo_median": statistics.median(repo_medians) if repo_medians else math.nan,
             "coverage": 100.0 * sum(cov) / len(cov) if cov else math.nan,
+            "repo_coverage": (100.0 * statistics.fmean(sum(v) / len(v) for v in cov_by_repo.values())
+                              if cov_by_repo else math.nan),
         }
     return out
 
@@ -214,6 +239,8 @@ def markdown(rows: list[dict[str, Any]], skipped: list[dict[str, str]], shipped:
         "repository. Error: `|pred - true| / max(true, floor)`, floors 50 DSP, 2000 LUT/FF, 5 cycles, 1 II.",
         "\"analytic\" is uncalibrated; \"with prior\" adds the prior calibration fitted without the repository",
         "(it applies only where another repository has the same tool, version and part family).",
+        "The goal column asks both the median over projects and the median of the repositories' medians",
+        "to meet the goal (one repository holds 34 of the 40 MLP projects).",
         f"Usable: {n_proj['MLP']} MLP projects from {n_repo['MLP']} repositories, {n_proj['CNN']} CNN projects",
         f"from {n_repo['CNN']} repositories ({elapsed:.0f} s).",
         "",
@@ -224,8 +251,9 @@ def markdown(rows: list[dict[str, Any]], skipped: list[dict[str, str]], shipped:
         a, p = summarize(rows, kind, "analytic"), summarize(rows, kind, "prior")
         out += [f"## {kind}s", "",
                 "| metric | analytic median | analytic mean | analytic median of repo medians | with prior median "
-                "| with prior mean | 80 % coverage" + (" | goal (analytic median) |" if kind == "MLP" else " |"),
-                "|---|---|---|---|---|---|---" + ("|---|" if kind == "MLP" else "|")]
+                "| with prior mean | 80 % coverage (projects) | 80 % coverage (repositories weighted equally)"
+                + (" | goal (analytic median) |" if kind == "MLP" else " |"),
+                "|---|---|---|---|---|---|---|---" + ("|---|" if kind == "MLP" else "|")]
         for m in METRICS:
             goal = ""
             if kind == "MLP":
@@ -233,7 +261,7 @@ def markdown(rows: list[dict[str, Any]], skipped: list[dict[str, str]], shipped:
                 goal = f" ≤ {GOALS_MLP[m]} %: {'met' if ok else 'MISSED'} |"
             out.append(f"| {names[m]} | {_fmt(a[m]['median'])} % | {_fmt(a[m]['mean'])} % | "
                        f"{_fmt(a[m]['repo_median'])} % | {_fmt(p[m]['median'])} % | {_fmt(p[m]['mean'])} % | "
-                       f"{_fmt(p[m]['coverage'])} % |{goal}")
+                       f"{_fmt(p[m]['coverage'])} % | {_fmt(p[m]['repo_coverage'])} % |{goal}")
         out.append("")
     out += ["## Per repository (held out; median error of its projects, analytic / with prior)", "",
             "| repository | kind | projects | tool | DSP | LUT | FF | latency | II | prior applied |",
@@ -278,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = evaluate(projects, folds, res)
     shipped: ConstantSet | None = None
     if args.write_shipped:
-        shipped = with_sigma(fit_constants(items(projects), source="shared hls4ml reports"), sigma_from(res))
+        shipped = with_sigma(fit_constants(items(projects), source="shared hls4ml reports"), res)
         CONSTANTS_FILE.write_text(json.dumps(shipped.to_dict(), indent=1) + "\n", encoding="utf-8")
         prior = Calibration.fit([p.record for p in projects], constants=shipped, source="prior")
         prior.save(PRIOR_FILE)

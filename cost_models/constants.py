@@ -60,12 +60,15 @@ class Constants:
     big_rom_ii: float = 1.0
     """Resource strategy: cycles per reuse iteration when the weight ROM is a large BRAM cascade."""
     log_sigma: tuple[tuple[str, float], ...] = ()
-    """Spread (log scale) of the model's errors per metric on the records it was fitted to: the width
-    of the uncalibrated 80 % interval. Empty: the defaults of :mod:`cost_models.calibration`."""
+    """Spread (log scale) of the model's held-out errors per metric: the width of the uncalibrated
+    80 % interval, for designs without convolutions. Empty: the defaults of :mod:`cost_models.calibration`."""
+    log_sigma_conv: tuple[tuple[str, float], ...] = ()
+    """The same for designs with convolutions (their rules are less accurate)."""
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {k: v for k, v in asdict(self).items() if k != "log_sigma"}
+        d: dict[str, Any] = {k: v for k, v in asdict(self).items() if not k.startswith("log_sigma")}
         d["log_sigma"] = {m: round(v, 4) for m, v in self.log_sigma}
+        d["log_sigma_conv"] = {m: round(v, 4) for m, v in self.log_sigma_conv}
         return d
 
     @classmethod
@@ -76,7 +79,7 @@ class Constants:
             raise ValueError(f"unknown constant(s): {', '.join(sorted(unknown))}")
         kw: dict[str, Any] = {}
         for k, v in d.items():
-            if k == "log_sigma":
+            if k in ("log_sigma", "log_sigma_conv"):
                 kw[k] = tuple(sorted((str(m), float(x)) for m, x in dict(v).items()))
             else:
                 kw[k] = int(v) if k in ("hard_digits", "dsp_min_data_bits") else float(v)

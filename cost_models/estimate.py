@@ -102,8 +102,10 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     totals, rows = analytic_totals(layers, target, k)
     cal = calibration if calibration is not None else PRIOR_CALIBRATION
     corrected, bounds, level = cal.apply(totals, target, layers)
-    if level is None and k.log_sigma:
-        sig = dict(k.log_sigma)
+    has_conv = any(s.kind in ("conv1d", "conv2d") for s in layers)
+    spread = k.log_sigma_conv if has_conv and k.log_sigma_conv else k.log_sigma
+    if level is None and spread:
+        sig = dict(spread)
         for m in list(bounds):
             if m in sig:
                 bounds[m] = _interval(corrected[m], sig[m], m)
