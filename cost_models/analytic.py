@@ -204,7 +204,10 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
     from_values = stats is not None and stats.n_nonzero > 0
     if stats is None or stats.n_nonzero == 0:
         stats = typical_weight_stats(w, n_in, n_out)
-    scale = nz / stats.n_nonzero if stats.n_nonzero else 0.0
+    if from_values:  # the trained matrix itself (repeated per pixel for an io_parallel convolution)
+        scale = (n_in * n_out) / max(1, layer.n_in * layer.n_out)
+    else:  # typical values at the type, scaled to this layer's non-zero weights
+        scale = nz / stats.n_nonzero if stats.n_nonzero else 0.0
     k = ctx.k
     share = min(1.0, max(0.0, k.share))
     counts = [(u + share * (a - u)) * scale for a, u in zip(stats.digits, stats.unique_digits, strict=True)]
@@ -264,7 +267,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
     units = min(float(limit), prod.hard)
     est.multipliers = nz
-    est.dsp = units * dsp_per_mult(prod.weight_bits, db, ctx.part)
+    est.dsp = float(round(units * dsp_per_mult(prod.weight_bits, db, ctx.part)))
     acc_w = min(ab, db + prod.weight_bits + max(0, levels - 1))
     tree_adders = max(0, nz - n_out) + n_out  # accumulation tree plus the bias add of each output
     mult_bits = prod.lut_adders * (db + prod.weight_bits)

@@ -115,7 +115,7 @@ def summarize_weights(values: np.ndarray | Sequence[float], wtype: FixedType, n_
     bits = _bit_length(odd[nz])
     return WeightStats(
         n_nonzero=int(nz.sum()), digits=_hist(d_all), unique_digits=_hist(csd_digits(uniq)),
-        max_bits=int(bits.max()) if bits.size else 0, mean_bits=float(bits.mean()) if bits.size else 0.0)
+        max_bits=int(bits.max()) if bits.size else 0, mean_bits=round(float(bits.mean()), 4) if bits.size else 0.0)
 
 
 _MODE = re.compile(r"AP_(RND\w*|TRN\w*)|AP_(SAT\w*|WRAP\w*)")

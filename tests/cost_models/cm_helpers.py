@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from cost_models.layers import FixedType, LayerSpec, Target
+from cost_models.weights import summarize_weights
 
 # repo root is parents[2] of this file; the shared data lives next to the repo
 SHARED_REPORTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "hls4ml_reports"
@@ -15,6 +17,12 @@ def dense(n_in: int, n_out: int, *, w: int = 16, d: int = 16, rf: int = 1, zeros
     return LayerSpec(name=name, kind="dense", n_in=n_in, n_out=n_out, result=FixedType(16, 6),
                      weight=FixedType(w, 1), bias=FixedType(w, 1), accum=FixedType(16, 6), n_zeros=zeros,
                      reuse_factor=rf, strategy=strategy, input=FixedType(d, 2), mult_impl=mult_impl)  # type: ignore[arg-type]
+
+
+def with_weights(layer: LayerSpec, values: list[float]) -> LayerSpec:
+    """``layer`` with the CSD summary of ``values`` (input-major, quantized to its weight type)."""
+    assert layer.weight is not None
+    return dataclasses.replace(layer, weights=summarize_weights(values, layer.weight, layer.n_in, layer.n_out))
 
 
 def jet_model(w: int = 16, rf: int = 1, zeros: tuple[int, ...] = (0, 0, 0, 0)) -> list[LayerSpec]:

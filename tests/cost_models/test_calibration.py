@@ -11,7 +11,7 @@ import pytest
 from cm_helpers import TARGET, jet_model
 
 from cost_models import Calibration, CalibrationError, SynthesisRecord, analytic_totals, estimate
-from cost_models.calibration import DEFAULT_LOG_SIGMA
+from cost_models.constants import DEFAULT_CONSTANTS
 
 
 def _record(scale: dict[str, float] | None = None, seed: int = 0, w: int = 8, rf: int = 1,
@@ -29,14 +29,15 @@ def _record(scale: dict[str, float] | None = None, seed: int = 0, w: int = 8, rf
 def test_zero_records_is_identity_with_default_intervals() -> None:
     cal = Calibration.fit([])
     layers = jet_model(w=8)
-    plain, calibrated = estimate(layers, TARGET), estimate(layers, TARGET, calibration=cal)
+    plain, calibrated = estimate(layers, TARGET, Calibration()), estimate(layers, TARGET, calibration=cal)
     assert calibrated.dsp == pytest.approx(plain.dsp)
     assert calibrated.lut == pytest.approx(plain.lut)
     lo, hi = plain.intervals["lut"].low, plain.intervals["lut"].high
     assert lo < plain.lut < hi
-    # default spread: 80 % interval of the log is +-1.28 sigma (widened by sqrt(1 + 1/1))
-    assert math.log((hi + 200) / (plain.lut + 200)) == pytest.approx(1.2816 * DEFAULT_LOG_SIGMA["lut"] * math.sqrt(2),
-                                                                      rel=1e-3)
+    # uncalibrated: the 80 % interval of the log is +-1.28 sigma of the model's held-out spread
+    sigma = dict(DEFAULT_CONSTANTS.for_target(TARGET).log_sigma)["lut"]
+    assert math.log((hi + 200) / (plain.lut + 200)) == pytest.approx(1.2816 * sigma, rel=1e-3)
+    assert not calibrated.calibrated and any("uncalibrated" in n for n in calibrated.notes)
 
 
 def test_one_record_moves_part_of_the_way() -> None:
@@ -67,7 +68,7 @@ def test_hierarchy_only_same_tool_and_family() -> None:
     assert estimate(jet_model(), other_version, calibration=cal).calibration_level == "vitis|virtexuplus"
     # another tool (or part family): identity with the default interval, never a foreign correction
     vivado = TARGET.__class__(part=TARGET.part, backend="vivado", tool_version="2020.1")
-    est, plain = estimate(jet_model(), vivado, calibration=cal), estimate(jet_model(), vivado)
+    est, plain = estimate(jet_model(), vivado, calibration=cal), estimate(jet_model(), vivado, Calibration())
     assert est.calibration_level is None and not est.calibrated
     assert est.lut == pytest.approx(plain.lut)
     assert est.intervals["lut"] == plain.intervals["lut"]
