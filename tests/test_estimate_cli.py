@@ -111,3 +111,50 @@ def test_calibrate_from_shared_reports(tmp_path, capsys) -> None:
 
     Calibration.load(out)
     assert main(["calibrate", "--reports", str(tmp_path / "nope"), "--out", str(out)]) == 2
+
+
+@pytest.mark.slow
+def test_estimate_uses_the_trained_weights(model_files, capsys, tmp_path) -> None:
+    from dse.estimate_cli import load_keras_model
+
+    cfg = str(model_files / "hls4ml_config.yml")
+    code, est, _ = run_estimate(capsys, "--model", str(model_files / "dense.h5"), "--hls-config", cfg)
+    assert code == 0 and est is not None and est["weights_known"] is True
+    # The same architecture with power-of-two weights: no hard constants, so no DSP at all.
+    model = load_keras_model(model_files / "dense.h5")
+    rng = np.random.default_rng(3)
+    for layer in model.layers:
+        if layer.get_weights():
+            w, b = layer.get_weights()
+            layer.set_weights([rng.choice([0.5, -0.25, 0.125], size=w.shape), b])
+    model.save(tmp_path / "pow2.h5")
+    code, pow2, _ = run_estimate(capsys, "--model", str(tmp_path / "pow2.h5"), "--hls-config", cfg)
+    assert code == 0 and pow2 is not None
+    def dense_dsp(e: dict) -> float:
+        return sum(row["dsp"] for row in e["layers"] if row["kind"] == "dense")
+
+    assert dense_dsp(pow2) == 0 < dense_dsp(est)  # (the softmax keeps its own multipliers)
+
+
+@pytest.mark.slow
+def test_weight_summary_same_from_model_and_from_written_project(model_files, tmp_path) -> None:
+    import dataclasses
+
+    import hls4ml
+
+    from cost_models.hls_project import attach_weight_stats
+    from dse.estimate_cli import load_keras_model, read_hls_config
+    from dse.hls_layers import layer_specs
+
+    cfg = read_hls_config(model_files / "hls4ml_config.yml")
+    model = load_keras_model(model_files / "sparse.h5")
+    hls_model = hls4ml.converters.convert_from_keras_model(
+        model, hls_config=cfg["hls"], output_dir=str(tmp_path / "prj"), backend="Vitis", part=cfg["part"])
+    hls_model.write()
+    from_model = [s for s in layer_specs(hls_model) if s.kind == "dense"]
+    index = {layer.name: layer.index for layer in hls_model.get_layers()}
+    # the same layers, named like the project's config structs, read back from firmware/weights/wN.txt
+    bare = [dataclasses.replace(s, name=f"config{index[s.name]}", weights=None) for s in from_model]
+    from_files = attach_weight_stats(bare, tmp_path / "prj" / "firmware" / "weights")
+    assert all(s.weights is not None for s in from_model)
+    assert [s.weights for s in from_files] == [s.weights for s in from_model]
