@@ -196,13 +196,15 @@ class Calibration:
     """Where the calibration comes from: ``prior`` (shipped, fitted on the shared reports), ``run``, ..."""
 
     # ----------------------------------------------------------------------- applying
-    def lookup(self, target: Target, metric: str, layers: Sequence[LayerSpec] | None = None
-               ) -> tuple[Correction, str | None]:
+    def lookup(self, target: Target, metric: str, layers: Sequence[LayerSpec] | None = None,
+               keys: Sequence[str] | None = None) -> tuple[Correction, str | None]:
         """The most specific correction fitted for ``target`` (and its layers), and its group key.
 
         None: no group of the target's tool and part family, identity with the default spread.
+        ``keys`` (optional): the target's group keys, when the caller has them already.
         """
-        keys = _legacy_target_keys(target) if self.format in LEGACY_FORMATS else _target_keys(target, layers)
+        if keys is None:
+            keys = _legacy_target_keys(target) if self.format in LEGACY_FORMATS else _target_keys(target, layers)
         for key in keys:
             g = self.groups.get(key)
             if g is not None and metric in g:
@@ -219,11 +221,12 @@ class Calibration:
         out: dict[str, float] = {}
         bounds: dict[str, tuple[float, float]] = {}
         level: str | None = None
+        keys = _legacy_target_keys(target) if self.format in LEGACY_FORMATS else _target_keys(target, layers)
         for m in METRICS:
-            corr, key = self.lookup(target, m, layers)
+            corr, key = self.lookup(target, m, layers, keys)
             if m == "dsp":
                 level = key
-            mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]))
+            mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]) if corr.beta else None)
             if m in ("latency_cycles", "ii"):
                 mid, lo, hi = max(mid, 1.0), max(lo, 1.0), max(hi, 1.0)
             out[m], bounds[m] = mid, (lo, hi)
