@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from dse.cli import main
-from dse.run_folder import STUDY_NAME, RunFolder
+from dse.store import STUDY_NAME, RunFolder
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import yaml
 
 from dse.cli import main
 from dse.errors import SynthesisError, ToolNotFoundError
-from dse.run_folder import RunFolder
+from dse.store import RunFolder
 from dse.synthesis import hls4ml_backends  # noqa: F401
 from dse.synthesis.base import SynthesisBackend, get_backend, register_backend
 from dse.synthesis.selection import Scored, select
