@@ -169,6 +169,7 @@ class Searcher:
         self.designs: dict[str, int] = {}
         """params key -> the trial that trained (or is training) that design."""
         self.duplicates_in_a_row = 0
+        self._finished = 0
         self.reindex()
 
     # ------------------------------------------------------------------ study versions
@@ -196,8 +197,8 @@ class Searcher:
         return list(self.study.get_trials(deepcopy=False))
 
     def finished_count(self) -> int:
-        """Trials that count toward ``n_trials`` (see ``counts_toward_budget``)."""
-        return sum(1 for t in self.trials() if counts_toward_budget(t))
+        """Trials that count toward ``n_trials`` (see ``counts_toward_budget``); kept up to date by the tells."""
+        return self._finished
 
     def rescore(self, rescored: Rescorer, **meta: Any) -> str:
         """Carry every finished trial into a fresh study version whose objectives and constraints come
@@ -231,16 +232,19 @@ class Searcher:
             raise RuntimeError(f"re-scored study {name} numbers its trials {carried[:5]}..., expected 0..")
         self.folder.set_study_name(name, **meta)
         self.study = self._open(name)
+        self.reindex()
         self.requeue_interrupted()
         log.info("re-scored %d trials into study %s", len(frozen), name)
         return name
 
     # ------------------------------------------------------------------ resume bookkeeping
     def reindex(self) -> None:
-        """Rebuild the map of trained designs from the study (after recovery)."""
+        """Rebuild the map of trained designs and the finished count from the study (after recovery)."""
         self.designs = {}
+        self._finished = 0
         for t in self.trials():
             if counts_toward_budget(t):
+                self._finished += 1
                 self.designs.setdefault(params_key(t.params), t.number)
 
     def reattach(self, number: int) -> Any:
@@ -327,6 +331,7 @@ class Searcher:
         """Tell the study how training went (``score`` and ``estimate`` for complete trials)."""
         import optuna
 
+        self._finished += 1  # complete, pruned and failed-in-training all count
         trial.set_user_attr("metrics", {k: v for k, v in record.metrics.items() if k != "weight_sparsity"})
         if record.metrics.get("weight_sparsity"):
             trial.set_user_attr("weight_sparsity", record.metrics["weight_sparsity"])
