@@ -21,7 +21,7 @@ from dse.config import SpaceConfig
 from dse.scoring import estimate_dict
 from dse.store import RunFolder, SynthesisRecord
 from dse.synthesis.base import SynthesisJob
-from dse.synthesis.records import refit_run_calibration
+from dse.synthesis.records import calibration_examples, fit_calibration
 from dse.synthesis.selection import Scored, constraint_margin, relative_width, select
 from dse.tables import ESTIMATE_KEYS
 
@@ -151,9 +151,9 @@ class SynthesisManager:
         from cost_models.layers import layers_from_dicts
         from dse.trial_runner import space_target
 
-        calibration = refit_run_calibration(self.folder.path)
-        self.folder.save_calibration(calibration)
         target = space_target(self.space)
+        calibration = fit_calibration(calibration_examples(self.folder), target)
+        self.folder.save_calibration(calibration)
         for rec in self.folder.synthesis_records():
             layers_path = self.folder.trial_dir(rec.trial) / "layers.json"
             if not rec.ok or not layers_path.exists():
