@@ -409,3 +409,13 @@ def test_files_honour_the_umask(tmp: Path, umask: int, mode: int, fake_tool) -> 
              next((run / "synthesis" / "records").glob("*.json"))]
     for f in files:
         assert stat.S_IMODE(f.stat().st_mode) == mode, (f, oct(stat.S_IMODE(f.stat().st_mode)))
+
+
+def test_layers_import_without_cycles_or_heavy_packages() -> None:
+    """Each layer imports on its own in a fresh interpreter (an import cycle fails here), and the search
+    core pulls in neither TensorFlow nor Ray nor Optuna until it runs."""
+    code = ("import sys; import dse.synthesis.loop, dse.store, dse.scoring, dse.search, dse.cli; "
+            "heavy = [m for m in ('tensorflow', 'ray', 'optuna', 'hls4ml') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert res.returncode == 0, res.stderr[-2000:]
