@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 def run_once(n_trials: int, workers: int, epochs: int | None) -> dict[str, float]:
     from dse.config import load_space
-    from dse.study import run_search
+    from dse.search import run_search
 
     space_path = ROOT / "search_spaces" / "quickstart.yaml"
     space = load_space(space_path)

@@ -30,7 +30,7 @@ from typing import Any
 
 from dse.config import COST_METRICS, SpaceConfig
 from dse.errors import ConfigError, RunFolderError
-from dse.run_folder import STUDY_NAME, RunFolder
+from dse.store import STUDY_NAME, RunFolder
 from dse.tables import ESTIMATE_KEYS
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,8 @@ def resolve_objectives(objectives: Iterable[ObjectiveSpec] | None, space: SpaceC
 def _counted(frame: Any, cols: Sequence[str], feasible_only: bool) -> Any:
     """Boolean mask of the COMPLETE rows with every column in ``cols`` present (and feasible)."""
     keep = frame["state"] == "COMPLETE"
+    if "duplicate_of" in frame.columns:  # a repeated design is the same point as its original
+        keep &= frame["duplicate_of"].isna()
     for c in cols:
         keep &= frame[c].notna()
     if feasible_only and "feasible" in frame.columns:

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                    "synth": _cmd_synth}[args.command]
         return int(handler(args))
     except DseError as exc:
-        from dse.study import SearchInterrupted
+        from dse.search import SearchInterrupted
 
         if isinstance(exc, SearchInterrupted):
             print(f"\ndse: {exc}", file=sys.stderr)
@@ -142,16 +142,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     import dataclasses
 
-    space, text = _read_space(args.space)
-    if args.name:
-        from dse.config import ConfigError
+    from dse.store import run_dir_for, validate_run_name
 
-        if not all(c.isalnum() or c in "_-." for c in args.name):
-            raise ConfigError(f"--name must use only letters, digits, '_', '-', '.', got {args.name!r}")
-        space = dataclasses.replace(space, name=args.name)
-    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / space.name
+    space, text = _read_space(args.space)
+    if args.name is not None:
+        space = dataclasses.replace(space, name=validate_run_name(args.name))
+    else:
+        validate_run_name(space.name)  # the space file's name: must stay inside runs/ too
+    run_dir = Path(args.run_dir) if args.run_dir else run_dir_for(space.name)
     from dse.progress import ProgressBar
-    from dse.study import run_search
+    from dse.search import run_search
 
     n_total = args.n_trials or space.search.n_trials
     bar = ProgressBar(n_total, space, enabled=not args.no_progress)
@@ -162,7 +162,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                             seed=args.seed, ray_address=args.ray_address, storage=args.storage,
                             progress=bar.update)
     except DseError as exc:
-        from dse.study import SearchInterrupted
+        from dse.search import SearchInterrupted
 
         bar.close()
         if isinstance(exc, SearchInterrupted):
@@ -173,8 +173,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from dse.describe import format_pareto
 
     print(f"\nRun folder: {result.run_dir}")
-    print(f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed "
-          f"in {result.wall_seconds:.0f} s")
+    dups = f", {result.n_duplicates} repeated design(s) not retrained" if result.n_duplicates else ""
+    print(f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed{dups} "
+          f"in {result.wall_seconds:.0f} s (study {result.study_name})")
     print(format_pareto(result.pareto, space))
     return EXIT_OK
 

@@ -112,13 +112,19 @@ def calibrate(run: str | None, reports: list[str] | None, out: str | None) -> tu
         out_path = Path(out)
     else:
         assert run is not None
+        from dse.store import RunFolder, RunLock
         from dse.synthesis.records import refit_run_calibration
 
-        try:
-            calibration = refit_run_calibration(Path(run))
-        except FileNotFoundError as exc:
-            raise RunFolderError(str(exc)) from None
-        out_path = Path(out) if out else Path(run) / "calibration.json"
+        folder = RunFolder.open(run)
+        with RunLock(folder.path):  # refused while a search or a synthesis writes to the run
+            try:
+                calibration = refit_run_calibration(folder.path)
+            except FileNotFoundError as exc:
+                raise RunFolderError(str(exc)) from None
+            if out is None:
+                folder.save_calibration(calibration)
+                return folder.calibration_path, calibration_summary(calibration)
+            out_path = Path(out)
     calibration.save(out_path)
     return out_path, calibration_summary(calibration)
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from dse._io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from dse.errors import ConfigError, RunFolderError
+from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from dse.tables import ESTIMATE_KEYS
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ def pareto_rows(study: Any, space: SpaceConfig) -> list[dict[str, Any]]:
     """The feasible Pareto front of the study's complete trials, as dicts sorted by the first objective."""
     rows = []
     for t in study.get_trials(deepcopy=False):
-        if t.state.name != "COMPLETE" or t.values is None:
+        if t.state.name != "COMPLETE" or t.values is None or "duplicate_of" in t.user_attrs:
             continue
         cons = t.user_attrs.get("constraint_values") or []
         if any(c > 0 for c in cons):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dse._io import atomic_write_bytes, atomic_write_text
+from dse.store.atomic import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
 

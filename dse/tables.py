@@ -12,7 +12,8 @@ ESTIMATE_KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns",
 def trials_frame(study: Any, space: SpaceConfig | None = None) -> Any:
     """A pandas DataFrame of every trial. Columns: number, state, candidate, objective values,
     val/test accuracy, each cost estimate with ``_low``/``_high`` (80 % interval), ``feasible``,
-    ``measured_*`` where synthesized, ``param_*`` and timing."""
+    ``measured_*`` where synthesized, ``duplicate_of`` (a repeated design, not trained: the trial it
+    repeats), ``param_*`` and timing."""
     import pandas as pd
 
     rows = []
@@ -44,6 +45,7 @@ def trials_frame(study: Any, space: SpaceConfig | None = None) -> Any:
         row["train_seconds"] = metrics.get("train_seconds")
         row["duration_s"] = t.duration.total_seconds() if t.duration is not None else None
         row["interrupted"] = bool(ua.get("interrupted", False))
+        row["duplicate_of"] = ua.get("duplicate_of")
         row["error"] = ua.get("error")
         for k, v in t.params.items():
             row[f"param_{k}"] = v

@@ -21,10 +21,10 @@ try:
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from conftest import tiny_space_dict  # type: ignore[no-redef]
 
-from dse._io import atomic_write_bytes, atomic_write_json
 from dse.candidate import suggest_candidate
 from dse.config import load_space
-from dse.run_folder import STUDY_NAME, RunFolder
+from dse.store import STUDY_NAME, RunFolder
+from dse.store.atomic import atomic_write_bytes, atomic_write_json
 
 KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
 

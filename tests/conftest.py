@@ -55,10 +55,12 @@ class FakeTool:
 
         self.bin_dir = bin_dir
         self.mode_file = bin_dir / "fake_hls_mode"
+        self.calls_log = bin_dir / "calls.log"
+        """One line per tool run: the folder it ran in."""
         bin_dir.mkdir(parents=True, exist_ok=True)
         for name in ("vitis-run", "vitis_hls", "vivado_hls"):
             exe = bin_dir / name
-            exe.write_text(f'#!/bin/sh\nFAKE_HLS_MODE_FILE="{self.mode_file}" '
+            exe.write_text(f'#!/bin/sh\necho "$PWD" >> "{self.calls_log}"\nFAKE_HLS_MODE_FILE="{self.mode_file}" '
                            f'exec "{sys.executable}" "{STANDIN}" "$@"\n')
             exe.chmod(0o755)
         self.set_mode("ok")

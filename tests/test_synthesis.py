@@ -14,7 +14,7 @@ import yaml
 
 from dse.cli import main
 from dse.errors import SynthesisError, ToolNotFoundError
-from dse.run_folder import RunFolder
+from dse.store import RunFolder
 from dse.synthesis import hls4ml_backends  # noqa: F401
 from dse.synthesis.base import SynthesisBackend, get_backend, register_backend
 from dse.synthesis.selection import Scored, select
@@ -201,8 +201,9 @@ def test_loop_selects_synthesizes_recalibrates_and_rescores(tmp_path, fake_tool)
     assert (run_dir / "calibration.json").exists()
     assert folder.study_name.startswith("dse-c")  # re-scored into a fresh study version
     study = optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
-    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
-    assert len(complete) == 6
+    from dse.search import counts_toward_budget
+
+    assert sum(counts_toward_budget(t) for t in study.trials) == 6
     by_number = {t.number: t for t in study.trials}
     for r in ok:  # measured figures replace estimates in the objectives
         t = by_number[r["trial"]]
@@ -225,7 +226,7 @@ def test_loop_selects_synthesizes_recalibrates_and_rescores(tmp_path, fake_tool)
     for name, text in before_records.items():
         assert json.loads(after_records[name])["measured"] == json.loads(text)["measured"]
     study = optuna.load_study(study_name=RunFolder.open(run_dir).study_name, storage=folder.storage_url())
-    assert sum(t.state.name == "COMPLETE" for t in study.trials) == 8
+    assert sum(counts_toward_budget(t) for t in study.trials) == 8
 
 
 @pytest.mark.slow
@@ -241,7 +242,9 @@ def test_loop_goes_on_when_every_job_fails(tmp_path, fake_tool) -> None:
     assert not (run_dir / "calibration.json").exists()
     folder = RunFolder.open(run_dir)
     study = optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
-    assert sum(t.state.name == "COMPLETE" for t in study.trials) == 4
+    from dse.search import counts_toward_budget
+
+    assert sum(counts_toward_budget(t) for t in study.trials) == 4
 
 
 def test_run_with_missing_tool_fails_at_start(tmp_path, monkeypatch, capsys) -> None:
@@ -251,3 +254,52 @@ def test_run_with_missing_tool_fails_at_start(tmp_path, monkeypatch, capsys) -> 
     err = capsys.readouterr().err
     assert "vitis-run" in err and "Traceback" not in err
     assert not run_dir.exists()
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_mid_synthesis_synthesizes_nothing_twice(tmp_path, fake_tool) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from dse.search import counts_toward_budget
+
+    fake_tool.set_mode("slow")  # each job takes a few seconds: the kill lands while one runs
+    space = synth_space(tmp_path, concurrency=1)
+    run_dir = tmp_path / "run"
+    cmd = [sys.executable, "-m", "dse.cli", "run", str(space), "--run-dir", str(run_dir), "--n-trials", "6",
+           "--workers", "2", "--no-progress"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+        runs = fake_tool.calls_log.read_text().splitlines() if fake_tool.calls_log.exists() else []
+        records = list((run_dir / "synthesis" / "records").glob("*.json"))
+        if runs and len(runs) > len(records):  # a job is running, its record not yet written
+            break
+    else:
+        pytest.fail("no synthesis job started in time")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    before = {p.name: p.read_text() for p in (run_dir / "synthesis" / "records").glob("*.json")}
+    fake_tool.set_mode("ok")
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    records = {p.name: json.loads(p.read_text()) for p in (run_dir / "synthesis" / "records").glob("*.json")}
+    for name, text in before.items():  # records written before the kill are kept as they were
+        assert records[name] == json.loads(text) or records[name]["measured"] == json.loads(text)["measured"]
+    tool_runs = [p.parent.name for p in map(Path, fake_tool.calls_log.read_text().splitlines())]
+    for name in before:  # synthesized before the kill: never run again
+        assert tool_runs.count(name.removesuffix(".json")) == 1, (name, tool_runs)
+    for name in records:  # the job killed mid-run is run once more; nothing runs a third time
+        assert 1 <= tool_runs.count(name.removesuffix(".json")) <= 2, (name, tool_runs)
+    assert len(tool_runs) <= len(records) + 1
+    folder = RunFolder.open(run_dir)
+    study = optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
+    trained = [json.dumps(t.params, sort_keys=True) for t in study.trials if counts_toward_budget(t)]
+    assert len(trained) == 6 and len(set(trained)) == 6
+    params = [json.dumps(study.trials[int(r["trial"])].params, sort_keys=True) for r in records.values()]
+    assert len(set(params)) == len(params)  # no design synthesized under two trial numbers

@@ -7,21 +7,29 @@ from pathlib import Path
 from typing import Any
 
 from dse.errors import ConfigError, RunFolderError
+from dse.store import RunFolder, RunLock
 
 
 def synthesize_trial(run_dir: str | Path, trial: int, backend: str | None = None, timeout_s: float | None = None,
                      vsynth: bool | None = None, firmware: bool = True, executable: str | None = None
                      ) -> dict[str, Any]:
-    """Synthesize trial ``trial`` of the run, write its record, and return the record."""
+    """Synthesize trial ``trial`` of the run, write its record, and return the record (as stored).
+
+    Holds the run's writer lock: refused (``RunLockedError``) while a search runs on it."""
+    folder = RunFolder.open(run_dir)
+    with RunLock(folder.path):
+        return _synthesize(folder, trial, backend, timeout_s, vsynth, firmware, executable)
+
+
+def _synthesize(folder: RunFolder, trial: int, backend: str | None, timeout_s: float | None, vsynth: bool | None,
+                firmware: bool, executable: str | None) -> dict[str, Any]:
     import optuna
 
     from dse.data import load_dataset
-    from dse.run_folder import RunFolder
+    from dse.store import SynthesisRecord
     from dse.synthesis.loop import complete_record, make_job
-    from dse.synthesis.records import record_path, write_record
     from dse.synthesis.runner import run_job
 
-    folder = RunFolder.open(run_dir)
     space = folder.load_space()
     s = space.synthesis
     s = dataclasses.replace(
@@ -35,11 +43,11 @@ def synthesize_trial(run_dir: str | Path, trial: int, backend: str | None = None
         raise ConfigError(f"the run has no trial {trial} (it has {len(numbers)} trials)")
     if numbers[trial].state.name != "COMPLETE":
         raise ConfigError(f"trial {trial} is {numbers[trial].state.name.lower()}, not complete: nothing to synthesize")
-    if record_path(folder.path, trial).exists():
-        raise RunFolderError(f"trial {trial} is already synthesized: {record_path(folder.path, trial)}")
+    if folder.synthesis_record_path(trial).exists():
+        raise RunFolderError(f"trial {trial} is already synthesized: {folder.synthesis_record_path(trial)}")
     job = make_job(folder, space, trial)
     data = load_dataset(space.data) if firmware else None
-    record = run_job(job, retries=1, test_data=data).to_record()
-    complete_record(record, study)
-    write_record(folder.path, record)
-    return record
+    record = SynthesisRecord.from_dict(run_job(job, retries=1, test_data=data).to_record())
+    complete_record(record, numbers[trial])
+    folder.write_synthesis_record(record)
+    return record.to_dict()

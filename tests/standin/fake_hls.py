@@ -5,7 +5,8 @@ Run in an hls4ml project folder the way hls4ml runs the real tool, it reads the 
 formulas (deliberately not dse's cost model) and writes
 ``<project>_prj/solution1/syn/report/<project>_csynth.xml`` and ``.rpt`` in the real
 Vitis HLS format. Its behaviour is chosen by the file ``fake_hls_mode`` beside this script
-(or the file named by FAKE_HLS_MODE_FILE, or the FAKE_HLS_MODE variable): ok, fail, hang, noreport, garbage, flaky.
+(or the file named by FAKE_HLS_MODE_FILE, or the FAKE_HLS_MODE variable): ok, fail, hang, noreport, garbage, flaky,
+slow (ok after 4 s).
 """
 
 from __future__ import annotations
@@ -179,6 +180,8 @@ def main() -> int:
     if m == "hang":
         time.sleep(3600)
         return 0
+    if m == "slow":
+        time.sleep(4)
     if m == "flaky":
         marker = project.parent / ".fake_hls_flaky"
         if not marker.exists():

@@ -1,0 +1,22 @@
+"""The run folder: every path and write (``RunFolder``), typed records, atomic I/O, the writer lock."""
+
+from __future__ import annotations
+
+from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, file_mode, read_json
+from dse.store.lock import RunLock, RunLockedError, read_lock_holder
+from dse.store.records import SynthesisRecord, TrialRecord, params_key
+from dse.store.run_folder import (
+    RUN_FORMAT,
+    RUNS_ROOT,
+    STUDY_NAME,
+    RunFolder,
+    package_versions,
+    run_dir_for,
+    validate_run_name,
+)
+
+__all__ = [
+    "RUNS_ROOT", "RUN_FORMAT", "STUDY_NAME", "RunFolder", "RunLock", "RunLockedError", "SynthesisRecord",
+    "TrialRecord", "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "file_mode", "package_versions",
+    "params_key", "read_json", "read_lock_holder", "run_dir_for", "validate_run_name",
+]
