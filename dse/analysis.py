@@ -28,9 +28,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dse.config import COST_METRICS, SpaceConfig
 from dse.errors import ConfigError, RunFolderError
 from dse.run_folder import STUDY_NAME, RunFolder
+from dse.space import COST_METRICS, SpaceConfig
 from dse.tables import ESTIMATE_KEYS
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dse.candidate import Candidate
-from dse.config import SpaceConfig
+from dse.space import SpaceConfig
 
 
 def weight_quantizer(bits: int | str, integer: int) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dse.config import SpaceConfig
+from dse.space import SpaceConfig
 
 ESTIMATE_KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from dse.candidate import Candidate
-from dse.config import SpaceConfig
 from dse.data import Dataset
+from dse.space import SpaceConfig
 
 log = logging.getLogger(__name__)
 

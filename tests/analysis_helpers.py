@@ -23,8 +23,8 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
 
 from dse._io import atomic_write_bytes, atomic_write_json
 from dse.candidate import suggest_candidate
-from dse.config import load_space
 from dse.run_folder import STUDY_NAME, RunFolder
+from dse.space import load_space
 
 KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
 

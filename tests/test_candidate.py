@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from dse.candidate import Candidate, suggest_candidate
-from dse.config import parse_space_text
+from dse.space import parse_space_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ import yaml
 
 from dse.candidate import Candidate
 from dse.cli import main
-from dse.config import parse_space_text
+from dse.space import parse_space_text
 from tests.conftest import SHARED_REPORTS, tiny_space_dict
 
 CAND = Candidate(widths=(32,), weight_bits=(16, 16), bias_bits=(16, 16), activation_bits=(10,), sparsity=(0, 0),

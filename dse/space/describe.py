@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dse.config import Searchable, SpaceConfig
+from dse.space.schema import SpaceConfig
+from dse.space.searchable import Searchable
 
 
 def _fmt(s: Searchable | None) -> str:
