@@ -171,7 +171,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         raise
     bar.close()
-    from dse.space.describe import format_pareto
+    from dse.tables import format_pareto
 
     print(f"\nRun folder: {result.run_dir}")
     print(f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed "

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from dse.candidate import Candidate
 from dse.data import Dataset
+from dse.design.candidate import Candidate
 from dse.space import SpaceConfig
 
 log = logging.getLogger(__name__)

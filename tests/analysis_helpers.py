@@ -22,7 +22,7 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from conftest import tiny_space_dict  # type: ignore[no-redef]
 
 from dse._io import atomic_write_bytes, atomic_write_json
-from dse.candidate import suggest_candidate
+from dse.design.candidate import suggest_candidate
 from dse.run_folder import STUDY_NAME, RunFolder
 from dse.space import load_space
 

@@ -8,7 +8,7 @@ import optuna
 import pytest
 import yaml
 
-from dse.candidate import Candidate, suggest_candidate
+from dse.design.candidate import Candidate, suggest_candidate
 from dse.space import parse_space_text
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
-from dse.candidate import Candidate
 from dse.cli import main
+from dse.design.candidate import Candidate
 from dse.space import parse_space_text
 from tests.conftest import SHARED_REPORTS, tiny_space_dict
 
