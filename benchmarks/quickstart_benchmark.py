@@ -18,7 +18,6 @@ Usage: python benchmarks/quickstart_benchmark.py [--n-trials 20] [--epochs N]
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -31,13 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def run_once(n_trials: int, workers: int, epochs: int | None) -> dict[str, float]:
-    from dse.config import load_space
     from dse.search import run_search
+    from dse.space import load_space
 
     space_path = ROOT / "search_spaces" / "quickstart.yaml"
     space = load_space(space_path)
     if epochs is not None:
-        space = dataclasses.replace(space, training=dataclasses.replace(space.training, epochs=epochs))
+        space = space.model_copy(update={"training": space.training.model_copy(update={"epochs": epochs})})
     with tempfile.TemporaryDirectory(prefix="dse_bench_") as tmp:
         start = time.perf_counter()
         result = run_search(space, Path(tmp) / "run", source_text=space_path.read_text(), n_trials=n_trials,

@@ -2,7 +2,7 @@
 
 It is independent of Keras and hls4ml: a plain, frozen record per layer carrying what
 hls4ml generates for it (sizes, zero weights, fixed-point types, ReuseFactor, strategy,
-io_type). `dse.hls_layers` builds these from an hls4ml ModelGraph; the validation scripts
+io_type). `dse.design.hls4ml_adapter` builds these from an hls4ml ModelGraph; the validation scripts
 build them from the `project.json` files of real projects.
 """
 

@@ -28,8 +28,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dse.config import COST_METRICS, SpaceConfig
 from dse.errors import ConfigError, RunFolderError
+from dse.space import COST_METRICS, SpaceConfig
 from dse.store import STUDY_NAME, RunFolder
 from dse.tables import ESTIMATE_KEYS
 

@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a space file and print what it searches")
     val.add_argument("space")
 
+    sch = sub.add_parser("schema", help="print the JSON Schema of a space file (for editors and CI checks)")
+    sch.add_argument("--markdown", action="store_true", help="print the key tables of docs/space_file.md instead")
+
     est = sub.add_parser("estimate", help="estimate the FPGA cost of a trained Keras/QKeras model (JSON on stdout)")
     est.add_argument("--model", required=True, help="the model file (.h5 or .keras)")
     est.add_argument("--hls-config", required=True, help="an hls4ml_config.yml (Backend, Part, ClockPeriod, "
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     _configure_logging(args.verbose)
     try:
-        handler = {"run": _cmd_run, "validate": _cmd_validate, "estimate": _cmd_estimate,
+        handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema, "estimate": _cmd_estimate,
                    "calibrate": _cmd_calibrate, "report": _cmd_report, "export": _cmd_export,
                    "synth": _cmd_synth}[args.command]
         return int(handler(args))
@@ -125,7 +128,7 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def _read_space(path: str) -> tuple[Any, str]:
-    from dse.config import load_space
+    from dse.space import load_space
 
     space = load_space(path)
     return space, Path(path).read_text(encoding="utf-8")
@@ -133,20 +136,18 @@ def _read_space(path: str) -> tuple[Any, str]:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     space, _ = _read_space(args.space)
-    from dse.describe import describe_space
+    from dse.space.describe import describe_space
 
     print(describe_space(space))
     return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from dse.store import run_dir_for, validate_run_name
 
     space, text = _read_space(args.space)
     if args.name is not None:
-        space = dataclasses.replace(space, name=validate_run_name(args.name))
+        space = space.model_copy(update={"name": validate_run_name(args.name)})
     else:
         validate_run_name(space.name)  # the space file's name: must stay inside runs/ too
     run_dir = Path(args.run_dir) if args.run_dir else run_dir_for(space.name)
@@ -170,13 +171,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         raise
     bar.close()
-    from dse.describe import format_pareto
+    from dse.tables import format_pareto
 
     print(f"\nRun folder: {result.run_dir}")
     dups = f", {result.n_duplicates} repeated design(s) not retrained" if result.n_duplicates else ""
     print(f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed{dups} "
           f"in {result.wall_seconds:.0f} s (study {result.study_name})")
     print(format_pareto(result.pareto, space))
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from dse.space.docs import json_schema, markdown_tables
+
+    print(markdown_tables() if args.markdown else json.dumps(json_schema(), indent=2))
     return EXIT_OK
 
 

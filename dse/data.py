@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dse.config import DataConfig
 from dse.errors import DataError
+from dse.space import DataConfig
 
 log = logging.getLogger(__name__)
 

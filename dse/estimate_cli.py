@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from dse.design.hls4ml_adapter import Hls4mlTarget, layers_from_keras, load_keras_model
 from dse.errors import ConfigError, RunFolderError
 
 _BACKENDS = {"vitis": "vitis", "vivado": "vivado"}
@@ -57,27 +58,10 @@ def read_hls_config(path: str | Path) -> dict[str, Any]:
             "hls": hls}
 
 
-def load_keras_model(path: str | Path) -> Any:
-    """Load a Keras/QKeras model (HDF5 or .keras) with QKeras' custom objects."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"model file not found: {p}")
-    import tensorflow as tf
-
-    from dse.model_builder import custom_objects
-
-    try:
-        return tf.keras.models.load_model(p, custom_objects=custom_objects(), compile=False)
-    except Exception as exc:  # Keras raises OSError, ValueError, … for bad files
-        raise ConfigError(f"cannot load a Keras model from {p}: {exc}") from None
-
-
 def estimate_model_file(model_path: str, config_path: str, calibration_path: str | None) -> dict[str, Any]:
     """The JSON-ready estimate of a model file under an hls4ml config (see ``dse estimate``)."""
     from cost_models import Calibration, estimate
     from cost_models.layers import Target
-    from dse.hls_layers import layers_from_keras
-
     cfg = read_hls_config(config_path)
     calibration = None
     if calibration_path:
@@ -90,7 +74,7 @@ def estimate_model_file(model_path: str, config_path: str, calibration_path: str
     model = load_keras_model(model_path)
     target = Target(part=cfg["part"], clock_period_ns=cfg["clock"], backend=cfg["backend"])
     try:
-        layers = layers_from_keras(model, cfg["hls"], target, cfg["io_type"])
+        layers = layers_from_keras(model, cfg["hls"], Hls4mlTarget.of_cost_target(target, cfg["io_type"]))
     except Exception as exc:  # hls4ml rejects configs with many exception types
         raise ConfigError(f"hls4ml cannot convert {model_path} with {config_path}: {exc}") from None
     return dict(estimate(layers, target, calibration=calibration).to_dict())

@@ -85,7 +85,7 @@ def hls4ml_config_document(space: Any, hls_config: dict[str, Any]) -> dict[str, 
 
 
 def _write(run: Any, t: Any, tdir: Path, out: Path, write_project: bool) -> ExportResult:
-    from dse.candidate import Candidate
+    from dse.design.candidate import Candidate
 
     space = run.space
     result = ExportResult(out, t.number)
@@ -119,15 +119,11 @@ def _write(run: Any, t: Any, tdir: Path, out: Path, write_project: bool) -> Expo
 
 def write_hls4ml_project(model_path: Path, doc: dict[str, Any], prj_dir: Path) -> Any:
     """Convert the model with hls4ml into ``prj_dir`` and write the project (no build, no compile)."""
-    import hls4ml
-
-    from dse.estimate_cli import load_keras_model
+    from dse.design.hls4ml_adapter import Hls4mlTarget, convert, load_keras_model
 
     model = load_keras_model(model_path)
     try:
-        hls_model = hls4ml.converters.convert_from_keras_model(
-            model, hls_config=doc["HLSConfig"], output_dir=str(prj_dir), backend=doc["Backend"], part=doc["Part"],
-            clock_period=doc["ClockPeriod"], io_type=doc["IOType"])
+        hls_model = convert(model, doc["HLSConfig"], Hls4mlTarget.of_config_document(doc), prj_dir)
         hls_model.write()
     except Exception as exc:  # hls4ml raises many exception types for configs it rejects
         raise ConfigError(f"hls4ml cannot convert the model of this trial: {exc}") from None

@@ -1,6 +1,6 @@
 """Candidate → QKeras model (and its pruning wrappers). Imports TensorFlow/QKeras when called.
 
-Layer names follow ``dse.candidate``: ``fc{i}`` + ``relu{i}`` per hidden layer, then ``out``
+Layer names follow ``dse.design.candidate``: ``fc{i}`` + ``relu{i}`` per hidden layer, then ``out``
 and ``out_act``. Weights use ``quantized_bits(bits, integer, alpha=1)`` (or QKeras
 ``binary``/``ternary``), activations ``quantized_relu(bits, integer)``.
 """
@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dse.candidate import Candidate
-from dse.config import SpaceConfig
+from dse.design.candidate import Candidate
+from dse.design.hls4ml_adapter import custom_objects
+from dse.space import SpaceConfig
+
+__all__ = ["apply_pruning", "build_model", "custom_objects", "pruning_done_epoch", "pruning_schedule", "strip_pruning",
+           "weight_quantizer"]
 
 
 def weight_quantizer(bits: int | str, integer: int) -> Any:
@@ -97,10 +101,3 @@ def strip_pruning(model: Any) -> Any:
     return tfmot.sparsity.keras.strip_pruning(model)
 
 
-def custom_objects() -> dict[str, Any]:
-    """What ``tf.keras.models.load_model`` needs to read a saved dse model."""
-    from qkeras.utils import _add_supported_quantized_objects
-
-    co: dict[str, Any] = {}
-    _add_supported_quantized_objects(co)
-    return co

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from dse.config import SpaceConfig
+from dse.space import SpaceConfig
 
 
 class ProgressBar:

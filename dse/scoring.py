@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dse.budgets import probability_met
-from dse.config import COST_METRICS, SpaceConfig
+from dse.space import COST_METRICS, SpaceConfig
 from dse.tables import ESTIMATE_KEYS
 
 __all__ = ["Score", "estimate_dict", "estimate_summary", "metric_values", "part_bounds", "score"]

@@ -1,10 +1,12 @@
-"""The trials table: one row per trial, from the study alone (params, metrics, estimates, state)."""
+"""The trials table (one row per trial, from the study alone: params, metrics, estimates, state)
+and the Pareto front as text."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dse.config import SpaceConfig
+from dse.design.candidate import Candidate
+from dse.space import SpaceConfig
 
 ESTIMATE_KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
 
@@ -56,9 +58,34 @@ def trials_frame(study: Any, space: SpaceConfig | None = None) -> Any:
 def _short(cand: Any) -> str | None:
     if not cand:
         return None
-    from dse.candidate import Candidate
-
     try:
         return Candidate.from_dict(cand).short()
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def format_pareto(rows: list[dict[str, Any]], space: SpaceConfig) -> str:
+    """The Pareto front as a fixed-width text table."""
+    if not rows:
+        return "No feasible complete trial yet: no Pareto front."
+    metrics = [o.metric for o in space.objectives]
+    extra = [k for k in ("test_accuracy",) if k not in metrics]
+    header = ["trial", *metrics, *extra, "design"]
+    table = []
+    for r in rows:
+        cand = Candidate.from_dict(r["candidate"]).short() if r.get("candidate") else ""
+        vals = [_num(r.get(k)) for k in metrics + extra]
+        table.append([str(r["number"]), *vals, cand])
+    widths = [max(len(header[i]), *(len(row[i]) for row in table)) for i in range(len(header))]
+    out = [f"Pareto front ({len(rows)} design{'s' if len(rows) != 1 else ''}):",
+           "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table]
+    return "\n".join(out)
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4f}" if abs(v) < 10 else f"{v:.0f}"
+    return str(v)

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from dse.candidate import Candidate
-from dse.config import SpaceConfig
 from dse.data import Dataset
+from dse.design.candidate import Candidate
+from dse.space import SpaceConfig
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dse.candidate import Candidate
-from dse.config import SpaceConfig
 from dse.data import Dataset
+from dse.design.candidate import Candidate
+from dse.space import SpaceConfig
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def execute_trial(payload: TrialPayload, data: Dataset,
             metrics["total_seconds"] = time.perf_counter() - start
             return TrialOutput(payload.number, "pruned", metrics=metrics, history=result.history, node=node)
         from cost_models.layers import layers_to_dicts
-        from dse.hls_layers import layers_from_keras
+        from dse.design.hls4ml_adapter import layers_from_keras
 
         hls_config = cand.to_hls_config(space)
         t0 = time.perf_counter()

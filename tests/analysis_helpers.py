@@ -21,8 +21,8 @@ try:
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from conftest import tiny_space_dict  # type: ignore[no-redef]
 
-from dse.candidate import suggest_candidate
-from dse.config import load_space
+from dse.design.candidate import suggest_candidate
+from dse.space import load_space
 from dse.store import STUDY_NAME, RunFolder
 from dse.store.atomic import atomic_write_bytes, atomic_write_json
 

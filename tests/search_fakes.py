@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from cost_models.layers import FixedType, LayerSpec, layers_to_dicts
-from dse.candidate import Candidate
+from dse.design.candidate import Candidate
 from dse.search import InProcessExecutor
 from dse.synthesis.runner import SynthesisOutcome
 from dse.trial_runner import TrialOutput, TrialPayload

@@ -8,8 +8,8 @@ import optuna
 import pytest
 import yaml
 
-from dse.candidate import Candidate, suggest_candidate
-from dse.config import parse_space_text
+from dse.design.candidate import Candidate, suggest_candidate
+from dse.space import parse_space_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from dse.cli import main
-from dse.config import load_space, parse_space_text
 from dse.errors import ConfigError
+from dse.space import load_space, parse_space_text
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"

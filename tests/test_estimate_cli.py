@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import yaml
 
-from dse.candidate import Candidate
 from dse.cli import main
-from dse.config import parse_space_text
+from dse.design.candidate import Candidate
+from dse.space import parse_space_text
 from tests.conftest import SHARED_REPORTS, tiny_space_dict
 
 CAND = Candidate(widths=(32,), weight_bits=(16, 16), bias_bits=(16, 16), activation_bits=(10,), sparsity=(0, 0),
@@ -143,8 +143,8 @@ def test_weight_summary_same_from_model_and_from_written_project(model_files, tm
     import hls4ml
 
     from cost_models.hls_project import attach_weight_stats
+    from dse.design.hls4ml_adapter import layer_specs_from_graph as layer_specs
     from dse.estimate_cli import load_keras_model, read_hls_config
-    from dse.hls_layers import layer_specs
 
     cfg = read_hls_config(model_files / "hls4ml_config.yml")
     model = load_keras_model(model_files / "sparse.h5")

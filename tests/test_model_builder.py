@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
-from dse.candidate import Candidate
-from dse.config import parse_space_text
+from dse.design.candidate import Candidate
+from dse.space import parse_space_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,7 +64,7 @@ def test_binary_and_ternary_weights(space) -> None:
 
 @pytest.mark.slow
 def test_training_reaches_target_sparsity_and_hls4ml_sees_it(space, data) -> None:
-    from dse.hls_layers import layers_from_keras
+    from dse.design.hls4ml_adapter import layers_from_keras
     from dse.train import train_candidate
     from dse.trial_runner import space_target
 
@@ -94,7 +94,7 @@ def test_training_reaches_target_sparsity_and_hls4ml_sees_it(space, data) -> Non
 def test_resource_strategy_snaps_reuse_factor_like_hls4ml(space) -> None:
     import hls4ml
 
-    from dse.hls_layers import layers_from_keras
+    from dse.design.hls4ml_adapter import layers_from_keras
     from dse.model_builder import build_model
     from dse.trial_runner import space_target
 

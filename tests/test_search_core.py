@@ -25,10 +25,10 @@ import pytest
 import yaml
 
 from dse.cli import main
-from dse.config import load_space
 from dse.errors import ConfigError
 from dse.scoring import score
 from dse.search import Driver, Searcher, counts_toward_budget, derive_seed, run_search
+from dse.space import load_space
 from dse.store import RunFolder, RunLock, RunLockedError, atomic_write_text, read_lock_holder, validate_run_name
 from tests.search_fakes import Crash, FakeSynthesizer, FakeTrainer, fake_executor, space_file
 

@@ -87,14 +87,12 @@ def trained_run(tmp_path_factory) -> Path:
 
 
 def job_for(run_dir: Path, tmp_path: Path, backend: str = "vitis", timeout: float = 120.0, trial: int = 0):
-    import dataclasses
-
     from dse.synthesis.loop import make_job
 
     folder = RunFolder.open(run_dir)
     space = folder.load_space()
-    space = dataclasses.replace(space, synthesis=dataclasses.replace(space.synthesis, backend=backend,
-                                                                      timeout_s=timeout))
+    space = space.model_copy(update={"synthesis": space.synthesis.model_copy(update={"backend": backend,
+                                                                                   "timeout_s": timeout})})
     return make_job(folder, space, trial, job_root=tmp_path / "jobs")
 
 

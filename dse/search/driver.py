@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dse.config import SpaceConfig
 from dse.errors import DseError
 from dse.scoring import estimate_dict, estimate_summary, part_bounds, score
 from dse.search.executor import Executor, Ticket
 from dse.search.searcher import Proposal, Searcher, counts_toward_budget
+from dse.space import SpaceConfig
 from dse.store import RunFolder, RunLock, TrialRecord
 from dse.synthesis.loop import SynthesisManager, ok_record_trials
 from dse.trial_runner import TrialOutput, TrialPayload, space_target
@@ -374,7 +374,7 @@ class Driver:
 
     @staticmethod
     def _short(record: TrialRecord) -> str:
-        from dse.candidate import Candidate
+        from dse.design.candidate import Candidate
 
         return Candidate.from_dict(record.candidate).short()
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dse.trial_runner import TrialOutput, TrialPayload, execute_trial
 
 if TYPE_CHECKING:
-    from dse.config import SpaceConfig
+    from dse.space import SpaceConfig
     from dse.synthesis.base import SynthesisJob
 
 __all__ = ["Executor", "InProcessExecutor", "Ticket"]

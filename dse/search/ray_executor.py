@@ -14,7 +14,7 @@ from dse.search.executor import Ticket, failed_result
 from dse.trial_runner import TrialPayload
 
 if TYPE_CHECKING:
-    from dse.config import SpaceConfig
+    from dse.space import SpaceConfig
     from dse.synthesis.base import SynthesisJob
 
 log = logging.getLogger(__name__)

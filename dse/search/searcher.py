@@ -33,9 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dse.candidate import Candidate, suggest_candidate
-from dse.config import SpaceConfig
+from dse.design.candidate import Candidate, suggest_candidate
 from dse.scoring import Score
+from dse.space import SpaceConfig
 from dse.store import STUDY_NAME, RunFolder, TrialRecord, params_key
 
 log = logging.getLogger(__name__)

@@ -34,8 +34,8 @@ from typing import Any
 
 import yaml
 
-from dse.config import SpaceConfig
 from dse.errors import ConfigError, RunFolderError
+from dse.space import SpaceConfig
 from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, file_mode, read_json
 from dse.store.lock import LOCK_NAME
 from dse.store.records import SynthesisRecord, TrialRecord
@@ -230,7 +230,7 @@ class RunFolder:
 
     def load_space(self) -> SpaceConfig:
         """The space this run was made with (from space.source.yaml)."""
-        from dse.config import parse_space_text
+        from dse.space import parse_space_text
 
         src = self.path / "space.source.yaml"
         base = self.meta.get("space_base_dir")

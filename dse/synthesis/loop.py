@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dse.config import SpaceConfig
 from dse.scoring import estimate_dict
+from dse.space import SpaceConfig
 from dse.store import RunFolder, SynthesisRecord
 from dse.synthesis.base import SynthesisJob
 from dse.synthesis.records import calibration_examples, fit_calibration

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +31,11 @@ def _synthesize(folder: RunFolder, trial: int, backend: str | None, timeout_s: f
 
     space = folder.load_space()
     s = space.synthesis
-    s = dataclasses.replace(
-        s, backend=backend or (s.backend if s.backend != "none" else space.hardware.backend),  # type: ignore[arg-type]
-        timeout_s=timeout_s or s.timeout_s, vsynth=s.vsynth if vsynth is None else vsynth,
-        executable=executable or s.executable)
-    space = dataclasses.replace(space, synthesis=s)
+    s = s.model_copy(update={
+        "backend": backend or (s.backend if s.backend != "none" else space.hardware.backend),
+        "timeout_s": timeout_s or s.timeout_s, "vsynth": s.vsynth if vsynth is None else vsynth,
+        "executable": executable or s.executable})
+    space = space.model_copy(update={"synthesis": s})
     study = optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
     numbers = {t.number: t for t in study.get_trials(deepcopy=False)}
     if trial not in numbers:

@@ -6,28 +6,22 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from dse.design import hls4ml_adapter
+from dse.design.hls4ml_adapter import Hls4mlTarget, load_keras_model_bytes
 from dse.synthesis.base import ReportMissing, ReportUnreadable, SynthesisJob, SynthesisResult
 
 PROJECT_DIR = "hls4ml_prj"
 
 
-def load_job_model(job: SynthesisJob, folder: Path) -> Any:
-    """The job's Keras model, loaded from its HDF5 bytes (written to ``folder/model.h5``)."""
-    from dse.estimate_cli import load_keras_model
-
-    path = folder / "model.h5"
-    path.write_bytes(job.model_h5)
-    return load_keras_model(path)
+def job_target(job: SynthesisJob, hls4ml_backend: str) -> Hls4mlTarget:
+    """What hls4ml converts the job for (the backend named by the synthesis backend class)."""
+    return Hls4mlTarget(hls4ml_backend, job.part, job.clock_period_ns, job.io_type)
 
 
 def convert(job: SynthesisJob, hls4ml_backend: str, output_dir: Path) -> Any:
     """The hls4ml ModelGraph of the job (not yet written)."""
-    import hls4ml
-
-    model = load_job_model(job, Path(job.job_dir))
-    return hls4ml.converters.convert_from_keras_model(
-        model, hls_config=job.hls_config, output_dir=str(output_dir), backend=hls4ml_backend, part=job.part,
-        clock_period=job.clock_period_ns, io_type=job.io_type)
+    model = load_keras_model_bytes(job.model_h5, job.job_dir)
+    return hls4ml_adapter.convert(model, job.hls_config, job_target(job, hls4ml_backend), output_dir)
 
 
 def write_hls4ml_project(job: SynthesisJob, hls4ml_backend: str) -> Path:

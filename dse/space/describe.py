@@ -1,10 +1,9 @@
-"""Human-readable text for the CLI: what a space searches, and the Pareto-front table."""
+"""Human-readable text for the CLI: what a space searches (``dse validate``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from dse.config import Searchable, SpaceConfig
+from dse.space.schema import SpaceConfig
+from dse.space.searchable import Searchable
 
 
 def _fmt(s: Searchable | None) -> str:
@@ -42,32 +41,3 @@ def describe_space(space: SpaceConfig) -> str:
             if space.synthesis.backend != "none" else ""),
     ]
     return "\n".join(lines)
-
-
-def format_pareto(rows: list[dict[str, Any]], space: SpaceConfig) -> str:
-    """The Pareto front as a fixed-width text table."""
-    if not rows:
-        return "No feasible complete trial yet: no Pareto front."
-    from dse.candidate import Candidate
-
-    metrics = [o.metric for o in space.objectives]
-    extra = [k for k in ("test_accuracy",) if k not in metrics]
-    header = ["trial", *metrics, *extra, "design"]
-    table = []
-    for r in rows:
-        cand = Candidate.from_dict(r["candidate"]).short() if r.get("candidate") else ""
-        vals = [_num(r.get(k)) for k in metrics + extra]
-        table.append([str(r["number"]), *vals, cand])
-    widths = [max(len(header[i]), *(len(row[i]) for row in table)) for i in range(len(header))]
-    out = [f"Pareto front ({len(rows)} design{'s' if len(rows) != 1 else ''}):",
-           "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table]
-    return "\n".join(out)
-
-
-def _num(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.4f}" if abs(v) < 10 else f"{v:.0f}"
-    return str(v)

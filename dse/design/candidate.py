@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from dse.config import Searchable, SpaceConfig
 from dse.errors import ConfigError
+from dse.space import Searchable, SpaceConfig
 
 WeightBits = int | str  # an integer, or "binary" / "ternary"
 

@@ -1,0 +1,238 @@
+"""The one place dse meets hls4ml: converting a Keras/QKeras model, naming hls4ml backends,
+loading saved models with QKeras' custom objects, and reading the converted layers back for
+the cost model.
+
+The estimate (``layers_from_keras``), the synthesized project (dse.synthesis.project), the
+firmware check and the export all convert through ``convert``, so the design that is
+estimated is the design that is synthesized: same backend, part, clock, io_type and
+HLSConfig. Conversion writes nothing and compiles nothing unless asked (~20 ms for an MLP).
+hls4ml, TensorFlow and QKeras are imported lazily.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cost_models.layers import ConvGeometry, FixedType, LayerSpec, Target
+from cost_models.weight_stats import WeightStats
+from cost_models.weights import summarize_weights
+from dse.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+HLS4ML_BACKENDS: dict[str, str] = {"vitis": "Vitis", "vivado": "Vivado", "vivadoaccelerator": "VivadoAccelerator",
+                                   "quartus": "Quartus", "catapult": "Catapult", "oneapi": "oneAPI"}
+"""dse's backend names (space file, cost-model targets) -> hls4ml's backend names (hls4ml 1.3)."""
+
+
+def hls4ml_backend_name(backend: str) -> str:
+    """``vitis`` -> ``Vitis`` (hls4ml's spelling); hls4ml's own spelling is accepted too."""
+    key = backend.lower()
+    if key not in HLS4ML_BACKENDS:
+        raise ConfigError(f"unknown hls4ml backend {backend!r}; known: {', '.join(HLS4ML_BACKENDS.values())}")
+    return HLS4ML_BACKENDS[key]
+
+
+def dse_backend_name(backend: str) -> str:
+    """``Vitis`` -> ``vitis`` (dse's spelling)."""
+    return hls4ml_backend_name(backend).lower()
+
+
+@dataclass(frozen=True)
+class Hls4mlTarget:
+    """Everything hls4ml needs besides the model and its HLSConfig. ``backend`` is dse's name."""
+
+    backend: str
+    part: str
+    clock_period_ns: float
+    io_type: str = "io_parallel"
+
+    @classmethod
+    def of_space(cls, space: Any) -> Hls4mlTarget:
+        """The target of a ``SpaceConfig`` (its ``hardware`` section)."""
+        hw = space.hardware
+        return cls(hw.backend, hw.part, float(hw.clock_period_ns), hw.io_type)
+
+    @classmethod
+    def of_cost_target(cls, target: Target, io_type: str = "io_parallel") -> Hls4mlTarget:
+        return cls(target.backend, target.part, float(target.clock_period_ns), io_type)
+
+    def config_document(self, hls_config: Mapping[str, Any]) -> dict[str, Any]:
+        """The ``hls4ml_config.yml`` mapping (Backend, Part, ClockPeriod, IOType, HLSConfig)."""
+        return {"Backend": hls4ml_backend_name(self.backend), "Part": self.part,
+                "ClockPeriod": self.clock_period_ns, "IOType": self.io_type, "HLSConfig": dict(hls_config)}
+
+    @classmethod
+    def of_config_document(cls, doc: Mapping[str, Any]) -> Hls4mlTarget:
+        return cls(dse_backend_name(str(doc.get("Backend", "Vitis"))), str(doc["Part"]),
+                   float(doc.get("ClockPeriod", 5)), str(doc.get("IOType", "io_parallel")))
+
+
+def convert(model: Any, hls_config: Mapping[str, Any], target: Hls4mlTarget,
+            output_dir: str | Path | None = None) -> Any:
+    """The hls4ml ``ModelGraph`` of ``model`` under ``hls_config`` for ``target``.
+
+    With ``output_dir`` None the graph is made in a throw-away folder (for reading layers);
+    otherwise the caller may ``write()``, ``compile()`` or ``build()`` it there.
+    """
+    import hls4ml
+
+    kwargs = {"hls_config": dict(hls_config), "backend": hls4ml_backend_name(target.backend), "part": target.part,
+              "clock_period": target.clock_period_ns, "io_type": target.io_type}
+    if output_dir is not None:
+        return hls4ml.converters.convert_from_keras_model(model, output_dir=str(output_dir), **kwargs)
+    with tempfile.TemporaryDirectory(prefix="dse_hls_") as tmp:
+        return hls4ml.converters.convert_from_keras_model(model, output_dir=tmp, **kwargs)
+
+
+def custom_objects() -> dict[str, Any]:
+    """QKeras' layers and quantizers: what ``tf.keras.models.load_model`` needs to read a saved dse model."""
+    from qkeras.utils import _add_supported_quantized_objects
+
+    co: dict[str, Any] = {}
+    _add_supported_quantized_objects(co)
+    return co
+
+
+def load_keras_model(path: str | Path) -> Any:
+    """Load a Keras/QKeras model (HDF5 or .keras) with QKeras' custom objects.
+
+    Raises ``ConfigError`` when the file is missing or is not a model Keras can load.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"model file not found: {p}")
+    import tensorflow as tf
+
+    try:
+        return tf.keras.models.load_model(p, custom_objects=custom_objects(), compile=False)
+    except Exception as exc:  # Keras raises OSError, ValueError, … for bad files
+        raise ConfigError(f"cannot load a Keras model from {p}: {exc}") from None
+
+
+def load_keras_model_bytes(model_h5: bytes, folder: str | Path) -> Any:
+    """Load a model from its HDF5 bytes (written to ``folder/model.h5`` first)."""
+    path = Path(folder) / "model.h5"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(model_h5)
+    return load_keras_model(path)
+
+
+# --------------------------------------------------------------------------- layers for the cost model
+
+_KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "Activation": "activation",
+         "ParametrizedActivation": "activation", "Softmax": "softmax", "BatchNormalization": "batchnorm",
+         "Input": "input", "HardActivation": "activation", "TernaryTanh": "activation"}
+_SKIP = {"Input"}
+
+
+def to_fixed(precision: Any) -> FixedType:
+    """An hls4ml precision type object -> ``FixedType``."""
+    name = type(precision).__name__
+    width = int(getattr(precision, "width", 0) or 0)
+    if name == "XnorPrecisionType":
+        return FixedType(1, 1, signed=False)
+    if name == "FixedPrecisionType":
+        return FixedType(width, int(precision.integer), bool(precision.signed))
+    if name in ("IntegerPrecisionType", "ExponentPrecisionType"):
+        return FixedType(width, width, bool(getattr(precision, "signed", True)))
+    return FixedType.parse(str(precision))
+
+
+def weight_stats(weight: Any, n_in: int, n_out: int) -> WeightStats | None:
+    """The CSD summary of an hls4ml weight variable's values at its precision (None if unreadable).
+
+    ``weight.data`` holds the values hls4ml writes to ``weights/wN.txt`` (QKeras quantizers
+    already applied), in the same order; they are quantized here exactly as the C++ does. Computed
+    once per converted model (a few ms for an MLP).
+    """
+    data = getattr(weight, "data", None)
+    if data is None:
+        return None
+    prec = weight.type.precision
+    rounding = str(getattr(prec, "rounding_mode", "") or "TRN").split(".")[-1].replace("AP_", "")
+    overflow = str(getattr(prec, "saturation_mode", "") or "WRAP").split(".")[-1].replace("AP_", "")
+    try:
+        return summarize_weights(data, to_fixed(prec), n_in, n_out, rounding, overflow)
+    except ValueError as exc:
+        log.info("no weight summary for %s: %s", getattr(weight, "name", "?"), exc)
+        return None
+
+
+def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list[LayerSpec]:
+    """The cost model's layer list of an hls4ml ``ModelGraph``: sizes, the types hls4ml resolved,
+    zero weights, ReuseFactor (after hls4ml's snapping) and strategy, per layer.
+
+    This is the one function that reads layers back from hls4ml; a summary of the trained
+    weight values belongs here too.
+    """
+    specs: list[LayerSpec] = []
+    for layer in hls_model.get_layers():
+        cls = layer.class_name
+        kind = _KIND.get(cls)
+        if kind is None:
+            raise ValueError(f"layer {layer.name!r} of type {cls} is not supported by the cost model yet")
+        if cls in _SKIP:
+            continue
+        result = to_fixed(layer.get_output_variable().type.precision)
+        rf = int(layer.get_attr("reuse_factor", 1))
+        strategy = str(layer.get_attr("strategy", "latency")).lower()
+        strategy = "resource" if strategy.startswith("resource") else "latency"
+        if kind in ("dense", "conv1d", "conv2d"):
+            w = layer.weights["weight"]
+            b = layer.weights.get("bias")
+            accum = layer.get_attr("accum_t")
+            conv = None
+            if kind == "dense":
+                n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
+            else:
+                fw = int(layer.get_attr("filt_width"))
+                fh = int(layer.get_attr("filt_height", 1) or 1)
+                nc, nf = int(layer.get_attr("n_chan")), int(layer.get_attr("n_filt"))
+                n_in, n_out = fw * fh * nc, nf
+                conv = ConvGeometry(
+                    in_width=int(layer.get_attr("in_width")), in_height=int(layer.get_attr("in_height", 1) or 1),
+                    n_chan=nc, filt_width=fw, filt_height=fh, n_filt=nf,
+                    out_width=int(layer.get_attr("out_width")), out_height=int(layer.get_attr("out_height", 1) or 1),
+                    stride_width=int(layer.get_attr("stride_width", 1) or 1),
+                    stride_height=int(layer.get_attr("stride_height", 1) or 1))
+            specs.append(LayerSpec(
+                name=layer.name, kind=kind, n_in=n_in, n_out=n_out, result=result,  # type: ignore[arg-type]
+                weight=to_fixed(w.type.precision), bias=to_fixed(b.type.precision) if b is not None else None,
+                accum=to_fixed(accum.precision) if accum is not None else None,
+                n_zeros=int(getattr(w, "nzeros", 0)), reuse_factor=rf, strategy=strategy,  # type: ignore[arg-type]
+                io_type=io_type, conv=conv, weights=weight_stats(w, n_in, n_out)))  # type: ignore[arg-type]
+        elif kind in ("activation", "softmax"):
+            n = int(layer.get_attr("n_in"))
+            table = layer.get_attr("table_t")
+            specs.append(LayerSpec(
+                name=layer.name, kind=kind, n_in=n, n_out=n, result=result,  # type: ignore[arg-type]
+                reuse_factor=rf, strategy=strategy, io_type=io_type,  # type: ignore[arg-type]
+                activation=str(layer.get_attr("activation", "softmax" if kind == "softmax" else "linear")).lower(),
+                table_size=int(layer.get_attr("table_size", 1024)) if table is not None else None,
+                table=to_fixed(table.precision) if table is not None else None,
+                accum=to_fixed(layer.get_attr("accum_t").precision) if layer.get_attr("accum_t") else None))
+        else:  # batchnorm
+            n = int(layer.get_attr("n_in"))
+            scale = layer.weights.get("scale")
+            specs.append(LayerSpec(
+                name=layer.name, kind="batchnorm", n_in=n, n_out=n, result=result,
+                weight=to_fixed(scale.type.precision) if scale is not None else None,
+                reuse_factor=rf, strategy=strategy, io_type=io_type))  # type: ignore[arg-type]
+    return specs
+
+
+def layers_from_keras(model: Any, hls_config: Mapping[str, Any], target: Target | Hls4mlTarget,
+                      io_type: str = "io_parallel") -> list[LayerSpec]:
+    """Convert ``model`` with ``hls_config`` through hls4ml and read back its layer list.
+
+    ``target`` is a cost-model ``Target`` (with ``io_type`` given separately) or an
+    ``Hls4mlTarget`` (which carries its own io_type).
+    """
+    t = target if isinstance(target, Hls4mlTarget) else Hls4mlTarget.of_cost_target(target, io_type)
+    return layer_specs_from_graph(convert(model, hls_config, t), t.io_type)

@@ -1,0 +1,39 @@
+"""The space file: declared schema (``schema``), loading with file:line errors (``loading``),
+and the text summary of a space (``describe``)."""
+
+from __future__ import annotations
+
+from dse.space.loading import load_space, parse_space, parse_space_text
+from dse.space.schema import (
+    COST_METRICS,
+    MAXIMIZED_METRICS,
+    METRICS,
+    PART_METRICS,
+    PRUNERS,
+    QUALITY_METRICS,
+    SAMPLERS,
+    SKLEARN_SETS,
+    WEIGHT_SPECIAL_BITS,
+    Constraint,
+    DataConfig,
+    EarlyStopping,
+    HardwareConfig,
+    ModelConfig,
+    Objective,
+    QuantizationConfig,
+    SearchConfig,
+    SpaceConfig,
+    SparsityConfig,
+    SplitConfig,
+    SynthesisConfig,
+    TrainingConfig,
+)
+from dse.space.searchable import Searchable
+
+__all__ = [
+    "COST_METRICS", "MAXIMIZED_METRICS", "METRICS", "PART_METRICS", "PRUNERS", "QUALITY_METRICS", "SAMPLERS",
+    "SKLEARN_SETS", "WEIGHT_SPECIAL_BITS", "Constraint", "DataConfig", "EarlyStopping", "HardwareConfig",
+    "ModelConfig", "Objective", "QuantizationConfig", "Searchable", "SearchConfig", "SpaceConfig",
+    "SparsityConfig", "SplitConfig", "SynthesisConfig", "TrainingConfig", "load_space", "parse_space",
+    "parse_space_text",
+]

@@ -1,0 +1,678 @@
+"""The space file as a declared schema: one pydantic model per section, each default stated once.
+
+The models mirror the YAML file (strict types, unknown keys refused, frozen) and are what the
+rest of dse reads (``space.hardware.reuse_factor``). Where a key is written differently from
+how it is read (``timeout`` is read as ``timeout_s``, ``data.split.val`` as
+``data.val_fraction``) the model keeps the file's name as an alias and offers the reading
+name as a property. docs/space_file.md's key tables and ``dse schema`` (JSON Schema) are
+generated from these models. Loading YAML with line numbers is dse.space.loading.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from dse.space.searchable import (
+    FloatValues,
+    IntValues,
+    Searchable,
+    StrValues,
+    did_you_mean,
+    problem,
+    typename,
+)
+
+# --------------------------------------------------------------------------- names
+
+COST_METRICS: dict[str, str] = {
+    "dsp": "dsp",
+    "lut": "lut",
+    "ff": "ff",
+    "bram": "bram_18k",
+    "latency_ns": "latency_ns",
+    "latency_cycles": "latency_cycles",
+    "ii": "ii",
+}
+"""Cost metrics a study can optimise or constrain, mapped to the key of the trial result."""
+QUALITY_METRICS: dict[str, str] = {"accuracy": "val_accuracy", "loss": "val_loss", "auc": "val_auc"}
+"""Quality metrics (on the validation set), mapped to the key of the trial result."""
+METRICS: dict[str, str] = {**QUALITY_METRICS, **COST_METRICS}
+PART_METRICS = ("dsp", "lut", "ff", "bram")
+"""Metrics that can be budgeted as a % of the target part."""
+MAXIMIZED_METRICS = ("accuracy", "auc")
+"""Metrics whose objective direction defaults to maximize (every other one: minimize)."""
+
+SamplerName = Literal["tpe", "nsga2", "gp", "random"]
+PrunerName = Literal["none", "median", "percentile", "hyperband", "successive_halving"]
+SklearnSet = Literal["digits", "breast_cancer", "iris", "wine"]
+WeightSpecialBits = Literal["binary", "ternary"]
+SAMPLERS: tuple[str, ...] = get_args(SamplerName)
+PRUNERS: tuple[str, ...] = get_args(PrunerName)
+SKLEARN_SETS: tuple[str, ...] = get_args(SklearnSet)
+WEIGHT_SPECIAL_BITS: tuple[str, ...] = get_args(WeightSpecialBits)
+STRATEGIES = ("latency", "resource")
+
+if TYPE_CHECKING:
+    MetricName = str
+else:
+    MetricName = Literal[tuple(METRICS)]
+
+_PRECISION_RE = r"^(ap_)?u?fixed<\s*\d+\s*,\s*-?\d+.*>$"
+_NAME_RE = r"^[A-Za-z0-9_.-]+$"
+_CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*(%?)\s*$")
+
+
+def _as_tuple(value: Any) -> Any:
+    """YAML gives lists; the models keep tuples (hashable, frozen)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+NonEmptyStr = Annotated[str, Field(pattern=r"\S")]
+AsTuple = BeforeValidator(_as_tuple)
+
+
+class Section(BaseModel):
+    """Base of every section: strict types, unknown keys refused, frozen, no NaN/inf."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+    ATTRIBUTES: ClassVar[tuple[str, ...]] = ()
+    """The names dse reads (fields and properties), in the order of the resolved space."""
+
+    def resolved(self) -> dict[str, Any]:
+        """The section as written to the run folder's space.yaml (every default filled in)."""
+        return {name: _plain(getattr(self, name)) for name in self.ATTRIBUTES}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Searchable):
+        return value.to_yaml()
+    if isinstance(value, Section):
+        return value.resolved()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _context_dir(info: ValidationInfo, key: str) -> Path:
+    ctx = info.context if isinstance(info.context, dict) else {}
+    base = ctx.get(key)
+    return Path(base) if base else Path.cwd()
+
+
+# --------------------------------------------------------------------------- data
+
+
+class SplitConfig(Section):
+    """``data.split``: the stratified split of the data set."""
+
+    val: float = Field(0.2, gt=0, lt=1, description="fraction of the samples for validation")
+    test: float = Field(0.2, gt=0, lt=1, description="fraction of the samples for the final test")
+    seed: int = Field(0, ge=0, description="seed of the split")
+
+    @model_validator(mode="after")
+    def _enough_training_data(self) -> SplitConfig:
+        if self.val + self.test >= 0.9:
+            raise problem(f"val + test = {self.val + self.test:g} leaves too little training data (< 10 %)")
+        return self
+
+
+class DataConfig(Section):
+    """``data``: where the samples come from and how they are split."""
+
+    source: Literal["sklearn", "file", "openml"] = Field(description="`sklearn`, `file` or `openml`")
+    name: NonEmptyStr | None = Field(
+        None, description="sklearn: `digits`, `breast_cancer`, `iris`, `wine`; openml: the data-set name")
+    openml_id: int | None = Field(None, ge=1, description="openml: the data-set id (instead of name)")
+    version: int | None = Field(None, ge=1, description="openml: the data-set version")
+    path: NonEmptyStr | None = Field(
+        None, description="file: a `.csv`, `.parquet` or `.npz`, relative to the space file")
+    features: Annotated[tuple[NonEmptyStr, ...] | None, AsTuple] = Field(
+        None, min_length=1,
+        description="file/openml: feature column names (NPZ: array names, 1-D or 2-D); default: all but the label")
+    label: NonEmptyStr | None = Field(
+        None, description="the class-label column or array (openml: default the set's target)")
+    cache_dir: NonEmptyStr = Field(
+        "data_cache", description="openml: where downloaded sets are cached (works offline once cached)")
+    split: SplitConfig = Field(default_factory=SplitConfig, description="stratified split fractions and seed")
+    standardize: bool = Field(True, description="subtract the training mean, divide by the training std")
+    max_samples: int | None = Field(
+        None, ge=10, description="a stratified subset (for quick experiments); default: all")
+
+    ATTRIBUTES = ("source", "name", "path", "features", "label", "openml_id", "openml_version", "cache_dir",
+                  "val_fraction", "test_fraction", "seed", "standardize", "max_samples")
+
+    @property
+    def openml_version(self) -> int | None:
+        return self.version
+
+    @property
+    def val_fraction(self) -> float:
+        return self.split.val
+
+    @property
+    def test_fraction(self) -> float:
+        return self.split.test
+
+    @property
+    def seed(self) -> int:
+        return self.split.seed
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_paths(cls, raw: Any, info: ValidationInfo) -> Any:
+        """Relative paths are relative to the space file's folder (``context['base_dir']``)."""
+        if not isinstance(raw, dict):
+            return raw
+        base = _context_dir(info, "base_dir")
+        out = dict(raw)
+        key = {"file": "path", "openml": "cache_dir"}.get(str(raw.get("source")))
+        if key == "cache_dir" and "cache_dir" not in out:
+            out["cache_dir"] = cls.model_fields["cache_dir"].default
+        if key and isinstance(out.get(key), str) and out[key].strip():
+            p = Path(out[key])
+            out[key] = str(p if p.is_absolute() else (base / p).resolve())
+        return out
+
+    @model_validator(mode="after")
+    def _source_keys(self) -> DataConfig:
+        given = self.model_fields_set
+        if self.source == "sklearn":
+            if self.name is None:
+                raise problem("is required", "name")
+            if self.name not in SKLEARN_SETS:
+                raise problem(f"must be one of {', '.join(SKLEARN_SETS)}; got {self.name!r}"
+                              f"{did_you_mean(self.name, SKLEARN_SETS)}", "name")
+            for k in ("path", "features", "label", "openml_id", "version"):
+                if k in given:
+                    raise problem("is not used with source: sklearn", k)
+        elif self.source == "file":
+            if self.path is None:
+                raise problem("is required", "path")
+            path = Path(self.path)
+            if not path.exists():
+                raise problem(f"file not found: {path}", "path")
+            if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".npz"):
+                raise problem(f"unsupported file type {path.suffix!r}: use .csv, .parquet or .npz", "path")
+            if self.label is None:
+                raise problem("is required", "label")
+        elif self.name is None and self.openml_id is None:
+            raise problem("openml needs name or openml_id")
+        return self
+
+
+# --------------------------------------------------------------------------- model and quantization
+
+Width = Annotated[Searchable, IntValues(1, "width")]
+
+
+class ModelConfig(Section):
+    """``model``: the network architecture (an MLP)."""
+
+    model_config = ConfigDict(populate_by_name=False)
+
+    type: Literal["mlp"] = Field("mlp", description="the architecture (MLP; Conv is planned)")
+    hidden_layers: Annotated[Searchable, IntValues(1, "the number of hidden layers")] = Field(
+        description="searchable integer: number of hidden dense layers")
+    shared_width: Width | None = Field(
+        None, alias="width", description="searchable integer shared by every hidden layer position…")
+    layer_widths: Annotated[tuple[Width, ...] | None, AsTuple] = Field(
+        None, alias="widths", min_length=1, description="…or a list with one searchable width per position")
+    output_activation: Literal["softmax", "sigmoid", "linear"] = Field(
+        "softmax", description="`softmax`, `sigmoid` (2 classes) or `linear`")
+
+    ATTRIBUTES = ("type", "hidden_layers", "widths", "output_activation")
+
+    @property
+    def widths(self) -> tuple[Searchable, ...]:
+        """One entry per hidden layer position (a single entry is shared by all positions)."""
+        if self.layer_widths is not None:
+            return self.layer_widths
+        assert self.shared_width is not None
+        return (self.shared_width,)
+
+    @property
+    def max_hidden_layers(self) -> int:
+        return int(max(self.hidden_layers.values()))
+
+    def width_for(self, i: int) -> Searchable:
+        return self.widths[i] if len(self.widths) > 1 else self.widths[0]
+
+    @model_validator(mode="after")
+    def _one_width_form(self) -> ModelConfig:
+        if self.shared_width is not None and self.layer_widths is not None:
+            raise problem("give either width (shared by every layer) or widths (one per layer)", "widths")
+        if self.shared_width is None and self.layer_widths is None:
+            raise problem("is required", "width")
+        if self.layer_widths is not None and len(self.layer_widths) < self.max_hidden_layers:
+            raise problem(f"has {len(self.layer_widths)} entries but up to {self.max_hidden_layers} hidden "
+                          f"layers are searched", "widths")
+        return self
+
+
+Bits = Annotated[Searchable, IntValues(1, "bits", maximum=32)]
+
+
+class QuantizationConfig(Section):
+    """``quantization``: QKeras bit widths of weights, biases and activations."""
+
+    weight_bits: Annotated[Searchable, IntValues(1, "bits", maximum=32, special=WEIGHT_SPECIAL_BITS)] = Field(
+        description="searchable bits of the weights; choices may include `binary`, `ternary`")
+    bias_bits: Annotated[Searchable | None, IntValues(1, "bits", maximum=32, same_as_weight=True)] = Field(
+        "same_as_weight", validate_default=True,
+        description="searchable bits of the biases (`same_as_weight`: the layer's weight bits)")
+    activation_bits: Bits = Field(description="searchable bits of the hidden ReLU outputs")
+    weight_integer_bits: int = Field(
+        0, ge=0, le=16, description="`quantized_bits(bits, weight_integer_bits, alpha=1)`: hls4ml type "
+                                    "`fixed<bits, weight_integer_bits+1>`")
+    activation_integer_bits: int = Field(
+        1, ge=0, le=16, description="`quantized_relu(bits, activation_integer_bits)`: "
+                                    "`ufixed<bits, activation_integer_bits>`")
+    per_layer: bool = Field(True, description="each dense layer gets its own bits (else one value for all)")
+
+    ATTRIBUTES = ("weight_bits", "bias_bits", "activation_bits", "weight_integer_bits", "activation_integer_bits",
+                  "per_layer")
+
+    @model_validator(mode="after")
+    def _integer_bits_fit(self) -> QuantizationConfig:
+        min_wb = min((v for v in self.weight_bits.values() if isinstance(v, int)), default=None)
+        wi, ai = self.weight_integer_bits, self.activation_integer_bits
+        if min_wb is not None and wi >= min_wb:
+            raise problem(f"{wi} integer bits leave no fractional bit for {min_wb}-bit weights",
+                          "weight_integer_bits")
+        min_ab = min(int(v) for v in self.activation_bits.values())
+        if ai > min_ab:
+            raise problem(f"{ai} integer bits exceed {min_ab}-bit activations", "activation_integer_bits")
+        return self
+
+
+class SparsityConfig(Section):
+    """``sparsity``: magnitude pruning during training (TF Model Optimization)."""
+
+    target: Annotated[Searchable, FloatValues(0.0, 1.0, "sparsity", exclusive_max=True)] = Field(
+        0.0, validate_default=True,
+        description="searchable final fraction of zero weights, in [0, 1)")
+    per_layer: bool = Field(False, description="one target per dense layer")
+    begin_fraction: float = Field(0.2, ge=0, le=1, description="the polynomial-decay schedule starts at this "
+                                                                 "share of the training steps…")
+    end_fraction: float = Field(0.8, ge=0, le=1, description="…and ends at this share")
+    frequency: int = Field(10, ge=1, description="mask updates every N steps (shortened for short trainings so "
+                                                 "the target is reached)")
+
+    ATTRIBUTES = ("target", "per_layer", "begin_fraction", "end_fraction", "frequency")
+
+    @model_validator(mode="after")
+    def _end_after_begin(self) -> SparsityConfig:
+        if self.end_fraction <= self.begin_fraction:
+            raise problem(f"must be after begin_fraction ({self.begin_fraction:g}), got {self.end_fraction:g}",
+                          "end_fraction")
+        return self
+
+
+# --------------------------------------------------------------------------- hardware
+
+
+def _version_text(value: Any) -> Any:
+    """``tool_version: 2023.2`` (a YAML number) is read as the string ``"2023.2"``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+class HardwareConfig(Section):
+    """``hardware``: the FPGA, the clock and the hls4ml knobs."""
+
+    backend: Literal["vitis", "vivado"] = Field("vitis", description="`vitis` or `vivado`")
+    part: NonEmptyStr = Field(
+        description="e.g. `xcvu9p-flga2104-2L-e`; unknown parts are refused with the list of known ones")
+    clock_period_ns: float = Field(5.0, ge=0.5, le=100, description="target clock period (ns)")
+    io_type: Literal["io_parallel", "io_stream"] = Field(
+        "io_parallel", description="`io_parallel` (io_stream is not supported for MLPs yet)")
+    reuse_factor: Annotated[Searchable, IntValues(1, "ReuseFactor")] = Field(
+        1, validate_default=True, description="searchable ReuseFactor")
+    per_layer_reuse: bool = Field(False, description="one ReuseFactor per dense layer")
+    strategy: Annotated[Searchable, StrValues(STRATEGIES)] = Field(
+        "latency", validate_default=True, description="searchable: `latency`, `resource`")
+    tool_version: Annotated[str | None, BeforeValidator(_version_text, json_schema_input_type=str | float | None)] = (
+        Field(None, description="e.g. `2023.2`, selects the calibration"))
+    default_precision: str = Field(
+        "fixed<16,6>", json_schema_extra={"pattern": _PRECISION_RE},
+        description="hls4ml's model-wide default type")
+
+    ATTRIBUTES = ("backend", "part", "clock_period_ns", "io_type", "reuse_factor", "per_layer_reuse", "strategy",
+                  "tool_version", "default_precision")
+
+    @field_validator("part")
+    @classmethod
+    def _known_part(cls, part: str) -> str:
+        from cost_models import get_part
+
+        try:
+            get_part(part)
+        except ValueError as exc:
+            raise problem(str(exc)) from None
+        return part
+
+    @field_validator("io_type")
+    @classmethod
+    def _io_parallel_only(cls, io_type: str) -> str:
+        if io_type == "io_stream":
+            raise problem("io_stream is not supported yet for MLPs; use io_parallel")
+        return io_type
+
+    @field_validator("default_precision")
+    @classmethod
+    def _precision_form(cls, prec: str) -> str:
+        if not re.match(_PRECISION_RE, prec):
+            raise problem(f"must look like fixed<16,6>, got {prec!r}")
+        return prec
+
+
+# --------------------------------------------------------------------------- training
+
+
+class EarlyStopping(Section):
+    """``training.early_stopping``."""
+
+    patience: int = Field(5, ge=1, description="epochs without improvement of the validation accuracy")
+
+
+class TrainingConfig(Section):
+    """``training``: QAT with pruning, per candidate."""
+
+    epochs: int = Field(20, ge=1, le=10000, description="training epochs")
+    batch_size: int = Field(64, ge=1, description="samples per step")
+    optimizer: Literal["adam", "sgd", "rmsprop"] = Field("adam", description="`adam`, `sgd` or `rmsprop`")
+    learning_rate: Annotated[Searchable, FloatValues(0.0, 10.0, "learning rate", exclusive_min=True)] = Field(
+        0.003, validate_default=True, description="searchable learning rate")
+    early_stopping: EarlyStopping | Literal[False] | None = Field(
+        default_factory=EarlyStopping, description="`{patience: N}`, or `false` for none")
+    pruner: PrunerName = Field(
+        "none", description="Optuna pruner on the validation accuracy per epoch: `none`, `median`, "
+                            "`percentile`, `hyperband`, `successive_halving`")
+
+    ATTRIBUTES = ("epochs", "batch_size", "optimizer", "learning_rate", "early_stopping_patience", "pruner")
+
+    @property
+    def early_stopping_patience(self) -> int | None:
+        return self.early_stopping.patience if isinstance(self.early_stopping, EarlyStopping) else None
+
+
+# --------------------------------------------------------------------------- objectives and constraints
+
+
+class Objective(Section):
+    """One objective: ``{metric: M, direction: minimize|maximize}`` or just ``M``."""
+
+    metric: MetricName = Field(description="a quality or cost metric")
+    direction: Literal["minimize", "maximize"] = Field(
+        description="default: maximize for accuracy and auc, minimize for the others")
+
+    ATTRIBUTES = ("metric", "direction")
+
+    @property
+    def result_key(self) -> str:
+        return METRICS[self.metric]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, raw: Any) -> Any:
+        if isinstance(raw, str):
+            raw = {"metric": raw}
+        if isinstance(raw, dict) and "direction" not in raw and isinstance(raw.get("metric"), str):
+            default = "maximize" if raw["metric"] in MAXIMIZED_METRICS else "minimize"
+            raw = {**raw, "direction": default}
+        return raw
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        obj = handler(schema)
+        obj = handler.resolve_ref_schema(obj)
+        obj["required"] = ["metric"]
+        return {"anyOf": [{"enum": list(METRICS)}, obj]}
+
+
+class Constraint(Section):
+    """``metric <op> bound``; ``percent`` means the bound is a % of the target part's total.
+
+    Written ``"dsp <= 1000"``, ``"lut <= 50%"``, ``"accuracy >= 0.9"`` or
+    ``{metric: dsp, max: 1000}``.
+    """
+
+    metric: MetricName
+    op: Literal["<=", ">="]
+    bound: float
+    percent: bool = False
+
+    ATTRIBUTES = ("metric", "op", "bound", "percent")
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound:g}{'%' if self.percent else ''}"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _written_forms(cls, raw: Any) -> Any:
+        if isinstance(raw, str):
+            return _read_constraint_text(raw)
+        if isinstance(raw, dict):
+            return _read_constraint_mapping(raw)
+        raise problem(f"must be a string like 'dsp <= 1000' or a mapping, got {typename(raw)}")
+
+    @model_validator(mode="after")
+    def _sensible_bound(self) -> Constraint:
+        if self.percent and self.metric not in PART_METRICS:
+            raise problem(f"a % budget only makes sense for {', '.join(PART_METRICS)}, not {self.metric}")
+        if self.percent and not 0 < self.bound <= 100:
+            raise problem(f"a % of the part must be in (0, 100], got {self.bound:g}")
+        if self.bound < 0:
+            raise problem(f"a budget must be >= 0, got {self.bound:g}")
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        bound: JsonSchemaValue = {"anyOf": [{"type": "number", "minimum": 0},
+                                            {"type": "string", "pattern": r"^\s*[0-9.eE+]+\s*%\s*$"}]}
+        metric: JsonSchemaValue = {"enum": list(METRICS)}
+        return {"anyOf": [
+            {"type": "string", "pattern": _CONSTRAINT_RE.pattern, "examples": ["dsp <= 1000", "lut <= 50%"]},
+            {"type": "object", "properties": {"metric": metric, "max": bound}, "required": ["metric", "max"],
+             "additionalProperties": False},
+            {"type": "object", "properties": {"metric": metric, "min": bound}, "required": ["metric", "min"],
+             "additionalProperties": False},
+        ]}
+
+
+def _read_constraint_text(text: str) -> dict[str, Any]:
+    m = _CONSTRAINT_RE.match(text)
+    if not m:
+        raise problem(f"cannot read {text!r}: write it as 'metric <= number' or 'metric <= number%'")
+    metric = m.group(1).lower()
+    if metric not in METRICS:
+        raise problem(f"unknown metric {metric!r}{did_you_mean(metric, tuple(METRICS))}; "
+                      f"known: {', '.join(METRICS)}")
+    try:
+        bound = float(m.group(3))
+    except ValueError:
+        raise problem(f"not a number: {m.group(3)!r}") from None
+    return {"metric": metric, "op": "<=" if m.group(2).startswith("<") else ">=", "bound": bound,
+            "percent": m.group(4) == "%"}
+
+
+def _read_constraint_mapping(raw: dict[str, Any]) -> dict[str, Any]:
+    allowed = ("metric", "max", "min")
+    for key in raw:
+        if key not in allowed:
+            raise problem(f"unknown key {key!r}{did_you_mean(str(key), allowed)}; allowed keys: "
+                          f"{', '.join(allowed)}", str(key))
+    if "metric" not in raw:
+        raise problem("is required", "metric")
+    if ("max" in raw) == ("min" in raw):
+        raise problem("give exactly one of max or min")
+    key = "max" if "max" in raw else "min"
+    bound: Any = raw[key]
+    percent = isinstance(bound, str) and bound.strip().endswith("%")
+    if percent:
+        try:
+            bound = float(bound.strip()[:-1])
+        except ValueError:
+            raise problem(f"not a percentage: {raw[key]!r}", key) from None
+    if isinstance(bound, bool) or not isinstance(bound, (int, float)):
+        raise problem(f"must be a number, got {typename(bound)} {bound!r}", key)
+    return {"metric": raw["metric"], "op": "<=" if key == "max" else ">=", "bound": float(bound),
+            "percent": percent}
+
+
+# --------------------------------------------------------------------------- search and synthesis
+
+
+class SearchConfig(Section):
+    """``search``: the Optuna study."""
+
+    sampler: SamplerName = Field("tpe", description="`tpe` (multivariate), `nsga2`, `gp` or `random`")
+    n_trials: int = Field(20, ge=1, description="trials to run")
+    timeout_s: float | None = Field(None, gt=0, alias="timeout", description="stop after this many seconds")
+    seed: int = Field(0, ge=0, description="seed of the sampler")
+    workers: int = Field(1, ge=1, le=1024, description="trials trained in parallel")
+    budget_confidence: float | None = Field(
+        None, gt=0.5, lt=1,
+        description="none: budgets are judged on the point estimate; e.g. `0.9`: a design is feasible only when "
+                    "each budget is met with at least that probability, from the estimate's interval")
+    allow_repeats: bool = Field(
+        False, description="`false`: a design with the same parameters is never trained twice")
+
+    ATTRIBUTES = ("sampler", "n_trials", "timeout_s", "seed", "workers", "budget_confidence", "allow_repeats")
+
+
+def _resources(value: Any) -> Any:
+    """``{hls_tool: 1}`` is read as ``(("hls_tool", 1.0),)``; each amount must be > 0."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        return value
+    out = []
+    for key, amount in value.items():
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not amount > 0:
+            raise problem(f"must be a number > 0, got {typename(amount)} {amount!r}", str(key))
+        out.append((str(key), float(amount)))
+    return tuple(out)
+
+
+class SynthesisConfig(Section):
+    """``synthesis``: real HLS runs on chosen designs; ``backend: none`` turns it off."""
+
+    backend: Literal["none", "vitis", "vivado"] = Field("none", description="`none`, `vitis` or `vivado`")
+    every: int = Field(10, ge=1, description="trials between synthesis rounds")
+    batch: int = Field(2, ge=1, description="designs per round")
+    timeout_s: float = Field(4 * 3600.0, gt=0, alias="timeout", description="seconds per synthesis job")
+    concurrency: int = Field(1, ge=1, description="synthesis jobs at once")
+    num_cpus: int = Field(1, ge=1, description="CPUs per synthesis job (Ray)")
+    resources: Annotated[
+        tuple[tuple[str, float], ...],
+        BeforeValidator(_resources, json_schema_input_type=dict[str, Annotated[float, Field(gt=0)]]),
+    ] = Field((), description="custom Ray resources per job, e.g. `{hls_tool: 1}`")
+    vsynth: bool = Field(False, description="also run Vivado logic synthesis")
+    executable: NonEmptyStr | None = Field(None, description="the HLS executable (default: found on PATH)")
+    firmware_accuracy: bool = Field(True, description="measure the accuracy of the synthesized firmware (C sim)")
+
+    ATTRIBUTES = ("backend", "every", "batch", "timeout_s", "concurrency", "num_cpus", "resources", "vsynth",
+                  "executable", "firmware_accuracy")
+
+
+# --------------------------------------------------------------------------- the space
+
+
+OPTIONAL_SECTIONS = ("sparsity", "training", "constraints", "search", "synthesis")
+
+
+class SpaceConfig(Section):
+    """A whole space file. ``dse.space.load_space(path)`` reads one."""
+
+    name: str = Field(
+        "run", json_schema_extra={"pattern": _NAME_RE},
+        description="run name; the run folder is `runs/<name>/`. Default: the file's stem")
+    data: DataConfig
+    model: ModelConfig
+    quantization: QuantizationConfig
+    sparsity: SparsityConfig = Field(default_factory=SparsityConfig)
+    hardware: HardwareConfig
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    objectives: Annotated[tuple[Objective, ...], AsTuple] = Field(min_length=1)
+    constraints: Annotated[tuple[Constraint, ...], AsTuple] = ()
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    synthesis: SynthesisConfig = Field(default_factory=SynthesisConfig)
+
+    _source_file: str | None = PrivateAttr(default=None)
+
+    ATTRIBUTES = ("name", "data", "model", "quantization", "sparsity", "hardware", "training", "objectives",
+                  "constraints", "search", "synthesis")
+
+    @property
+    def source_file(self) -> str | None:
+        """The file the space was read from (None when parsed from text)."""
+        return self._source_file
+
+    @property
+    def directions(self) -> list[str]:
+        return [o.direction for o in self.objectives]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (the resolved space, as written to the run folder)."""
+        return self.resolved()
+
+    def search_identity(self) -> dict[str, Any]:
+        """The parts of the space that define the study: changing them forbids a resume."""
+        d = self.to_dict()
+        for k in ("search", "synthesis", "name"):
+            d.pop(k, None)
+        d["search"] = {"sampler": self.search.sampler, "seed": self.search.seed}
+        return d
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_name_and_empty_sections(cls, raw: Any, info: ValidationInfo) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        out = {k: v for k, v in raw.items() if not (k in OPTIONAL_SECTIONS and v is None)}
+        if out.get("name") is None:
+            ctx = info.context if isinstance(info.context, dict) else {}
+            file = ctx.get("file")
+            out["name"] = Path(file).stem if file else "run"
+        return out
+
+    @field_validator("name")
+    @classmethod
+    def _name_chars(cls, name: str) -> str:
+        if not re.match(_NAME_RE, name):
+            raise problem(f"must use only letters, digits, '_', '-', '.', got {name!r}")
+        return name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SpaceConfig:
+        seen: set[str] = set()
+        for i, o in enumerate(self.objectives):
+            if o.metric in seen:
+                raise problem(f"objective {o.metric!r} is listed twice", f"objectives[{i}].metric")
+            seen.add(o.metric)
+        if self.search.sampler == "gp" and self.training.pruner != "none":
+            raise problem("pruning is not used with the gp sampler; set pruner: none", "training.pruner")
+        return self
