@@ -277,9 +277,8 @@ def test_budget_confidence_judges_constraints_by_probability(tmp: Path) -> None:
     plain = score(space, metrics, est)
     assert plain.feasible and plain.margins == [-100] and plain.constraints == [-100]
     assert 0.5 < plain.probabilities[0] < 0.9
-    import dataclasses
 
-    strict = dataclasses.replace(space, search=dataclasses.replace(space.search, budget_confidence=0.9))
+    strict = space.model_copy(update={"search": space.search.model_copy(update={"budget_confidence": 0.9})})
     s = score(strict, metrics, est)
     assert not s.feasible and s.constraints[0] == pytest.approx(0.9 - s.probabilities[0])
     measured = score(strict, metrics, est, measured={"lut": 950})
