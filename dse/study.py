@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dse._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from dse.calibration_check import warn_if_uncalibrated
 from dse.candidate import Candidate, suggest_candidate
 from dse.config import COST_METRICS, SpaceConfig
 from dse.errors import DseError
@@ -208,6 +209,7 @@ def run_search(space: SpaceConfig, run_dir: str | Path, *, source_text: str = ""
         log.info("%s run %s: %d trials wanted, %d workers, %s", "resuming" if resumed else "starting",
                  folder.path, n_trials, workers, "ray " + (ray_address or "local"))
         driver = _Driver(space, folder, study, data, n_trials, workers, seed, ray_address, progress)
+        warn_if_uncalibrated(driver.calibration, driver.target, folder.path, space.synthesis.backend != "none")
         try:
             driver.loop()
         except KeyboardInterrupt:
