@@ -35,6 +35,7 @@ DEFAULT_CONFIDENCE = 0.9
 """A budget is "near" when its probability of being met is between 10 % and 90 %, unless the space
 sets ``search.budget_confidence``."""
 
+_UNITS = {"latency_ns": " ns", "latency_cycles": " cycles", "ii": " cycles"}
 _COLUMN_OF = {"bram": "bram_18k", "accuracy": "val_accuracy", "loss": "val_loss", "auc": "val_auc"}
 
 
@@ -224,7 +225,8 @@ class Breakers:
             med = self.excess[len(self.excess) // 2]
             by = fmt_value(self.budget.column, lo) if lo == hi else \
                 f"{fmt_value(self.budget.column, lo)}-{fmt_value(self.budget.column, hi)}"
-            head += f", by {by} (median {fmt_value(self.budget.column, med)})"
+            unit = _UNITS.get(self.budget.column, "")
+            head += f", by {by}{unit} (median {fmt_value(self.budget.column, med)}{unit})"
         if self.n_near:
             head += f"; {self.n_near} near it (interval across the bound)"
         if self.associations:

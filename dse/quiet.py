@@ -68,10 +68,9 @@ def worker_env(verbose: bool | None = None) -> dict[str, str]:
 
 
 def ray_init_options(verbose: bool | None = None, local: bool = True) -> dict[str, object]:
-    """Keyword arguments for ``ray.init``: no worker output forwarded, Ray's logger at WARNING (ERROR
-    when quiet). For a local cluster, token authentication is requested explicitly (``RAY_AUTH_MODE``,
-    Ray's own default for new local clusters), which spares the notice Ray prints when it picks it."""
+    """Keyword arguments for ``ray.init``: worker output forwarded only when verbose, Ray's driver logger
+    at ERROR when quiet (it is set up before Ray's start-up notices, e.g. "Token authentication is
+    enabled", so they stay off the terminal). ``local`` is kept for callers that join a cluster."""
     verbose = _verbose if verbose is None else verbose
-    if local:
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
+    del local
     return {"log_to_driver": verbose, "logging_level": logging.INFO if verbose else logging.ERROR}
