@@ -174,9 +174,13 @@ def _read_space(path: str) -> tuple[Any, str]:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     space, _ = _read_space(args.space)
+    from dse.data_checks import check_data
     from dse.describe import describe_space
 
+    notes = check_data(space, args.space)  # header and labels only: cheap
     print(describe_space(space))
+    for note in notes:
+        print(f"  {note}")
     return EXIT_OK
 
 
