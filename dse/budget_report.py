@@ -226,7 +226,9 @@ class Breakers:
             by = fmt_value(self.budget.column, lo) if lo == hi else \
                 f"{fmt_value(self.budget.column, lo)}-{fmt_value(self.budget.column, hi)}"
             unit = _UNITS.get(self.budget.column, "")
-            head += f", by {by}{unit} (median {fmt_value(self.budget.column, med)}{unit})"
+            head += f", by {by}{unit}"
+            if len(self.excess) > 2:
+                head += f" (median {fmt_value(self.budget.column, med)}{unit})"
         if self.n_near:
             head += f"; {self.n_near} near it (interval across the bound)"
         if self.associations:
@@ -261,12 +263,13 @@ def outcome_associations(rows: Sequence[Mapping[str, Any]], outcome: Sequence[bo
                          min_lift: float = 0.3) -> list[Association]:
     """The parameter conditions (``param_*`` columns of ``rows``) that best separate the trials with
     ``outcome`` True from the others: the best condition per parameter, the ``top`` with the largest
-    lift (outcome rate inside minus outside) of at least ``min_lift``, covering at least 2 hits (or
-    the only one). Numbers give ``p >= v`` / ``p <= v`` thresholds, other values ``p = v``."""
+    lift (outcome rate inside minus outside) of at least ``min_lift``, covering at least 2 hits (none
+    when fewer than 2 trials have the outcome). Numbers give ``p >= v`` / ``p <= v`` thresholds, other
+    values ``p = v``."""
     n_hits = sum(bool(o) for o in outcome)
-    if not rows or n_hits == 0 or n_hits == len(rows):
+    if not rows or n_hits < 2 or n_hits == len(rows):  # one trial alone is no evidence for a pattern
         return []
-    min_hits = 2 if n_hits >= 2 else 1
+    min_hits = 2
     params = sorted({k for r in rows for k in r if str(k).startswith("param_")})
     best: list[Association] = []
     for p in params:

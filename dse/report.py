@@ -88,12 +88,6 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
     costs = list(FRONT_COSTS) + [o.metric for o in run.space.objectives
                                  if o.metric not in ("accuracy", "loss", "auc", *FRONT_COSTS)]
     if counts["COMPLETE"]:
-        for cost in costs:
-            fig = pareto_figure(run, cost)
-            sections.append(Section(f"pareto_{cost}", f"Accuracy against {cost}",
-                                    "Grey: complete trials (x: infeasible). Orange: the feasible Pareto front of "
-                                    "the space's objectives with the 80% interval of the estimate. Red stars: "
-                                    "measured after synthesis. Dashed red: constraints.", figure_png(fig)))
         sections.append(Section(
             "front", "The Pareto front",
             f"{len(front)} design(s), best first by the first objective ({run.space.objectives[0].metric}). "
@@ -109,6 +103,12 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
                                     " ".join(f"{t}." for t in format_breakers(breakers)) + " Broken: on the estimate "
                                     "(measured figure where synthesized); near: the 80% interval crosses the bound.",
                                     table=budget_table(breakers)))
+        for cost in costs:
+            fig = pareto_figure(run, cost)
+            sections.append(Section(f"pareto_{cost}", f"Accuracy against {cost}",
+                                    "Grey: complete trials (x: infeasible). Orange: the feasible Pareto front of "
+                                    "the space's objectives with the 80% interval of the estimate. Red stars: "
+                                    "measured after synthesis. Dashed red: constraints.", figure_png(fig)))
         sections.append(Section("hypervolume", "Hypervolume over trials",
                                 "Objectives scaled to [0, 1] over the feasible complete trials, reference point "
                                 "1.1 in each; it grows as the front improves.", figure_png(hypervolume_figure(run))))
@@ -217,7 +217,7 @@ def render_markdown(header: list[tuple[str, str]], sections: list[Section]) -> s
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1600px;
 color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:600}dd{margin:0}
@@ -225,6 +225,8 @@ img{max-width:100%;height:auto;border:1px solid #eee}
 .tbl{overflow-x:auto}table{border-collapse:collapse;font-size:.82em}
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right;white-space:nowrap}
 th{background:#f4f4f4;white-space:normal;vertical-align:bottom}
+#table-front td:last-child{text-align:left}
+#table-budgets td,#table-failed td{white-space:normal;min-width:8em}
 details{margin:.6em 0}summary{cursor:pointer;color:#555}
 """
 

@@ -82,7 +82,8 @@ def budget_table(breakers: Sequence[Breakers]) -> Any:
         by = "-"
         if b.excess:
             lo, hi, med = b.excess[0], b.excess[-1], b.excess[len(b.excess) // 2]
-            by = f"{fmt_interval(col, lo, hi)} (median {fmt_value(col, med)})"
+            by = fmt_value(col, lo) if lo == hi else fmt_interval(col, lo, hi)
+            by += f" (median {fmt_value(col, med)})" if len(b.excess) > 2 else ""
         rows.append({"budget": b.budget.name, "complete trials": str(b.n_trials), "broke it": str(b.n_broken),
                      "by": by, "near it": str(b.n_near),
                      "most associated with breaking it": "; ".join(map(str, b.associations)) or "-"})
