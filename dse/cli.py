@@ -222,7 +222,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed "
           f"in {result.wall_seconds:.0f} s")
     print(format_pareto(result.pareto, space))
-    summary = _budget_summary(result.run_dir)
+    try:
+        summary = _budget_summary(result.run_dir)
+    except DseError as exc:  # the run itself succeeded; the summary is a courtesy
+        log.warning("no budget summary: %s", exc)
+        summary = ""
     if summary:
         print(summary)
     return EXIT_OK
