@@ -171,7 +171,10 @@ def design_budget_lines(row: Mapping[str, Any], budgets: Sequence[Budget],
             if lo is not None and hi is not None:
                 figure += f" (80% interval {fmt_value(b.column, lo)}-{fmt_value(b.column, hi)})"
         status = budget_status(p, confidence)
-        verdict = {"meets": "meets it", "breaks": "BREAKS it", "near budget": "NEAR BUDGET: may break it"}[status]
+        value = _value_of(row, b.column)
+        near = ("NEAR BUDGET: the estimate breaks it, it may still be met"
+                if value is not None and b.broken_by(value) else "NEAR BUDGET: may break it")
+        verdict = {"meets": "meets it", "breaks": "BREAKS it", "near budget": near}[status]
         lines.append(f"{b.name}: {figure}, {fmt_probability(p)} chance to meet it: {verdict}")
     return lines
 

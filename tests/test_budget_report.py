@@ -41,7 +41,9 @@ def test_a_design_at_the_bound_with_a_wide_interval_is_near_budget_at_about_even
     assert p is not None and 0.45 < p < 0.55
     assert budget_status(p) == "near budget"
     line = design_budget_lines(row, [LATENCY])[0]
-    assert "estimate 100 (80% interval 46.0-212)" in line and "NEAR BUDGET" in line and "50%" in line
+    assert "estimate 100 (80% interval 46.0-212)" in line and "NEAR BUDGET: may break it" in line and "50%" in line
+    over = design_budget_lines({"latency_ns": 110.0, "latency_ns_low": 50.0, "latency_ns_high": 230.0}, [LATENCY])
+    assert "NEAR BUDGET: the estimate breaks it, it may still be met" in over[0]
 
 
 def test_probability_follows_the_interval_and_measured_figures_are_certain() -> None:
