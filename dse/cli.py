@@ -5,8 +5,10 @@ arguments), 130 interrupted by Ctrl-C (resumable)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,10 +43,16 @@ def _positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="dse", description="Design-space explorer for quantized neural networks on FPGAs "
                                         "(QKeras + hls4ml + Optuna + Ray).")
-    p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="log progress details and the libraries' own messages (TensorFlow, Ray) to stderr")
+    # the same flag after the command (dse run --verbose ...); SUPPRESS keeps the top-level value otherwise
+    common = _Parser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log progress details and the libraries' own messages to stderr")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run or resume a search described by a space file")
+    run = sub.add_parser("run", parents=[common],
+                         help="run or resume a search described by a space file")
     run.add_argument("space", help="the space file (YAML), e.g. search_spaces/quickstart.yaml")
     run.add_argument("--n-trials", type=_positive_int, help="total trials wanted (overrides search.n_trials)")
     run.add_argument("--workers", type=_positive_int, help="trials run in parallel (overrides search.workers)")
@@ -55,19 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--storage", help="an Optuna storage URL (default: SQLite study.db in the run folder)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    val = sub.add_parser("validate", help="check a space file and print what it searches")
+    val = sub.add_parser("validate", parents=[common],
+                         help="check a space file and print what it searches")
     val.add_argument("space")
 
     sch = sub.add_parser("schema", help="print the JSON Schema of a space file (for editors and CI checks)")
     sch.add_argument("--markdown", action="store_true", help="print the key tables of docs/space_file.md instead")
 
-    est = sub.add_parser("estimate", help="estimate the FPGA cost of a trained Keras/QKeras model (JSON on stdout)")
+    est = sub.add_parser("estimate", parents=[common],
+                         help="estimate the FPGA cost of a trained Keras/QKeras model (JSON on stdout)")
     est.add_argument("--model", required=True, help="the model file (.h5 or .keras)")
     est.add_argument("--hls-config", required=True, help="an hls4ml_config.yml (Backend, Part, ClockPeriod, "
                                                          "IOType, HLSConfig)")
     est.add_argument("--calibration", help="a calibration JSON from 'dse calibrate'")
 
-    syn = sub.add_parser("synth", help="synthesize one finished trial now with the vendor HLS tool")
+    syn = sub.add_parser("synth", parents=[common],
+                         help="synthesize one finished trial now with the vendor HLS tool")
     syn.add_argument("run", help="the run folder")
     syn.add_argument("--trial", type=int, required=True, help="the trial number")
     syn.add_argument("--backend", choices=["vitis", "vivado"], help="default: the space's synthesis/hardware backend")
@@ -76,15 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--vsynth", action="store_true", default=None, help="also run Vivado logic synthesis")
     syn.add_argument("--no-firmware", action="store_true", help="skip the hls4ml C++ emulation accuracy check")
 
-    cal = sub.add_parser("calibrate", help="fit a cost-model calibration from synthesized hls4ml projects")
+    cal = sub.add_parser("calibrate", parents=[common],
+                         help="fit a cost-model calibration from synthesized hls4ml projects")
     cal.add_argument("run", nargs="?", help="a run folder: refit from its synthesis records")
     cal.add_argument("--reports", nargs="+", help="folders holding hls4ml projects with synthesis reports")
     cal.add_argument("--out", help="where to write the calibration JSON")
 
-    rep = sub.add_parser("report", help="write pareto.csv, trials.csv, report.html and report.md into a run folder")
+    rep = sub.add_parser("report", parents=[common],
+                         help="write pareto.csv, trials.csv, report.html and report.md into a run folder")
     rep.add_argument("run", help="the run folder, e.g. runs/quickstart")
 
-    exp = sub.add_parser("export", help="export one trial: QKeras model, hls4ml config and a written hls4ml project")
+    exp = sub.add_parser("export", parents=[common],
+                         help="export one trial: QKeras model, hls4ml config and a written hls4ml project")
     exp.add_argument("run", help="the run folder, e.g. runs/quickstart")
     exp.add_argument("--trial", type=int, required=True, help="the trial number (see pareto.csv)")
     exp.add_argument("--out", required=True, help="the output folder (must not exist or be empty)")
@@ -92,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (dse validate f.yaml | head -1): not an error; silence the final flush
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -117,11 +142,27 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+class _MinLevel(logging.Filter):
+    """Console threshold as a filter: the run's log file lowers the root level to INFO, and tqdm's
+    logging redirect copies a handler's filters but not its level."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
 def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("tensorflow", "absl", "h5py", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    from dse.quiet import quiet_process
+
+    quiet_process(verbose)  # before any TensorFlow or Ray import
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) is sys.stderr:
+            handler.addFilter(_MinLevel(level))
 
 
 # --------------------------------------------------------------------------- run / validate
@@ -136,9 +177,13 @@ def _read_space(path: str) -> tuple[Any, str]:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     space, _ = _read_space(args.space)
+    from dse.data_checks import check_data
     from dse.space.describe import describe_space
 
+    notes = check_data(space, args.space)  # header and labels only: cheap
     print(describe_space(space))
+    for note in notes:
+        print(f"  {note}")
     return EXIT_OK
 
 
@@ -159,9 +204,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cmd = " ".join(["dse", "run", args.space] + (["--run-dir", str(run_dir)] if args.run_dir else [])
                    + (["--name", args.name] if args.name else []))
     try:
-        result = run_search(space, run_dir, source_text=text, n_trials=args.n_trials, workers=args.workers,
-                            seed=args.seed, ray_address=args.ray_address, storage=args.storage,
-                            progress=bar.update)
+        with bar.redirect_logging():
+            result = run_search(space, run_dir, source_text=text, n_trials=args.n_trials, workers=args.workers,
+                                seed=args.seed, ray_address=args.ray_address, storage=args.storage,
+                                progress=bar.update)
     except DseError as exc:
         from dse.search import SearchInterrupted
 
@@ -178,6 +224,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed{dups} "
           f"in {result.wall_seconds:.0f} s (study {result.study_name})")
     print(format_pareto(result.pareto, space))
+    try:
+        summary = _budget_summary(result.run_dir)
+    except DseError as exc:  # the run itself succeeded; the summary is a courtesy
+        log.warning("no budget summary: %s", exc)
+        summary = ""
+    if summary:
+        print(summary)
     return EXIT_OK
 
 
@@ -186,6 +239,23 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
     print(markdown_tables() if args.markdown else json.dumps(json_schema(), indent=2))
     return EXIT_OK
+
+
+def _budget_summary(run_dir: Path) -> str:
+    """Why trials broke budgets, failed or were pruned (see ``dse.budget_report``)."""
+    from dse.analysis import load_run
+    from dse.budget_report import budget_breakers, failure_summary, format_breakers, space_budgets
+
+    run = load_run(run_dir)
+    budgets, confidence = space_budgets(run.space)
+    lines = []
+    if budgets:
+        lines += ["", "Budgets:"] + [f"  {t}" for t in format_breakers(budget_breakers(run.trials, budgets,
+                                                                                       confidence))]
+    failures = failure_summary(run.trials)
+    if failures:
+        lines += ["", "Failed and pruned trials:"] + [f"  {t}" for t in failures]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- cost model commands
@@ -227,6 +297,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     result = export_trial(args.run, args.trial, args.out)
     print(f"trial {result.trial} exported to {result.out_dir}: {', '.join(result.files)}")
+    for line in result.budget_warnings:
+        print(f"warning: {line}")
     return EXIT_OK
 
 

@@ -48,7 +48,7 @@ def load_dataset(cfg: DataConfig) -> Dataset:
     if len(x) != len(y):
         raise DataError(f"{len(x)} feature rows but {len(y)} labels")
     if not np.all(np.isfinite(x)):
-        raise DataError("the features contain NaN or infinite values")
+        raise DataError(_non_finite_message(x, feature_names, cfg))
     classes, y_idx = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise DataError(f"the label has {len(classes)} distinct value(s); classification needs at least 2")
@@ -77,6 +77,19 @@ def load_dataset(cfg: DataConfig) -> Dataset:
         x_test.astype(np.float32), y_test.astype(np.int32),
         tuple(str(c) for c in classes), tuple(feature_names),
     )
+
+
+def _non_finite_message(x: np.ndarray, names: list[str], cfg: DataConfig) -> str:
+    """Which file and which columns hold NaN or infinite values, and the first row of each."""
+    source = cfg.path if cfg.source == "file" else f"{cfg.source} data set {cfg.name or cfg.openml_id}"
+    bad = [j for j in range(x.shape[1]) if not np.all(np.isfinite(x[:, j]))]
+    parts = []
+    for j in bad[:5]:
+        rows = np.nonzero(~np.isfinite(x[:, j]))[0]
+        name = names[j] if j < len(names) else f"column {j}"
+        parts.append(f"{name!r} ({len(rows)} value(s), first at data row {int(rows[0]) + 1})")
+    more = f" and {len(bad) - 5} more column(s)" if len(bad) > 5 else ""
+    return f"{source}: NaN or infinite values in feature column(s) {', '.join(parts)}{more}"
 
 
 def _stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:

@@ -9,8 +9,11 @@
   --model DIR/model.h5 --hls-config DIR/hls4ml_config.yml`` accepts it);
 * ``hls4ml_prj/``: the hls4ml project, written but not built (``cd hls4ml_prj && vitis_hls -f
   build_prj.tcl``, or ``vivado_hls`` for the Vivado backend);
+* ``hls4ml_prj/tb_data/``: test-set inputs and the model's predictions in the format hls4ml's
+  C simulation test bench reads (``tb_input_features.dat``, ``tb_output_predictions.dat``);
 * ``metrics.json``, ``estimate.json``, ``params.json`` copied from the trial folder;
-* ``README.md``: the design, its accuracy and its costs.
+* ``README.md``: the design, its accuracy, its costs and its budgets (a design that breaks or may
+  break a budget is marked there and in ``ExportResult.budget_warnings``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 import yaml
 
 from dse.errors import ConfigError, RunFolderError
+from dse.formatting import fmt_interval, fmt_pct, fmt_value
 from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from dse.tables import ESTIMATE_KEYS
 
@@ -37,6 +41,8 @@ class ExportResult:
     trial: int
     files: list[str] = field(default_factory=list)
     """Paths written, relative to ``out_dir`` (the hls4ml project counts as one entry)."""
+    budget_warnings: list[str] = field(default_factory=list)
+    """One line per budget the design breaks or may break (with the probability of meeting it)."""
 
 
 def export_trial(run_path: str | Path, trial: int, out_dir: str | Path, *, write_project: bool = True) -> ExportResult:
@@ -111,6 +117,10 @@ def _write(run: Any, t: Any, tdir: Path, out: Path, write_project: bool) -> Expo
     if write_project:
         write_hls4ml_project(out / "model.h5", doc, out / "hls4ml_prj")
         result.files.append("hls4ml_prj/")
+        n_tb = _write_test_bench(space, out / "model.h5", out / "hls4ml_prj" / "tb_data")
+        if n_tb:
+            result.files.append("hls4ml_prj/tb_data/")
+    result.budget_warnings = budget_warnings(run, t.number)
     atomic_write_text(out / "README.md", readme_text(run, t, cand, write_project))
     result.files.append("README.md")
     log.info("trial %d exported to %s", t.number, out)
@@ -130,12 +140,64 @@ def write_hls4ml_project(model_path: Path, doc: dict[str, Any], prj_dir: Path) -
     return hls_model
 
 
+def _write_test_bench(space: Any, model_path: Path, tb_dir: Path) -> int:
+    """Fill ``tb_dir`` with test-set inputs and the model's predictions; 0 (and a warning) when the
+    space's data set cannot be loaded any more."""
+    from dse.data import load_dataset
+    from dse.errors import DseError
+    from dse.estimate_cli import load_keras_model
+    from dse.testbench import write_tb_data
+
+    try:
+        data = load_dataset(space.data)
+    except (DseError, OSError) as exc:
+        log.warning("tb_data/ left empty: the data set cannot be loaded (%s)", exc)
+        return 0
+    return write_tb_data(load_keras_model(model_path), data.x_test, tb_dir).n_samples
+
+
+def _trial_row(run: Any, number: int) -> dict[str, Any]:
+    rows = run.trials[run.trials["number"] == number].to_dict("records")
+    return rows[0] if rows else {}
+
+
+def budget_warnings(run: Any, number: int) -> list[str]:
+    """One line per budget that trial ``number`` breaks or may break (see ``dse.budget_report``)."""
+    from dse.budget_report import budget_probability, budget_status, design_budget_lines, space_budgets
+
+    budgets, confidence = space_budgets(run.space)
+    row = _trial_row(run, number)
+    out: list[str] = []
+    for b in budgets:
+        p = budget_probability(row, b)
+        if p is not None and budget_status(p, confidence) != "meets":
+            out += design_budget_lines(row, [b], confidence)
+    return out
+
+
 def _fmt(v: Any, digits: int = 4) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
         return f"{v:.{digits}f}" if abs(v) < 10 else f"{v:,.0f}"
     return str(v)
+
+
+def _budget_section(run: Any, number: int) -> list[str]:
+    from dse.budget_report import design_budget_lines, space_budgets
+
+    budgets, confidence = space_budgets(run.space)
+    if not budgets:
+        return []
+    lines = design_budget_lines(_trial_row(run, number), budgets, confidence)
+    warnings = budget_warnings(run, number)
+    head = ("**This design breaks or may break a budget.** Check it with synthesis before relying on it."
+            if warnings else "The design meets every budget"
+            + (" at the run's confidence." if lines else "."))
+    return ["", "## Budgets", "", head, "",
+            f"Probability of meeting each budget, from the estimate's 80% interval (a measured figure is "
+            f"certain); near budget means between {1 - confidence:.0%} and {confidence:.0%}.", ""] + \
+        [f"- {line}" for line in lines]
 
 
 def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
@@ -157,19 +219,21 @@ def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
              f"- test: {_fmt(metrics.get('test_accuracy'))}"]
     if fw is not None and fw == fw:
         lines.append(f"- firmware (hls4ml C++ emulation, test set): {_fmt(float(fw))}")
+    lines += _budget_section(run, t.number)
     lines += ["", "## Cost", "",
               "Estimates are the dse cost model's, with an 80% interval"
-              + (" (calibrated on synthesis records)." if est.get("calibrated") else "."), "",
+              + (" (calibrated on synthesis records)." if est.get("calibrated") else
+                 " (uncalibrated: no synthesis record of this tool and part family)."), "",
               "| metric | estimate | 80% interval | measured | % of part |", "|---|---|---|---|---|"]
     for k in ESTIMATE_KEYS:
         if k not in est and k not in measured:
             continue
-        lo, hi = est.get(f"{k}_low"), est.get(f"{k}_high")
-        interval = f"{_fmt(lo)} to {_fmt(hi)}" if lo is not None and hi is not None else "-"
-        pct = "-"
-        if part is not None and k in part.totals() and est.get(k) is not None and part.totals()[k]:
-            pct = f"{float(est[k]) / part.totals()[k] * 100:.2f}%"
-        lines.append(f"| {k} | {_fmt(est.get(k))} | {interval} | {_fmt(measured.get(k))} | {pct} |")
+        pct = ""
+        if part is not None and k in part.totals():
+            pct = fmt_pct(measured.get(k, est.get(k)), part.totals()[k])
+        interval = fmt_interval(k, est.get(f"{k}_low"), est.get(f"{k}_high"))
+        lines.append(f"| {k} | {fmt_value(k, est.get(k))} | {interval} | {fmt_value(k, measured.get(k))} "
+                     f"| {pct or '-'} |")
     if cand is not None:
         lines += ["", "## Design", "", "```json", json.dumps(cand.to_dict(), indent=2), "```"]
     lines += ["", "## Files", "",

@@ -55,7 +55,7 @@ def pareto_figure(run: Run, cost: str = "dsp", quality: str = "accuracy") -> Any
     title = f"{LABELS.get(ycol, ycol)} vs {LABELS.get(xcol, xcol)}"
     if done.empty:
         return message_figure("No complete trial yet: nothing to plot.", title)
-    fig = _figure()
+    fig = _figure(6.4, 5.0)
     ax = fig.add_subplot()
     feasible = done["feasible"].astype(object).ne(False)
     x = done[xcol].astype(float)
@@ -104,7 +104,8 @@ def pareto_figure(run: Run, cost: str = "dsp", quality: str = "accuracy") -> Any
         clk = float(run.space.hardware.clock_period_ns)
         sec = ax.secondary_xaxis("top", functions=(lambda v: v / clk, lambda c: c * clk))
         sec.set_xlabel(f"clock cycles at {clk:g} ns")
-    ax.legend(fontsize=8, loc="best")
+    # outside the axes, below the plot: a legend never covers a point
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     return fig
 
 
@@ -196,7 +197,7 @@ def importance_figure(run: Run) -> Any:
     ax.invert_yaxis()
     ax.set_xlabel("importance (fANOVA, sums to 1 per objective)")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=8, frameon=False)
     return fig
 
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 import base64
 import html
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dse.formatting import format_frame
 from dse.store.atomic import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ class Section:
     text: str = ""
     png: bytes | None = None
     table: Any = None  # a pandas DataFrame
+    details: Any = None
+    """A further table (DataFrame), folded away under ``details_title`` (HTML ``<details>``)."""
+    details_title: str = "All columns"
 
 
 @dataclass
@@ -54,6 +57,7 @@ class ReportResult:
 
 def build_sections(run: Any) -> tuple[list[Section], str]:
     """The report's sections and its one-line summary (figures rendered to PNG)."""
+    from dse.budget_report import budget_breakers, failure_summary, format_breakers, space_budgets
     from dse.plots import (
         figure_png,
         hypervolume_figure,
@@ -61,10 +65,13 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
         pareto_figure,
         parity_figure,
     )
+    from dse.report_tables import budget_table, front_display
 
     counts = run.counts()
     trials = run.trials
     front = run.front_table()
+    budgets, confidence = space_budgets(run.space)
+    part_totals = run.part.totals() if run.part is not None else None
     sections: list[Section] = []
     if counts["COMPLETE"] == 0:
         if len(trials) == 0:
@@ -81,15 +88,27 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
     costs = list(FRONT_COSTS) + [o.metric for o in run.space.objectives
                                  if o.metric not in ("accuracy", "loss", "auc", *FRONT_COSTS)]
     if counts["COMPLETE"]:
+        sections.append(Section(
+            "front", "The Pareto front",
+            f"{len(front)} design(s), best first by the first objective ({run.space.objectives[0].metric}). "
+            "Costs are estimates (with their share of the part) and their 80% interval; measured where "
+            f"synthesized. P(budget) is the probability that the design meets the budget given that interval; "
+            f"near budget: between {1 - confidence:.0%} and {confidence:.0%}. Every column (all costs, the "
+            "parameters) is in the folded table below and in pareto.csv.",
+            table=front_display(front, run.space, part_totals, budgets, confidence), details=front,
+            details_title=f"All columns of the front ({len(front.columns)})"))
+        if budgets:
+            breakers = budget_breakers(trials, budgets, confidence)
+            sections.append(Section("budgets", "Budgets: which trials broke them, and why",
+                                    " ".join(f"{t}." for t in format_breakers(breakers)) + " Broken: on the estimate "
+                                    "(measured figure where synthesized); near: the 80% interval crosses the bound.",
+                                    table=budget_table(breakers)))
         for cost in costs:
             fig = pareto_figure(run, cost)
             sections.append(Section(f"pareto_{cost}", f"Accuracy against {cost}",
                                     "Grey: complete trials (x: infeasible). Orange: the feasible Pareto front of "
                                     "the space's objectives with the 80% interval of the estimate. Red stars: "
                                     "measured after synthesis. Dashed red: constraints.", figure_png(fig)))
-        sections.append(Section("front", "The Pareto front", f"{len(front)} design(s), best first by the "
-                                f"first objective ({run.space.objectives[0].metric}). Costs are estimates; "
-                                "measured_* where synthesized.", table=front))
         sections.append(Section("hypervolume", "Hypervolume over trials",
                                 "Objectives scaled to [0, 1] over the feasible complete trials, reference point "
                                 "1.1 in each; it grows as the front improves.", figure_png(hypervolume_figure(run))))
@@ -113,10 +132,14 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
         sections.append(Section("importances", "Parameter importances", text, png,
                                 table=imp.reset_index(names="parameter") if not imp.empty else None))
     failed = trials[trials["state"] == "FAIL"]
-    if not failed.empty:
-        sections.append(Section("failed", "Failed trials", f"{len(failed)} failed trial(s) (error.txt in each "
-                                "trial folder has the traceback).",
-                                table=failed[["number", "candidate", "interrupted", "error"]]))
+    lines = failure_summary(trials)
+    if lines:
+        text = " ".join(f"{line}." for line in lines)
+        if not failed.empty:
+            text += " error.txt in each failed trial's folder has the traceback."
+        sections.append(Section("failed", "Failed and pruned trials", text,
+                                table=failed[["number", "candidate", "interrupted", "error"]]
+                                if not failed.empty else None))
     return sections, message
 
 
@@ -166,24 +189,13 @@ def _header(run: Any, message: str) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- rendering
 
 
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        if v.is_integer() and abs(v) < 1e15:
-            return f"{v:.0f}"
-        return f"{v:.4f}" if abs(v) < 10 else f"{v:.0f}"
-    return str(v)
-
-
 def markdown_table(frame: Any) -> str:
-    """A GitHub-flavoured Markdown table of ``frame`` (floats rounded, NaN blank, '|' escaped)."""
+    """A GitHub-flavoured Markdown table of ``frame`` (numbers by column, see ``dse.formatting``; NaN
+    blank; '|' escaped)."""
     cols = [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
+    for row in format_frame(frame).itertuples(index=False):
+        lines.append("| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
     return "\n".join(lines)
 
 
@@ -198,19 +210,31 @@ def render_markdown(header: list[tuple[str, str]], sections: list[Section]) -> s
             out += [f"![{s.title}]({FIGURES_DIR}/{s.key}.png)", ""]
         if s.table is not None and len(s.table):
             out += [markdown_table(s.table), ""]
+        if s.details is not None and len(s.details):
+            out += ["<details><summary>" + html.escape(s.details_title) + "</summary>", "",
+                    markdown_table(s.details), "", "</details>", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1600px;
 color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:600}dd{margin:0}
 img{max-width:100%;height:auto;border:1px solid #eee}
 .tbl{overflow-x:auto}table{border-collapse:collapse;font-size:.82em}
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right;white-space:nowrap}
-th{background:#f4f4f4}td:nth-child(2){text-align:left}
+th{background:#f4f4f4;white-space:normal;vertical-align:bottom}
+#table-front td:last-child{text-align:left}
+#table-budgets td,#table-failed td{white-space:normal;min-width:8em}
+details{margin:.6em 0}summary{cursor:pointer;color:#555}
 """
+
+
+def _html_table(frame: Any, key: str) -> str:
+    table = format_frame(frame).to_html(index=False, escape=True, border=0,
+                                        table_id=f"table-{html.escape(key)}")
+    return f'<div class="tbl">{table}</div>'
 
 
 def render_html(header: list[tuple[str, str]], sections: list[Section], name: str) -> str:
@@ -229,8 +253,10 @@ def render_html(header: list[tuple[str, str]], sections: list[Section], name: st
             data = base64.b64encode(s.png).decode("ascii")
             parts.append(f'<img alt="{html.escape(s.title)}" src="data:image/png;base64,{data}">')
         if s.table is not None and len(s.table):
-            table = s.table.map(_cell) if hasattr(s.table, "map") else s.table
-            parts.append('<div class="tbl">' + table.to_html(index=False, escape=True, border=0) + "</div>")
+            parts.append(_html_table(s.table, s.key))
+        if s.details is not None and len(s.details):
+            parts.append(f"<details><summary>{html.escape(s.details_title)}</summary>"
+                         + _html_table(s.details, f"{s.key}-details") + "</details>")
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dse.design.candidate import Candidate
+from dse.formatting import fmt_value
 from dse.space import SpaceConfig
 
 ESTIMATE_KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
@@ -65,22 +66,35 @@ def _short(cand: Any) -> str | None:
 
 
 def format_pareto(rows: list[dict[str, Any]], space: SpaceConfig) -> str:
-    """The Pareto front as a fixed-width text table."""
+    """The Pareto front as a fixed-width text table: objectives (counts as integers), test accuracy,
+    whether each design meets its budgets (or is near one, with the probability), and the design."""
     if not rows:
         return "No feasible complete trial yet: no Pareto front."
+    from dse.budget_report import space_budgets, with_budget_columns
+
+    budgets, confidence = space_budgets(space)
     metrics = [o.metric for o in space.objectives]
     extra = [k for k in ("test_accuracy",) if k not in metrics]
-    header = ["trial", *metrics, *extra, "design"]
+    header = ["trial", *metrics, *extra] + (["budgets"] if budgets else []) + ["design"]
+    verdicts: list[str] = []
+    if budgets:
+        import pandas as pd
+
+        est = pd.DataFrame([{k[len("est_"):]: v for k, v in r.items() if k.startswith("est_")} for r in rows])
+        verdicts = with_budget_columns(est, budgets, confidence)["budgets"].tolist()
     table = []
-    for r in rows:
+    for i, r in enumerate(rows):
         cand = Candidate.from_dict(r["candidate"]).short() if r.get("candidate") else ""
-        vals = [_num(r.get(k)) for k in metrics + extra]
-        table.append([str(r["number"]), *vals, cand])
+        vals = [fmt_value(_COLUMN.get(k, k), r.get(k)) for k in metrics + extra]
+        table.append([str(r["number"]), *vals, *([verdicts[i]] if budgets else []), cand])
     widths = [max(len(header[i]), *(len(row[i]) for row in table)) for i in range(len(header))]
     out = [f"Pareto front ({len(rows)} design{'s' if len(rows) != 1 else ''}):",
-           "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table]
+           "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
     return "\n".join(out)
+
+
+_COLUMN = {"accuracy": "val_accuracy", "bram": "bram_18k"}
 
 
 def _num(v: Any) -> str:

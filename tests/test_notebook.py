@@ -57,3 +57,16 @@ def test_notebook_executes_on_a_real_run_and_exports(tmp_path_factory: pytest.Te
     exported = list((tmp_path / "exports").glob("trial_*/model.h5"))
     assert len(exported) == 1
     assert (exported[0].parent / "hls4ml_prj" / "build_prj.tcl").is_file()
+
+
+def test_notebook_finds_a_relative_run_path_typed_at_the_repository_root(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # `DSE_RUN=runs/x jupyter lab notebooks/analyze_run.ipynb` from the root: the kernel starts in notebooks/
+    root = tmp_path / "repo"
+    (root / "runs").mkdir(parents=True)
+    make_run(root / "runs" / "x", standard_trials(), standard_records())
+    (root / "notebooks").mkdir()
+    nb = _execute(Path("runs/x"), root / "notebooks", monkeypatch)
+    outputs = _outputs(nb)
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert "trials: 6 complete, 1 pruned, 1 failed, 1 running" in "".join(o.get("text", "") for o in outputs)

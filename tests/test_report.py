@@ -37,7 +37,7 @@ def test_report_writes_every_file(reported: Path) -> None:
     md = (reported / "report.md").read_text()
     for ref in re.findall(r"\]\((report_figures/[^)]+\.png)\)", md):
         assert (reported / ref).read_bytes().startswith(PNG_MAGIC), ref
-    assert "## The Pareto front" in md and "## Parameter importances" in md and "## Failed trials" in md
+    assert "## The Pareto front" in md and "## Parameter importances" in md and "## Failed and pruned trials" in md
 
 
 def test_pareto_csv_holds_the_front(reported: Path) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dse.calibration_check import warn_if_uncalibrated
 from dse.errors import DseError
 from dse.scoring import estimate_dict, estimate_summary, part_bounds, score
 from dse.search.executor import Executor, Ticket
@@ -123,6 +124,7 @@ def _locked_search(space: SpaceConfig, run_dir: Path, *, source_text: str, n_tri
                  n_trials, workers)
         driver = Driver(space, folder, executor, data, n_trials=n_trials, workers=workers, seed=seed,
                         progress=progress)
+        warn_if_uncalibrated(driver.calibration, driver.target, folder.path, space.synthesis.backend != "none")
         try:
             driver.run()
         except KeyboardInterrupt:

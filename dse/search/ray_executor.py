@@ -10,6 +10,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
+from dse.quiet import ray_init_options, worker_env
 from dse.search.executor import Ticket, failed_result
 from dse.trial_runner import TrialPayload
 
@@ -33,14 +34,14 @@ def ensure_ray(address: str | None, num_cpus: int, resources: dict[str, float] |
     global _owned
     if ray.is_initialized():
         return
-    runtime_env = {"env_vars": dict(_WORKER_ENV)}
+    runtime_env = {"env_vars": {**_WORKER_ENV, **worker_env()}}
     if address:
         log.info("joining Ray cluster at %s", address)
-        ray.init(address=address, runtime_env=runtime_env, log_to_driver=False, logging_level=logging.WARNING)
+        ray.init(address=address, runtime_env=runtime_env, **ray_init_options(local=False))  # type: ignore[arg-type]
     else:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         ray.init(address="local", num_cpus=num_cpus, resources=resources or None, include_dashboard=False,
-                 runtime_env=runtime_env, log_to_driver=False, logging_level=logging.WARNING)
+                 runtime_env=runtime_env, **ray_init_options(local=True))  # type: ignore[arg-type]
         _owned = True
 
 
