@@ -188,8 +188,13 @@ def _calibration(group: str) -> Calibration:
 def test_no_calibration_for_the_tool_and_part_family_warns_once_with_how_to_fix(
         caplog: pytest.LogCaptureFixture) -> None:
     target = Target("xcvu9p-flga2104-2L-e", 5.0, "vitis")
-    assert uncalibrated_metrics(None, target) == list(METRICS)
-    msg = uncalibrated_message(None, target, "runs/x")
+    empty = Calibration()
+    assert uncalibrated_metrics(empty, target) == list(METRICS)
+    # no run calibration: estimates use the shipped prior, which covers Vitis HLS on UltraScale+ but
+    # no tool on Artix-7
+    assert uncalibrated_metrics(None, target) == []
+    assert uncalibrated_metrics(None, Target("xc7a200t", 5.0, "vitis")) == list(METRICS)
+    msg = uncalibrated_message(empty, target, "runs/x")
     assert msg is not None and "vitis on xcvu9p-flga2104-2L-e (part family virtexuplus)" in msg
     assert "dse calibrate --reports DIR... --out runs/x/calibration.json" in msg and "synthesis:" in msg
     # a calibration of another family does not count; one of this family does
@@ -197,7 +202,7 @@ def test_no_calibration_for_the_tool_and_part_family_warns_once_with_how_to_fix(
     assert uncalibrated_message(_calibration("vitis|virtexuplus"), target) is None
     assert uncalibrated_message(_calibration("vivado|virtexuplus"), target) is not None
     with caplog.at_level(logging.WARNING, logger="dse.calibration"):
-        assert warn_if_uncalibrated(None, target, has_synthesis=True)
+        assert warn_if_uncalibrated(empty, target, has_synthesis=True)
         assert not warn_if_uncalibrated(_calibration("vitis|virtexuplus"), target)
     assert len(caplog.records) == 1 and "will fit one from this run's syntheses" in caplog.records[0].message
 
