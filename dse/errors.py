@@ -1,4 +1,8 @@
-"""The error hierarchy of dse. The CLI maps each to a clear message and an exit status."""
+"""The error hierarchy of dse. The CLI maps each to a clear message and an exit status.
+
+cost_models keeps its own (cost_models.errors: it imports nothing from dse); dse code that
+calls it turns those errors into these where a user sees them.
+"""
 
 from __future__ import annotations
 
@@ -43,3 +47,27 @@ class SynthesisError(DseError):
 
 class ToolNotFoundError(SynthesisError):
     """The requested vendor HLS executable is not installed or not on PATH."""
+
+
+class SynthesisFailed(SynthesisError):
+    """The tool exited with a non-zero status."""
+
+    def __init__(self, message: str, returncode: int | None = None):
+        super().__init__(message)
+        self.returncode = returncode
+
+
+class SynthesisTimeout(SynthesisError):
+    """The tool ran longer than the job's timeout and was killed."""
+
+
+class ReportMissing(SynthesisError):
+    """The tool finished but wrote no report."""
+
+
+class ReportUnreadable(SynthesisError):
+    """A report exists but cannot be parsed (truncated, garbage)."""
+
+
+class BackendPluginError(SynthesisError):
+    """A synthesis backend plug-in (entry point) cannot be loaded or is not a SynthesisBackend."""

@@ -16,15 +16,11 @@ from typing import Any
 import optuna
 import yaml
 
-try:
-    from tests.conftest import tiny_space_dict
-except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from conftest import tiny_space_dict  # type: ignore[no-redef]
-
 from dse.design.candidate import suggest_candidate
 from dse.space import load_space
 from dse.store import STUDY_NAME, RunFolder
 from dse.store.atomic import atomic_write_bytes, atomic_write_json
+from tests.helpers import tiny_space_dict
 
 KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
 

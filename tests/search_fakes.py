@@ -16,11 +16,7 @@ from dse.design.candidate import Candidate
 from dse.search import InProcessExecutor
 from dse.synthesis.runner import SynthesisOutcome
 from dse.trial_runner import TrialOutput, TrialPayload
-
-try:
-    from tests.conftest import tiny_space_dict
-except ImportError:  # pragma: no cover - pytest put tests/ itself on sys.path
-    from conftest import tiny_space_dict  # type: ignore[no-redef]
+from tests.helpers import tiny_space_dict
 
 N_IN, N_OUT = 64, 10
 

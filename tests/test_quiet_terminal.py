@@ -12,10 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-try:
-    from tests.conftest import tiny_space_dict
-except ImportError:  # tests/ is not a package
-    from conftest import tiny_space_dict  # type: ignore[no-redef]
+from tests.helpers import tiny_space_dict
 
 NOISE = [
     re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] "),         # TensorFlow C++ (tsl/xla/tensorflow)

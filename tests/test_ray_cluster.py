@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import FakeTool, tiny_space_dict
+from tests.helpers import FakeTool, tiny_space_dict
 
 pytestmark = pytest.mark.slow
 

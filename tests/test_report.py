@@ -170,14 +170,10 @@ def test_html_renders_in_headless_chromium(reported: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_report_of_a_synthesized_run(tmp_path: Path, fake_tool: object) -> None:
+def test_report_of_a_synthesized_run(tmp_path: Path, fake_tool: object, tiny_space_dict) -> None:
     """A real run with synthesis by the stand-in HLS tool: records, recalibration, re-scored study."""
     import yaml
 
-    try:
-        from tests.conftest import tiny_space_dict
-    except ImportError:  # tests/ is not a package
-        from conftest import tiny_space_dict  # type: ignore[no-redef]
     d = tiny_space_dict()
     d["synthesis"] = {"backend": "vitis", "every": 2, "batch": 2, "timeout": 120, "concurrency": 1,
                       "firmware_accuracy": True}

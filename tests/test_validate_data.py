@@ -12,15 +12,11 @@ import numpy as np
 import pytest
 import yaml
 
-try:
-    from tests.conftest import tiny_space_dict
-except ImportError:  # tests/ is not a package
-    from conftest import tiny_space_dict  # type: ignore[no-redef]
-
 from dse.cli import main
 from dse.data import load_dataset
 from dse.errors import DataError
 from dse.space import load_space
+from tests.helpers import tiny_space_dict
 
 
 def _csv(path: Path, header: bool = True, nan_at: tuple[int, int] | None = None, classes: int = 2) -> Path:

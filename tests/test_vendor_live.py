@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from dse.cli import main
-from tests.conftest import tiny_space_dict
+from tests.helpers import tiny_space_dict
 
 pytestmark = [pytest.mark.vendor_hls, pytest.mark.slow]
 

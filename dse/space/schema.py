@@ -67,6 +67,10 @@ PRUNERS: tuple[str, ...] = get_args(PrunerName)
 SKLEARN_SETS: tuple[str, ...] = get_args(SklearnSet)
 WEIGHT_SPECIAL_BITS: tuple[str, ...] = get_args(WeightSpecialBits)
 STRATEGIES = ("latency", "resource")
+BUILTIN_SYNTHESIS_BACKENDS = ("vitis", "vivado")
+"""The synthesis backends dse ships (registered in dse/synthesis/__init__.py)."""
+SYNTHESIS_BACKEND_ENTRY_POINTS = "dse.synthesis_backends"
+"""The entry-point group through which other packages add synthesis backends (by name)."""
 
 if TYPE_CHECKING:
     MetricName = str
@@ -580,7 +584,10 @@ def _resources(value: Any) -> Any:
 class SynthesisConfig(Section):
     """``synthesis``: real HLS runs on chosen designs; ``backend: none`` turns it off."""
 
-    backend: Literal["none", "vitis", "vivado"] = Field("none", description="`none`, `vitis` or `vivado`")
+    backend: str = Field(
+        "none", json_schema_extra={"examples": ["none", *BUILTIN_SYNTHESIS_BACKENDS]},
+        description="`none`, `vitis`, `vivado`, or a backend another package adds (entry point "
+                    "`dse.synthesis_backends`)")
     every: int = Field(10, ge=1, description="trials between synthesis rounds")
     batch: int = Field(2, ge=1, description="designs per round")
     timeout_s: float = Field(4 * 3600.0, gt=0, alias="timeout", description="seconds per synthesis job")
@@ -596,6 +603,23 @@ class SynthesisConfig(Section):
 
     ATTRIBUTES = ("backend", "every", "batch", "timeout_s", "concurrency", "num_cpus", "resources", "vsynth",
                   "executable", "firmware_accuracy")
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, backend: str) -> str:
+        known = synthesis_backend_names()
+        if backend not in known:
+            raise problem(f"must be one of {', '.join(known)}; got {backend!r}{did_you_mean(backend, known)}")
+        return backend
+
+
+def synthesis_backend_names() -> tuple[str, ...]:
+    """``none``, the built-in backends and those declared by installed plug-ins (their entry-point
+    names: nothing is imported)."""
+    from importlib.metadata import entry_points
+
+    plugins = sorted(ep.name for ep in entry_points(group=SYNTHESIS_BACKEND_ENTRY_POINTS))
+    return ("none", *BUILTIN_SYNTHESIS_BACKENDS, *(p for p in plugins if p not in BUILTIN_SYNTHESIS_BACKENDS))
 
 
 # --------------------------------------------------------------------------- the space

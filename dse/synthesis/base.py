@@ -10,66 +10,30 @@ log file, and ``read`` parses the reports. ``synthesize`` does all three and rai
 from __future__ import annotations
 
 import abc
+import logging
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from dse.errors import SynthesisError, ToolNotFoundError
+from dse.errors import (
+    BackendPluginError,
+    ReportMissing,
+    ReportUnreadable,
+    SynthesisError,
+    SynthesisFailed,
+    SynthesisTimeout,
+    ToolNotFoundError,
+)
+from dse.synthesis.jobs import SynthesisJob, SynthesisResult
+from dse.synthesis.project import read_project_result, write_hls4ml_project
 
+__all__ = ["ReportMissing", "ReportUnreadable", "SynthesisBackend", "SynthesisFailed", "SynthesisJob",
+           "SynthesisResult", "SynthesisTimeout", "backend_names", "get_backend", "load_plugins",
+           "register_backend"]
 
-class SynthesisFailed(SynthesisError):
-    """The tool exited with a non-zero status."""
-
-    def __init__(self, message: str, returncode: int | None = None):
-        super().__init__(message)
-        self.returncode = returncode
-
-
-class SynthesisTimeout(SynthesisError):
-    """The tool ran longer than the job's timeout and was killed."""
-
-
-class ReportMissing(SynthesisError):
-    """The tool finished but wrote no report."""
-
-
-class ReportUnreadable(SynthesisError):
-    """A report exists but cannot be parsed (truncated, garbage)."""
-
-
-@dataclass(frozen=True)
-class SynthesisJob:
-    """One design to synthesize. Paths are on the machine that runs the job."""
-
-    trial: int
-    model_h5: bytes
-    hls_config: dict[str, Any]
-    part: str
-    clock_period_ns: float
-    io_type: str
-    job_dir: str
-    backend: str
-    executable: str | None = None
-    timeout_s: float = 4 * 3600.0
-    threads: int = 1
-    vsynth: bool = False
-
-
-@dataclass
-class SynthesisResult:
-    """Measured figures of one design: the keys of the cost model's estimate, plus the tool's identity."""
-
-    trial: int
-    measured: dict[str, float]
-    tool: str
-    tool_version: str | None
-    part: str | None
-    clock_period_ns: float | None
-    report_files: list[str] = field(default_factory=list)
-    per_layer: list[dict[str, Any]] = field(default_factory=list)
+log = logging.getLogger(__name__)
 
 
 class SynthesisBackend(abc.ABC):
@@ -96,8 +60,6 @@ class SynthesisBackend(abc.ABC):
 
     def prepare(self, job: SynthesisJob) -> Path:
         """Write the hls4ml project of the job's trained model; returns the project folder."""
-        from dse.synthesis.project import write_hls4ml_project
-
         return write_hls4ml_project(job, self.hls4ml_backend)
 
     @abc.abstractmethod
@@ -126,8 +88,6 @@ class SynthesisBackend(abc.ABC):
                                   proc.returncode)
 
     def read(self, job: SynthesisJob, project: Path) -> SynthesisResult:
-        from dse.synthesis.project import read_project_result
-
         return read_project_result(job, project, tool=self.name)
 
     def synthesize(self, job: SynthesisJob) -> SynthesisResult:
@@ -147,21 +107,56 @@ def cap_vivado_threads(project: Path, threads: int) -> None:
 
 
 _REGISTRY: dict[str, type[SynthesisBackend]] = {}
+_BROKEN_PLUGINS: dict[str, str] = {}
+_plugins_loaded = False
 
 
 def register_backend(cls: type[SynthesisBackend]) -> type[SynthesisBackend]:
-    """Class decorator: make ``cls`` selectable by ``cls.name``; refuses duplicate names."""
+    """Make ``cls`` selectable by ``cls.name`` (usable as a class decorator); refuses a second
+    class under a name already taken, and classes that are not ``SynthesisBackend``s."""
+    if not (isinstance(cls, type) and issubclass(cls, SynthesisBackend)):
+        raise BackendPluginError(f"{cls!r} is not a SynthesisBackend subclass")
     if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
         raise ValueError(f"a synthesis backend named {cls.name!r} is already registered")
     _REGISTRY[cls.name] = cls
     return cls
 
 
+def load_plugins() -> None:
+    """Register the backends other packages declare in the ``dse.synthesis_backends`` entry-point
+    group (``name = "package.module:BackendClass"``), once. A plug-in that fails to load is
+    logged and remembered; selecting it raises ``BackendPluginError`` with the reason."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    from importlib.metadata import entry_points
+
+    from dse.space.schema import SYNTHESIS_BACKEND_ENTRY_POINTS
+
+    for ep in entry_points(group=SYNTHESIS_BACKEND_ENTRY_POINTS):
+        try:
+            cls = ep.load()
+            named = getattr(cls, "name", None)
+            if named != ep.name:
+                raise BackendPluginError(f"entry point {ep.name!r} loads a backend named {named!r}")
+            register_backend(cls)
+        except Exception as exc:  # a broken plug-in must not break dse for the other backends
+            _BROKEN_PLUGINS[ep.name] = f"{ep.value}: {exc}"
+            log.warning("synthesis backend plug-in %r cannot be loaded: %s", ep.name, exc)
+
+
 def get_backend(name: str, executable: str | None = None) -> SynthesisBackend:
+    """An instance of the backend registered as ``name`` (built-in or plug-in)."""
+    load_plugins()
+    if name in _BROKEN_PLUGINS:
+        raise BackendPluginError(f"synthesis backend plug-in {name!r} cannot be loaded: {_BROKEN_PLUGINS[name]}")
     if name not in _REGISTRY:
         raise SynthesisError(f"unknown synthesis backend {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name](executable)
 
 
 def backend_names() -> list[str]:
+    """The names of every registered backend (built-ins and loaded plug-ins), sorted."""
+    load_plugins()
     return sorted(_REGISTRY)

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from dse.synthesis.base import SynthesisJob
+from dse.synthesis.jobs import SynthesisJob
 
 DROP_WARNING = 0.02
 """A firmware accuracy lower than the QKeras accuracy by more than this (absolute) is flagged."""

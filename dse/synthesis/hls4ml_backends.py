@@ -1,4 +1,5 @@
-"""hls4ml → Vitis HLS and Vivado HLS, called the way hls4ml 1.3's own ``build()`` calls them."""
+"""hls4ml → Vitis HLS and Vivado HLS, called the way hls4ml 1.3's own ``build()`` calls them.
+Registered by dse/synthesis/__init__.py."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from dse.synthesis.base import SynthesisBackend, SynthesisJob, register_backend
+from dse.synthesis.base import SynthesisBackend
+from dse.synthesis.jobs import SynthesisJob
 
 
-@register_backend
 class VitisBackend(SynthesisBackend):
     """Vitis HLS: ``vitis-run --tcl build_prj.tcl --mode hls`` (hls4ml 1.3) or ``vitis_hls -f build_prj.tcl``,
     with the build options in ``build_opt.tcl`` (C synthesis, optionally Vivado logic synthesis)."""
@@ -31,7 +32,6 @@ class VitisBackend(SynthesisBackend):
         return [executable, "--tcl", "build_prj.tcl", "--mode", "hls"]
 
 
-@register_backend
 class VivadoBackend(SynthesisBackend):
     """Vivado HLS: ``vivado_hls -f build_prj.tcl "reset=1 csim=0 synth=1 … vsynth=0|1 …"``."""
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from dse.design import hls4ml_adapter
 from dse.design.hls4ml_adapter import Hls4mlTarget, load_keras_model_bytes
-from dse.synthesis.base import ReportMissing, ReportUnreadable, SynthesisJob, SynthesisResult
+from dse.errors import ReportMissing, ReportUnreadable
+from dse.synthesis.jobs import SynthesisJob, SynthesisResult
 
 PROJECT_DIR = "hls4ml_prj"
 

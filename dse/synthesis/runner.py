@@ -11,8 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dse.errors import SynthesisError, ToolNotFoundError
-from dse.synthesis.base import SynthesisJob
+from dse.errors import (
+    ReportMissing,
+    ReportUnreadable,
+    SynthesisError,
+    SynthesisFailed,
+    SynthesisTimeout,
+    ToolNotFoundError,
+)
+from dse.synthesis.base import get_backend
+from dse.synthesis.jobs import SynthesisJob
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +54,6 @@ class SynthesisOutcome:
 
 def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> SynthesisOutcome:
     """Run one job in this process (what the Ray task does). Retries transient tool failures."""
-    from dse.synthesis import hls4ml_backends  # noqa: F401  (registers the backends)
-    from dse.synthesis.base import (
-        SynthesisFailed,
-        get_backend,
-    )
-
     start = time.perf_counter()
     out = SynthesisOutcome(trial=job.trial, status="failed", node=os.uname().nodename, job_dir=job.job_dir,
                            ray_node_id=_ray_node_id())
@@ -88,8 +90,6 @@ def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> Synth
 
 
 def _status_of(exc: SynthesisError) -> str:
-    from dse.synthesis.base import ReportMissing, ReportUnreadable, SynthesisTimeout
-
     for cls, status in ((ToolNotFoundError, "tool_missing"), (SynthesisTimeout, "timeout"),
                         (ReportMissing, "no_report"), (ReportUnreadable, "bad_report")):
         if isinstance(exc, cls):

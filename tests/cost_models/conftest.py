@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from cm_helpers import SHARED_REPORTS  # noqa: E402
+from tests.cost_models.cm_helpers import SHARED_REPORTS
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import random
 from pathlib import Path
 
 import pytest
-from cm_helpers import TARGET, jet_model
 
 from cost_models import Calibration, CalibrationError, SynthesisRecord, analytic_totals, estimate
 from cost_models.constants import DEFAULT_CONSTANTS
+from tests.cost_models.cm_helpers import TARGET, jet_model
 
 
 def _record(scale: dict[str, float] | None = None, seed: int = 0, w: int = 8, rf: int = 1,

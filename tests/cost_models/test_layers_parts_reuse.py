@@ -6,7 +6,6 @@ import sys
 import types
 
 import pytest
-from cm_helpers import dense, jet_model
 
 from cost_models import (
     FixedType,
@@ -20,6 +19,7 @@ from cost_models import (
     valid_reuse_factors,
 )
 from cost_models.reuse import closest_reuse_factor
+from tests.cost_models.cm_helpers import dense, jet_model
 
 
 def test_fixed_type_parse() -> None:
