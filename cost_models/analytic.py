@@ -87,6 +87,8 @@ LUT_PER_GENERIC_MULT_BITPROD = 0.6
 RELU_LUT_FACTOR = 1.6
 """ReLU (with rounding/saturation of the output type): ~1.6 LUT per (in bits + 2 x out bits) per element."""
 RELU_FF_FACTOR = 1.4
+RELU_SAME_TYPE_LUT = 12.0
+"""ReLU whose output type equals its input type: LUTs per element on top of the data width."""
 SOFTMAX_LUT_PER_BIT = 9.0
 SOFTMAX_FF_PER_BIT = 12.0
 BRAM18_BITS = 18 * 1024
@@ -361,7 +363,12 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
         return
     if act in ("relu", "leaky_relu", "relu6", "thresholdedrelu", "hard_sigmoid", "hard_tanh", "binary_tanh",
                "ternary_tanh", "elu", "prelu"):
-        est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
+        same_type = (ctx.data.width, ctx.data.integer) == (layer.result.width, layer.result.integer)
+        if act == "relu" and same_type:
+            # no requantization: a sign test and a clear of each bit (observed ~ width + 12 LUTs/element)
+            est.lut = width * (in_w + RELU_SAME_TYPE_LUT)
+        else:  # rounding and saturation into the output type
+            est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
         est.latency_cycles = float(round(T_RELU_NS * ctx.speed / ctx.t_eff))
@@ -482,6 +489,11 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     else:
         latency = lat_sum + k.t_boundary_cycles * n_hw + IO_PARALLEL_IO_CYCLES
         ii = max(ii, 1.0)
+        # the top-level function registers its input and output vectors
+        hw = [layer for layer in layers if layer.kind != "input"]
+        if hw:
+            first_in = hw[0].input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
+            ff += hw[0].n_in * first_in.width + hw[-1].n_out * hw[-1].result.width
     totals = {"dsp": dsp, "lut": lut, "ff": ff, "bram_18k": bram, "latency_cycles": latency, "ii": ii}
     return totals, rows
 

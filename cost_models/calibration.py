@@ -162,8 +162,11 @@ def features(layers: Sequence[LayerSpec] | None, metric: str, value: float) -> t
     return share, math.log(max(value, 0.0) + LOG_OFFSET[metric])
 
 
-def _target_keys(target: Target, layers: Sequence[LayerSpec] | None) -> list[str]:
+def _target_keys(target: Target, layers: Sequence[LayerSpec] | None,
+                 arch_leaves: set[str] | frozenset[str] | None = None) -> list[str]:
     keys = group_keys(target.backend, target.tool_version, part_family(target.part))
+    if arch_leaves is not None and keys[0] not in arch_leaves:
+        return keys  # no architecture-level correction under this group: skip the signature
     arch = architecture(layers)
     return ([f"{keys[0]}|arch:{arch}"] if arch else []) + keys
 
@@ -195,6 +198,15 @@ class Calibration:
     source: str = ""
     """Where the calibration comes from: ``prior`` (shipped, fitted on the shared reports), ``run``, ..."""
 
+    def _arch_leaves(self) -> frozenset[str]:
+        """Group keys that have architecture-level children (computed once per groups object)."""
+        cached = self.__dict__.get("_arch_cache")
+        if cached is None or cached[0] is not self.groups or cached[1] != len(self.groups):
+            leaves = frozenset(k.split("|arch:", 1)[0] for k in self.groups if "|arch:" in k)
+            cached = (self.groups, len(self.groups), leaves)
+            self.__dict__["_arch_cache"] = cached
+        return cached[2]
+
     # ----------------------------------------------------------------------- applying
     def lookup(self, target: Target, metric: str, layers: Sequence[LayerSpec] | None = None,
                keys: Sequence[str] | None = None) -> tuple[Correction, str | None]:
@@ -204,7 +216,8 @@ class Calibration:
         ``keys`` (optional): the target's group keys, when the caller has them already.
         """
         if keys is None:
-            keys = _legacy_target_keys(target) if self.format in LEGACY_FORMATS else _target_keys(target, layers)
+            keys = (_legacy_target_keys(target) if self.format in LEGACY_FORMATS
+                else _target_keys(target, layers, self._arch_leaves()))
         for key in keys:
             g = self.groups.get(key)
             if g is not None and metric in g:
@@ -221,7 +234,8 @@ class Calibration:
         out: dict[str, float] = {}
         bounds: dict[str, tuple[float, float]] = {}
         level: str | None = None
-        keys = _legacy_target_keys(target) if self.format in LEGACY_FORMATS else _target_keys(target, layers)
+        keys = (_legacy_target_keys(target) if self.format in LEGACY_FORMATS
+                else _target_keys(target, layers, self._arch_leaves()))
         for m in METRICS:
             corr, key = self.lookup(target, m, layers, keys)
             if m == "dsp":
