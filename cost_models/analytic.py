@@ -87,8 +87,7 @@ LUT_PER_GENERIC_MULT_BITPROD = 0.6
 RELU_LUT_FACTOR = 1.6
 """ReLU (with rounding/saturation of the output type): ~1.6 LUT per (in bits + 2 x out bits) per element."""
 RELU_FF_FACTOR = 1.4
-RELU_SAME_TYPE_LUT = 12.0
-"""ReLU whose output type equals its input type: LUTs per element on top of the data width."""
+
 SOFTMAX_LUT_PER_BIT = 9.0
 SOFTMAX_FF_PER_BIT = 12.0
 BRAM18_BITS = 18 * 1024
@@ -363,12 +362,7 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
         return
     if act in ("relu", "leaky_relu", "relu6", "thresholdedrelu", "hard_sigmoid", "hard_tanh", "binary_tanh",
                "ternary_tanh", "elu", "prelu"):
-        same_type = (ctx.data.width, ctx.data.integer) == (layer.result.width, layer.result.integer)
-        if act == "relu" and same_type:
-            # no requantization: a sign test and a clear of each bit (observed ~ width + 12 LUTs/element)
-            est.lut = width * (in_w + RELU_SAME_TYPE_LUT)
-        else:  # rounding and saturation into the output type
-            est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
+        est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
         est.latency_cycles = float(round(T_RELU_NS * ctx.speed / ctx.t_eff))
