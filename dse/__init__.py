@@ -14,6 +14,6 @@ __all__ = ["__version__", "load_run"]
 
 def load_run(path: Any) -> Any:
     """Open a run folder for analysis (see ``dse.analysis.Run``)."""
-    from dse.analysis import load_run as _load_run
+    from dse.analysis.run import load_run as _load_run
 
     return _load_run(path)

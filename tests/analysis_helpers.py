@@ -80,8 +80,8 @@ def make_run(path: Path, trials: list[T], records: list[dict[str, Any]] | None =
         metrics: dict[str, Any] = {"val_accuracy": t.acc, "test_accuracy": t.acc - 0.01, "val_loss": 1 - t.acc,
                                    "val_auc": None, "epochs_run": 2, "train_seconds": 0.1}
         if t.train:
-            from dse.data import load_dataset
-            from dse.train import train_candidate
+            from dse.training.data import load_dataset
+            from dse.training.train import train_candidate
 
             data = data or load_dataset(space.data)
             res = train_candidate(cand, space, data, seed=trial.number)
@@ -168,7 +168,7 @@ def real_run(tmp_path_factory: Any) -> Path:
     base.mkdir(exist_ok=True)
     space = base / "tiny.yaml"
     space.write_text(yaml.safe_dump(tiny_space_dict(), sort_keys=False))
-    from dse.cli import main
+    from dse.commands.cli import main
 
     code = main(["run", str(space), "--run-dir", str(run), "--n-trials", "3", "--workers", "1", "--no-progress"])
     assert code == 0, f"dse run failed with exit code {code}"

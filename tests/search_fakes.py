@@ -15,7 +15,7 @@ from cost_models.layers import FixedType, LayerSpec, layers_to_dicts
 from dse.design.candidate import Candidate
 from dse.search import InProcessExecutor
 from dse.synthesis.runner import SynthesisOutcome
-from dse.trial_runner import TrialOutput, TrialPayload
+from dse.training.trial_runner import TrialOutput, TrialPayload
 from tests.helpers import tiny_space_dict
 
 N_IN, N_OUT = 64, 10

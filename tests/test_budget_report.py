@@ -1,5 +1,6 @@
-"""Budgets judged with their uncertainty (dse.budget_report), the numbers people read (dse.formatting),
-the start-up calibration warning (dse.calibration_check) and the progress display (dse.progress)."""
+"""Budgets judged with their uncertainty (dse.analysis.budget_report), the numbers people read
+(dse.analysis.formatting), the start-up calibration warning (dse.scoring.calibration_check) and the
+progress display (dse.commands.progress)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from cost_models import Target
 from cost_models.calibration import Calibration, Correction
 from cost_models.records import METRICS
-from dse.budget_report import (
+from dse.analysis.budget_report import (
     Budget,
     budget_breakers,
     budget_probability,
@@ -24,9 +25,9 @@ from dse.budget_report import (
     outcome_associations,
     with_budget_columns,
 )
-from dse.calibration_check import uncalibrated_message, uncalibrated_metrics, warn_if_uncalibrated
-from dse.formatting import fmt_count_pct, fmt_interval, fmt_pct, fmt_probability, fmt_value, format_frame
-from dse.progress import ProgressBar
+from dse.analysis.formatting import fmt_count_pct, fmt_interval, fmt_pct, fmt_probability, fmt_value, format_frame
+from dse.commands.progress import ProgressBar
+from dse.scoring.calibration_check import uncalibrated_message, uncalibrated_metrics, warn_if_uncalibrated
 
 LATENCY = Budget("latency_ns <= 100", "latency_ns", "<=", 100.0)
 

@@ -1,10 +1,10 @@
-"""Budget probabilities from an estimate's 80 % interval (dse.budgets)."""
+"""Budget probabilities from an estimate's 80 % interval (dse.scoring.budgets)."""
 
 from __future__ import annotations
 
 import pytest
 
-from dse.budgets import near_budget, probability_met
+from dse.scoring.budgets import near_budget, probability_met
 
 
 def test_point_on_the_bound_is_a_coin_flip() -> None:

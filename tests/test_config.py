@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dse.cli import main
+from dse.commands.cli import main
 from dse.errors import ConfigError
 from dse.space import load_space, parse_space_text
 
@@ -187,13 +187,13 @@ def test_validate_prints_summary(capsys) -> None:
 def test_help_and_validate_do_not_import_tensorflow() -> None:
     code = (
         "import sys\n"
-        "from dse.cli import main\n"
+        "from dse.commands.cli import main\n"
         f"rc = main(['validate', {str(QUICKSTART)!r}])\n"
         "heavy = [m for m in ('tensorflow', 'qkeras', 'hls4ml', 'ray', 'optuna') if m in sys.modules]\n"
         "assert rc == 0 and not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
-    out = subprocess.run([sys.executable, "-m", "dse.cli", "--help"], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "dse.commands.cli", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0 and "run" in out.stdout
 
 

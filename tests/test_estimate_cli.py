@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from dse.cli import main
+from dse.commands.cli import main
 from dse.design.candidate import Candidate
 from dse.space import parse_space_text
 from tests.helpers import SHARED_REPORTS, tiny_space_dict
@@ -19,7 +19,7 @@ CAND = Candidate(widths=(32,), weight_bits=(16, 16), bias_bits=(16, 16), activat
 
 @pytest.fixture(scope="module")
 def model_files(tmp_path_factory):
-    from dse.model_builder import build_model
+    from dse.training.model_builder import build_model
 
     root = tmp_path_factory.mktemp("est")
     space = parse_space_text(yaml.safe_dump(tiny_space_dict()))
@@ -115,7 +115,7 @@ def test_calibrate_from_shared_reports(tmp_path, capsys) -> None:
 
 @pytest.mark.slow
 def test_estimate_uses_the_trained_weights(model_files, capsys, tmp_path) -> None:
-    from dse.estimate_cli import load_keras_model
+    from dse.commands.estimate import load_keras_model
 
     cfg = str(model_files / "hls4ml_config.yml")
     code, est, _ = run_estimate(capsys, "--model", str(model_files / "dense.h5"), "--hls-config", cfg)
@@ -143,8 +143,8 @@ def test_weight_summary_same_from_model_and_from_written_project(model_files, tm
     import hls4ml
 
     from cost_models.hls_project import attach_weight_stats
+    from dse.commands.estimate import load_keras_model, read_hls_config
     from dse.design.hls4ml_adapter import layer_specs_from_graph as layer_specs
-    from dse.estimate_cli import load_keras_model, read_hls_config
 
     cfg = read_hls_config(model_files / "hls4ml_config.yml")
     model = load_keras_model(model_files / "sparse.h5")

@@ -15,9 +15,9 @@ try:
 except ImportError:  # tests/ is not a package
     from analysis_helpers import T, make_run, real_run  # type: ignore[no-redef]
 
-from dse.cli import main
+from dse.commands.cli import main
+from dse.commands.export import export_trial
 from dse.errors import ConfigError
-from dse.export import export_trial
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +71,9 @@ def _check_round_trip(run_dir: Path, trial: int, out: Path) -> None:
     import tensorflow as tf
 
     from dse.analysis import load_run
-    from dse.data import load_dataset
-    from dse.model_builder import custom_objects
-    from dse.train import accuracy
+    from dse.training.data import load_dataset
+    from dse.training.model_builder import custom_objects
+    from dse.training.train import accuracy
 
     assert main(["export", str(run_dir), "--trial", str(trial), "--out", str(out)]) == 0
     for name in ("model.h5", "hls_config.json", "hls4ml_config.yml", "README.md", "metrics.json"):

@@ -14,7 +14,7 @@ except ImportError:  # tests/ is not a package
     from analysis_helpers import T, make_run, real_run  # type: ignore[no-redef]
 
 from dse.analysis import load_run
-from dse.export import budget_warnings, export_trial
+from dse.commands.export import budget_warnings, export_trial
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +63,9 @@ def test_export_tb_data_reproduced_by_hls4ml_c_simulation(tmp_path_factory: pyte
     import hls4ml
     import yaml
 
-    from dse.cli import main
-    from dse.estimate_cli import load_keras_model
-    from dse.testbench import INPUT_FILE, OUTPUT_FILE, read_dat
+    from dse.commands.cli import main
+    from dse.commands.estimate import load_keras_model
+    from dse.training.testbench import INPUT_FILE, OUTPUT_FILE, read_dat
 
     run = real_run(tmp_path_factory)
     out = tmp_path / "exp"

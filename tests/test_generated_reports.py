@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from dse.cli import main
+from dse.commands.cli import main
 from dse.design.candidate import Candidate
 from dse.space import parse_space_text
 from dse.synthesis import SynthesisJob, get_backend
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def report_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from dse.model_builder import build_model
+    from dse.training.model_builder import build_model
 
     mp = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("generated_reports")

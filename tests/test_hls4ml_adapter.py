@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dse.cli import main
+from dse.commands.cli import main
 from dse.design.hls4ml_adapter import (
     Hls4mlTarget,
     dse_backend_name,
@@ -45,11 +45,11 @@ def test_estimate_project_and_export_convert_the_same_design(tmp_path: Path, tin
     from dse.run_folder import RunFolder
 
     from cost_models.layers import layers_from_dicts
+    from dse.commands.export import export_trial
     from dse.design.hls4ml_adapter import layer_specs_from_graph, layers_from_keras
-    from dse.export import export_trial
     from dse.synthesis.loop import make_job
     from dse.synthesis.project import write_hls4ml_project
-    from dse.trial_runner import space_target
+    from dse.training.trial_runner import space_target
 
     space_file = tmp_path / "space.yaml"
     d = tiny_space_dict(search__workers=1)

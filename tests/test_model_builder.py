@@ -25,7 +25,7 @@ def space():
 
 @pytest.fixture(scope="module")
 def data(space):
-    from dse.data import load_dataset
+    from dse.training.data import load_dataset
 
     return load_dataset(space.data)
 
@@ -35,7 +35,7 @@ CAND = Candidate(widths=(24, 12), weight_bits=(4, 6, 8), bias_bits=(5, 6, 8), ac
 
 
 def test_model_has_requested_widths_and_quantizers(space) -> None:
-    from dse.model_builder import build_model
+    from dse.training.model_builder import build_model
 
     model = build_model(CAND, space, n_features=64, n_classes=10)
     dense = [model.get_layer(n) for n in CAND.dense_names]
@@ -53,7 +53,7 @@ def test_model_has_requested_widths_and_quantizers(space) -> None:
 
 
 def test_binary_and_ternary_weights(space) -> None:
-    from dse.model_builder import build_model
+    from dse.training.model_builder import build_model
 
     cand = Candidate(widths=(8,), weight_bits=("binary", "ternary"), bias_bits=(4, 4), activation_bits=(4,),
                      sparsity=(0, 0), reuse_factor=(1, 1), strategy="latency", learning_rate=0.01)
@@ -65,8 +65,8 @@ def test_binary_and_ternary_weights(space) -> None:
 @pytest.mark.slow
 def test_training_reaches_target_sparsity_and_hls4ml_sees_it(space, data) -> None:
     from dse.design.hls4ml_adapter import layers_from_keras
-    from dse.train import train_candidate
-    from dse.trial_runner import space_target
+    from dse.training.train import train_candidate
+    from dse.training.trial_runner import space_target
 
     result = train_candidate(CAND, space, data, seed=3)
     assert not any("prune" in layer.name for layer in result.model.layers)  # wrappers stripped
@@ -95,8 +95,8 @@ def test_resource_strategy_snaps_reuse_factor_like_hls4ml(space) -> None:
     import hls4ml
 
     from dse.design.hls4ml_adapter import layers_from_keras
-    from dse.model_builder import build_model
-    from dse.trial_runner import space_target
+    from dse.training.model_builder import build_model
+    from dse.training.trial_runner import space_target
 
     cand = Candidate(widths=(24,), weight_bits=(8, 8), bias_bits=(8, 8), activation_bits=(8,), sparsity=(0, 0),
                      reuse_factor=(7, 13), strategy="resource", learning_rate=0.01)

@@ -18,8 +18,8 @@ try:
 except ImportError:  # tests/ is not a package
     from analysis_helpers import T, make_run, standard_records, standard_trials  # type: ignore[no-redef]
 
-from dse.cli import main
-from dse.report import write_report
+from dse.analysis.report import write_report
+from dse.commands.cli import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -19,7 +19,7 @@ try:
 except ImportError:  # tests/ is not a package
     from analysis_helpers import make_run, standard_records, standard_trials  # type: ignore[no-redef]
 
-from dse.report import write_report
+from dse.analysis.report import write_report
 
 WIDTH = 1400
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)),

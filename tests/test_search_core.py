@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from dse.cli import main
+from dse.commands.cli import main
 from dse.errors import ConfigError
 from dse.scoring import score
 from dse.search import Driver, Searcher, counts_toward_budget, derive_seed, run_search
@@ -413,7 +413,7 @@ def test_files_honour_the_umask(tmp: Path, umask: int, mode: int, fake_tool) -> 
 def test_layers_import_without_cycles_or_heavy_packages() -> None:
     """Each layer imports on its own in a fresh interpreter (an import cycle fails here), and the search
     core pulls in neither TensorFlow nor Ray nor Optuna until it runs."""
-    code = ("import sys; import dse.synthesis.loop, dse.store, dse.scoring, dse.search, dse.cli; "
+    code = ("import sys; import dse.synthesis.loop, dse.store, dse.scoring, dse.search, dse.commands.cli; "
             "heavy = [m for m in ('tensorflow', 'ray', 'optuna', 'hls4ml') if m in sys.modules]; "
             "assert not heavy, heavy")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from dse.cli import main
+from dse.commands.cli import main
 from dse.errors import ConfigError
 from dse.space import load_space, parse_space_text
 from dse.space.docs import update_doc

@@ -16,7 +16,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from dse.cli import main
+from dse.commands.cli import main
 from dse.store import STUDY_NAME, RunFolder
 
 pytestmark = pytest.mark.slow
@@ -80,7 +80,7 @@ def test_short_study_on_ray_writes_the_run_folder(tiny_space_file, tmp_path: Pat
 
 
 def _run_cmd(space: Path, run_dir: Path, n_trials: int) -> list[str]:
-    return [sys.executable, "-m", "dse.cli", "run", str(space), "--run-dir", str(run_dir), "--n-trials",
+    return [sys.executable, "-m", "dse.commands.cli", "run", str(space), "--run-dir", str(run_dir), "--n-trials",
             str(n_trials), "--workers", "1", "--no-progress"]
 
 

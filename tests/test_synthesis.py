@@ -12,7 +12,7 @@ import optuna
 import pytest
 import yaml
 
-from dse.cli import main
+from dse.commands.cli import main
 from dse.errors import SynthesisError, ToolNotFoundError
 from dse.store import RunFolder
 from dse.synthesis.base import SynthesisBackend, get_backend, register_backend
@@ -146,8 +146,8 @@ def test_transient_failure_is_retried(trained_run, tmp_path, fake_tool) -> None:
 
 @pytest.mark.slow
 def test_firmware_accuracy_is_real(trained_run, tmp_path, fake_tool) -> None:
-    from dse.data import load_dataset
     from dse.synthesis.runner import run_job
+    from dse.training.data import load_dataset
 
     folder = RunFolder.open(trained_run)
     data = load_dataset(folder.load_space().data)
@@ -268,7 +268,7 @@ def test_resume_after_sigkill_mid_synthesis_synthesizes_nothing_twice(tmp_path, 
     fake_tool.set_mode("slow")  # each job takes a few seconds: the kill lands while one runs
     space = synth_space(tmp_path, concurrency=1)
     run_dir = tmp_path / "run"
-    cmd = [sys.executable, "-m", "dse.cli", "run", str(space), "--run-dir", str(run_dir), "--n-trials", "6",
+    cmd = [sys.executable, "-m", "dse.commands.cli", "run", str(space), "--run-dir", str(run_dir), "--n-trials", "6",
            "--workers", "2", "--no-progress"]
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300

@@ -77,7 +77,7 @@ def test_command_runs_the_given_executable(backend: SynthesisBackend, tmp_path: 
 @pytest.fixture(scope="module")
 def design(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict]:
     """An (untrained, random-weight) QKeras model as HDF5 bytes, and its hls4ml config."""
-    from dse.model_builder import build_model
+    from dse.training.model_builder import build_model
 
     space = parse_space_text(yaml.safe_dump(tiny_space_dict()))
     model = build_model(CAND, space, n_features=16, n_classes=4)

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import yaml
 
-from dse.cli import main
-from dse.data import load_dataset
+from dse.commands.cli import main
 from dse.errors import DataError
 from dse.space import load_space
+from dse.training.data import load_dataset
 from tests.helpers import tiny_space_dict
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dse.cli import main
+from dse.commands.cli import main
 from tests.helpers import tiny_space_dict
 
 pytestmark = [pytest.mark.vendor_hls, pytest.mark.slow]

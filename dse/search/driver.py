@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dse.calibration_check import warn_if_uncalibrated
 from dse.errors import DseError
-from dse.scoring import estimate_dict, estimate_summary, part_bounds, score
+from dse.scoring.calibration_check import warn_if_uncalibrated
+from dse.scoring.score import estimate_dict, estimate_summary, part_bounds, score
 from dse.search.executor import Executor, Ticket
 from dse.search.searcher import Proposal, Searcher, counts_toward_budget
 from dse.space import SpaceConfig
 from dse.store import RunFolder, RunLock, TrialRecord
 from dse.synthesis.loop import SynthesisManager, ok_record_trials
-from dse.trial_runner import TrialOutput, TrialPayload, space_target
+from dse.training.trial_runner import TrialOutput, TrialPayload, space_target
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def run_search(space: SpaceConfig, run_dir: str | Path, *, source_text: str = ""
     workers = workers or space.search.workers
     seed = space.search.seed if seed is None else seed
     if data is None:  # load data before anything is written: a data error leaves no run folder behind
-        from dse.data import load_dataset
+        from dse.training.data import load_dataset
 
         data = load_dataset(space.data)
     if space.synthesis.backend != "none" and ray_address is None and executor is None:
@@ -353,13 +353,13 @@ class Driver:
 
     # ------------------------------------------------------------------ results
     def write_trials_csv(self) -> None:
-        from dse.tables import trials_frame
+        from dse.analysis.tables import trials_frame
 
         self.folder.write_trials_csv(trials_frame(self.searcher.study, self.space).to_csv(index=False))
 
     def result(self, wall_seconds: float, resumed: bool) -> SearchResult:
         """The run's outcome from the final study version."""
-        from dse.pareto import pareto_rows
+        from dse.scoring.pareto import pareto_rows
 
         counted = [t for t in self.searcher.trials() if counts_toward_budget(t)]
         states = [t.state.name for t in counted]

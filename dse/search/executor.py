@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from dse.trial_runner import TrialOutput, TrialPayload, execute_trial
+from dse.training.trial_runner import TrialOutput, TrialPayload, execute_trial
 
 if TYPE_CHECKING:
     from dse.space import SpaceConfig

@@ -10,9 +10,9 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from dse.quiet import ray_init_options, worker_env
 from dse.search.executor import Ticket, failed_result
-from dse.trial_runner import TrialPayload
+from dse.search.quiet import ray_init_options, worker_env
+from dse.training.trial_runner import TrialPayload
 
 if TYPE_CHECKING:
     from dse.space import SpaceConfig
@@ -56,7 +56,7 @@ def shutdown_if_owned() -> None:
 
 
 def _run_trial(payload: Any, data: Any, channel: Any) -> Any:
-    from dse.trial_runner import execute_trial
+    from dse.training.trial_runner import execute_trial
 
     reporter = None
     if channel is not None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dse.design.candidate import Candidate, suggest_candidate
-from dse.scoring import Score
+from dse.scoring.score import Score
 from dse.space import SpaceConfig
 from dse.store import STUDY_NAME, RunFolder, TrialRecord, params_key
 

@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from dse.errors import ConfigError
 from dse.space.schema import SpaceConfig
 from dse.space.searchable import did_you_mean, typename
-from dse.yaml_lines import load_yaml_with_lines
+from dse.space.yaml_lines import load_yaml_with_lines
 
 
 def load_space(path: str | Path) -> SpaceConfig:

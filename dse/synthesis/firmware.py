@@ -19,7 +19,7 @@ def firmware_accuracy(job: SynthesisJob, hls4ml_backend: str, data: Any) -> floa
     import numpy as np
 
     from dse.synthesis.project import convert
-    from dse.train import accuracy
+    from dse.training.train import accuracy
 
     folder = Path(job.job_dir) / "firmware"
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dse.scoring import estimate_dict
+from dse.analysis.tables import ESTIMATE_KEYS
+from dse.scoring.score import estimate_dict
 from dse.space import SpaceConfig
 from dse.store import RunFolder, SynthesisRecord
 from dse.synthesis.base import SynthesisJob
 from dse.synthesis.records import calibration_examples, fit_calibration
 from dse.synthesis.selection import Scored, constraint_margin, relative_width, select
-from dse.tables import ESTIMATE_KEYS
 
 if TYPE_CHECKING:
     from dse.search.executor import Executor, Ticket
@@ -149,7 +149,7 @@ class SynthesisManager:
     def recalibrate(self) -> Any:
         """Refit the calibration from every successful record, save it, and fill estimate_after."""
         from cost_models.layers import layers_from_dicts
-        from dse.trial_runner import space_target
+        from dse.training.trial_runner import space_target
 
         target = space_target(self.space)
         calibration = fit_calibration(calibration_examples(self.folder), target)

@@ -24,10 +24,10 @@ def _synthesize(folder: RunFolder, trial: int, backend: str | None, timeout_s: f
                 firmware: bool, executable: str | None) -> dict[str, Any]:
     import optuna
 
-    from dse.data import load_dataset
     from dse.store import SynthesisRecord
     from dse.synthesis.loop import complete_record, make_job
     from dse.synthesis.runner import run_job
+    from dse.training.data import load_dataset
 
     space = folder.load_space()
     s = space.synthesis

@@ -29,7 +29,7 @@ def calibration_examples(folder: RunFolder) -> list[tuple[list[Any], SynthesisRe
 
 def refit_run_calibration(run_dir: Path) -> Any:
     """Fit a calibration from the run's successful synthesis records (see ``cost_models``)."""
-    from dse.trial_runner import space_target
+    from dse.training.trial_runner import space_target
 
     folder = RunFolder.open(run_dir)
     return fit_calibration(calibration_examples(folder), space_target(folder.load_space()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dse.pareto import pareto_mask
+from dse.scoring.pareto import pareto_mask
 
 UNCERTAIN_METRICS = ("dsp", "lut", "ff", "latency_cycles")
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dse.data import Dataset
 from dse.design.candidate import Candidate
 from dse.space import SpaceConfig
+from dse.training.data import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,12 @@ def execute_trial(payload: TrialPayload, data: Dataset,
     start = time.perf_counter()
     node = os.uname().nodename
     try:
-        from dse.train import configure_tensorflow
+        from dse.training.train import configure_tensorflow
 
         configure_tensorflow(payload.threads)
         cand = Candidate.from_dict(payload.candidate)
         space = payload.space
-        from dse.train import train_candidate
+        from dse.training.train import train_candidate
 
         result = train_candidate(cand, space, data, payload.seed, reporter=reporter, want_auc=payload.want_auc)
         metrics: dict[str, Any] = {

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from dse.data import Dataset
 from dse.design.candidate import Candidate
 from dse.space import SpaceConfig
+from dse.training.data import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def train_candidate(cand: Candidate, space: SpaceConfig, data: Dataset, seed: in
     """Build, prune-train and evaluate ``cand``. Seeded with ``seed``."""
     import tensorflow as tf
 
-    from dse.model_builder import apply_pruning, build_model, pruning_done_epoch, strip_pruning
+    from dse.training.model_builder import apply_pruning, build_model, pruning_done_epoch, strip_pruning
 
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(seed)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dse.analysis.formatting import fmt_value
 from dse.design.candidate import Candidate
-from dse.formatting import fmt_value
 from dse.space import SpaceConfig
 
 ESTIMATE_KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
@@ -70,7 +70,7 @@ def format_pareto(rows: list[dict[str, Any]], space: SpaceConfig) -> str:
     whether each design meets its budgets (or is near one, with the probability), and the design."""
     if not rows:
         return "No feasible complete trial yet: no Pareto front."
-    from dse.budget_report import space_budgets, with_budget_columns
+    from dse.analysis.budget_report import space_budgets, with_budget_columns
 
     budgets, confidence = space_budgets(space)
     metrics = [o.metric for o in space.objectives]

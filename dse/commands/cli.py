@@ -155,7 +155,7 @@ class _MinLevel(logging.Filter):
 
 
 def _configure_logging(verbose: bool) -> None:
-    from dse.quiet import quiet_process
+    from dse.search.quiet import quiet_process
 
     quiet_process(verbose)  # before any TensorFlow or Ray import
     level = logging.INFO if verbose else logging.WARNING
@@ -177,8 +177,8 @@ def _read_space(path: str) -> tuple[Any, str]:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     space, _ = _read_space(args.space)
-    from dse.data_checks import check_data
     from dse.space.describe import describe_space
+    from dse.training.data_checks import check_data
 
     notes = check_data(space, args.space)  # header and labels only: cheap
     print(describe_space(space))
@@ -196,7 +196,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         validate_run_name(space.name)  # the space file's name: must stay inside runs/ too
     run_dir = Path(args.run_dir) if args.run_dir else run_dir_for(space.name)
-    from dse.progress import ProgressBar
+    from dse.commands.progress import ProgressBar
     from dse.search import run_search
 
     n_total = args.n_trials or space.search.n_trials
@@ -217,7 +217,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         raise
     bar.close()
-    from dse.tables import format_pareto
+    from dse.analysis.tables import format_pareto
 
     print(f"\nRun folder: {result.run_dir}")
     dups = f", {result.n_duplicates} repeated design(s) not retrained" if result.n_duplicates else ""
@@ -242,9 +242,9 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _budget_summary(run_dir: Path) -> str:
-    """Why trials broke budgets, failed or were pruned (see ``dse.budget_report``)."""
-    from dse.analysis import load_run
-    from dse.budget_report import budget_breakers, failure_summary, format_breakers, space_budgets
+    """Why trials broke budgets, failed or were pruned (see ``dse.analysis.budget_report``)."""
+    from dse.analysis.budget_report import budget_breakers, failure_summary, format_breakers, space_budgets
+    from dse.analysis.run import load_run
 
     run = load_run(run_dir)
     budgets, confidence = space_budgets(run.space)
@@ -262,7 +262,7 @@ def _budget_summary(run_dir: Path) -> str:
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
-    from dse.estimate_cli import estimate_model_file
+    from dse.commands.estimate import estimate_model_file
 
     out = estimate_model_file(args.model, args.hls_config, args.calibration)
     print(json.dumps(out, indent=2, sort_keys=False, default=str))
@@ -270,7 +270,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from dse.estimate_cli import calibrate
+    from dse.commands.estimate import calibrate
 
     path, summary = calibrate(args.run, args.reports, args.out)
     print(summary)
@@ -282,7 +282,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from dse.report import write_report
+    from dse.analysis.report import write_report
 
     result = write_report(args.run)
     print(result.message)
@@ -293,7 +293,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from dse.export import export_trial
+    from dse.commands.export import export_trial
 
     result = export_trial(args.run, args.trial, args.out)
     print(f"trial {result.trial} exported to {result.out_dir}: {', '.join(result.files)}")

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dse.budget_report import Breakers, Budget, budget_probability, budget_status
-from dse.formatting import fmt_count_pct, fmt_interval, fmt_probability, fmt_value
+from dse.analysis.budget_report import Breakers, Budget, budget_probability, budget_status
+from dse.analysis.formatting import fmt_count_pct, fmt_interval, fmt_probability, fmt_value
 
 __all__ = ["budget_table", "front_display"]
 

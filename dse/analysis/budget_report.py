@@ -2,7 +2,7 @@
 
 Pure functions of plain data (a trials table as a pandas DataFrame, as ``dse.analysis.Run.trials``
 or ``trials.csv``, and the space's constraints); the probabilities come from
-:func:`dse.budgets.probability_met`. Used by the end-of-run summary (``dse run``), the report
+:func:`dse.scoring.budgets.probability_met`. Used by the end-of-run summary (``dse run``), the report
 and the export.
 
 * :func:`budgets_of` turns the space's constraints into absolute :class:`Budget` s (``%`` budgets
@@ -22,8 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dse.budgets import near_budget, probability_met
-from dse.formatting import fmt_probability, fmt_value
+from dse.analysis.formatting import fmt_probability, fmt_value
+from dse.scoring.budgets import near_budget, probability_met
 
 __all__ = [
     "Association", "Breakers", "Budget", "DEFAULT_CONFIDENCE", "budget_breakers", "budget_probability",
@@ -103,7 +103,7 @@ def budget_probability(row: Mapping[str, Any], budget: Budget) -> float | None:
     """Probability (0..1) that the design of ``row`` meets ``budget``.
 
     A measured figure (``measured_<column>``) is certain (1 or 0); otherwise the estimate and its
-    80 % interval (``<column>_low``/``_high``) give the probability (see ``dse.budgets``). None
+    80 % interval (``<column>_low``/``_high``) give the probability (see ``dse.scoring.budgets``). None
     when the row has no value for the column (a failed or pruned trial)."""
     measured = _num(row.get(f"measured_{budget.column}"))
     if measured is not None:

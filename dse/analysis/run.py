@@ -28,10 +28,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from dse.analysis.tables import ESTIMATE_KEYS
 from dse.errors import ConfigError, RunFolderError
 from dse.space import COST_METRICS, SpaceConfig
 from dse.store import STUDY_NAME, RunFolder
-from dse.tables import ESTIMATE_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def pareto_front(frame: Any, objectives: Sequence[tuple[str, str]], feasible_onl
     whose ``feasible`` is False are left out. Equal rows are all kept (ties). Sorted by the
     first objective, best first. Returns a DataFrame (possibly empty, same columns).
     """
-    from dse.pareto import pareto_mask
+    from dse.scoring.pareto import pareto_mask
 
     cols = [c for c, _ in objectives]
     if frame.empty or any(c not in frame.columns for c in cols):
@@ -309,7 +309,7 @@ class Run:
 
     @property
     def trials(self) -> Any:
-        """One row per trial (see ``dse.tables.trials_frame``) plus ``synthesized`` and ``on_front``
+        """One row per trial (see ``dse.analysis.tables.trials_frame``) plus ``synthesized`` and ``on_front``
         (on the feasible front of the space's objectives, measured costs where synthesized). Measured
         values and firmware accuracy of synthesis records fill ``measured_*``/``firmware_accuracy``
         where the study lacks them."""
@@ -320,7 +320,7 @@ class Run:
     def _build_trials(self) -> Any:
         import pandas as pd
 
-        from dse.tables import trials_frame
+        from dse.analysis.tables import trials_frame
 
         study = self.study
         frame = trials_frame(study, self.space) if study is not None else pd.DataFrame()
@@ -497,26 +497,26 @@ class Run:
 
     # ------------------------------------------------------------------ plots (matplotlib Figures)
     def plot_pareto(self, cost: str = "dsp", quality: str = "accuracy") -> Any:
-        """Accuracy against one cost (see ``dse.plots.pareto_figure``)."""
-        from dse.plots import pareto_figure
+        """Accuracy against one cost (see ``dse.analysis.plots.pareto_figure``)."""
+        from dse.analysis.plots import pareto_figure
 
         return pareto_figure(self, cost, quality)
 
     def plot_hypervolume(self) -> Any:
-        """Normalised hypervolume over trials (see ``dse.plots.hypervolume_figure``)."""
-        from dse.plots import hypervolume_figure
+        """Normalised hypervolume over trials (see ``dse.analysis.plots.hypervolume_figure``)."""
+        from dse.analysis.plots import hypervolume_figure
 
         return hypervolume_figure(self)
 
     def plot_parity(self) -> Any:
-        """Estimated against synthesized, before and after calibration (``dse.plots.parity_figure``)."""
-        from dse.plots import parity_figure
+        """Estimated against synthesized, before and after calibration (``dse.analysis.plots.parity_figure``)."""
+        from dse.analysis.plots import parity_figure
 
         return parity_figure(self)
 
     def plot_importances(self) -> Any:
-        """Parameter importances per objective (``dse.plots.importance_figure``)."""
-        from dse.plots import importance_figure
+        """Parameter importances per objective (``dse.analysis.plots.importance_figure``)."""
+        from dse.analysis.plots import importance_figure
 
         return importance_figure(self)
 

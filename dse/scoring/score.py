@@ -6,7 +6,7 @@ Constraint values follow Optuna's convention (<= 0 means satisfied):
 - without ``search.budget_confidence`` a budget is judged on the point value: the constraint
   value is the margin ``value - bound`` (``bound - value`` for ``>=``), in the metric's units;
 - with ``search.budget_confidence = c`` a budget counts as met only when the probability that
-  the true value meets it (``dse.budgets.probability_met`` on the estimate's 80 % interval;
+  the true value meets it (``dse.scoring.budgets.probability_met`` on the estimate's 80 % interval;
   1 or 0 for a measured figure) is at least ``c``: the constraint value is ``c - p``.
 
 Either way the margins (metric units) and probabilities of every constraint are kept in the
@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dse.budgets import probability_met
+from dse.analysis.tables import ESTIMATE_KEYS
+from dse.scoring.budgets import probability_met
 from dse.space import COST_METRICS, SpaceConfig
-from dse.tables import ESTIMATE_KEYS
 
 __all__ = ["Score", "estimate_dict", "estimate_summary", "metric_values", "part_bounds", "score"]
 

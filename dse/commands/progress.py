@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from dse.formatting import fmt_value
+from dse.analysis.formatting import fmt_value
 
 
 class ProgressBar:

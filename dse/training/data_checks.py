@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dse.errors import ConfigError
-from dse.yaml_lines import load_yaml_with_lines
+from dse.space.yaml_lines import load_yaml_with_lines
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dse.formatting import format_frame
+from dse.analysis.formatting import format_frame
 from dse.store.atomic import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -57,15 +57,15 @@ class ReportResult:
 
 def build_sections(run: Any) -> tuple[list[Section], str]:
     """The report's sections and its one-line summary (figures rendered to PNG)."""
-    from dse.budget_report import budget_breakers, failure_summary, format_breakers, space_budgets
-    from dse.plots import (
+    from dse.analysis.budget_report import budget_breakers, failure_summary, format_breakers, space_budgets
+    from dse.analysis.plots import (
         figure_png,
         hypervolume_figure,
         importance_figure,
         pareto_figure,
         parity_figure,
     )
-    from dse.report_tables import budget_table, front_display
+    from dse.analysis.report_tables import budget_table, front_display
 
     counts = run.counts()
     trials = run.trials
@@ -149,7 +149,7 @@ def write_report(path: str | Path, *, html_report: bool = True) -> ReportResult:
     Raises ``RunFolderError`` for a missing, foreign or incompatible folder. A run with no
     complete trial still gets every file (the report says why it is empty).
     """
-    from dse.analysis import load_run
+    from dse.analysis.run import load_run
 
     run = load_run(path)
     sections, message = build_sections(run)
@@ -190,7 +190,7 @@ def _header(run: Any, message: str) -> list[tuple[str, str]]:
 
 
 def markdown_table(frame: Any) -> str:
-    """A GitHub-flavoured Markdown table of ``frame`` (numbers by column, see ``dse.formatting``; NaN
+    """A GitHub-flavoured Markdown table of ``frame`` (numbers by column, see ``dse.analysis.formatting``; NaN
     blank; '|' escaped)."""
     cols = [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]

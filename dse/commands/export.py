@@ -3,7 +3,7 @@
 ``DIR`` receives:
 
 * ``model.h5``: the trained QKeras model (load it with
-  ``tf.keras.models.load_model(p, custom_objects=dse.model_builder.custom_objects())``);
+  ``tf.keras.models.load_model(p, custom_objects=dse.training.model_builder.custom_objects())``);
 * ``hls_config.json``: the hls4ml ``HLSConfig`` of the design;
 * ``hls4ml_config.yml``: Backend, Part, ClockPeriod, IOType, HLSConfig (``dse estimate
   --model DIR/model.h5 --hls-config DIR/hls4ml_config.yml`` accepts it);
@@ -27,10 +27,10 @@ from typing import Any
 
 import yaml
 
+from dse.analysis.formatting import fmt_interval, fmt_pct, fmt_value
+from dse.analysis.tables import ESTIMATE_KEYS
 from dse.errors import ConfigError, RunFolderError
-from dse.formatting import fmt_interval, fmt_pct, fmt_value
 from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
-from dse.tables import ESTIMATE_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def export_trial(run_path: str | Path, trial: int, out_dir: str | Path, *, write
     Raises ``ConfigError`` for an unknown or not-complete trial or a non-empty ``out_dir``, and
     ``RunFolderError`` for an unreadable run folder or a trial whose model file is missing.
     """
-    from dse.analysis import load_run
+    from dse.analysis.run import load_run
 
     run = load_run(run_path)
     study = run.study
@@ -143,10 +143,10 @@ def write_hls4ml_project(model_path: Path, doc: dict[str, Any], prj_dir: Path) -
 def _write_test_bench(space: Any, model_path: Path, tb_dir: Path) -> int:
     """Fill ``tb_dir`` with test-set inputs and the model's predictions; 0 (and a warning) when the
     space's data set cannot be loaded any more."""
-    from dse.data import load_dataset
+    from dse.commands.estimate import load_keras_model
     from dse.errors import DseError
-    from dse.estimate_cli import load_keras_model
-    from dse.testbench import write_tb_data
+    from dse.training.data import load_dataset
+    from dse.training.testbench import write_tb_data
 
     try:
         data = load_dataset(space.data)
@@ -162,8 +162,8 @@ def _trial_row(run: Any, number: int) -> dict[str, Any]:
 
 
 def budget_warnings(run: Any, number: int) -> list[str]:
-    """One line per budget that trial ``number`` breaks or may break (see ``dse.budget_report``)."""
-    from dse.budget_report import budget_probability, budget_status, design_budget_lines, space_budgets
+    """One line per budget that trial ``number`` breaks or may break (see ``dse.analysis.budget_report``)."""
+    from dse.analysis.budget_report import budget_probability, budget_status, design_budget_lines, space_budgets
 
     budgets, confidence = space_budgets(run.space)
     row = _trial_row(run, number)
@@ -184,7 +184,7 @@ def _fmt(v: Any, digits: int = 4) -> str:
 
 
 def _budget_section(run: Any, number: int) -> list[str]:
-    from dse.budget_report import design_budget_lines, space_budgets
+    from dse.analysis.budget_report import design_budget_lines, space_budgets
 
     budgets, confidence = space_budgets(run.space)
     if not budgets:
@@ -238,7 +238,7 @@ def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
         lines += ["", "## Design", "", "```json", json.dumps(cand.to_dict(), indent=2), "```"]
     lines += ["", "## Files", "",
               "- `model.h5`: the trained QKeras model. Load it with "
-              "`tf.keras.models.load_model('model.h5', custom_objects=dse.model_builder.custom_objects())`.",
+              "`tf.keras.models.load_model('model.h5', custom_objects=dse.training.model_builder.custom_objects())`.",
               "- `hls_config.json`: the hls4ml HLSConfig; `hls4ml_config.yml`: the same with Backend, Part, "
               "ClockPeriod and IOType.",
               "- `metrics.json`, `estimate.json`, `params.json`: as recorded by the search.",

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dse.analysis import Run
+    from dse.analysis.run import Run
 
 LABELS = {"dsp": "DSP slices", "lut": "LUTs", "ff": "flip-flops", "bram_18k": "BRAM (18 Kb blocks)",
           "latency_ns": "latency (ns)", "latency_cycles": "latency (cycles)", "ii": "initiation interval (cycles)",
@@ -46,7 +46,7 @@ def pareto_figure(run: Run, cost: str = "dsp", quality: str = "accuracy") -> Any
     of this pair. Stars: measured cost of synthesized designs, joined to their estimate. Dashed
     red lines: constraints. Top axis: % of the target part (resources) or clock cycles (latency).
     """
-    from dse.analysis import default_direction, metric_column, pareto_front
+    from dse.analysis.run import default_direction, metric_column, pareto_front
 
     xcol, ycol = metric_column(cost), metric_column(quality)
     frame = run.trials
