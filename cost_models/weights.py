@@ -20,8 +20,10 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from cost_models.layers import FixedType
 from cost_models.weight_stats import MAX_DIGITS, WeightStats
@@ -34,13 +36,13 @@ __all__ = [
 _POP8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
 
 
-def _popcount(a: np.ndarray) -> np.ndarray:
+def _popcount(a: NDArray[Any]) -> NDArray[Any]:
     """Number of set bits of non-negative int64 values."""
     b = np.ascontiguousarray(a, dtype=np.int64).view(np.uint8).reshape(a.shape + (8,))
     return np.asarray(_POP8[b].sum(axis=-1), dtype=np.int64)
 
 
-def csd_digits(q: np.ndarray | Sequence[int] | int) -> np.ndarray:
+def csd_digits(q: NDArray[Any] | Sequence[int] | int) -> NDArray[Any]:
     """Non-zero digits of each integer in canonical signed-digit (non-adjacent) form.
 
     ``0 -> 0``, ``±2^k -> 1``, ``7 = 8 - 1 -> 2``, ``11 = 8 + 4 - 1 -> 3``. The NAF weight of
@@ -50,7 +52,7 @@ def csd_digits(q: np.ndarray | Sequence[int] | int) -> np.ndarray:
     return _popcount((a ^ (3 * a)) >> 1)
 
 
-def _bit_length(a: np.ndarray) -> np.ndarray:
+def _bit_length(a: NDArray[Any]) -> NDArray[Any]:
     """Bits of each non-negative integer (0 for 0)."""
     out = np.zeros(a.shape, dtype=np.int64)
     nz = a > 0
@@ -58,7 +60,7 @@ def _bit_length(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _odd_part(a: np.ndarray) -> np.ndarray:
+def _odd_part(a: NDArray[Any]) -> NDArray[Any]:
     """``a / 2^k`` with k the trailing zeros (``0 -> 0``): a shifted constant is the same product."""
     a = a.copy()
     nz = a > 0
@@ -69,8 +71,8 @@ def _odd_part(a: np.ndarray) -> np.ndarray:
         a[even] >>= 1
 
 
-def quantize(values: np.ndarray | Sequence[float], wtype: FixedType, rounding: str = "TRN",
-             overflow: str = "WRAP") -> np.ndarray:
+def quantize(values: NDArray[Any] | Sequence[float], wtype: FixedType, rounding: str = "TRN",
+             overflow: str = "WRAP") -> NDArray[Any]:
     """Integers ``c`` with ``value ≈ c * 2^-fractional``, as ``ap_fixed`` stores the constant.
 
     ``rounding``: ``TRN`` (floor, the ap_fixed default) or ``RND`` (round half up; other RND_*
@@ -86,15 +88,16 @@ def quantize(values: np.ndarray | Sequence[float], wtype: FixedType, rounding: s
     else:
         span = 2 ** wtype.width
         q = np.mod(q - lo, span) + lo
-    return q.astype(np.int64)
+    result: NDArray[Any] = q.astype(np.int64)
+    return result
 
 
-def _hist(digits: np.ndarray) -> tuple[int, ...]:
+def _hist(digits: NDArray[Any]) -> tuple[int, ...]:
     c = np.bincount(np.clip(digits, 1, MAX_DIGITS) - 1, minlength=MAX_DIGITS)
     return tuple(int(x) for x in c[:MAX_DIGITS])
 
 
-def summarize_weights(values: np.ndarray | Sequence[float], wtype: FixedType, n_in: int, n_out: int,
+def summarize_weights(values: NDArray[Any] | Sequence[float], wtype: FixedType, n_in: int, n_out: int,
                       rounding: str = "TRN", overflow: str = "WRAP") -> WeightStats:
     """:class:`WeightStats` of a dense (or per-pixel conv) weight matrix.
 
@@ -132,7 +135,7 @@ def type_modes(type_text: str) -> tuple[str, str]:
     return rounding, overflow
 
 
-def read_weights_txt(path: str | Path) -> np.ndarray:
+def read_weights_txt(path: str | Path) -> NDArray[Any]:
     """Values of an hls4ml ``weights/wN.txt`` (comma-separated, as hls4ml writes them)."""
     text = Path(path).read_text(encoding="utf-8", errors="replace")
     parts = [t for t in re.split(r"[,\s]+", text.strip()) if t]

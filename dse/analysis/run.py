@@ -194,7 +194,7 @@ def hypervolume_history(frame: Any, objectives: Sequence[tuple[str, str]], feasi
     for n in sorted(frame["number"].tolist()):
         if n in by_number:
             seen.append(by_number[n])
-            seen = _nondominated([tuple(p) for p in seen])  # type: ignore[misc]
+            seen = _nondominated([tuple(p) for p in seen])
         rows.append({"number": n, "hypervolume": hypervolume(seen, ref) if seen else 0.0})
     return pd.DataFrame(rows)
 

@@ -7,7 +7,7 @@ The built-in backends are registered here; other packages add theirs through the
     catapult = "my_package.backends:CatapultBackend"   # a SynthesisBackend with name = "catapult"
 
 and the space file selects one by name (``synthesis.backend: catapult``). Every backend must
-pass the contract suite in tests/test_synthesis_backend_contract.py.
+pass the contract suite in tests/integration/test_synthesis_backend_contract.py.
 """
 
 from __future__ import annotations

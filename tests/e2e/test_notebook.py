@@ -11,7 +11,7 @@ try:
 except ImportError:  # tests/ is not a package
     from analysis_helpers import make_run, real_run, standard_records, standard_trials  # type: ignore[no-redef]
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "analyze_run.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "analyze_run.ipynb"
 
 
 def _execute(run_dir: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch, export_dir: Path | None = None) -> object:

@@ -10,7 +10,7 @@ from cost_models import Calibration, LayerSpec, Target, estimate
 from cost_models.analytic import LayerContext, dsp_per_mult, estimate_layer, multiplier_limit
 from cost_models.layers import FixedType
 from cost_models.parts import get_part
-from tests.cost_models.cm_helpers import TARGET, dense, jet_model, with_weights
+from tests.unit.cost_models.cm_helpers import TARGET, dense, jet_model, with_weights
 
 VU9P = get_part("xcvu9p")
 Z7 = get_part("xc7z020")

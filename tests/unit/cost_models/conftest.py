@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cost_models.cm_helpers import SHARED_REPORTS
+from tests.unit.cost_models.cm_helpers import SHARED_REPORTS
 
 
 @pytest.fixture

@@ -301,7 +301,7 @@ def test_second_writer_is_refused_naming_the_holder(tmp: Path, capsys) -> None:
     search(space, tmp / "run", 1, FakeTrainer())
     code = ("import sys, time; sys.path.insert(0, sys.argv[1]); from dse.store import RunLock; "
             "RunLock(sys.argv[2]).acquire(); print('held', flush=True); time.sleep(60)")
-    holder = subprocess.Popen([sys.executable, "-c", code, str(Path(__file__).parents[1]), str(tmp / "run")],
+    holder = subprocess.Popen([sys.executable, "-c", code, str(Path(__file__).parents[2]), str(tmp / "run")],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
@@ -416,5 +416,5 @@ def test_layers_import_without_cycles_or_heavy_packages() -> None:
     code = ("import sys; import dse.synthesis.loop, dse.store, dse.scoring, dse.search, dse.commands.cli; "
             "heavy = [m for m in ('tensorflow', 'ray', 'optuna', 'hls4ml') if m in sys.modules]; "
             "assert not heavy, heavy")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert res.returncode == 0, res.stderr[-2000:]

@@ -1,6 +1,6 @@
 """The real-report path on a fresh clone: hls4ml projects the project writes itself, synthesized
 by the stand-in tool (reports in the real Vitis HLS format), read back, fitted into a
-calibration, and used by ``dse calibrate --reports``. (tests/cost_models also checks the
+calibration, and used by ``dse calibrate --reports``. (tests/unit/cost_models also checks the
 repositories' reports in ../shared when present.)"""
 
 from __future__ import annotations

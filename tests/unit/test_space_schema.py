@@ -16,7 +16,7 @@ from dse.errors import ConfigError
 from dse.space import load_space, parse_space_text
 from dse.space.docs import update_doc
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPACES = sorted((ROOT / "search_spaces").glob("*.yaml"))
 
 

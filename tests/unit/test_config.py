@@ -14,7 +14,7 @@ from dse.commands.cli import main
 from dse.errors import ConfigError
 from dse.space import load_space, parse_space_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from cost_models import Calibration, CalibrationError, SynthesisRecord, analytic_totals, estimate
 from cost_models.constants import DEFAULT_CONSTANTS
-from tests.cost_models.cm_helpers import TARGET, jet_model
+from tests.unit.cost_models.cm_helpers import TARGET, jet_model
 
 
 def _record(scale: dict[str, float] | None = None, seed: int = 0, w: int = 8, rf: int = 1,

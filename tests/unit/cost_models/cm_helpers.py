@@ -8,8 +8,8 @@ from pathlib import Path
 from cost_models.layers import FixedType, LayerSpec, Target
 from cost_models.weights import summarize_weights
 
-# repo root is parents[2] of this file; the shared data lives next to the repo
-SHARED_REPORTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "hls4ml_reports"
+# repo root is parents[3] of this file; the shared data lives next to the repo
+SHARED_REPORTS = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "hls4ml_reports"
 
 
 def dense(n_in: int, n_out: int, *, w: int = 16, d: int = 16, rf: int = 1, zeros: int = 0,

@@ -11,7 +11,7 @@ import yaml
 from dse.design.candidate import Candidate
 from dse.space import parse_space_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,7 @@ def test_synthesis_jobs_run_only_on_the_node_with_the_tool(netns: str, tmp_path:
         run_dir = tmp_path / "run"
         res = in_ns(netns, [sys.executable, "-m", "dse.commands.cli", "run", str(space), "--run-dir", str(run_dir),
                             "--n-trials", "4", "--workers", "2", "--ray-address", address, "--no-progress"],
-                    base_env, capture_output=True, text=True, timeout=900, cwd=Path(__file__).resolve().parents[1])
+                    base_env, capture_output=True, text=True, timeout=900, cwd=Path(__file__).resolve().parents[2])
         assert res.returncode == 0, res.stderr[-3000:]
         records = [json.loads(p.read_text()) for p in (run_dir / "synthesis" / "records").glob("*.json")]
         assert len(records) >= 2

@@ -13,7 +13,7 @@ from cost_models.hls_project import attach_weight_stats, parse_define_constants,
 from cost_models.layers import FixedType
 from cost_models.parts import get_part
 from cost_models.weights import csd_digits, quantize, summarize_weights
-from tests.cost_models.cm_helpers import TARGET, dense, jet_model, with_weights
+from tests.unit.cost_models.cm_helpers import TARGET, dense, jet_model, with_weights
 
 VU9P = get_part("xcvu9p")
 

@@ -19,7 +19,7 @@ from cost_models import (
     valid_reuse_factors,
 )
 from cost_models.reuse import closest_reuse_factor
-from tests.cost_models.cm_helpers import dense, jet_model
+from tests.unit.cost_models.cm_helpers import dense, jet_model
 
 
 def test_fixed_type_parse() -> None:

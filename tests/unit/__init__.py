@@ -1,0 +1,1 @@
+"""Fast tests: no TensorFlow, Ray or Jupyter; the whole tier runs in under 10 s."""
