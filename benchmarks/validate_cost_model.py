@@ -84,7 +84,8 @@ def load_projects(data: Path) -> tuple[list[Project], list[dict[str, str]]]:
     skipped: list[dict[str, str]] = []
     for rec in records_from_dirs([data]):
         rel = Path(rec.source).resolve().relative_to(data.resolve()).as_posix()
-        reason = next((why for key, why in EXCLUDED.items() if key in rel + "/"), None)
+        reason = next((why for key, why in EXCLUDED.items() if (rel + "/").startswith(key.rstrip("/") + "/")),
+                      None)
         if reason is None and not rec.layers:
             reason = "no layer list (no parameters.h / project.json layers)"
         if reason is None and rec.problems():
