@@ -1,25 +1,28 @@
 """Analysis of a finished (or running) run folder, read-only: ``load_run`` and the :class:`Run`
-tables (``run``), the report (``report``, ``report_tables``), figures (``plots``), trial tables
-(``tables``), budget summaries (``budget_report``) and number formatting (``formatting``)."""
+tables (``run``), objectives, Pareto fronts and hypervolume (``fronts``), the report (``report``,
+``report_tables``), figures (``plots``), trial tables (``tables``), budget summaries
+(``budget_report``) and number formatting (``formatting``)."""
 
 from __future__ import annotations
 
-from dse.analysis.run import (
-    BASE_COLUMNS,
+from dse.analysis.fronts import (
     MAXIMIZED,
     METRIC_COLUMNS,
-    RESOURCE_KEYS,
-    SYNTHESIS_COLUMNS,
-    Run,
     default_direction,
     hypervolume,
     hypervolume_history,
-    load_run,
     metric_column,
-    open_study_readonly,
     pareto_front,
-    read_synthesis_records,
     resolve_objectives,
+)
+from dse.analysis.run import (
+    BASE_COLUMNS,
+    RESOURCE_KEYS,
+    SYNTHESIS_COLUMNS,
+    Run,
+    load_run,
+    open_study_readonly,
+    read_synthesis_records,
 )
 
 __all__ = [

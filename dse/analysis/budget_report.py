@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dse.analysis.formatting import fmt_probability, fmt_value
-from dse.scoring.budgets import near_budget, probability_met
+from dse.scoring.budgets import near_budget, percent_bound, probability_met
+from dse.space import METRICS
 
 __all__ = [
     "Association", "Breakers", "Budget", "DEFAULT_CONFIDENCE", "budget_breakers", "budget_probability",
@@ -36,7 +37,7 @@ DEFAULT_CONFIDENCE = 0.9
 sets ``search.budget_confidence``."""
 
 _UNITS = {"latency_ns": " ns", "latency_cycles": " cycles", "ii": " cycles"}
-_COLUMN_OF = {"bram": "bram_18k", "accuracy": "val_accuracy", "loss": "val_loss", "auc": "val_auc"}
+_COLUMN_OF = METRICS
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def budgets_of(constraints: Iterable[Any], part_totals: Mapping[str, float] | No
         if getattr(c, "percent", False):
             if not part_totals or column not in part_totals:
                 continue
-            bound = bound / 100.0 * float(part_totals[column])
+            bound = percent_bound(bound, column, part_totals)
         out.append(Budget(str(c), column, str(c.op), bound))
     return out
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from dse.analysis.fronts import default_direction, metric_column, pareto_front
+from dse.space import PART_RESOURCE_KEYS
+
 if TYPE_CHECKING:
     from dse.analysis.run import Run
 
@@ -46,8 +49,6 @@ def pareto_figure(run: Run, cost: str = "dsp", quality: str = "accuracy") -> Any
     of this pair. Stars: measured cost of synthesized designs, joined to their estimate. Dashed
     red lines: constraints. Top axis: % of the target part (resources) or clock cycles (latency).
     """
-    from dse.analysis.run import default_direction, metric_column, pareto_front
-
     xcol, ycol = metric_column(cost), metric_column(quality)
     frame = run.trials
     done = frame[(frame["state"] == "COMPLETE") & frame[xcol].notna() & frame[ycol].notna()] \
@@ -95,7 +96,7 @@ def pareto_figure(run: Run, cost: str = "dsp", quality: str = "accuracy") -> Any
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     part = run.part
-    if part is not None and xcol in ("dsp", "lut", "ff", "bram_18k"):
+    if part is not None and xcol in PART_RESOURCE_KEYS:
         total = float(part.totals()[xcol])
         if total > 0:
             sec = ax.secondary_xaxis("top", functions=(lambda v: v / total * 100.0, lambda p: p * total / 100.0))

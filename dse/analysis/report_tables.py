@@ -15,12 +15,13 @@ from typing import Any
 
 from dse.analysis.budget_report import Breakers, Budget, budget_probability, budget_status
 from dse.analysis.formatting import fmt_count_pct, fmt_interval, fmt_probability, fmt_value
+from dse.space import COST_METRICS, METRICS, PART_RESOURCE_KEYS
 
 __all__ = ["budget_table", "front_display"]
 
-_COLUMN = {"accuracy": "val_accuracy", "loss": "val_loss", "auc": "val_auc", "bram": "bram_18k"}
-_COST_COLUMNS = ("dsp", "lut", "ff", "bram_18k", "latency_ns", "latency_cycles", "ii")
-_RESOURCES = ("dsp", "lut", "ff", "bram_18k")
+_COLUMN = METRICS
+_COST_COLUMNS = tuple(COST_METRICS.values())
+_RESOURCES = PART_RESOURCE_KEYS
 
 
 def front_display(front: Any, space: Any, part_totals: Mapping[str, float] | None, budgets: Sequence[Budget],

@@ -7,9 +7,9 @@ from typing import Any
 
 from dse.analysis.formatting import fmt_value
 from dse.design.candidate import Candidate
-from dse.space import SpaceConfig
+from dse.space import ESTIMATE_KEYS, SpaceConfig
 
-ESTIMATE_KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
+__all__ = ["ESTIMATE_KEYS", "format_pareto", "trials_frame"]
 
 
 def trials_frame(study: Any, space: SpaceConfig | None = None) -> Any:

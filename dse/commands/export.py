@@ -28,8 +28,8 @@ from typing import Any
 import yaml
 
 from dse.analysis.formatting import fmt_interval, fmt_pct, fmt_value
-from dse.analysis.tables import ESTIMATE_KEYS
 from dse.errors import ConfigError, RunFolderError
+from dse.space import ESTIMATE_KEYS
 from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,11 @@ end-of-run summary, the report and the export.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-__all__ = ["Z80", "near_budget", "probability_met"]
+from dse.space import COST_METRICS
+
+__all__ = ["Z80", "near_budget", "percent_bound", "probability_met"]
 
 Z80 = 1.2815515655446004
 """Standard normal quantile of the 90 % point: an 80 % central interval is ``± Z80`` sigma."""
@@ -81,3 +83,9 @@ def _z_of_level(level: float) -> float:
         else:
             b = m
     return (a + b) / 2.0
+
+
+def percent_bound(percent: float, metric: str, part_totals: Mapping[str, float]) -> float:
+    """A ``%`` budget as an absolute bound: ``percent`` of the target part's total of ``metric``
+    (a space metric name, ``bram`` or ``bram_18k`` for BRAM; ``part_totals`` as ``Part.totals()``)."""
+    return percent / 100.0 * float(part_totals[COST_METRICS.get(metric, metric)])

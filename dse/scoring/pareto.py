@@ -8,6 +8,16 @@ from typing import Any
 from dse.space import SpaceConfig
 
 
+def is_complete_original(trial: Any) -> bool:
+    """A COMPLETE Optuna trial with values that is not a repeated design (``duplicate_of``)."""
+    return trial.state.name == "COMPLETE" and trial.values is not None and "duplicate_of" not in trial.user_attrs
+
+
+def is_feasible(trial: Any) -> bool:
+    """Every constraint value (Optuna's convention, <= 0 met) of the trial is met."""
+    return all(c <= 0 for c in trial.user_attrs.get("constraint_values") or [])
+
+
 def pareto_mask(points: Sequence[Sequence[float]], directions: Sequence[str]) -> list[bool]:
     """True for every point no other point dominates. Equal points are all kept (ties).
 
@@ -31,10 +41,7 @@ def pareto_rows(study: Any, space: SpaceConfig) -> list[dict[str, Any]]:
     """The feasible Pareto front of the study's complete trials, as dicts sorted by the first objective."""
     rows = []
     for t in study.get_trials(deepcopy=False):
-        if t.state.name != "COMPLETE" or t.values is None or "duplicate_of" in t.user_attrs:
-            continue
-        cons = t.user_attrs.get("constraint_values") or []
-        if any(c > 0 for c in cons):
+        if not is_complete_original(t) or not is_feasible(t):
             continue
         row = {"number": t.number, "candidate": t.user_attrs.get("candidate")}
         for o, v in zip(space.objectives, t.values, strict=True):

@@ -19,9 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dse.analysis.tables import ESTIMATE_KEYS
-from dse.scoring.budgets import probability_met
-from dse.space import COST_METRICS, SpaceConfig
+from dse.scoring.budgets import percent_bound, probability_met
+from dse.space import COST_METRICS, ESTIMATE_KEYS, SpaceConfig
 
 __all__ = ["Score", "estimate_dict", "estimate_summary", "metric_values", "part_bounds", "score"]
 
@@ -50,9 +49,8 @@ def part_bounds(space: SpaceConfig) -> list[float]:
 
     if not space.constraints:
         return []
-    part = get_part(space.hardware.part)
-    return [c.bound / 100.0 * float(getattr(part, {"bram": "bram_18k"}.get(c.metric, c.metric))) if c.percent
-            else c.bound for c in space.constraints]
+    totals = get_part(space.hardware.part).totals()
+    return [percent_bound(c.bound, c.metric, totals) if c.percent else c.bound for c in space.constraints]
 
 
 def metric_values(metrics: Mapping[str, Any], costs: Mapping[str, Any]) -> dict[str, float]:

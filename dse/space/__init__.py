@@ -6,9 +6,11 @@ from __future__ import annotations
 from dse.space.loading import load_space, parse_space, parse_space_text
 from dse.space.schema import (
     COST_METRICS,
+    ESTIMATE_KEYS,
     MAXIMIZED_METRICS,
     METRICS,
     PART_METRICS,
+    PART_RESOURCE_KEYS,
     PRUNERS,
     QUALITY_METRICS,
     SAMPLERS,
@@ -31,9 +33,9 @@ from dse.space.schema import (
 from dse.space.searchable import Searchable
 
 __all__ = [
-    "COST_METRICS", "MAXIMIZED_METRICS", "METRICS", "PART_METRICS", "PRUNERS", "QUALITY_METRICS", "SAMPLERS",
-    "SKLEARN_SETS", "WEIGHT_SPECIAL_BITS", "Constraint", "DataConfig", "EarlyStopping", "HardwareConfig",
-    "ModelConfig", "Objective", "QuantizationConfig", "Searchable", "SearchConfig", "SpaceConfig",
+    "COST_METRICS", "ESTIMATE_KEYS", "MAXIMIZED_METRICS", "METRICS", "PART_METRICS", "PART_RESOURCE_KEYS", "PRUNERS",
+    "QUALITY_METRICS", "SAMPLERS", "SKLEARN_SETS", "WEIGHT_SPECIAL_BITS", "Constraint", "DataConfig", "EarlyStopping",
+    "HardwareConfig", "ModelConfig", "Objective", "QuantizationConfig", "Searchable", "SearchConfig", "SpaceConfig",
     "SparsityConfig", "SplitConfig", "SynthesisConfig", "TrainingConfig", "load_space", "parse_space",
     "parse_space_text",
 ]

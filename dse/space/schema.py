@@ -57,6 +57,11 @@ PART_METRICS = ("dsp", "lut", "ff", "bram")
 """Metrics that can be budgeted as a % of the target part."""
 MAXIMIZED_METRICS = ("accuracy", "auc")
 """Metrics whose objective direction defaults to maximize (every other one: minimize)."""
+ESTIMATE_KEYS = ("dsp", "lut", "ff", "bram_18k", "latency_cycles", "latency_ns", "ii")
+"""Keys of a cost estimate (and of measured synthesis figures), in table order; each may come with
+``<key>_low``/``<key>_high`` (80 % interval)."""
+PART_RESOURCE_KEYS = tuple(COST_METRICS[m] for m in PART_METRICS)
+"""Estimate keys of the :data:`PART_METRICS`: ``dsp``, ``lut``, ``ff``, ``bram_18k`` (counts)."""
 
 SamplerName = Literal["tpe", "nsga2", "gp", "random"]
 PrunerName = Literal["none", "median", "percentile", "hyperband", "successive_halving"]

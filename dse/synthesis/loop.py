@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dse.analysis.tables import ESTIMATE_KEYS
+from dse.scoring.pareto import is_complete_original, is_feasible
 from dse.scoring.score import estimate_dict
-from dse.space import SpaceConfig
+from dse.space import ESTIMATE_KEYS, SpaceConfig
 from dse.store import RunFolder, SynthesisRecord
 from dse.synthesis.base import SynthesisJob
 from dse.synthesis.records import calibration_examples, fit_calibration
@@ -99,7 +99,7 @@ class SynthesisManager:
     def _scored(self, trials: Iterable[Any]) -> list[Scored]:
         out = []
         for t in trials:
-            if t.state.name != "COMPLETE" or t.values is None or "duplicate_of" in t.user_attrs:
+            if not is_complete_original(t):
                 continue
             cons = list(t.user_attrs.get("constraint_values") or [])
             margins = list(t.user_attrs.get("constraint_margins") or cons)
@@ -107,7 +107,7 @@ class SynthesisManager:
                 number=t.number, objectives=tuple(t.values),
                 relative_width=relative_width(t.user_attrs.get("estimate") or {}),
                 constraint_margin=constraint_margin(margins, self.bounds[:len(margins)]) if margins else float("inf"),
-                feasible=all(c <= 0 for c in cons)))
+                feasible=is_feasible(t)))
         return out
 
     def _submit(self) -> None:

@@ -1,0 +1,87 @@
+"""The layers depend one way (docs/architecture.md): import-linter's contracts in pyproject.toml
+(layers; cost_models free of dse, TensorFlow and hls4ml), no import cycle among dse and
+cost_models modules (function-level imports included), and the light packages stay light."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import grimp
+import pytest
+
+from tests.helpers import ROOT
+
+HEAVY = ("tensorflow", "hls4ml", "ray", "qkeras", "tensorflow_model_optimization")
+
+
+def test_import_linter_contracts_are_kept() -> None:
+    lint = shutil.which("lint-imports", path=str(ROOT / ".venv" / "bin")) or shutil.which("lint-imports")
+    assert lint, "import-linter is a dev dependency: pip install -e '.[dev]'"
+    res = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "2 kept, 0 broken" in res.stdout, res.stdout
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph.modules):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
+                elif child in on_stack:
+                    low[v] = min(low[v], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                component = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    component.append(w)
+                    if w == v:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_import_cycles() -> None:
+    graph = grimp.build_graph("dse", "cost_models", exclude_type_checking_imports=True)
+    assert _cycles(graph) == []
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    graph = grimp.ImportGraph()
+    for a, b in (("p.a", "p.b"), ("p.b", "p.c"), ("p.c", "p.a"), ("p.c", "p.d")):
+        graph.add_import(importer=a, imported=b)
+    assert _cycles(graph) == [["p.a", "p.b", "p.c"]]
+
+
+@pytest.mark.parametrize("module", ["dse.space", "dse.design", "dse.design.hls4ml_adapter", "cost_models",
+                                    "cost_models.estimate", "dse.scoring", "dse.store"])
+def test_light_packages_do_not_import_heavy_ones(module: str) -> None:
+    code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "", f"importing {module} loaded {res.stdout.strip()}"
