@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # executes a Jupyter kernel (~12 s per test)
+
 try:
     from tests.analysis_helpers import make_run, real_run, standard_records, standard_trials
 except ImportError:  # tests/ is not a package

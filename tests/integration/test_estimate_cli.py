@@ -89,6 +89,7 @@ def test_bad_config_exit_2(tmp_path, capsys, content, words) -> None:
     assert code == 2 and words in err and "Traceback" not in err
 
 
+@pytest.mark.slow  # loads TensorFlow to read the file
 def test_bad_model_file_exit_2(tmp_path, capsys) -> None:
     cfg = tmp_path / "c.yml"
     cfg.write_text("Part: xcvu9p-flga2104-2L-e\nHLSConfig: {Model: {Precision: fixed<16,6>, ReuseFactor: 1}}\n")

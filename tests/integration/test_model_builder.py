@@ -11,6 +11,8 @@ import yaml
 from dse.design.candidate import Candidate
 from dse.space import parse_space_text
 
+pytestmark = pytest.mark.slow  # imports TensorFlow and builds QKeras models
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
