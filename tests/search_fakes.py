@@ -14,7 +14,7 @@ import yaml
 from cost_models.layers import FixedType, LayerSpec, layers_to_dicts
 from dse.design.candidate import Candidate
 from dse.search import InProcessExecutor
-from dse.synthesis.runner import SynthesisOutcome
+from dse.store.records import SynthesisRecord
 from dse.training.trial_runner import TrialOutput, TrialPayload
 from tests.helpers import tiny_space_dict
 
@@ -74,7 +74,7 @@ class FakeSynthesizer:
         self.n_calls = 0
         self.crash_on_call = crash_on_call
 
-    def __call__(self, job: Any, data: Any) -> SynthesisOutcome:
+    def __call__(self, job: Any, data: Any) -> SynthesisRecord:
         from cost_models import estimate
         from cost_models.layers import Target, layers_from_dicts
         from dse.store import read_json
@@ -89,7 +89,7 @@ class FakeSynthesizer:
         measured = {"dsp": est["dsp"], "lut": round(est["lut"] * 0.7), "ff": round(est["ff"] * 0.8),
                     "bram_18k": est["bram_18k"], "latency_cycles": est["latency_cycles"], "ii": est["ii"],
                     "latency_ns": est["latency_cycles"] * job.clock_period_ns}
-        return SynthesisOutcome(trial=job.trial, status="ok", measured=measured, tool="vitis", tool_version="2023.2",
+        return SynthesisRecord(trial=job.trial, status="ok", measured=measured, tool="vitis", tool_version="2023.2",
                                 part=job.part, clock_period_ns=job.clock_period_ns)
 
 

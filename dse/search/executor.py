@@ -10,7 +10,7 @@ Contract:
 - ``submit_*`` returns at once with a :class:`Ticket`; the work may start later.
 - ``poll(timeout)`` waits up to ``timeout`` seconds and returns the finished work as
   ``(ticket, result)`` pairs. A result is a ``TrialOutput`` for a trial and a
-  ``SynthesisOutcome`` for a synthesis job; a worker that died comes back as a failed result,
+  ``SynthesisRecord`` for a synthesis job; a worker that died comes back as a failed result,
   never as an exception.
 - ``cancel(ticket)`` drops work (best effort); its result is never returned.
 - ``epoch_reports()`` returns the ``(trial, epoch, val_accuracy)`` reports since the last call;
@@ -141,6 +141,6 @@ def failed_result(ticket: Ticket, error: str) -> Any:
     """The result of work whose worker died."""
     if ticket.kind == "trial":
         return TrialOutput(ticket.number, "failed", error=error)
-    from dse.synthesis.runner import SynthesisOutcome
+    from dse.store.records import SynthesisRecord
 
-    return SynthesisOutcome(trial=ticket.number, status="failed", error=f"synthesis {error}")
+    return SynthesisRecord(trial=ticket.number, status="failed", error=f"synthesis {error}")

@@ -129,7 +129,7 @@ class SynthesisManager:
     def on_result(self, ticket: Ticket, outcome: Any, trial: Any) -> SynthesisRecord:
         """Record a finished job (``trial``: the frozen Optuna trial it synthesized, or None)."""
         self.in_flight.pop(ticket.number, None)
-        record = SynthesisRecord.from_dict(outcome.to_record())
+        record: SynthesisRecord = outcome
         complete_record(record, trial)
         self.folder.write_synthesis_record(record)
         self.n_records += 1

@@ -24,7 +24,6 @@ def _synthesize(folder: RunFolder, trial: int, backend: str | None, timeout_s: f
                 firmware: bool, executable: str | None) -> dict[str, Any]:
     import optuna
 
-    from dse.store import SynthesisRecord
     from dse.synthesis.loop import complete_record, make_job
     from dse.synthesis.runner import run_job
     from dse.training.data import load_dataset
@@ -46,7 +45,7 @@ def _synthesize(folder: RunFolder, trial: int, backend: str | None, timeout_s: f
         raise RunFolderError(f"trial {trial} is already synthesized: {folder.synthesis_record_path(trial)}")
     job = make_job(folder, space, trial)
     data = load_dataset(space.data) if firmware else None
-    record = SynthesisRecord.from_dict(run_job(job, retries=1, test_data=data).to_record())
+    record = run_job(job, retries=1, test_data=data)
     complete_record(record, numbers[trial])
     folder.write_synthesis_record(record)
     return record.to_dict()

@@ -7,7 +7,6 @@ import logging
 import os
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from dse.errors import (
     SynthesisTimeout,
     ToolNotFoundError,
 )
+from dse.store.records import SynthesisRecord
 from dse.synthesis.base import get_backend
 from dse.synthesis.jobs import SynthesisJob
 
@@ -27,35 +27,10 @@ log = logging.getLogger(__name__)
 TRANSIENT_MARKERS = ("license", "resource temporarily unavailable", "cannot allocate memory", "connection reset")
 
 
-@dataclass
-class SynthesisOutcome:
-    """The result of one job: ``status`` is ok, failed, timeout, no_report, bad_report or tool_missing."""
-
-    trial: int
-    status: str
-    measured: dict[str, float] = field(default_factory=dict)
-    tool: str = ""
-    tool_version: str | None = None
-    part: str | None = None
-    clock_period_ns: float | None = None
-    error: str = ""
-    log_tail: str = ""
-    node: str = ""
-    attempts: int = 1
-    seconds: float = 0.0
-    firmware_accuracy: float | None = None
-    firmware_error: str = ""
-    job_dir: str = ""
-    ray_node_id: str = ""
-
-    def to_record(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> SynthesisOutcome:
+def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> SynthesisRecord:
     """Run one job in this process (what the Ray task does). Retries transient tool failures."""
     start = time.perf_counter()
-    out = SynthesisOutcome(trial=job.trial, status="failed", node=os.uname().nodename, job_dir=job.job_dir,
+    out = SynthesisRecord(trial=job.trial, status="failed", node=os.uname().nodename, job_dir=job.job_dir,
                            ray_node_id=_ray_node_id())
     backend = get_backend(job.backend, job.executable)
     out.tool = backend.name
@@ -107,7 +82,7 @@ def _ray_node_id() -> str:
 
 
 def _firmware_accuracy(job: SynthesisJob, project: Path, hls4ml_backend: str, data: Any,
-                       out: SynthesisOutcome) -> None:
+                       out: SynthesisRecord) -> None:
     """Compile the hls4ml C++ emulation of the written project and score it on the test set."""
     try:
         from dse.synthesis.firmware import firmware_accuracy
