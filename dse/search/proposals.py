@@ -11,7 +11,8 @@
    It is thrown away after the slot: the stored study holds only what happened.
 2. The proposer is asked for designs until ``search.proposals`` of them survive. A design equal to
    one trained, training or screened before (after the cost model's normalisation, see
-   ``design_key``) is skipped unless ``search.allow_repeats``. Each new design is estimated before
+   ``design_key``) is skipped unless ``search.allow_repeats``; after ``REPEATS_BEFORE_RANDOM`` repeats
+   in one slot the proposer draws at random for the rest of the slot. Each new design is estimated before
    training (``dse.search.screening``); one whose estimate breaks a budget with high probability
    is **screened**: added to the stored study as a FAIL trial with the user attributes
    ``screened`` (the reason), ``candidate`` and ``pre_estimate``. FAIL trials do not count toward
@@ -52,6 +53,8 @@ __all__ = ["MAX_REJECTED_IN_A_ROW", "Planner", "PlannerStats", "design_key", "ex
 
 MAX_REJECTED_IN_A_ROW = 300
 MIN_TRIALS_FOR_SURROGATE = 5
+REPEATS_BEFORE_RANDOM = 20
+"""Repeated designs in one slot after which the proposer draws at random (the sampler is stuck)."""
 PROPOSER_SEED_OFFSET = 7919
 """Keeps the proposer's seed stream apart from the stored study's sampler."""
 
@@ -171,7 +174,7 @@ class Planner:
                                               if "screened" in t.user_attrs}
         wanted = self.space.search.proposals
         options: list[_Option] = []
-        asks = 0
+        asks = repeats = 0
         while len(options) < wanted and not self.exhausted and (asks < 10 * wanted + 40 or not options):
             trial = twin.ask()
             asks += 1
@@ -182,6 +185,9 @@ class Planner:
                 twin.tell(trial, state=optuna.trial.TrialState.FAIL)
                 self.stats.repeats += 1
                 self.rejected_in_a_row += 1
+                repeats += 1
+                if repeats == REPEATS_BEFORE_RANDOM:  # the sampler is stuck on known designs: explore at random
+                    twin.sampler = optuna.samplers.RandomSampler(seed=derive_seed(self.seed, asks, len(trials)))
                 continue
             pre = self.screener.estimate(cand) if self.screener is not None else PreEstimate({}, {}, [])
             if pre.reason and self.screen:
