@@ -34,7 +34,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SPACES = {"quickstart": ROOT / "search_spaces" / "quickstart.yaml", "hard": ROOT / "benchmarks" / "spaces" / "hard.yaml"}
+SPACES = {"quickstart": ROOT / "search_spaces" / "quickstart.yaml",
+          "hard": ROOT / "benchmarks" / "spaces" / "hard.yaml"}
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "proposals": {"proposals": 4},
@@ -135,10 +136,13 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out[space] = entry
     pr = [r for r in runs if r["pruner"] is not None]
     if pr:
-        out["pruning"] = {p: {"wall_s_mean": sum(r["wall_s"] for r in rr) / len(rr),
-                              "hypervolume_mean": sum(r["hypervolume"] for r in rr) / len(rr),
-                              "n_pruned_mean": sum(r["n_pruned"] for r in rr) / len(rr), "seeds": [r["seed"] for r in rr]}
-                          for p in sorted({r["pruner"] for r in pr}) for rr in [[r for r in pr if r["pruner"] == p]]}
+        out["pruning"] = {}
+        for p in sorted({r["pruner"] for r in pr}):
+            rr = [r for r in pr if r["pruner"] == p]
+            out["pruning"][p] = {"wall_s_mean": sum(r["wall_s"] for r in rr) / len(rr),
+                                 "hypervolume_mean": sum(r["hypervolume"] for r in rr) / len(rr),
+                                 "n_pruned_mean": sum(r["n_pruned"] for r in rr) / len(rr),
+                                 "seeds": [r["seed"] for r in rr]}
     return out
 
 
