@@ -572,9 +572,10 @@ class SearchConfig(Section):
         description="a design is screened out when the probability of meeting some budget, before training, is "
                     "below this")
     proposals: int = Field(
-        1, ge=1, le=64,
+        4, ge=1, le=64,
         description="designs proposed per trained trial; with more than 1 an accuracy surrogate (random forest) "
-                    "picks the one with the best expected hypervolume gain")
+                    "picks the one with the best expected hypervolume gain (`1`: train the sampler's proposal; "
+                    "default 4 from benchmarks/results/search_quality.json)")
 
     ATTRIBUTES = ("sampler", "n_trials", "timeout_s", "seed", "workers", "budget_confidence", "allow_repeats",
                   "screening", "screen_probability", "proposals")
