@@ -85,6 +85,10 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
                    f"{counts['RUNNING']} running trials; {len(front)} design(s) on the feasible front.")
         if counts["RUNNING"]:
             message += " The run is still in progress."
+    n_screened = int(trials["screened"].notna().sum()) if "screened" in trials else 0
+    if n_screened:  # FAIL trials that were never trained (dse.search.screening)
+        message += (f" {n_screened} of the failed are proposed designs not trained: their pre-training estimate "
+                    "broke a budget (column screened of trials.csv).")
     costs = list(FRONT_COSTS) + [o.metric for o in run.space.objectives
                                  if o.metric not in ("accuracy", "loss", "auc", *FRONT_COSTS)]
     if counts["COMPLETE"]:
@@ -132,7 +136,9 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
         sections.append(Section("importances", "Parameter importances", text, png,
                                 table=imp.reset_index(names="parameter") if not imp.empty else None))
     failed = trials[trials["state"] == "FAIL"]
-    lines = failure_summary(trials)
+    if "screened" in trials:
+        failed = failed[failed["screened"].isna()]
+    lines = failure_summary(trials[trials["screened"].isna()] if "screened" in trials else trials)
     if lines:
         text = " ".join(f"{line}." for line in lines)
         if not failed.empty:

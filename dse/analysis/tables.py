@@ -16,7 +16,7 @@ def trials_frame(study: Any, space: SpaceConfig | None = None) -> Any:
     """A pandas DataFrame of every trial. Columns: number, state, candidate, objective values,
     val/test accuracy, each cost estimate with ``_low``/``_high`` (80 % interval), ``feasible``,
     ``measured_*`` where synthesized, ``duplicate_of`` (a repeated design, not trained: the trial it
-    repeats), ``param_*`` and timing."""
+    repeats), ``screened`` (not trained: why its pre-training estimate broke a budget), ``param_*`` and timing."""
     import pandas as pd
 
     rows = []
@@ -49,6 +49,7 @@ def trials_frame(study: Any, space: SpaceConfig | None = None) -> Any:
         row["duration_s"] = t.duration.total_seconds() if t.duration is not None else None
         row["interrupted"] = bool(ua.get("interrupted", False))
         row["duplicate_of"] = ua.get("duplicate_of")
+        row["screened"] = ua.get("screened")  # not trained: why its pre-training estimate broke a budget
         row["error"] = ua.get("error")
         for k, v in t.params.items():
             row[f"param_{k}"] = v

@@ -26,6 +26,7 @@ from dse.errors import DseError
 from dse.scoring.calibration_check import warn_if_uncalibrated
 from dse.scoring.score import estimate_dict, estimate_summary, part_bounds, score
 from dse.search.executor import Executor, Ticket
+from dse.search.proposals import make_planner
 from dse.search.searcher import Proposal, Searcher, counts_toward_budget
 from dse.space import SpaceConfig
 from dse.store import RunFolder, RunLock, TrialRecord
@@ -66,6 +67,10 @@ class SearchResult:
     pareto: list[dict[str, Any]] = field(default_factory=list)
     n_duplicates: int = 0
     study_name: str = ""
+    n_screened: int = 0
+    """Designs not trained because their pre-training estimate broke a budget (dse.search.screening)."""
+    proposals: dict[str, int] = field(default_factory=dict)
+    """This session's proposal counts (``PlannerStats``): proposed, screened, repeats, not_chosen, trained."""
 
 
 ProgressCallback = Callable[[TrialSummary, int, int], None]  # (summary, done, total)
@@ -149,6 +154,8 @@ class Driver:
         self.bounds = part_bounds(space)
         self.target = space_target(space)
         self.calibration = _load_calibration(folder)
+        self.planner = make_planner(space, folder, self.searcher, data, self.target, self.calibration, self.bounds,
+                                    seed)
         self.in_flight: dict[int, tuple[Proposal, Ticket]] = {}
         self.synth: SynthesisManager | None = None
         self.train_seconds = 0.0
@@ -192,12 +199,16 @@ class Driver:
             return False  # the next trials are scored with the new calibration
         if len(self.in_flight) >= self.workers or self.searcher.exhausted:
             return False
+        if self.planner is not None and self.planner.exhausted:
+            return False
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return False
         return self.searcher.finished_count() + len(self.in_flight) < self.n_trials
 
     def submit_next(self) -> None:
-        proposal = self.searcher.ask()
+        proposal = self.planner.propose(self.calibration) if self.planner is not None else self.searcher.ask()
+        if proposal is None:  # the planner found nothing worth training (logged)
+            return
         if proposal.duplicate_of is not None:
             self.searcher.tell_duplicate(proposal)
             if self.searcher.exhausted:
@@ -364,9 +375,11 @@ class Driver:
         counted = [t for t in self.searcher.trials() if counts_toward_budget(t)]
         states = [t.state.name for t in counted]
         n_dup = sum(1 for t in self.searcher.trials() if "duplicate_of" in t.user_attrs)
+        n_screened = sum(1 for t in self.searcher.trials() if "screened" in t.user_attrs)
         return SearchResult(self.folder.path, states.count("COMPLETE"), states.count("FAIL"), states.count("PRUNED"),
                             wall_seconds, self.train_seconds, resumed, pareto_rows(self.searcher.study, self.space),
-                            n_duplicates=n_dup, study_name=self.searcher.study.study_name)
+                            n_duplicates=n_dup, study_name=self.searcher.study.study_name, n_screened=n_screened,
+                            proposals=self.planner.stats.to_dict() if self.planner is not None else {})
 
     def _trial(self, number: int) -> Any:
         trials = self.searcher.trials()  # Optuna numbers a study's trials 0, 1, 2 ...

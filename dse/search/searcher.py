@@ -89,10 +89,10 @@ def study_version(name: str) -> int:
 
 
 def counts_toward_budget(trial: Any) -> bool:
-    """A trained design: complete, pruned, or failed in training. Interrupted trials (redone) and
-    duplicates (never trained) do not count."""
+    """A trained design: complete, pruned, or failed in training. Interrupted trials (redone),
+    duplicates and screened designs (never trained) do not count."""
     ua = trial.user_attrs
-    if "duplicate_of" in ua:
+    if "duplicate_of" in ua or "screened" in ua:
         return False
     if trial.state.name in ("COMPLETE", "PRUNED"):
         return True
@@ -167,7 +167,9 @@ class Searcher:
         self.study = self._open(folder.study_name)
         self.pruning = PruningTwin(self.storage, space.training.pruner) if space.training.pruner != "none" else None
         self.designs: dict[str, int] = {}
-        """params key -> the trial that trained (or is training) that design."""
+        """design key -> the trial that trained (or is training) that design."""
+        self.design_key: Callable[[Any], str] = params_key
+        """A design's identity; the driver sets the cost model's normalisation (dse.search.proposals)."""
         self.duplicates_in_a_row = 0
         self._finished = 0
         self.reindex()
@@ -245,7 +247,7 @@ class Searcher:
         for t in self.trials():
             if counts_toward_budget(t):
                 self._finished += 1
-                self.designs.setdefault(params_key(t.params), t.number)
+                self.designs.setdefault(self.design_key(t.params), t.number)
 
     def reattach(self, number: int) -> Any:
         """A live ``optuna.trial.Trial`` for trial ``number`` (RUNNING, possibly asked by a dead session)."""
@@ -264,7 +266,7 @@ class Searcher:
 
         trial.set_user_attr("interrupted", True)
         self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        key = params_key(trial.params)
+        key = self.design_key(trial.params)
         if self.designs.get(key) == trial.number:
             del self.designs[key]
 
@@ -277,7 +279,7 @@ class Searcher:
         for t in trials:
             ua = t.user_attrs
             if (t.state.name != "FAIL" or not ua.get("interrupted") or "candidate" not in ua
-                    or t.number in retried or params_key(t.params) in self.designs):
+                    or t.number in retried or self.design_key(t.params) in self.designs):
                 continue
             self.study.enqueue_trial(t.params, user_attrs={"retry_of": t.number}, skip_if_exists=False)
             out.append(t.number)
@@ -289,7 +291,7 @@ class Searcher:
         trial = self.study.ask()
         cand = suggest_candidate(trial, self.space)
         trial.set_user_attr("candidate", cand.to_dict())  # from here on the proposal is complete
-        key = params_key(trial.params)
+        key = self.design_key(trial.params)
         duplicate_of = None if self.space.search.allow_repeats else self.designs.get(key)
         if duplicate_of is None:
             self.designs.setdefault(key, trial.number)

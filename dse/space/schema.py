@@ -569,7 +569,21 @@ class SearchConfig(Section):
     allow_repeats: bool = Field(
         False, description="`false`: a design with the same parameters is never trained twice")
 
-    ATTRIBUTES = ("sampler", "n_trials", "timeout_s", "seed", "workers", "budget_confidence", "allow_repeats")
+    screening: bool = Field(
+        True, description="estimate each proposed design's cost before training (from its parameters, with an "
+                          "interval) and do not train it when a budget is broken with high probability")
+    screen_probability: float = Field(
+        0.05, gt=0, lt=0.5,
+        description="a design is screened out when the probability of meeting some budget, before training, is "
+                    "below this")
+    proposals: int = Field(
+        4, ge=1, le=64,
+        description="designs proposed per trained trial; with more than 1 an accuracy surrogate (random forest) "
+                    "picks the one with the best expected hypervolume gain (`1`: train the sampler's proposal; "
+                    "default 4 from benchmarks/results/search_quality.json)")
+
+    ATTRIBUTES = ("sampler", "n_trials", "timeout_s", "seed", "workers", "budget_confidence", "allow_repeats",
+                  "screening", "screen_probability", "proposals")
 
 
 def _resources(value: Any) -> Any:

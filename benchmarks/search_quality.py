@@ -1,0 +1,191 @@
+"""Search quality: dse's default against ``sampler: random`` and against the default without screening.
+
+For each space (the quickstart, benchmarks/spaces/hard.yaml) and seed, runs each variant for the
+same number of **trained** trials with real training (in process, one worker, so variants share the
+machine alike), and measures the hypervolume of the feasible trained trials over test accuracy (up)
+and estimated LUT (down) in the box accuracy >= 0.5, LUT <= 30,000 (scaled to [0, 1]^2; 1.0 would be
+accuracy 1 at 0 LUT). Reported per space: mean and per-seed hypervolume ratios of each variant to
+random at equal trained trials and at equal wall time (the hypervolume each variant had when the
+shortest of the seed's runs ended), and the share of proposed designs that were never trained.
+
+Variants: ``default`` (dse's defaults: TPE, screening, ``search.proposals`` 4), ``screening_only``
+(TPE with screening, one proposal per slot), ``proposals`` (screening plus 4 proposals per slot
+chosen by the accuracy surrogate), ``no_screening`` (TPE, no screening, one proposal per slot),
+``random`` (``sampler: random``, no screening, one proposal per slot). ``--pruning`` instead compares training pruners
+(none, median, hyperband) on the quickstart with Ray and 2 workers: wall time and final hypervolume.
+
+Writes benchmarks/results/search_quality.json (one entry per run is kept in the file as the
+runs finish, so an interrupted benchmark keeps what it measured).
+
+Usage: python benchmarks/search_quality.py [--n-trials 20] [--seeds 0 1 2] [--epochs 5]
+       [--spaces quickstart hard] [--variants default proposals no_screening random] [--pruning]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SPACES = {"quickstart": ROOT / "search_spaces" / "quickstart.yaml",
+          "hard": ROOT / "benchmarks" / "spaces" / "hard.yaml"}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "screening_only": {"proposals": 1},
+    "proposals": {"proposals": 4},
+    "no_screening": {"screening": False, "proposals": 1},
+    "random": {"sampler": "random", "screening": False, "proposals": 1},
+}
+ACC_MIN, LUT_MAX = 0.5, 30_000.0
+OUT = ROOT / "benchmarks" / "results" / "search_quality.json"
+
+
+def hv_of(points: list[tuple[float, float]]) -> float:
+    """Hypervolume of (test accuracy, LUT) points in the box, scaled to [0, 1]^2."""
+    from dse.analysis import hypervolume
+
+    scaled = [((1.0 - a) / (1.0 - ACC_MIN), lut / LUT_MAX) for a, lut in points]
+    return hypervolume(scaled, [1.0, 1.0])
+
+
+def run_variant(space_name: str, variant: str, seed: int, n_trials: int, epochs: int, data: Any,
+                pruner: str | None = None, ray: bool = False) -> dict[str, Any]:
+    import optuna
+
+    from dse.search import InProcessExecutor, run_search
+    from dse.space import load_space
+    from dse.store import RunFolder
+
+    space = load_space(SPACES[space_name])
+    search = space.search.model_copy(update={"seed": seed, "n_trials": n_trials, **VARIANTS[variant]})
+    training = space.training.model_copy(update={"epochs": epochs, **({"pruner": pruner} if pruner else {})})
+    space = space.model_copy(update={"search": search, "training": training})
+    with tempfile.TemporaryDirectory(prefix="dse_sq_") as tmp:
+        run_dir = Path(tmp) / "run"
+        start = time.time()
+        result = run_search(space, run_dir, n_trials=n_trials, workers=2 if ray else 1, data=data,
+                            executor=None if ray else InProcessExecutor())
+        wall = time.time() - start
+        folder = RunFolder.open(run_dir)
+        study = optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
+        timeline = []  # (seconds from start, test accuracy, lut, feasible) of trained complete trials
+        for t in study.get_trials(deepcopy=False):
+            if t.state.name != "COMPLETE" or "duplicate_of" in t.user_attrs:
+                continue
+            cons = t.user_attrs.get("constraint_values") or []
+            timeline.append((t.datetime_complete.timestamp() - start,
+                             float(t.user_attrs["metrics"]["test_accuracy"]),
+                             float(t.user_attrs["estimate"]["lut"]), all(c <= 0 for c in cons)))
+        n_all = len(study.trials)
+    feasible = [(a, lut) for _, a, lut, ok in timeline if ok]
+    return {"space": space_name, "variant": variant, "seed": seed, "pruner": pruner, "wall_s": wall,
+            "n_trained": result.n_complete + result.n_failed + result.n_pruned, "n_complete": result.n_complete,
+            "n_pruned": result.n_pruned, "n_screened": result.n_screened, "n_study_trials": n_all,
+            "proposals": result.proposals, "n_feasible": len(feasible), "hypervolume": hv_of(feasible),
+            "timeline": timeline}
+
+
+def hv_at(run: dict[str, Any], seconds: float) -> float:
+    return hv_of([(a, lut) for t, a, lut, ok in run["timeline"] if ok and t <= seconds])
+
+
+def never_trained_share(run: dict[str, Any]) -> float:
+    p = run.get("proposals") or {}
+    if p.get("proposed"):
+        return 1.0 - p["trained"] / p["proposed"]
+    return 0.0
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for space in sorted({r["space"] for r in runs if r["pruner"] is None}):
+        rs = [r for r in runs if r["space"] == space and r["pruner"] is None]
+        seeds = sorted({r["seed"] for r in rs})
+        by = {(r["variant"], r["seed"]): r for r in rs}
+        entry: dict[str, Any] = {}
+        for v in sorted({r["variant"] for r in rs}):
+            per_seed, per_seed_time = {}, {}
+            for s in seeds:
+                if (v, s) not in by or ("random", s) not in by:
+                    continue
+                base = by[("random", s)]["hypervolume"]
+                per_seed[s] = by[(v, s)]["hypervolume"] / base if base > 0 else None
+                t_eq = min(by[(w, s)]["wall_s"] for w in {x for x, _ in by} if (w, s) in by)
+                b_t = hv_at(by[("random", s)], t_eq)
+                per_seed_time[s] = hv_at(by[(v, s)], t_eq) / b_t if b_t > 0 else None
+            vals = [x for x in per_seed.values() if x is not None]
+            vals_t = [x for x in per_seed_time.values() if x is not None]
+            mine = [by[(v, s)] for s in seeds if (v, s) in by]
+            entry[v] = {
+                "hv_ratio_to_random_mean": sum(vals) / len(vals) if vals else None,
+                "hv_ratio_to_random_per_seed": per_seed,
+                "hv_ratio_to_random_equal_wall_mean": sum(vals_t) / len(vals_t) if vals_t else None,
+                "hv_ratio_to_random_equal_wall_per_seed": per_seed_time,
+                "hypervolume_per_seed": {r["seed"]: r["hypervolume"] for r in mine},
+                "wall_s_per_seed": {r["seed"]: round(r["wall_s"], 1) for r in mine},
+                "never_trained_share_mean": sum(never_trained_share(r) for r in mine) / len(mine) if mine else None,
+                "screened_per_seed": {r["seed"]: r["n_screened"] for r in mine},
+                "feasible_per_seed": {r["seed"]: r["n_feasible"] for r in mine},
+            }
+        out[space] = entry
+    pr = [r for r in runs if r["pruner"] is not None]
+    if pr:
+        out["pruning"] = {}
+        for p in sorted({r["pruner"] for r in pr}):
+            rr = [r for r in pr if r["pruner"] == p]
+            out["pruning"][p] = {"wall_s_mean": sum(r["wall_s"] for r in rr) / len(rr),
+                                 "hypervolume_mean": sum(r["hypervolume"] for r in rr) / len(rr),
+                                 "n_pruned_mean": sum(r["n_pruned"] for r in rr) / len(rr),
+                                 "seeds": [r["seed"] for r in rr]}
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-trials", type=int, default=20)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--spaces", nargs="+", default=list(SPACES), choices=list(SPACES))
+    ap.add_argument("--variants", nargs="+", default=[v for v in VARIANTS if v != "default"], choices=list(VARIANTS))
+    ap.add_argument("--pruning", action="store_true", help="compare pruners on the quickstart (Ray, 2 workers)")
+    ap.add_argument("--out", default=str(OUT))
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    from dse.data import load_dataset
+    from dse.space import load_space
+
+    out_path = Path(args.out)
+    previous = json.loads(out_path.read_text()) if out_path.exists() else {}
+    runs: list[dict[str, Any]] = list(previous.get("runs", []))
+    settings = {"n_trials": args.n_trials, "epochs": args.epochs, "box": {"accuracy_min": ACC_MIN, "lut_max": LUT_MAX}}
+    plan: list[tuple[str, str, int, str | None]] = []
+    if args.pruning:
+        plan = [("quickstart", "default", s, p) for s in args.seeds for p in ("none", "median", "hyperband")]
+    else:
+        plan = [(sp, v, s, None) for sp in args.spaces for s in args.seeds for v in args.variants]
+    for space_name, variant, seed, pruner in plan:
+        runs = [r for r in runs if (r["space"], r["variant"], r["seed"], r["pruner"]) != (space_name, variant, seed,
+                                                                                          pruner)]
+        data = load_dataset(load_space(SPACES[space_name]).data)
+        r = run_variant(space_name, variant, seed, args.n_trials, args.epochs, data, pruner, ray=pruner is not None)
+        runs.append(r)
+        print(f"{space_name:10} {variant:12} seed {seed} pruner {pruner}: hv {r['hypervolume']:.4f}, "
+              f"{r['n_trained']} trained, {r['n_screened']} screened, {r['wall_s']:.0f} s", flush=True)
+        doc = {"settings": settings, "summary": summarize(runs), "runs": runs,
+               "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(doc, indent=1, default=str) + "\n")
+    print(json.dumps(summarize(runs), indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

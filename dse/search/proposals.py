@@ -1,0 +1,364 @@
+"""Choosing what to train: Optuna's sampler proposes, the cost model screens, a surrogate picks.
+
+``Planner.propose()`` fills one training slot:
+
+1. A **proposer study** is rebuilt in memory from the run's study: its trained trials as they are,
+   and its screened designs as COMPLETE trials whose constraints say by how much the pre-training
+   estimate breaks the budgets (Optuna's constrained samplers put infeasible trials on the bad side
+   and do not read their objective values, which are placeholders: the estimated costs and the
+   worst quality seen). Its sampler is the space's sampler seeded from the run's seed, the study
+   version and the number of trials, so proposals are reproducible and differ from slot to slot.
+   It is thrown away after the slot: the stored study holds only what happened.
+2. The proposer is asked for designs until ``search.proposals`` of them survive. A design equal to
+   one trained, training or screened before (after the cost model's normalisation, see
+   ``design_key``) is skipped unless ``search.allow_repeats``; after ``REPEATS_BEFORE_RANDOM`` repeats
+   in one slot the proposer draws at random for the rest of the slot. Each new design is estimated before
+   training (``dse.search.screening``); one whose estimate breaks a budget with high probability
+   is **screened**: added to the stored study as a FAIL trial with the user attributes
+   ``screened`` (the reason), ``candidate`` and ``pre_estimate``. FAIL trials do not count toward
+   ``n_trials`` and are ignored by Optuna's samplers; the proposer of later slots sees them as
+   infeasible.
+3. With one survivor wanted it is trained. With more, a random forest (scikit-learn, seeded)
+   fitted on the trained trials predicts each quality objective; the known cost objectives come
+   from the pre-training estimate; the survivor with the largest expected gain of hypervolume
+   over the current feasible front (averaged over the forest's trees, times the probability that
+   its budgets are met) is trained. Designs not chosen are not recorded.
+4. The chosen design is queued in the stored study (``enqueue_trial`` with its ``pre_estimate``)
+   and asked from it, so the trained trial is an ordinary trial of the study.
+
+After ``MAX_REJECTED_IN_A_ROW`` proposals in a row that were screened or repeats, the budgets (or
+the space) look unreachable: the planner says so and the search stops.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dse.design.candidate import Candidate, suggest_candidate
+from dse.design.prebuild import snapped_reuse_factors
+from dse.search.screening import PreEstimate, Screener
+from dse.search.searcher import Proposal, Searcher, derive_seed, make_sampler
+from dse.space import COST_METRICS, SpaceConfig
+from dse.store import RunFolder, params_key
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MAX_REJECTED_IN_A_ROW", "Planner", "PlannerStats", "design_key", "expected_gains", "make_design_key",
+           "make_planner", "surrogate_features"]
+
+MAX_REJECTED_IN_A_ROW = 300
+MIN_TRIALS_FOR_SURROGATE = 5
+REPEATS_BEFORE_RANDOM = 20
+"""Repeated designs in one slot after which the proposer draws at random (the sampler is stuck)."""
+PROPOSER_SEED_OFFSET = 7919
+"""Keeps the proposer's seed stream apart from the stored study's sampler."""
+
+
+def design_key(cand: Candidate, space: SpaceConfig, n_features: int, n_classes: int) -> str:
+    """A design's identity after the cost model's normalisation: the candidate with the ReuseFactors
+    hls4ml will use (snapped under the Resource strategy)."""
+    n_out = 1 if space.model.output_activation == "sigmoid" else n_classes
+    d = cand.to_dict()
+    d["reuse_factor"] = list(snapped_reuse_factors(cand, n_features, n_out))
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def make_design_key(space: SpaceConfig, n_features: int | None, n_classes: int | None
+                    ) -> Callable[[Mapping[str, Any]], str]:
+    """``params -> key`` for the searcher's dedupe: normalised when the data sizes are known."""
+    if n_features is None or n_classes is None:
+        return lambda params: params_key(dict(params))
+
+    def key(params: Mapping[str, Any]) -> str:
+        try:
+            return design_key(Candidate.from_params(params, space), space, n_features, n_classes)
+        except (KeyError, ValueError, TypeError):  # params of an incomplete proposal
+            return params_key(dict(params))
+
+    return key
+
+
+def surrogate_features(cand: Candidate, space: SpaceConfig, n_features: int) -> list[float]:
+    """A fixed-length numeric description of a candidate (per-layer entries padded with 0)."""
+    n_max = space.model.max_hidden_layers
+    sizes = [n_features, *cand.widths]
+
+    def pad(xs: list[float], n: int) -> list[float]:
+        return (xs + [0.0] * n)[:n]
+
+    bits = [float(b) if isinstance(b, int) else {"binary": 1.0, "ternary": 2.0}[b] for b in cand.weight_bits]
+    nonzero = sum(sizes[i] * (sizes[i + 1] if i + 1 < len(sizes) else 10) * (1 - cand.sparsity[i])
+                  for i in range(len(sizes)))
+    return [float(cand.n_hidden), *pad([float(w) for w in cand.widths], n_max), *pad(bits, n_max + 1),
+            *pad([float(b) for b in cand.activation_bits], n_max), *pad(list(cand.sparsity), n_max + 1),
+            *pad([math.log2(r) for r in cand.reuse_factor], n_max + 1), float(cand.strategy == "resource"),
+            math.log10(cand.learning_rate), math.log(1.0 + nonzero)]
+
+
+@dataclass
+class PlannerStats:
+    """Proposals of this session: asked of the proposer, screened, repeats skipped, not chosen, trained."""
+
+    proposed: int = 0
+    screened: int = 0
+    repeats: int = 0
+    not_chosen: int = 0
+    trained: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Option:
+    trial: Any
+    candidate: Candidate
+    key: str
+    pre: PreEstimate
+
+
+class Planner:
+    """Fills training slots for a driver (see the module docstring)."""
+
+    def __init__(self, space: SpaceConfig, folder: RunFolder, searcher: Searcher, screener: Screener | None,
+                 n_features: int, seed: int):
+        self.space, self.folder, self.searcher, self.screener = space, folder, searcher, screener
+        self.n_features, self.seed = n_features, seed
+        self.stats = PlannerStats()
+        self.rejected_in_a_row = 0
+        self.screen = space.search.screening and any(c.metric in COST_METRICS for c in space.constraints)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.rejected_in_a_row >= MAX_REJECTED_IN_A_ROW
+
+    # ------------------------------------------------------------------ learning from the study
+    def sync(self, trials: list[Any]) -> None:
+        """Let the screener learn from trained trials it has not seen."""
+        if self.screener is None:
+            return
+        from cost_models.layers import layers_from_dicts
+
+        for t in trials:
+            ua = t.user_attrs
+            if t.state.name != "COMPLETE" or "duplicate_of" in ua or t.number in self.screener.seen:
+                continue
+            try:
+                layers = layers_from_dicts(self.folder.read_layers(t.number))
+            except (OSError, ValueError):
+                self.screener.seen.add(t.number)
+                continue
+            self.screener.observe_trial(t.number, layers, Candidate.from_dict(ua["candidate"]),
+                                        ua.get("pre_estimate"), ua.get("estimate"))
+
+    # ------------------------------------------------------------------ one slot
+    def propose(self, calibration: Any = None) -> Proposal | None:
+        """The next design to train, asked from the stored study; None when the budgets look unreachable.
+        ``calibration``: the driver's current cost-model calibration."""
+        import optuna
+
+        if self.screener is not None:
+            self.screener.calibration = calibration
+
+        if any(t.state.name == "WAITING" for t in self.searcher.trials()):
+            return self.searcher.ask()  # an interrupted design queued again: it was screened before
+        trials = self.searcher.trials()
+        self.sync(trials)
+        twin = self._proposer(trials)
+        known = set(self.searcher.designs) | {self.searcher.design_key(t.params) for t in trials
+                                              if "screened" in t.user_attrs}
+        wanted = self.space.search.proposals
+        options: list[_Option] = []
+        asks = repeats = 0
+        while len(options) < wanted and not self.exhausted and (asks < 10 * wanted + 40 or not options):
+            trial = twin.ask()
+            asks += 1
+            self.stats.proposed += 1
+            cand = suggest_candidate(trial, self.space)
+            key = self.searcher.design_key(trial.params)
+            if not self.space.search.allow_repeats and (key in known or any(o.key == key for o in options)):
+                twin.tell(trial, state=optuna.trial.TrialState.FAIL)
+                self.stats.repeats += 1
+                self.rejected_in_a_row += 1
+                repeats += 1
+                if repeats == REPEATS_BEFORE_RANDOM:  # the sampler is stuck on known designs: explore at random
+                    twin.sampler = optuna.samplers.RandomSampler(seed=derive_seed(self.seed, asks, len(trials)))
+                continue
+            pre = self.screener.estimate(cand) if self.screener is not None else PreEstimate({}, {}, [])
+            if pre.reason and self.screen:
+                self._record_screened(trial, cand, pre)
+                for name, value in self._screen_constraints(pre).items():
+                    trial.set_constraint(name, value)
+                twin.tell(trial, self._placeholder_values(pre, trials))
+                known.add(key)
+                self.stats.screened += 1
+                self.rejected_in_a_row += 1
+                continue
+            options.append(_Option(trial, cand, key, pre))
+        if not options:
+            log.warning("%d proposals in a row were screened out by the budgets or repeated designs: the budgets "
+                        "look unreachable in this space; stopping the search", self.rejected_in_a_row)
+            return None
+        chosen = self._choose(options, trials) if len(options) > 1 else options[0]
+        self.stats.not_chosen += len(options) - 1
+        self.stats.trained += 1
+        self.rejected_in_a_row = 0
+        attrs: dict[str, Any] = {"pre_estimate": chosen.pre.to_dict()} if chosen.pre.values else {}
+        self.searcher.study.enqueue_trial(chosen.trial.params, user_attrs=attrs, skip_if_exists=False)
+        return self.searcher.ask()
+
+    def _proposer(self, trials: list[Any]) -> Any:
+        import optuna
+
+        seed = derive_seed(self.seed + PROPOSER_SEED_OFFSET, self.searcher.version, len(trials))
+        twin = optuna.create_study(directions=self.space.directions, sampler=make_sampler(self.space, seed))  # type: ignore[arg-type]
+        frozen = []
+        for t in trials:
+            ua = t.user_attrs
+            if t.state.name == "COMPLETE" and "duplicate_of" not in ua:
+                frozen.append(optuna.trial.create_trial(params=t.params, distributions=t.distributions,
+                                                        values=t.values, constraints=dict(t.constraints or {})))
+            elif t.state.name == "PRUNED" and "duplicate_of" not in ua:
+                frozen.append(optuna.trial.create_trial(state=optuna.trial.TrialState.PRUNED, params=t.params,
+                                                        distributions=t.distributions))
+            elif "screened" in ua and ua.get("screen_constraints"):
+                pre = ua.get("pre_estimate") or {}
+                values = self._placeholder_values(PreEstimate(pre, {}, []), trials)
+                frozen.append(optuna.trial.create_trial(params=t.params, distributions=t.distributions,
+                                                        values=values, constraints=ua["screen_constraints"]))
+        if frozen:
+            twin.add_trials(frozen)
+        return twin
+
+    def _screen_constraints(self, pre: PreEstimate) -> dict[str, float]:
+        """Per budget: by how much the pre-training point breaks it (metric units, > 0 broken; 0 unknown)."""
+        out = {}
+        for con, bound, p in zip(self.space.constraints, self.screener.bounds if self.screener else [],
+                                 pre.probabilities, strict=False):
+            key = COST_METRICS.get(con.metric)
+            if p is None or key is None:
+                out[str(con)] = 0.0
+                continue
+            v = pre.values[key]
+            margin = v - bound if con.op == "<=" else bound - v
+            out[str(con)] = max(margin, 1e-9) if p < self.space.search.screen_probability else min(margin, 0.0)
+        return out
+
+    def _placeholder_values(self, pre: PreEstimate, trials: list[Any]) -> list[float]:
+        """Objective values for an infeasible proposer trial (not read by constrained TPE)."""
+        out = []
+        for i, o in enumerate(self.space.objectives):
+            key = COST_METRICS.get(o.metric)
+            if key is not None and pre.values.get(key) is not None:
+                out.append(float(pre.values[key]))
+                continue
+            seen = [t.values[i] for t in trials if t.state.name == "COMPLETE" and t.values]
+            worst = (min(seen) if o.direction == "maximize" else max(seen)) if seen else 0.0
+            out.append(float(worst))
+        return out
+
+    def _record_screened(self, trial: Any, cand: Candidate, pre: PreEstimate) -> None:
+        import optuna
+
+        attrs = {"screened": pre.reason, "candidate": cand.to_dict(), "pre_estimate": pre.to_dict(),
+                 "screen_probabilities": pre.probabilities, "screen_constraints": self._screen_constraints(pre)}
+        self.searcher.study.add_trial(optuna.trial.create_trial(
+            state=optuna.trial.TrialState.FAIL, params=trial.params, distributions=trial.distributions,
+            user_attrs=attrs))
+        log.info("not trained (screened): %s: %s", cand.short(), pre.reason)
+
+    # ------------------------------------------------------------------ the surrogate
+    def _choose(self, options: list[_Option], trials: list[Any]) -> _Option:
+        done = [t for t in trials if t.state.name == "COMPLETE" and "duplicate_of" not in t.user_attrs
+                and t.values]
+        if len(done) < MIN_TRIALS_FOR_SURROGATE:
+            return options[0]
+        gains = expected_gains(self.space, done, [(o.candidate, o.pre) for o in options], self.n_features,
+                               seed=derive_seed(self.seed, self.searcher.version, len(trials)))
+        best = max(range(len(options)), key=lambda i: (gains[i], -i))
+        log.info("chose %s of %d proposals (expected hypervolume gain %.4g)", options[best].candidate.short(),
+                 len(options), gains[best])
+        return options[best]
+
+
+def expected_gains(space: SpaceConfig, done: list[Any], options: list[tuple[Candidate, PreEstimate]],
+                   n_features: int, seed: int) -> list[float]:
+    """Expected hypervolume gain of each option over the feasible front of ``done`` (COMPLETE trials).
+
+    Quality objectives are predicted by a seeded random forest on ``surrogate_features`` (one
+    prediction per tree = the samples of the expectation); cost objectives are the pre-training
+    point estimates. Objectives are scaled to [0, 1] over the trials and options (maximised ones
+    flipped), reference 1.1. Each gain is multiplied by the probability that every screened budget
+    is met."""
+    import numpy as np
+    from sklearn.ensemble import RandomForestRegressor
+
+    from dse.analysis import hypervolume
+
+    x_done = np.array([surrogate_features(Candidate.from_dict(t.user_attrs["candidate"]), space, n_features)
+                       for t in done])
+    x_opt = np.array([surrogate_features(c, space, n_features) for c, _ in options])
+    n_obj = len(space.objectives)
+    samples: list[np.ndarray] = []  # per objective: (n_options, n_samples)
+    n_samples = 1
+    for i, o in enumerate(space.objectives):
+        key = COST_METRICS.get(o.metric)
+        if key is not None:
+            samples.append(np.array([[pre.values.get(key, math.nan)] for _, pre in options]))
+            continue
+        y = np.array([t.values[i] for t in done], dtype=float)
+        forest = RandomForestRegressor(n_estimators=32, min_samples_leaf=2, random_state=seed % (2 ** 31), n_jobs=1)
+        forest.fit(x_done, y)
+        per_tree = np.stack([tree.predict(x_opt) for tree in forest.estimators_], axis=1)
+        samples.append(per_tree)
+        n_samples = max(n_samples, per_tree.shape[1])
+    samples = [np.broadcast_to(s, (len(options), n_samples)) for s in samples]
+    observed = np.array([t.values for t in done], dtype=float)
+    lo = np.array([min(np.nanmin(observed[:, i]), np.nanmin(samples[i])) for i in range(n_obj)])
+    hi = np.array([max(np.nanmax(observed[:, i]), np.nanmax(samples[i])) for i in range(n_obj)])
+    span = np.where(hi > lo, hi - lo, 1.0)
+    flip = np.array([o.direction == "maximize" for o in space.objectives])
+
+    def norm(v: np.ndarray) -> np.ndarray:
+        z = (v - lo) / span
+        return np.where(flip, 1.0 - z, z)
+
+    feasible = [t for t in done if all(c <= 0 for c in (t.user_attrs.get("constraint_values") or []))]
+    front = [tuple(norm(np.array(t.values, dtype=float))) for t in feasible]
+    ref = [1.1] * n_obj
+    base = hypervolume(front, ref) if front else 0.0
+    gains = []
+    for j, (_, pre) in enumerate(options):
+        p_met = math.prod(p for p in pre.probabilities if p is not None) if pre.probabilities else 1.0
+        total = 0.0
+        for s in range(n_samples):
+            point = norm(np.array([samples[i][j, s] for i in range(n_obj)]))
+            if np.any(np.isnan(point)):
+                continue
+            total += hypervolume([*front, tuple(point)], ref) - base
+        gains.append(p_met * total / n_samples)
+    return gains
+
+
+def make_planner(space: SpaceConfig, folder: RunFolder, searcher: Searcher, data: Any, target: Any,
+                 calibration: Any, bounds: list[float], seed: int) -> Planner | None:
+    """The planner of a driver, or None when neither screening nor several proposals apply.
+
+    Sets the searcher's design key to the normalised one when the data's sizes are known
+    (``data.n_features``, ``data.n_classes``)."""
+    n_features, n_classes = getattr(data, "n_features", None), getattr(data, "n_classes", None)
+    if n_features is None or n_classes is None:
+        log.info("data sizes unknown: no pre-training estimates, designs compared by their parameters")
+        return None
+    searcher.design_key = make_design_key(space, int(n_features), int(n_classes))
+    searcher.reindex()
+    if not (space.search.screening and any(c.metric in COST_METRICS for c in space.constraints)) \
+            and space.search.proposals <= 1:
+        return None
+    screener = Screener(space, int(n_features), int(n_classes), target, calibration, bounds)
+    return Planner(space, folder, searcher, screener, int(n_features), seed)

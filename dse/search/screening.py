@@ -1,0 +1,227 @@
+"""Cost before training: a candidate's estimate from its parameters alone, and the budget screen.
+
+A design's hardware cost is mostly fixed by its parameters (widths, bits, ReuseFactor, strategy,
+sparsity target); training refines it only through the trained zeros and weight values. So each
+proposed design is estimated before it is trained (``dse.design.prebuild`` builds its layer list)
+and not trained when the estimate breaks a budget with high probability.
+
+What the run learns as trials finish (``DigitModel``, ``PreTrainingError``):
+
+- per weight type, the share of the unpruned weights that quantize to zero and the histogram of
+  CSD digits of the non-zero trained weights (the ``WeightStats`` in each trained layer list). Before
+  any trial of a type is trained, ``cost_models.weights.typical_weight_stats`` (normal(0, 0.3)
+  weights) stands in;
+- per cost metric, how far the pre-training estimate was from the trained design's estimate (mean
+  and spread of the log ratio), shrunk towards a prior spread while few trials are known. The
+  pre-training point is corrected by the mean and its interval widened by the spread, on top of the
+  cost model's own 80 % interval.
+
+A budget on a cost metric is broken "with high probability" when ``dse.budgets.probability_met``
+of the pre-training estimate is below ``search.screen_probability`` (default 0.05). Quality budgets
+(``accuracy >= …``) are not screened: they need training.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cost_models.calibration import LOG_OFFSET, Z80
+from cost_models.layers import FixedType, LayerSpec, Target
+from cost_models.weight_stats import MAX_DIGITS, WeightStats
+from cost_models.weights import typical_weight_stats
+from dse.budgets import probability_met
+from dse.design.candidate import Candidate
+from dse.design.prebuild import prebuild_layers
+from dse.scoring import estimate_dict
+from dse.space import COST_METRICS, SpaceConfig
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DigitModel", "PreEstimate", "PreTrainingError", "Screener"]
+
+PRIOR_LOG_SIGMA: dict[str, float] = {"dsp": 0.5, "lut": 0.3, "ff": 0.2, "bram_18k": 0.2, "latency_cycles": 0.1,
+                                     "latency_ns": 0.1, "ii": 0.05}
+"""Spread (log ratio) of trained vs pre-training estimates assumed before the run has measured it."""
+PRIOR_WEIGHT = 3.0
+"""The prior spread counts as this many observed trials."""
+
+
+def _largest_remainder(shares: list[float], total: int) -> list[int]:
+    """Integers proportional to ``shares`` that sum to ``total``."""
+    s = sum(shares)
+    if total <= 0 or s <= 0:
+        return [0] * len(shares)
+    raw = [total * x / s for x in shares]
+    out = [math.floor(r) for r in raw]
+    for i in sorted(range(len(raw)), key=lambda i: out[i] - raw[i])[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+@dataclass
+class _TypeSums:
+    unpruned: float = 0.0
+    quant_zeros: float = 0.0
+    digits: list[float] = field(default_factory=lambda: [0.0] * MAX_DIGITS)
+    unique: list[float] = field(default_factory=lambda: [0.0] * MAX_DIGITS)
+    max_bits: int = 0
+    bits_sum: float = 0.0
+    n_nonzero: int = 0
+
+
+class DigitModel:
+    """Expected trained-weight statistics per weight type, learned from the run's trained layers
+    (implements ``dse.design.prebuild.WeightModel``)."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, _TypeSums] = defaultdict(_TypeSums)
+
+    def observe(self, layers: Iterable[LayerSpec], sparsity: Iterable[float]) -> None:
+        """Add the dense layers of one trained design (``sparsity``: its target per dense layer)."""
+        dense = [s for s in layers if s.kind == "dense" and s.weight is not None]
+        for layer, target in zip(dense, sparsity, strict=False):
+            if layer.weights is None:
+                continue
+            assert layer.weight is not None
+            acc = self.sums[str(layer.weight)]
+            n_w = layer.n_weights
+            pruned = target * n_w
+            acc.unpruned += n_w - pruned
+            acc.quant_zeros += max(0.0, layer.n_zeros - pruned)
+            w = layer.weights
+            for k in range(MAX_DIGITS):
+                acc.digits[k] += w.digits[k]
+                acc.unique[k] += w.unique_digits[k]
+            acc.max_bits = max(acc.max_bits, w.max_bits)
+            acc.bits_sum += w.mean_bits * w.n_nonzero
+            acc.n_nonzero += w.n_nonzero
+
+    def known(self, wtype: FixedType) -> bool:
+        return self.sums.get(str(wtype), _TypeSums()).n_nonzero > 0
+
+    def zero_share(self, wtype: FixedType, sparsity: float) -> float:
+        acc = self.sums.get(str(wtype))
+        if acc is not None and acc.unpruned > 0:
+            q0 = acc.quant_zeros / acc.unpruned
+        else:
+            typical = typical_weight_stats(wtype, 64, 16)
+            q0 = 1.0 - typical.n_nonzero / (64 * 16)
+        return min(1.0, sparsity + (1.0 - sparsity) * q0)
+
+    def stats(self, wtype: FixedType, n_in: int, n_out: int, n_nonzero: int) -> WeightStats | None:
+        acc = self.sums.get(str(wtype))
+        if acc is None or acc.n_nonzero == 0 or n_nonzero <= 0:
+            return None  # the cost model's type-only fallback (typical trained values)
+        digits = _largest_remainder(acc.digits, n_nonzero)
+        unique = [min(d, round(d * (u / a))) if a > 0 else 0
+                  for d, u, a in zip(digits, acc.unique, acc.digits, strict=True)]
+        return WeightStats(n_nonzero=n_nonzero, digits=tuple(digits), unique_digits=tuple(unique),
+                           max_bits=acc.max_bits, mean_bits=round(acc.bits_sum / acc.n_nonzero, 4))
+
+
+class PreTrainingError:
+    """How far pre-training estimates were from the trained designs' estimates, per cost metric."""
+
+    def __init__(self) -> None:
+        self.ratios: dict[str, list[float]] = defaultdict(list)
+
+    def observe(self, pre: Mapping[str, Any], post: Mapping[str, Any]) -> None:
+        for m, c in LOG_OFFSET.items():
+            if pre.get(m) is not None and post.get(m) is not None:
+                self.ratios[m].append(math.log(float(post[m]) + c) - math.log(float(pre[m]) + c))
+
+    def bias(self, metric: str) -> float:
+        r = self.ratios.get(metric, [])
+        return sum(r) / (len(r) + PRIOR_WEIGHT) if r else 0.0
+
+    def sigma(self, metric: str) -> float:
+        prior = PRIOR_LOG_SIGMA.get(metric, 0.2)
+        r = self.ratios.get(metric, [])
+        b = self.bias(metric)
+        return math.sqrt((PRIOR_WEIGHT * prior ** 2 + sum((x - b) ** 2 for x in r)) / (PRIOR_WEIGHT + len(r)))
+
+
+@dataclass(frozen=True)
+class PreEstimate:
+    """A candidate's cost before training: point values and 80 % intervals (cost keys of the
+    estimate: dsp, lut, ff, bram_18k, latency_cycles, latency_ns, ii), the probability that each
+    budget of the space is met (space order; None for budgets training decides) and why it is
+    screened out (empty: it may be trained)."""
+
+    values: dict[str, float]
+    intervals: dict[str, tuple[float, float]]
+    probabilities: list[float | None]
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: round(v, 3) for k, v in self.values.items()}
+        for k, (lo, hi) in self.intervals.items():
+            out[f"{k}_low"], out[f"{k}_high"] = round(lo, 3), round(hi, 3)
+        return out
+
+
+class Screener:
+    """Pre-training estimates of candidates of ``space`` (``n_features`` inputs, ``n_classes`` classes)."""
+
+    def __init__(self, space: SpaceConfig, n_features: int, n_classes: int, target: Target, calibration: Any,
+                 bounds: list[float]):
+        self.space, self.n_features, self.n_classes = space, n_features, n_classes
+        self.target, self.calibration, self.bounds = target, calibration, bounds
+        self.digits = DigitModel()
+        self.error = PreTrainingError()
+        self.seen: set[int] = set()
+
+    def observe_trial(self, number: int, layers: list[LayerSpec], candidate: Candidate,
+                      pre: Mapping[str, Any] | None, post: Mapping[str, Any] | None) -> None:
+        """Learn from a trained trial (once per number): its layers' weights, and its pre vs trained estimate."""
+        if number in self.seen:
+            return
+        self.seen.add(number)
+        self.digits.observe(layers, candidate.sparsity)
+        if pre and post:
+            self.error.observe(pre, post)
+
+    def layers(self, cand: Candidate) -> list[LayerSpec]:
+        return prebuild_layers(cand, self.space, self.n_features, self.n_classes, self.digits)
+
+    def estimate(self, cand: Candidate) -> PreEstimate:
+        est = estimate_dict(self.layers(cand), self.target, self.calibration)
+        values: dict[str, float] = {}
+        intervals: dict[str, tuple[float, float]] = {}
+        for m, c in LOG_OFFSET.items():
+            if est.get(m) is None:
+                continue
+            point = float(est[m])
+            lo, hi = (est.get("intervals") or {}).get(m, (point, point))
+            b, s_pre = self.error.bias(m), self.error.sigma(m)
+            centre = math.log(point + c) + b
+            s_lo = max(0.0, math.log(point + c) - math.log(max(float(lo), 0.0) + c)) / Z80
+            s_hi = max(0.0, math.log(float(hi) + c) - math.log(point + c)) / Z80
+            floor = 1.0 if m in ("latency_cycles", "ii") else 0.0
+            values[m] = max(floor, math.exp(centre) - c)
+            intervals[m] = (max(floor, math.exp(centre - Z80 * math.hypot(s_lo, s_pre)) - c),
+                            max(floor, math.exp(centre + Z80 * math.hypot(s_hi, s_pre)) - c))
+        if "latency_cycles" in values:  # ns follow cycles (one clock)
+            period = float(self.target.clock_period_ns)
+            values["latency_ns"] = values["latency_cycles"] * period
+            lo, hi = intervals["latency_cycles"]
+            intervals["latency_ns"] = (lo * period, hi * period)
+        probabilities: list[float | None] = []
+        reasons = []
+        for con, bound in zip(self.space.constraints, self.bounds, strict=True):
+            key = COST_METRICS.get(con.metric)
+            if key is None or key not in values:
+                probabilities.append(None)
+                continue
+            p = probability_met(values[key], con.op, bound, intervals[key])
+            probabilities.append(p)
+            if p < self.space.search.screen_probability:
+                lo, hi = intervals[key]
+                reasons.append(f"{con.metric} {values[key]:.4g} (80 % {lo:.4g}-{hi:.4g}) breaks {con} "
+                               f"(P(met) = {p:.3f})")
+        return PreEstimate(values, intervals, probabilities, "; ".join(reasons))
