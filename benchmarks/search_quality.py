@@ -159,8 +159,8 @@ def main() -> int:
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    from dse.data import load_dataset
     from dse.space import load_space
+    from dse.training.data import load_dataset
 
     out_path = Path(args.out)
     previous = json.loads(out_path.read_text()) if out_path.exists() else {}

@@ -34,10 +34,10 @@ from cost_models.calibration import LOG_OFFSET, Z80
 from cost_models.layers import FixedType, LayerSpec, Target
 from cost_models.weight_stats import MAX_DIGITS, WeightStats
 from cost_models.weights import typical_weight_stats
-from dse.budgets import probability_met
 from dse.design.candidate import Candidate
 from dse.design.prebuild import prebuild_layers
 from dse.scoring import estimate_dict
+from dse.scoring.budgets import probability_met
 from dse.space import COST_METRICS, SpaceConfig
 
 log = logging.getLogger(__name__)

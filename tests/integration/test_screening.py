@@ -22,7 +22,7 @@ from dse.search.proposals import design_key, expected_gains
 from dse.search.screening import DigitModel, PreEstimate, Screener
 from dse.space import load_space
 from dse.store import RunFolder
-from dse.trial_runner import space_target
+from dse.training.trial_runner import space_target
 from tests.search_fakes import N_IN, N_OUT, FakeTrainer, fake_executor, space_file
 
 DATA = SimpleNamespace(n_features=N_IN, n_classes=N_OUT)
