@@ -190,9 +190,12 @@ class Driver:
                 final_round_done = True  # the last round, on the final study
                 self.synth.round(self.searcher.trials())
                 continue
-            for ticket, result in self.executor.poll(POLL_S):
-                self.on_result(ticket, result)
+            results = self.executor.poll(POLL_S)
+            # drain the epoch reports first: a finished trial's last reports must reach its pruning
+            # twin before the twin is told (the worker's reports precede its result on the channel)
             self.pump_pruning()
+            for ticket, result in results:
+                self.on_result(ticket, result)
 
     def can_ask(self) -> bool:
         if self.synth is not None and self.synth.recalibrate_needed:

@@ -41,12 +41,12 @@ def test_load_keras_model_errors(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_estimate_project_and_export_convert_the_same_design(tmp_path: Path, tiny_space_dict, monkeypatch) -> None:
     import hls4ml
-    from dse._io import read_json
-    from dse.run_folder import RunFolder
 
     from cost_models.layers import layers_from_dicts
     from dse.commands.export import export_trial
     from dse.design.hls4ml_adapter import layer_specs_from_graph, layers_from_keras
+    from dse.store import RunFolder
+    from dse.store.atomic import read_json
     from dse.synthesis.loop import make_job
     from dse.synthesis.project import write_hls4ml_project
     from dse.training.trial_runner import space_target
