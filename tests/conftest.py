@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,13 @@ def tiny_space_file(tmp_path: Path) -> Callable[..., Path]:
 def fake_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> helpers.FakeTool:
     """The stand-in HLS tool (tests/standin/fake_hls.py) first on PATH."""
     return helpers.install_fake_tool(tmp_path / "fakebin", monkeypatch)
+
+
+@pytest.fixture
+def tmp(tmp_path: Path) -> Iterator[Path]:
+    """A temporary folder in memory where available (SQLite commits cost ~10 ms each on disk)."""
+    if Path("/dev/shm").is_dir():
+        with tempfile.TemporaryDirectory(dir="/dev/shm", prefix="dse_test_") as d:
+            yield Path(d)
+    else:  # pragma: no cover
+        yield tmp_path

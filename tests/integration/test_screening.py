@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,15 +25,6 @@ from dse.training.trial_runner import space_target
 from tests.search_fakes import N_IN, N_OUT, FakeTrainer, fake_executor, space_file
 
 DATA = SimpleNamespace(n_features=N_IN, n_classes=N_OUT)
-
-
-@pytest.fixture
-def tmp(tmp_path: Path) -> Iterator[Path]:
-    if Path("/dev/shm").is_dir():
-        with tempfile.TemporaryDirectory(dir="/dev/shm", prefix="dse_test_") as d:
-            yield Path(d)
-    else:  # pragma: no cover
-        yield tmp_path
 
 
 def search(space_path: Path, run_dir: Path, n_trials: int, trainer: FakeTrainer, workers: int = 2) -> Any:

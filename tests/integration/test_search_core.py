@@ -14,8 +14,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +31,6 @@ from dse.store import RunFolder, RunLock, RunLockedError, atomic_write_text, rea
 from tests.search_fakes import Crash, FakeSynthesizer, FakeTrainer, fake_executor, space_file
 
 SYNTH = {"backend": "vitis", "every": 2, "batch": 2, "timeout": 60, "concurrency": 1, "firmware_accuracy": False}
-
-
-@pytest.fixture
-def tmp(tmp_path: Path) -> Iterator[Path]:
-    """A temporary folder in memory where available (SQLite commits cost ~10 ms each on disk)."""
-    if Path("/dev/shm").is_dir():
-        with tempfile.TemporaryDirectory(dir="/dev/shm", prefix="dse_test_") as d:
-            yield Path(d)
-    else:  # pragma: no cover
-        yield tmp_path
 
 
 def search(space_path: Path, run_dir: Path, n_trials: int, trainer: FakeTrainer | None = None,
