@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -36,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SPACES = {"quickstart": ROOT / "search_spaces" / "quickstart.yaml",
-          "hard": ROOT / "benchmarks" / "spaces" / "hard.yaml"}
+          "hard": ROOT / "benchmarks" / "spaces" / "hard.yaml",
+          "jet_tagging": ROOT / "search_spaces" / "jet_tagging.yaml"}
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "screening_only": {"proposals": 1},
@@ -44,15 +46,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no_screening": {"screening": False, "proposals": 1},
     "random": {"sampler": "random", "screening": False, "proposals": 1},
 }
-ACC_MIN, LUT_MAX = 0.5, 30_000.0
+BOXES = {"quickstart": (0.5, 30_000.0), "hard": (0.5, 30_000.0), "jet_tagging": (0.5, 200_000.0)}
+"""Per space: the hypervolume box (accuracy >= first, LUT <= second)."""
 OUT = ROOT / "benchmarks" / "results" / "search_quality.json"
 
 
-def hv_of(points: list[tuple[float, float]]) -> float:
-    """Hypervolume of (test accuracy, LUT) points in the box, scaled to [0, 1]^2."""
+def hv_of(points: list[tuple[float, float]], space: str = "quickstart") -> float:
+    """Hypervolume of (test accuracy, LUT) points in the space's box, scaled to [0, 1]^2."""
     from dse.analysis import hypervolume
 
-    scaled = [((1.0 - a) / (1.0 - ACC_MIN), lut / LUT_MAX) for a, lut in points]
+    acc_min, lut_max = BOXES[space]
+    scaled = [((1.0 - a) / (1.0 - acc_min), lut / lut_max) for a, lut in points]
     return hypervolume(scaled, [1.0, 1.0])
 
 
@@ -81,6 +85,7 @@ def run_variant(space_name: str, variant: str, seed: int, n_trials: int, epochs:
             if t.state.name != "COMPLETE" or "duplicate_of" in t.user_attrs:
                 continue
             cons = t.user_attrs.get("constraint_values") or []
+            assert t.datetime_complete is not None
             timeline.append((t.datetime_complete.timestamp() - start,
                              float(t.user_attrs["metrics"]["test_accuracy"]),
                              float(t.user_attrs["estimate"]["lut"]), all(c <= 0 for c in cons)))
@@ -89,12 +94,12 @@ def run_variant(space_name: str, variant: str, seed: int, n_trials: int, epochs:
     return {"space": space_name, "variant": variant, "seed": seed, "pruner": pruner, "wall_s": wall,
             "n_trained": result.n_complete + result.n_failed + result.n_pruned, "n_complete": result.n_complete,
             "n_pruned": result.n_pruned, "n_screened": result.n_screened, "n_study_trials": n_all,
-            "proposals": result.proposals, "n_feasible": len(feasible), "hypervolume": hv_of(feasible),
+            "proposals": result.proposals, "n_feasible": len(feasible), "hypervolume": hv_of(feasible, space_name),
             "timeline": timeline}
 
 
 def hv_at(run: dict[str, Any], seconds: float) -> float:
-    return hv_of([(a, lut) for t, a, lut, ok in run["timeline"] if ok and t <= seconds])
+    return hv_of([(a, lut) for t, a, lut, ok in run["timeline"] if ok and t <= seconds], run["space"])
 
 
 def never_trained_share(run: dict[str, Any]) -> float:
@@ -153,34 +158,50 @@ def main() -> int:
     ap.add_argument("--n-trials", type=int, default=20)
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--spaces", nargs="+", default=list(SPACES), choices=list(SPACES))
+    ap.add_argument("--spaces", nargs="+", default=list(SPACES), choices=list(SPACES),
+                    help="jet_tagging runs where its OpenML data set is cached (data_cache/)")
     ap.add_argument("--variants", nargs="+", default=[v for v in VARIANTS if v != "default"], choices=list(VARIANTS))
     ap.add_argument("--pruning", action="store_true", help="compare pruners on the quickstart (Ray, 2 workers)")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    from dse.errors import DataError
     from dse.space import load_space
     from dse.training.data import load_dataset
 
     out_path = Path(args.out)
     previous = json.loads(out_path.read_text()) if out_path.exists() else {}
-    runs: list[dict[str, Any]] = list(previous.get("runs", []))
-    settings = {"n_trials": args.n_trials, "epochs": args.epochs, "box": {"accuracy_min": ACC_MIN, "lut_max": LUT_MAX}}
+    same = {k: previous.get("settings", {}).get(k) for k in ("n_trials", "epochs")} == \
+        {"n_trials": args.n_trials, "epochs": args.epochs}
+    runs: list[dict[str, Any]] = list(previous.get("runs", [])) if same else []  # runs of other settings go
+    skipped: dict[str, str] = {}
+    settings = {"n_trials": args.n_trials, "epochs": args.epochs,
+                "boxes": {k: {"accuracy_min": a, "lut_max": lut} for k, (a, lut) in BOXES.items()}}
+    spaces = ["quickstart"] if args.pruning else args.spaces
+    datasets: dict[str, Any] = {}
+    for name in spaces:
+        try:
+            datasets[name] = load_dataset(load_space(SPACES[name]).data)
+        except DataError as exc:  # e.g. jet tagging where OpenML is out of reach and nothing is cached
+            skipped[name] = str(exc)
+            print(f"{name}: skipped, its data set is not available here: {exc}", flush=True)
+    import qkeras  # noqa: F401  (the TensorFlow import is paid here, not by the first run)
+
     plan: list[tuple[str, str, int, str | None]] = []
     if args.pruning:
         plan = [("quickstart", "default", s, p) for s in args.seeds for p in ("none", "median", "hyperband")]
     else:
-        plan = [(sp, v, s, None) for sp in args.spaces for s in args.seeds for v in args.variants]
+        plan = [(sp, v, s, None) for sp in spaces if sp in datasets for s in args.seeds for v in args.variants]
     for space_name, variant, seed, pruner in plan:
         runs = [r for r in runs if (r["space"], r["variant"], r["seed"], r["pruner"]) != (space_name, variant, seed,
                                                                                           pruner)]
-        data = load_dataset(load_space(SPACES[space_name]).data)
-        r = run_variant(space_name, variant, seed, args.n_trials, args.epochs, data, pruner, ray=pruner is not None)
+        r = run_variant(space_name, variant, seed, args.n_trials, args.epochs, datasets[space_name], pruner,
+                        ray=pruner is not None)
         runs.append(r)
-        print(f"{space_name:10} {variant:12} seed {seed} pruner {pruner}: hv {r['hypervolume']:.4f}, "
+        print(f"{space_name:10} {variant:14} seed {seed} pruner {pruner}: hv {r['hypervolume']:.4f}, "
               f"{r['n_trained']} trained, {r['n_screened']} screened, {r['wall_s']:.0f} s", flush=True)
-        doc = {"settings": settings, "summary": summarize(runs), "runs": runs,
-               "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        doc = {"settings": settings, "skipped": skipped, "summary": summarize(runs), "runs": runs,
+               "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "load_average": os.getloadavg()}
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(doc, indent=1, default=str) + "\n")
     print(json.dumps(summarize(runs), indent=1, default=str))

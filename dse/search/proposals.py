@@ -299,6 +299,7 @@ def expected_gains(space: SpaceConfig, done: list[Any], options: list[tuple[Cand
     from sklearn.ensemble import RandomForestRegressor
 
     from dse.analysis import hypervolume
+    from dse.scoring.pareto import pareto_mask
 
     x_done = np.array([surrogate_features(Candidate.from_dict(t.user_attrs["candidate"]), space, n_features)
                        for t in done])
@@ -329,7 +330,9 @@ def expected_gains(space: SpaceConfig, done: list[Any], options: list[tuple[Cand
         return np.where(flip, 1.0 - z, z)
 
     feasible = [t for t in done if all(c <= 0 for c in (t.user_attrs.get("constraint_values") or []))]
-    front = [tuple(norm(np.array(t.values, dtype=float))) for t in feasible]
+    points = [tuple(norm(np.array(t.values, dtype=float))) for t in feasible]
+    # dominated points add nothing to any hypervolume: drop them once, not in every sample
+    front = [p for p, keep in zip(points, pareto_mask(points, ["minimize"] * n_obj), strict=True) if keep]
     ref = [1.1] * n_obj
     base = hypervolume(front, ref) if front else 0.0
     gains = []
