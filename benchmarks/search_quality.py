@@ -10,8 +10,9 @@ shortest of the seed's runs ended), and the share of proposed designs that were 
 
 Variants: ``default`` (dse's defaults: TPE, screening, ``search.proposals`` 4), ``screening_only``
 (TPE with screening, one proposal per slot), ``proposals`` (screening plus 4 proposals per slot
-chosen by the accuracy surrogate), ``no_screening`` (TPE, no screening, one proposal per slot),
-``random`` (``sampler: random``, no screening, one proposal per slot). ``--pruning`` instead compares training pruners
+chosen by the accuracy surrogate; ``proposals_8``, ``proposals_16``: 8 or 16), ``no_screening``
+(TPE, no screening, one proposal per slot), ``random`` (``sampler: random``, no screening, one
+proposal per slot). ``--pruning`` instead compares training pruners
 (none, median, hyperband) on the quickstart with Ray and 2 workers: wall time and final hypervolume.
 
 Writes benchmarks/results/search_quality.json (one entry per run is kept in the file as the
@@ -43,6 +44,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "screening_only": {"proposals": 1},
     "proposals": {"proposals": 4},
+    "proposals_8": {"proposals": 8},
+    "proposals_16": {"proposals": 16},
     "no_screening": {"screening": False, "proposals": 1},
     "random": {"sampler": "random", "screening": False, "proposals": 1},
 }
