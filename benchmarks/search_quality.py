@@ -12,8 +12,7 @@ designs that were never trained.
 
 Variants: ``default`` (dse's defaults: TPE, screening, ``search.proposals`` 4), ``screening_only``
 (TPE with screening, one proposal per slot), ``proposals`` (screening plus 4 proposals per slot
-chosen by the accuracy surrogate; ``proposals_8``, ``proposals_16``: 8 or 16; ``mixed``, ``mixed_8``:
-4 or 8 with half of them drawn at random, ``search.random_proposals: 0.5``), ``no_screening``
+chosen by the accuracy surrogate; ``proposals_8``, ``proposals_16``: 8 or 16), ``no_screening``
 (TPE, no screening, one proposal per slot), ``random`` (``sampler: random``, no screening, one
 proposal per slot). ``--pruning`` instead compares training pruners
 (none, median, hyperband) on the quickstart with Ray and 2 workers: wall time and final hypervolume.
@@ -50,8 +49,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "proposals": {"proposals": 4},
     "proposals_8": {"proposals": 8},
     "proposals_16": {"proposals": 16},
-    "mixed": {"proposals": 4, "random_proposals": 0.5},
-    "mixed_8": {"proposals": 8, "random_proposals": 0.5},
     "no_screening": {"screening": False, "proposals": 1},
     "random": {"sampler": "random", "screening": False, "proposals": 1},
 }

@@ -9,8 +9,7 @@
    worst quality seen). Its sampler is the space's sampler seeded from the run's seed, the study
    version and the number of trials, so proposals are reproducible and differ from slot to slot.
    It is thrown away after the slot: the stored study holds only what happened.
-2. The proposer is asked for designs until ``search.proposals`` of them survive (the last
-   ``search.random_proposals`` share of them drawn by a seeded random sampler instead). A design equal to
+2. The proposer is asked for designs until ``search.proposals`` of them survive. A design equal to
    one trained, training or screened before (after the cost model's normalisation, see
    ``design_key``) is skipped unless ``search.allow_repeats``; after ``REPEATS_BEFORE_RANDOM`` repeats
    in one slot the proposer draws at random for the rest of the slot. Each new design is estimated before
@@ -176,12 +175,7 @@ class Planner:
         wanted = self.space.search.proposals
         options: list[_Option] = []
         asks = repeats = 0
-        own, stuck = twin.sampler, False
-        at_random = optuna.samplers.RandomSampler(seed=derive_seed(self.seed + 1, self.searcher.version, len(trials)))
-        n_random = min(wanted - 1, round(self.space.search.random_proposals * wanted))  # the first is the sampler's
         while len(options) < wanted and not self.exhausted and (asks < 10 * wanted + 40 or not options):
-            if not stuck:  # the first proposals are the sampler's, the last n_random are drawn at random
-                twin.sampler = at_random if n_random and len(options) >= wanted - n_random else own
             trial = twin.ask()
             asks += 1
             self.stats.proposed += 1
@@ -194,7 +188,6 @@ class Planner:
                 repeats += 1
                 if repeats == REPEATS_BEFORE_RANDOM:  # the sampler is stuck on known designs: explore at random
                     twin.sampler = optuna.samplers.RandomSampler(seed=derive_seed(self.seed, asks, len(trials)))
-                    stuck = True
                 continue
             pre = self.screener.estimate(cand) if self.screener is not None else PreEstimate({}, {}, [])
             if pre.reason and self.screen:

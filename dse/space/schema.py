@@ -581,13 +581,9 @@ class SearchConfig(Section):
         description="designs proposed per trained trial; with more than 1 an accuracy surrogate (random forest) "
                     "picks the one with the best expected hypervolume gain (`1`: train the sampler's proposal; "
                     "default 4 from benchmarks/results/search_quality.json)")
-    random_proposals: float = Field(
-        0.0, ge=0, lt=1,
-        description="share of a slot's proposals drawn at random instead of by the sampler, so the surrogate "
-                    "also weighs designs away from the sampler's current focus (used when `proposals` > 1)")
 
     ATTRIBUTES = ("sampler", "n_trials", "timeout_s", "seed", "workers", "budget_confidence", "allow_repeats",
-                  "screening", "screen_probability", "proposals", "random_proposals")
+                  "screening", "screen_probability", "proposals")
 
 
 def _resources(value: Any) -> Any:
