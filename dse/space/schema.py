@@ -414,7 +414,9 @@ class TrainingConfig(Section):
         default_factory=EarlyStopping, description="`{patience: N}`, or `false` for none")
     pruner: PrunerName = Field(
         "none", description="Optuna pruner on the validation accuracy per epoch: `none`, `median`, "
-                            "`percentile`, `hyperband`, `successive_halving`")
+                            "`percentile`, `hyperband`, `successive_halving` (default `none`: on the quickstart "
+                            "pruning saved no wall time and lost hypervolume, benchmarks/results/"
+                            "search_quality_pruning.json)")
 
     ATTRIBUTES = ("epochs", "batch_size", "optimizer", "learning_rate", "early_stopping_patience", "pruner")
 
