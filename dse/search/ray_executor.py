@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOOL_CHECK_TIMEOUT_S = 120.0
+TRIALS_PER_WORKER_PROCESS = 50
+"""A Ray worker process exits after this many trials and Ray starts a fresh one. TensorFlow keeps
+the traced graphs of every model a process trained, even after ``clear_session()``: about 13 MB
+per quickstart trial (measured in one process over 25 trials), so a long run would grow each
+worker by gigabytes. A fresh process costs the TensorFlow import (seconds) once per 50 trials."""
 
 _owned = False
 _WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
@@ -69,11 +74,12 @@ def _run_trial(payload: Any, data: Any, channel: Any) -> Any:
     return execute_trial(payload, data, reporter)
 
 
-def trial_task() -> Any:
-    """The Ray remote function that runs one trial on one CPU (``max_retries=0``: the driver redoes)."""
+def trial_task(max_calls: int = TRIALS_PER_WORKER_PROCESS) -> Any:
+    """The Ray remote function that runs one trial on one CPU (``max_retries=0``: the driver redoes;
+    ``max_calls``: trials per worker process, see ``TRIALS_PER_WORKER_PROCESS``)."""
     import ray
 
-    return ray.remote(num_cpus=1, max_retries=0)(_run_trial)
+    return ray.remote(num_cpus=1, max_retries=0, max_calls=max_calls)(_run_trial)
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,7 +130,7 @@ class RayExecutor:
         ensure_ray(self.address, self.workers + (s.concurrency * s.num_cpus if synthesis_on else 0),
                    _local_resources(self.space) if self.address is None else None)
         self.data_ref = ray.put(data)
-        self._trial_task = trial_task()
+        self._trial_task = trial_task(TRIALS_PER_WORKER_PROCESS)
         if synthesis_on:
             from dse.synthesis.runner import synthesis_task
 

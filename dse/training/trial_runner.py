@@ -47,6 +47,8 @@ class TrialOutput:
     history: dict[str, list[float]] = field(default_factory=dict)
     error: str = ""
     node: str = ""
+    pid: int = field(default_factory=os.getpid)
+    """The worker process that ran the trial."""
 
 
 def execute_trial(payload: TrialPayload, data: Dataset,
