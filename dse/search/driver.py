@@ -119,6 +119,7 @@ def _locked_search(space: SpaceConfig, run_dir: Path, *, source_text: str, n_tri
                    executor: Executor | None, data: Any, start_wall: float) -> SearchResult:
     """The search, with the run folder's lock held by the caller."""
     folder, resumed = RunFolder.prepare(run_dir, space, source_text, storage)
+    root_level = logging.getLogger().level  # restored after the run: a notebook's logging is the user's
     file_handler = _attach_log_file(folder)
     if executor is None:
         from dse.search.ray_executor import RayExecutor
@@ -140,6 +141,7 @@ def _locked_search(space: SpaceConfig, run_dir: Path, *, source_text: str, n_tri
     finally:
         executor.close()
         logging.getLogger().removeHandler(file_handler)
+        logging.getLogger().setLevel(root_level)
         file_handler.close()
 
 
@@ -398,6 +400,8 @@ class Driver:
 
 
 def _attach_log_file(folder: RunFolder) -> logging.Handler:
+    """``dse.log`` gets INFO and above while the run lasts (the root logger is lowered to INFO;
+    the caller restores its level)."""
     handler = logging.FileHandler(folder.log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)

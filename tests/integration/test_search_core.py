@@ -249,6 +249,20 @@ def test_repeated_designs_are_not_trained_again(tmp: Path, monkeypatch) -> None:
     assert {r["number"] for r in result.pareto} <= {t.number for t in trained(study)}
 
 
+def test_a_run_logs_info_to_its_file_and_leaves_the_callers_logging_as_it_was(tmp: Path) -> None:
+    import logging
+
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(logging.WARNING)  # e.g. logging.basicConfig(level=logging.WARNING) in a notebook
+    try:
+        search(space_file(tmp), tmp / "run", n_trials=2)
+        assert root.level == logging.WARNING
+        assert " INFO dse.search.driver: starting run " in (tmp / "run" / "dse.log").read_text()
+    finally:
+        root.setLevel(before)
+
+
 def test_allow_repeats_trains_a_design_again(tmp: Path) -> None:
     trainer = FakeTrainer()
     search(two_design_space(tmp, search__allow_repeats=True), tmp / "run", 5, trainer)
