@@ -135,11 +135,12 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
             vals = [x for x in per_seed.values() if x is not None]
             vals_t = [x for x in per_seed_time.values() if x is not None]
             mine = [by[(v, s)] for s in seeds if (v, s) in by]
-            hv_v = [by[(v, s)]["hypervolume"] for s in seeds if (v, s) in by and ("random", s) in by]
-            hv_r = [by[("random", s)]["hypervolume"] for s in seeds if (v, s) in by and ("random", s) in by]
+            paired = [s for s in seeds if (v, s) in by and ("random", s) in by]
+            hv_v = sum(by[(v, s)]["hypervolume"] for s in paired)
+            hv_r = sum(by[("random", s)]["hypervolume"] for s in paired)
             entry[v] = {
                 # robust where random found (almost) nothing feasible in the box for some seed
-                "hv_ratio_of_means_to_random": sum(hv_v) / sum(hv_r) if hv_r and sum(hv_r) > 0 else None,
+                "hv_ratio_of_means_to_random": hv_v / hv_r if hv_r > 0 else None,
                 "hv_ratio_to_random_mean": sum(vals) / len(vals) if vals else None,
                 "hv_ratio_to_random_per_seed": per_seed,
                 "hv_ratio_to_random_equal_wall_mean": sum(vals_t) / len(vals_t) if vals_t else None,

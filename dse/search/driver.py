@@ -15,9 +15,10 @@ killed anywhere in between resumes without training the design again (see ``Driv
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,30 +120,26 @@ def _locked_search(space: SpaceConfig, run_dir: Path, *, source_text: str, n_tri
                    executor: Executor | None, data: Any, start_wall: float) -> SearchResult:
     """The search, with the run folder's lock held by the caller."""
     folder, resumed = RunFolder.prepare(run_dir, space, source_text, storage)
-    root_level = logging.getLogger().level  # restored after the run: a notebook's logging is the user's
-    file_handler = _attach_log_file(folder)
-    if executor is None:
-        from dse.search.ray_executor import RayExecutor
+    with _run_log_file(folder):
+        if executor is None:
+            from dse.search.ray_executor import RayExecutor
 
-        executor = RayExecutor(space, workers, ray_address)
-    try:
-        log.info("%s run %s: %d trials wanted, %d workers", "resuming" if resumed else "starting", folder.path,
-                 n_trials, workers)
-        driver = Driver(space, folder, executor, data, n_trials=n_trials, workers=workers, seed=seed,
-                        progress=progress)
-        warn_if_uncalibrated(driver.calibration, driver.target, folder.path, space.synthesis.backend != "none")
+            executor = RayExecutor(space, workers, ray_address)
         try:
-            driver.run()
-        except KeyboardInterrupt:
-            driver.interrupt()
-            raise SearchInterrupted(f"interrupted; {driver.searcher.finished_count()} trial(s) are finished and "
-                                    f"saved in {folder.path}") from None
-        return driver.result(time.perf_counter() - start_wall, resumed)
-    finally:
-        executor.close()
-        logging.getLogger().removeHandler(file_handler)
-        logging.getLogger().setLevel(root_level)
-        file_handler.close()
+            log.info("%s run %s: %d trials wanted, %d workers", "resuming" if resumed else "starting", folder.path,
+                     n_trials, workers)
+            driver = Driver(space, folder, executor, data, n_trials=n_trials, workers=workers, seed=seed,
+                            progress=progress)
+            warn_if_uncalibrated(driver.calibration, driver.target, folder.path, space.synthesis.backend != "none")
+            try:
+                driver.run()
+            except KeyboardInterrupt:
+                driver.interrupt()
+                raise SearchInterrupted(f"interrupted; {driver.searcher.finished_count()} trial(s) are finished "
+                                        f"and saved in {folder.path}") from None
+            return driver.result(time.perf_counter() - start_wall, resumed)
+        finally:
+            executor.close()
 
 
 class Driver:
@@ -399,17 +396,24 @@ class Driver:
         return Candidate.from_dict(record.candidate).short()
 
 
-def _attach_log_file(folder: RunFolder) -> logging.Handler:
-    """``dse.log`` gets INFO and above while the run lasts (the root logger is lowered to INFO;
-    the caller restores its level)."""
+@contextlib.contextmanager
+def _run_log_file(folder: RunFolder) -> Iterator[None]:
+    """``dse.log`` gets INFO and above while the run lasts: the root logger is lowered to INFO and
+    given the file's handler; afterwards both are as they were (a notebook's logging is the user's)."""
     handler = logging.FileHandler(folder.log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     root = logging.getLogger()
+    level = root.level
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
-    return handler
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
 
 
 def _load_calibration(folder: RunFolder) -> Any:

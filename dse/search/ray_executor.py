@@ -74,7 +74,7 @@ def _run_trial(payload: Any, data: Any, channel: Any) -> Any:
     return execute_trial(payload, data, reporter)
 
 
-def trial_task(max_calls: int = TRIALS_PER_WORKER_PROCESS) -> Any:
+def trial_task(max_calls: int) -> Any:
     """The Ray remote function that runs one trial on one CPU (``max_retries=0``: the driver redoes;
     ``max_calls``: trials per worker process, see ``TRIALS_PER_WORKER_PROCESS``)."""
     import ray
