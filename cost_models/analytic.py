@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, part_speed
+from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, array_partition_limited, part_speed
 from cost_models.layers import FixedType, LayerSpec, Target
 from cost_models.parts import Part, get_part
 from cost_models.weight_stats import WeightStats
@@ -134,6 +134,8 @@ class LayerContext:
     """The tool family's fitted constants."""
     speed: float = 1.0
     """Delay factor of the part's fabric (1.0 = UltraScale+)."""
+    partition_limited: bool = True
+    """The tool honours ``config_array_partition -maximum_size`` (see :func:`array_partition_limited`)."""
 
     @property
     def t_eff(self) -> float:
@@ -280,7 +282,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     path = ctx.speed * (t_mult + (levels - 1 + 1) * k.t_add_ns)
     cuts = _cuts(path, ctx)
     est.latency_cycles = cuts + slots - 1
-    if n_w > MAXIMUM_PARTITION_SIZE and layer.io_type == "io_parallel" and slots == 1:
+    if n_w > MAXIMUM_PARTITION_SIZE and ctx.partition_limited and layer.io_type == "io_parallel" and slots == 1:
         seq = math.ceil(n_in / UNPARTITIONED_INPUTS_PER_CYCLE)
         est.latency_cycles += seq
         est.dsp = min(units, prod.hard / seq) * dsp_per_mult(prod.weight_bits, db, ctx.part)
@@ -429,8 +431,8 @@ def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, 
 
 
 _DEFAULT_DATA = FixedType(16, 6)
-IO_PARALLEL_IO_CYCLES = 2
-"""io_parallel: input and output registers of the top-level function."""
+IO_PARALLEL_IO_CYCLES = 1
+"""io_parallel: the top-level function's input register (its output register is one more call boundary)."""
 
 
 def analytic_totals(layers: Sequence[LayerSpec], target: Target,
@@ -444,6 +446,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
     speed = part_speed(part)
+    limited = array_partition_limited(target)
     rows: list[LayerEstimate] = []
     data = _DEFAULT_DATA
     pixels = 1
@@ -454,7 +457,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
             continue
         if layer.io_type == "io_stream":
             stream = True
-        ctx = LayerContext(part, period, layer.input or data, pixels, k, speed)
+        ctx = LayerContext(part, period, layer.input or data, pixels, k, speed, limited)
         est, pixels = estimate_layer(layer, ctx)
         rows.append(est)
         data = layer.result
@@ -463,7 +466,6 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     lat_sum = 0.0
     lat_max = 0.0
     depth_sum = 0.0
-    n_hw = 0
     for r in rows:
         dsp += r.dsp
         lut += r.lut
@@ -475,13 +477,14 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         depth_sum += r.depth_cycles
         if r.latency_cycles > lat_max:
             lat_max = r.latency_cycles
-        if r.latency_cycles > 0:
-            n_hw += 1
     if stream:
         # Dataflow: layers overlap; the slowest streams the image, the others add their depth.
         latency = lat_max + max(0.0, depth_sum - _depth_of_slowest(rows, lat_max))
     else:
-        latency = lat_sum + k.t_boundary_cycles * n_hw + IO_PARALLEL_IO_CYCLES
+        # every call of the top-level pipeline (and its output) adds a boundary: a cycle at short
+        # clock periods, a fraction where the tool chains consecutive layers into one cycle
+        per_call = min(1.0, k.t_boundary_ns * speed / (period * (1.0 - CLOCK_UNCERTAINTY)))
+        latency = lat_sum + per_call * len(rows) + IO_PARALLEL_IO_CYCLES
         ii = max(ii, 1.0)
         # the top-level function registers its input and output vectors
         hw = [layer for layer in layers if layer.kind != "input"]

@@ -3,17 +3,20 @@
 Model, per metric m: ``log(true + c_m) = log(pred + c_m) + mu + eps``, ``eps ~ N(0, sigma^2)``,
 where ``c_m`` is a small offset (so that 0 DSPs or 0 BRAMs are representable).
 
-Records are grouped by *design family*: the tool and part family (``vitis|zynq7``), the tool,
-version and part family (``vitis|2021.1|zynq7``), and inside that by *architecture* (the shapes of
-the dense/conv layers, ``vitis|2021.1|zynq7|arch:1a2b``). Records of one architecture (its
-ReuseFactor, precision or binding variants) are near-duplicates, so a group's evidence is counted in
-architectures, not records:
+Records are grouped by *design family*: the tool, part family and design class (``vitis|zynq7|mlp``),
+the tool, version, part family and class (``vitis|2021.1|zynq7|mlp``), and inside that by
+*architecture* (the shapes of the dense/conv layers, ``vitis|2021.1|zynq7|mlp|arch:1a2b``). The design
+class (``mlp``: dense layers only; ``cnn``: any convolution or pooling) keeps a correction fitted on
+MLPs off CNN estimates and the other way round; inside a class, a group of a single architecture
+corrects that architecture only (its group level is the identity), so one CNN never rescales another.
+Records of one architecture (its ReuseFactor, precision or binding variants) are near-duplicates, so
+a group's evidence is counted in architectures, not records:
 
 * group level (``tool|version|family`` and ``tool|family``): ``mu = lam * M`` with ``M`` the median of
   the architectures' median log-ratios. ``lam`` (0..1) is chosen by leave-one-architecture-out inside
   the training records (empirical Bayes): the shrinkage that best predicts each left-out
   architecture from the others. Groups whose architectures disagree get ``lam = 0`` (identity);
-  with fewer than 3 architectures ``lam = J / (J + 3)``. ``sigma`` is the spread of the
+  with 2 architectures ``lam = 2 / 5``, with 1 ``lam = 0``. ``sigma`` is the spread of the
   leave-one-architecture-out residuals, pooled with the default spread (3 pseudo-architectures).
 * architecture level: the records of a design of the same architecture as the target,
   ``mu = (n median(r) + 3 mu_group) / (n + 3)``, ``sigma^2 = (sum (r - mu)^2 + 3 sigma_group^2) / (n + 3)``.
@@ -25,7 +28,8 @@ the identity; 1 record moves part of the way. Predictive 80 % intervals:
 
 Bad records (failed synthesis, missing/NaN/negative/zero figures, no layer list) are dropped
 and logged; a single metric whose log-ratio is absurd (> ``ABSURD_LOG_RATIO``) is dropped for
-that metric only. Format 1 files (the former tool → global hierarchy) still load and apply as before.
+that metric only. Format 1 files (the former tool → global hierarchy) and format 2 files (groups
+without the design class) still load and apply as before.
 """
 
 from __future__ import annotations
@@ -51,13 +55,15 @@ from cost_models.records import METRICS, SynthesisRecord
 
 __all__ = [
     "DEFAULT_CALIBRATION", "DEFAULT_LOG_SIGMA", "LOG_OFFSET", "PRIOR_CALIBRATION", "PRIOR_FILE", "Z80",
-    "Calibration", "Correction", "fit_calibration",
+    "Calibration", "Correction", "design_class", "fit_calibration",
 ]
 
 log = logging.getLogger(__name__)
 
-FORMAT = "cost_models.calibration/2"
-LEGACY_FORMATS = ("cost_models.calibration/1",)
+FORMAT = "cost_models.calibration/3"
+FORMAT_V2 = "cost_models.calibration/2"
+"""Groups without the design class (read and applied with the keys they were fitted with)."""
+LEGACY_FORMATS = ("cost_models.calibration/1", FORMAT_V2)
 Z80 = 1.2815515655446004
 """Standard normal quantile for a central 80 % interval."""
 LOG_OFFSET: dict[str, float] = {"dsp": 5.0, "lut": 200.0, "ff": 200.0, "bram_18k": 1.0,
@@ -78,6 +84,8 @@ RIDGE_ALPHAS: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0)
 """Ridge penalties (per record, on centred features) tried for the log-linear correction."""
 LAMBDA_GRID: tuple[float, ...] = tuple(i / 10 for i in range(11))
 ABSURD_LOG_RATIO = math.log(100.0)
+_CNN_KINDS = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "depthwise_conv1d", "depthwise_conv2d",
+              "separable_conv1d", "separable_conv2d", "pooling", "global_pooling")
 _ARCH_KINDS = ("dense", "conv1d", "conv2d", "depthwise_conv1d", "depthwise_conv2d",
                "separable_conv1d", "separable_conv2d", "batchnorm")
 
@@ -136,10 +144,17 @@ class Correction:
         return max(0.0, mid), max(0.0, lo), max(0.0, hi)
 
 
-def group_keys(tool: str | None, version: str | None, family: str) -> list[str]:
-    """Group keys from the most specific to the most general level (same tool and part family)."""
+def design_class(layers: Sequence[LayerSpec] | None) -> str:
+    """``cnn`` when the design has a convolution or pooling layer, else ``mlp``."""
+    return "cnn" if any(s.kind in _CNN_KINDS or s.kind.startswith("conv") for s in layers or ()) else "mlp"
+
+
+def group_keys(tool: str | None, version: str | None, family: str, cls: str | None = None) -> list[str]:
+    """Group keys from the most specific to the most general level (same tool, part family and
+    design class; ``cls=None``: the keys of format-2 files, which had no class)."""
     t = (tool or "unknown").lower()
-    return [f"{t}|{version or 'unknown'}|{family}", f"{t}|{family}"]
+    tail = f"|{cls}" if cls else ""
+    return [f"{t}|{version or 'unknown'}|{family}{tail}", f"{t}|{family}{tail}"]
 
 
 def architecture(layers: Sequence[LayerSpec] | None) -> str | None:
@@ -163,8 +178,9 @@ def features(layers: Sequence[LayerSpec] | None, metric: str, value: float) -> t
 
 
 def _target_keys(target: Target, layers: Sequence[LayerSpec] | None,
-                 arch_leaves: set[str] | frozenset[str] | None = None) -> list[str]:
-    keys = group_keys(target.backend, target.tool_version, part_family(target.part))
+                 arch_leaves: set[str] | frozenset[str] | None = None, with_class: bool = True) -> list[str]:
+    keys = group_keys(target.backend, target.tool_version, part_family(target.part),
+                      design_class(layers) if with_class else None)
     if arch_leaves is not None and keys[0] not in arch_leaves:
         return keys  # no architecture-level correction under this group: skip the signature
     arch = architecture(layers)
@@ -208,6 +224,14 @@ class Calibration:
         return cached[2]
 
     # ----------------------------------------------------------------------- applying
+    def _keys(self, target: Target, layers: Sequence[LayerSpec] | None) -> list[str]:
+        """The target's group keys in this file's format, most specific first."""
+        if self.format == FORMAT_V2:
+            return _target_keys(target, layers, self._arch_leaves(), with_class=False)
+        if self.format in LEGACY_FORMATS:
+            return _legacy_target_keys(target)
+        return _target_keys(target, layers, self._arch_leaves())
+
     def lookup(self, target: Target, metric: str, layers: Sequence[LayerSpec] | None = None,
                keys: Sequence[str] | None = None) -> tuple[Correction, str | None]:
         """The most specific correction fitted for ``target`` (and its layers), and its group key.
@@ -216,8 +240,7 @@ class Calibration:
         ``keys`` (optional): the target's group keys, when the caller has them already.
         """
         if keys is None:
-            keys = (_legacy_target_keys(target) if self.format in LEGACY_FORMATS
-                else _target_keys(target, layers, self._arch_leaves()))
+            keys = self._keys(target, layers)
         for key in keys:
             g = self.groups.get(key)
             if g is not None and metric in g:
@@ -234,8 +257,7 @@ class Calibration:
         out: dict[str, float] = {}
         bounds: dict[str, tuple[float, float]] = {}
         level: str | None = None
-        keys = (_legacy_target_keys(target) if self.format in LEGACY_FORMATS
-                else _target_keys(target, layers, self._arch_leaves()))
+        keys = self._keys(target, layers)
         for m in METRICS:
             corr, key = self.lookup(target, m, layers, keys)
             if m == "dsp":
@@ -278,7 +300,7 @@ class Calibration:
                     _reject(rejected, rec, f"{m}: absurd ratio true/pred = {true:g}/{pred[m]:g}", metric=m)
                     continue
                 ratios[m] = r
-            leaf, tool_family = group_keys(rec.tool, rec.tool_version, part_family(rec.part))
+            leaf, tool_family = group_keys(rec.tool, rec.tool_version, part_family(rec.part), design_class(rec.layers))
             rows.append(_Row(leaf, tool_family, architecture(rec.layers) or "none", ratios, xs))
         cal = cls._from_rows(rows, rejected)
         cal.source = source
@@ -383,8 +405,8 @@ def _fit_group(by_arch: Mapping[str, Sequence[float]], prior: Correction) -> Cor
                 best = (loss, lam)
         assert best is not None
         lam = best[1]
-    else:
-        lam = j / (j + SHRINK_WEIGHT)
+    else:  # one architecture never corrects another: it has its own architecture-level correction
+        lam = 0.0 if j < 2 else j / (j + SHRINK_WEIGHT)
     mu = prior.mu + lam * (center - prior.mu)
     if j >= 2:
         # honest spread: residuals of each architecture predicted from the others

@@ -25,14 +25,22 @@ from cost_models.layers import Target
 from cost_models.parts import Part
 
 __all__ = [
-    "CONSTANTS_FILE", "DEFAULT_CONSTANTS", "TOOL_FAMILIES", "Constants", "ConstantSet", "part_speed",
-    "tool_family",
+    "CONSTANTS_FILE", "DEFAULT_CONSTANTS", "MIN_SUPPORT_REPOS", "THIN_DATA_WIDEN", "TOOL_FAMILIES", "Constants",
+    "ConstantSet", "array_partition_limited", "part_speed", "tool_family",
 ]
 
 log = logging.getLogger(__name__)
 
 TOOL_FAMILIES = ("vivado_hls", "vitis_hls")
 CONSTANTS_FILE = Path(__file__).with_name("constants.json")
+
+
+MIN_SUPPORT_REPOS = 2
+"""Repositories of a part family below which a tool family's constants count as thin there."""
+THIN_DATA_WIDEN = 1.5
+"""Factor on the log-scale interval width of an uncalibrated estimate where the constants are thin."""
+_RETIRED = frozenset({"t_boundary_cycles"})
+"""Constants of earlier versions that no rule reads any more (ignored when a file holds them)."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,10 @@ class Constants:
     """A constant product on a DSP slice, unregistered path."""
     t_mult_lut_ns: float = 0.9
     """A shift-add constant product (one adder) in LUTs."""
-    t_boundary_cycles: float = 1.0
-    """Cycles the top-level pipeline adds per layer that has hardware (registers between calls)."""
+    t_boundary_ns: float = 4.0
+    """Delay (ns at speed 1.0) the top-level pipeline spends between two layer calls (the call's
+    handshake and the register between them): a whole cycle per call at 5 ns and faster, a fraction
+    at long clock periods, where the tool chains consecutive layers into one cycle."""
     hard_digits: int = 3
     """A constant with at least this many non-zero CSD digits is a true multiplication (DSP)."""
     share: float = 0.5
@@ -64,16 +74,38 @@ class Constants:
     80 % interval, for designs without convolutions. Empty: the defaults of :mod:`cost_models.calibration`."""
     log_sigma_conv: tuple[tuple[str, float], ...] = ()
     """The same for designs with convolutions (their rules are less accurate)."""
+    support: tuple[tuple[str, int], ...] = ()
+    """Repositories behind the fit, per part family (``(("virtexuplus", 4), ("zynq7", 1))``); empty:
+    unknown (built-in defaults). Where the target's part family has fewer than
+    :data:`MIN_SUPPORT_REPOS`, the estimate says so and widens its interval."""
+    pooled: bool = False
+    """True when the family had too few repositories of its own and took the fit over every family."""
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {k: v for k, v in asdict(self).items() if not k.startswith("log_sigma")}
+        d: dict[str, Any] = {k: v for k, v in asdict(self).items()
+                             if not k.startswith("log_sigma") and k != "support"}
         d["log_sigma"] = {m: round(v, 4) for m, v in self.log_sigma}
         d["log_sigma_conv"] = {m: round(v, 4) for m, v in self.log_sigma_conv}
+        d["support"] = dict(self.support)
         return d
+
+    def thin_data(self, part_family: str) -> str | None:
+        """Why the constants are thin for ``part_family`` (a sentence), or None when they are not."""
+        if not self.support:
+            return None
+        n = dict(self.support).get(part_family, 0)
+        total = sum(v for _, v in self.support)
+        if self.pooled:
+            return (f"constants pooled over every tool family ({total} repositories; {n} on {part_family}): "
+                    "too few repositories of this tool family")
+        if n < MIN_SUPPORT_REPOS:
+            return f"constants fitted on {n} repositor{'y' if n == 1 else 'ies'} of {part_family} ({total} in all)"
+        return None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Constants:
         known = {f.name: f for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k not in _RETIRED}
         unknown = set(d) - set(known)
         if unknown:
             raise ValueError(f"unknown constant(s): {', '.join(sorted(unknown))}")
@@ -81,6 +113,10 @@ class Constants:
         for k, v in d.items():
             if k in ("log_sigma", "log_sigma_conv"):
                 kw[k] = tuple(sorted((str(m), float(x)) for m, x in dict(v).items()))
+            elif k == "support":
+                kw[k] = tuple(sorted((str(m), int(x)) for m, x in dict(v).items()))
+            elif k == "pooled":
+                kw[k] = bool(v)
             else:
                 kw[k] = int(v) if k in ("hard_digits", "dsp_min_data_bits") else float(v)
         return cls(**kw)
@@ -129,6 +165,25 @@ def tool_family(target: Target) -> str:
         year, minor = int(m.group(1)), int(m.group(2))
         return "vitis_hls" if (year, minor) >= (2020, 2) else "vivado_hls"
     return "vivado_hls" if target.backend == "vivado" else "vitis_hls"
+
+
+VITIS_UNLIMITED_PARTITION = (2022, 1)
+"""First Vitis HLS release assumed to ignore ``config_array_partition -maximum_size``.
+
+hls4ml's ``build_prj.tcl`` (vivado and vitis templates) wraps the option in ``catch {...}``: where the
+tool no longer has it, the limit silently disappears. The shared reports show the limit in Vitis HLS
+2021.1 (a 196x56 latency dense takes 48 cycles) and not in 2023.1 (a 128x64 one takes 0-2 cycles on
+16,072 DSPs); the boundary in between is an assumption."""
+
+
+def array_partition_limited(target: Target) -> bool:
+    """True when the tool honours hls4ml's ``config_array_partition -maximum_size 4096``."""
+    if tool_family(target) == "vivado_hls":
+        return True
+    m = re.match(r"(\d{4})\.(\d+)", target.tool_version or "")
+    if m is None:
+        return False
+    return (int(m.group(1)), int(m.group(2))) < VITIS_UNLIMITED_PARTITION
 
 
 _SPEED = {"zynq7": 1.9, "artix7": 2.0, "kintex7": 1.6, "virtex7": 1.6, "kintexu": 1.3, "virtexu": 1.3,

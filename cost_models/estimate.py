@@ -9,7 +9,7 @@ from typing import Any
 
 from cost_models.analytic import LayerEstimate, analytic_totals
 from cost_models.calibration import LOG_OFFSET, PRIOR_CALIBRATION, Z80, Calibration
-from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, tool_family
+from cost_models.constants import DEFAULT_CONSTANTS, THIN_DATA_WIDEN, Constants, ConstantSet, tool_family
 from cost_models.layers import LayerSpec, Target
 from cost_models.parts import get_part
 
@@ -104,11 +104,13 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     corrected, bounds, level = cal.apply(totals, target, layers)
     has_conv = any(s.kind in ("conv1d", "conv2d") for s in layers)
     spread = k.log_sigma_conv if has_conv and k.log_sigma_conv else k.log_sigma
+    thin = k.thin_data(part.family)
     if level is None and spread:
         sig = dict(spread)
+        widen = THIN_DATA_WIDEN if thin else 1.0
         for m in list(bounds):
             if m in sig:
-                bounds[m] = _interval(corrected[m], sig[m], m)
+                bounds[m] = _interval(corrected[m], widen * sig[m], m)
     period = float(target.clock_period_ns)
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]
@@ -121,6 +123,9 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     family = tool_family(target)
     why = f"from tool_version {target.tool_version}" if target.tool_version else f"from backend {target.backend}"
     notes = [f"tool family assumed: {family} ({why})"]
+    if thin:
+        notes.append(f"thin data for {family} on {part.family}: {thin}"
+                     + (f"; uncalibrated intervals widened x{THIN_DATA_WIDEN:g}" if level is None else ""))
     if weighted and not weights_known:
         missing = sum(1 for s in weighted if s.weights is None)
         notes.append(f"{missing} of {len(weighted)} weighted layers without trained weights: "

@@ -23,10 +23,12 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from cost_models.constants import TOOL_FAMILIES, Constants, ConstantSet, tool_family
 from cost_models.estimate import analytic_totals
+from cost_models.parts import part_family
 from cost_models.records import SynthesisRecord
 
 __all__ = ["FitRecord", "fit_constants", "log_error", "residual_sigma"]
@@ -41,7 +43,7 @@ GRID_HARD = (2, 3, 4)
 GRID_SHARE = (0.0, 0.25, 0.5, 0.75, 1.0)
 GRID_T_ADD = (0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.7)
 GRID_T_MULT = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
-GRID_BOUNDARY = (0.0, 0.5, 1.0, 1.5, 2.0)
+GRID_BOUNDARY = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
 GRID_ROM_II = (1.0, 2.0, 4.0, 8.0, 12.0, 16.0, 21.0, 24.0, 32.0)
 GRID_SCALE = tuple(round(0.25 * 1.25 ** i, 4) for i in range(16))
 
@@ -64,16 +66,38 @@ def _weights(items: Sequence[FitRecord]) -> list[float]:
     return [1.0 / n[r.repo] for r in items]
 
 
+LAYER_ROW_WEIGHT = 1.0
+"""Weight of a record's per-layer rows (all of them together) against its total, in the loss of the
+latency and FF constants: the csynth per-layer rows say which layer the schedule puts the cycles and
+registers in, where the totals only give the sum."""
+_ROW_METRIC = {"latency_cycles": "latency_max", "ff": "ff"}
+
+
+def _layer_row_error(rec: SynthesisRecord, rows: Sequence[Any], metric: str) -> float | None:
+    """Mean absolute log error of the per-layer figures of ``metric`` against the csynth rows
+    (layers matched by their ``config`` name; None when no row matches)."""
+    col = _ROW_METRIC.get(metric)
+    if col is None or not rec.layer_rows:
+        return None
+    est = {r.name: r for r in rows}
+    errs = [abs(log_error(getattr(est[lr["config"]], metric), float(lr[col]), metric))
+            for lr in rec.layer_rows if lr.get("config") in est and lr.get(col) is not None]
+    return sum(errs) / len(errs) if errs else None
+
+
 def _loss(items: Sequence[FitRecord], w: Sequence[float], k: Constants, metrics: Sequence[str]) -> float:
     total = 0.0
     for it, wi in zip(items, w, strict=True):
         rec = it.record
         assert rec.layers is not None
-        pred, _ = analytic_totals(rec.layers, rec.target(), k)
+        pred, rows = analytic_totals(rec.layers, rec.target(), k)
         for m in metrics:
             true = getattr(rec, m)
             if true is not None:
                 total += wi * abs(log_error(pred[m], float(true), m))
+            per_layer = _layer_row_error(rec, rows, m)
+            if per_layer is not None:
+                total += wi * LAYER_ROW_WEIGHT * per_layer
     return total
 
 
@@ -101,7 +125,7 @@ def _fit_one(items: Sequence[FitRecord], start: Constants) -> Constants:
     for _ in range(2):
         k = _search(items, w, k, ("dsp",), {"hard_digits": GRID_HARD, "share": GRID_SHARE})
         k = _search(items, w, k, ("latency_cycles",),
-                    {"t_add_ns": GRID_T_ADD, "t_mult_dsp_ns": GRID_T_MULT, "t_boundary_cycles": GRID_BOUNDARY},
+                    {"t_add_ns": GRID_T_ADD, "t_mult_dsp_ns": GRID_T_MULT, "t_boundary_ns": GRID_BOUNDARY},
                     tie=_tie_lut_mult)
         k = _search(items, w, k, ("lut",), {"lut_per_adder_bit": GRID_SCALE})
         k = _search(items, w, k, ("ff",), {"ff_scale": GRID_SCALE})
@@ -126,12 +150,20 @@ def fit_constants(items: Iterable[FitRecord], source: str = "fit") -> ConstantSe
         latency_repos = {it.repo for it in own if any(s.strategy == "latency" and s.kind == "dense"
                                                       for s in it.record.layers or [])}
         if len(latency_repos) >= MIN_FAMILY_REPOS:
-            fams[fam] = _fit_one(own, pooled)
+            fams[fam] = replace(_fit_one(own, pooled), support=_support(own))
             log.info("%s: fitted on %d records from %d repositories", fam, len(own), len({it.repo for it in own}))
         else:
-            fams[fam] = pooled
+            fams[fam] = replace(pooled, support=_support(pool), pooled=True)
             log.info("%s: %d repositories; pooled constants", fam, len({it.repo for it in own}))
     return ConstantSet(fams, source)
+
+
+def _support(items: Sequence[FitRecord]) -> tuple[tuple[str, int], ...]:
+    """Repositories per part family among ``items``."""
+    repos: dict[str, set[str]] = {}
+    for it in items:
+        repos.setdefault(part_family(it.record.part), set()).add(it.repo)
+    return tuple(sorted((f, len(r)) for f, r in repos.items()))
 
 
 def residual_sigma(items: Sequence[FitRecord], constants: ConstantSet,

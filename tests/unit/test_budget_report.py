@@ -199,12 +199,12 @@ def test_no_calibration_for_the_tool_and_part_family_warns_once_with_how_to_fix(
     assert msg is not None and "vitis on xcvu9p-flga2104-2L-e (part family virtexuplus)" in msg
     assert "dse calibrate --reports DIR... --out runs/x/calibration.json" in msg and "synthesis:" in msg
     # a calibration of another family does not count; one of this family does
-    assert uncalibrated_message(_calibration("vitis|zynq7"), target) is not None
-    assert uncalibrated_message(_calibration("vitis|virtexuplus"), target) is None
-    assert uncalibrated_message(_calibration("vivado|virtexuplus"), target) is not None
+    assert uncalibrated_message(_calibration("vitis|zynq7|mlp"), target) is not None
+    assert uncalibrated_message(_calibration("vitis|virtexuplus|mlp"), target) is None
+    assert uncalibrated_message(_calibration("vivado|virtexuplus|mlp"), target) is not None
     with caplog.at_level(logging.WARNING, logger="dse.calibration"):
         assert warn_if_uncalibrated(empty, target, has_synthesis=True)
-        assert not warn_if_uncalibrated(_calibration("vitis|virtexuplus"), target)
+        assert not warn_if_uncalibrated(_calibration("vitis|virtexuplus|mlp"), target)
     assert len(caplog.records) == 1 and "will fit one from this run's syntheses" in caplog.records[0].message
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from cost_models import Calibration, CalibrationError, SynthesisRecord, analytic_totals, estimate
 from cost_models.constants import DEFAULT_CONSTANTS
+from cost_models.layers import ConvGeometry, FixedType, LayerSpec
+from cost_models.records import METRICS
 from tests.unit.cost_models.cm_helpers import TARGET, jet_model
 
 
@@ -46,7 +48,7 @@ def test_one_record_moves_part_of_the_way() -> None:
     ratio = est.lut / est.analytic["lut"]
     assert 1.05 < ratio < 2.0  # shrunk toward identity
     # same architecture as the record: the architecture level of its tool|version|family group
-    assert est.calibrated and (est.calibration_level or "").startswith("vitis|2021.1|virtexuplus|arch:")
+    assert est.calibrated and (est.calibration_level or "").startswith("vitis|2021.1|virtexuplus|mlp|arch:")
 
 
 def test_many_records_learn_the_scale_and_cover() -> None:
@@ -65,7 +67,7 @@ def test_many_records_learn_the_scale_and_cover() -> None:
 def test_hierarchy_only_same_tool_and_family() -> None:
     cal = Calibration.fit([_record({"lut": 2.0}, seed=i) for i in range(10)])
     other_version = TARGET.__class__(part=TARGET.part, backend="vitis", tool_version="2024.1")
-    assert estimate(jet_model(), other_version, calibration=cal).calibration_level == "vitis|virtexuplus"
+    assert estimate(jet_model(), other_version, calibration=cal).calibration_level == "vitis|virtexuplus|mlp"
     # another tool (or part family): identity with the default interval, never a foreign correction
     vivado = TARGET.__class__(part=TARGET.part, backend="vivado", tool_version="2020.1")
     est, plain = estimate(jet_model(), vivado, calibration=cal), estimate(jet_model(), vivado, Calibration())
@@ -89,12 +91,12 @@ def test_disagreeing_architectures_shrink_to_identity() -> None:
     recs = [_other_arch(_record({"lut": sc}, seed=10 * i + j, rf=rf), i + 1)
             for i, sc in enumerate(scales) for j, rf in enumerate((1, 2))]
     cal = Calibration.fit(recs)
-    g = cal.groups["vitis|2021.1|virtexuplus"]["lut"]
+    g = cal.groups["vitis|2021.1|virtexuplus|mlp"]["lut"]
     assert g.lam <= 0.3 and abs(g.mu) < 0.1
     assert g.sigma > 0.4  # the held-out spread is large: wide intervals
     # architectures that agree (all x1.5) get most of the way
     agree = [_other_arch(_record({"lut": 1.5}, seed=i), i + 1) for i in range(6)]
-    g2 = Calibration.fit(agree).groups["vitis|2021.1|virtexuplus"]["lut"]
+    g2 = Calibration.fit(agree).groups["vitis|2021.1|virtexuplus|mlp"]["lut"]
     assert g2.lam >= 0.8 and g2.mu == pytest.approx(math.log(1.5), abs=0.1)
 
 
@@ -113,6 +115,14 @@ def test_format_versions(tmp_path: Path) -> None:
     cal = Calibration.load(p)
     est = estimate(jet_model(), TARGET, calibration=cal)  # format 1: old tool -> global lookup
     assert est.calibration_level == "vitis" and est.lut == pytest.approx(2 * est.analytic["lut"] + 200, rel=1e-6)
+    # format 2: groups without the design class still apply, with the keys they were fitted with
+    v2 = {"format": "cost_models.calibration/2", "n_records": 3,
+          "groups": {"vitis|2021.1|virtexuplus": {m: {"mu": math.log(2.0), "sigma": 0.1, "n": 3, "k": 3.0}
+                                                  for m in ("dsp", "lut")}}}
+    p.write_text(json.dumps(v2))
+    est = estimate(jet_model(), TARGET, calibration=Calibration.load(p))
+    assert est.calibration_level == "vitis|2021.1|virtexuplus"
+    assert est.lut == pytest.approx(2 * est.analytic["lut"] + 200, rel=1e-6)
     p.write_text(json.dumps({**legacy, "format": "cost_models.calibration/99"}))
     with pytest.raises(CalibrationError, match="unsupported calibration format version"):
         Calibration.load(p)
@@ -132,7 +142,7 @@ def test_bad_records_are_filtered_and_logged(caplog: pytest.LogCaptureFixture) -
     with caplog.at_level(logging.WARNING, logger="cost_models.calibration"):
         cal = Calibration.fit(good + bad)
     ref = Calibration.fit(good)
-    key = "vitis|2021.1|virtexuplus"
+    key = "vitis|2021.1|virtexuplus|mlp"
     assert cal.groups[key]["lut"].mu == pytest.approx(ref.groups[key]["lut"].mu)
     assert {r["source"] for r in cal.rejected} >= {"failed", "nan", "zeros", "negative", "nolayers", "absurd"}
     assert "absurd" in caplog.text
@@ -162,4 +172,45 @@ def test_fit_from_shared_dirs(shared_reports: Path) -> None:
 
     cal = fit_calibration_from_dirs([shared_reports / "ArgyKokk+hls4ml_MLP_estimator" / "HLS_MLPs" / "CARDIO"])
     assert cal.n_records == 6
-    assert "vitis|2021.1|zynq7" in cal.groups
+    assert "vitis|2021.1|zynq7|mlp" in cal.groups
+
+
+def _conv_layers(n_filt: int) -> list[LayerSpec]:
+    """A small Conv2D + Dense design (8x8x1 input, 3x3 kernel, ``n_filt`` filters)."""
+    geom = ConvGeometry(8, 8, 1, 3, 3, n_filt, 6, 6)
+    t = FixedType(16, 6)
+    return [LayerSpec("input", "input", 64, 64, t),
+            LayerSpec("conv", "conv2d", 9, n_filt, t, weight=FixedType(8, 2), conv=geom),
+            LayerSpec("fc", "dense", 36 * n_filt, 10, t, weight=FixedType(8, 2))]
+
+
+def _cnn_record(n_filt: int, dsp_scale: float, seed: int = 0) -> SynthesisRecord:
+    layers = _conv_layers(n_filt)
+    pred, _ = analytic_totals(layers, TARGET)
+    vals = {m: max(1.0, pred[m]) for m in METRICS}
+    vals["dsp"] = max(1.0, pred["dsp"]) * dsp_scale
+    return SynthesisRecord(tool="vitis", tool_version="2021.1", part=TARGET.part, clock_period_ns=5.0,
+                           layers=layers, source=f"cnn{n_filt}-{seed}", **vals)
+
+
+def test_corrections_never_cross_design_classes() -> None:
+    # many MLP architectures that agree on x0.4 DSP: a CNN estimate stays analytic (and the other way)
+    mlps = [_other_arch(_record({"dsp": 0.4}, seed=i), i + 1) for i in range(6)]
+    cal = Calibration.fit(mlps)
+    assert estimate(_other_arch(mlps[0], 50).layers or [], TARGET, calibration=cal).dsp < \
+        0.6 * estimate(_other_arch(mlps[0], 50).layers or [], TARGET, Calibration()).dsp
+    cnn = estimate(_conv_layers(8), TARGET, calibration=cal)
+    assert cnn.calibration_level is None and cnn.dsp == pytest.approx(cnn.analytic["dsp"])
+    cnns = Calibration.fit([_cnn_record(n, 0.4) for n in (4, 6, 8, 12, 16)])
+    mlp = estimate(jet_model(), TARGET, calibration=cnns)
+    assert mlp.calibration_level is None and mlp.dsp == pytest.approx(mlp.analytic["dsp"])
+    assert "vitis|2021.1|virtexuplus|cnn" in cnns.groups
+
+
+def test_one_cnn_never_rescales_another() -> None:
+    cal = Calibration.fit([_cnn_record(4, 0.41, seed=i) for i in range(3)])
+    own = estimate(_conv_layers(4), TARGET, calibration=cal)
+    # its own architecture: corrected part of the way (3 records against 3 pseudo-records of the identity)
+    assert 0.41 * own.analytic["dsp"] < own.dsp < 0.8 * own.analytic["dsp"]
+    other = estimate(_conv_layers(16), TARGET, calibration=cal)
+    assert other.dsp == pytest.approx(other.analytic["dsp"])  # another architecture: not rescaled
