@@ -26,7 +26,7 @@ from cost_models.parts import Part
 
 __all__ = [
     "CONSTANTS_FILE", "DEFAULT_CONSTANTS", "MIN_SUPPORT_REPOS", "THIN_DATA_WIDEN", "TOOL_FAMILIES", "Constants",
-    "ConstantSet", "array_partition_limited", "part_speed", "tool_family",
+    "ConstantSet", "array_partition_limited", "part_speed", "speed_grade", "tool_family",
 ]
 
 log = logging.getLogger(__name__)
@@ -192,9 +192,26 @@ _SPEED = {"zynq7": 1.9, "artix7": 2.0, "kintex7": 1.6, "virtex7": 1.6, "kintexu"
 fabric is about twice as slow as 16 nm UltraScale+)."""
 
 
-def part_speed(part: Part) -> float:
-    """Delay factor of the part's fabric (1.0 for UltraScale+; larger is slower)."""
-    return _SPEED.get(part.family, 1.3)
+GRADE_DELAY = {1: 1.15, 2: 1.0, 3: 0.9}
+"""Logic delay of a speed grade relative to -2 (AMD/Xilinx switching characteristics: a -1 part is
+about 15 % slower, a -3 part about 10 % faster; -2L/-2LE run at the -2 figures)."""
+_GRADE_RE = re.compile(r"-([123])[a-z]*(?:-[a-z]+)?$", re.IGNORECASE)
+
+
+def speed_grade(part: str) -> int | None:
+    """The speed grade of a full part string (``xc7z020clg400-1`` → 1, ``xcvu9p-flga2104-2L-e`` → 2),
+    or None when the string has none (a bare device name)."""
+    m = _GRADE_RE.search(part.strip())
+    return int(m.group(1)) if m else None
+
+
+def part_speed(part: Part, part_string: str | None = None) -> float:
+    """Delay factor of the part's fabric and speed grade (1.0 for UltraScale+ -2; larger is slower).
+
+    ``part_string``: the full part (with its speed grade); without a grade, -2 is assumed.
+    """
+    grade = speed_grade(part_string) if part_string else None
+    return _SPEED.get(part.family, 1.3) * GRADE_DELAY.get(grade or 2, 1.0)
 
 
 def _load_default() -> ConstantSet:

@@ -136,3 +136,51 @@ def test_unknown_part_raises() -> None:
 def test_calibrated_flag() -> None:
     est = estimate(jet_model(), TARGET, calibration=Calibration())
     assert est.calibrated is False  # an empty calibration has nothing to apply
+
+
+def test_clock_and_part_change_the_schedule() -> None:
+    layers = jet_model(w=8)
+    fast = estimate(layers, Target("xcvu9p-flga2104-2L-e", 3.33, "vitis", "2021.1"))
+    slow_clock = estimate(layers, Target("xcvu9p-flga2104-2L-e", 10.0, "vitis", "2021.1"))
+    assert slow_clock.analytic["latency_cycles"] < fast.analytic["latency_cycles"]
+    assert slow_clock.analytic["ff"] < fast.analytic["ff"]  # fewer cuts, fewer registers
+    vu9p = estimate(layers, Target("xcvu9p-flga2104-2-e", 5.0, "vitis", "2021.1"))
+    zynq = estimate(layers, Target("xc7z020clg400-1", 5.0, "vitis", "2021.1"))
+    assert zynq.analytic["latency_cycles"] > vu9p.analytic["latency_cycles"]
+    # the speed grade alone: a -1 part of a family is slower than its -3
+    z1 = estimate(layers, Target("xczu9eg-ffvb1156-1-e", 3.33, "vitis", "2021.1"))
+    z3 = estimate(layers, Target("xczu9eg-ffvb1156-3-e", 3.33, "vitis", "2021.1"))
+    assert z1.analytic["latency_cycles"] > z3.analytic["latency_cycles"]
+
+
+def test_array_partition_limit_follows_the_tool_version() -> None:
+    # a 128x64 latency dense (8,192 products > hls4ml's maximum_size 4096): Vivado HLS and Vitis HLS
+    # 2021.1 honour the limit (extra sequential cycles); Vitis HLS 2023.1 ignores the option
+    layers = [dense(128, 64, w=8)]
+    old = estimate(layers, Target("xcvu9p-flga2104-2-e", 5.0, "vitis", "2021.1"))
+    new = estimate(layers, Target("xcvu9p-flga2104-2-e", 5.0, "vitis", "2023.1"))
+    vivado = estimate(layers, Target("xcvu9p-flga2104-2-e", 5.0, "vivado", "2019.2"))
+    assert new.analytic["latency_cycles"] + 20 < old.analytic["latency_cycles"]
+    assert vivado.analytic["latency_cycles"] > new.analytic["latency_cycles"] + 20
+    assert any("not fully partitioned" in n for row in old.layers for n in row.notes)
+    assert not any("not fully partitioned" in n for row in new.layers for n in row.notes)
+
+
+def test_thin_data_is_said_and_widens_the_interval() -> None:
+    from cost_models.constants import THIN_DATA_WIDEN, Constants
+
+    layers = jet_model(w=8)
+    target = Target("xc7a200t-fbg676-2", 5.0, "vitis", "2021.1")
+    sig = (("latency_cycles", 0.3), ("lut", 0.3))
+    dense_fit = Constants(log_sigma=sig, support=(("artix7", 3), ("virtexuplus", 4)))
+    thin_fit = Constants(log_sigma=sig, support=(("artix7", 1), ("virtexuplus", 4)))
+    rich, thin = (estimate(layers, target, Calibration(), c) for c in (dense_fit, thin_fit))
+    assert not any("thin data" in n for n in rich.notes)
+    assert any("thin data for vitis_hls on artix7" in n and "1 repository of artix7" in n for n in thin.notes)
+    for m in ("latency_cycles", "lut"):
+        w_rich = math.log((rich.intervals[m].high + 1) / (rich.intervals[m].low + 1))
+        w_thin = math.log((thin.intervals[m].high + 1) / (thin.intervals[m].low + 1))
+        assert w_thin > 1.2 * w_rich
+    assert THIN_DATA_WIDEN > 1
+    pooled = estimate(layers, target, Calibration(), Constants(log_sigma=sig, support=(("artix7", 5),), pooled=True))
+    assert any("pooled over every tool family" in n for n in pooled.notes)
