@@ -24,7 +24,6 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from cost_models.constants import TOOL_FAMILIES, Constants, ConstantSet, tool_family
 from cost_models.estimate import analytic_totals
@@ -66,38 +65,16 @@ def _weights(items: Sequence[FitRecord]) -> list[float]:
     return [1.0 / n[r.repo] for r in items]
 
 
-LAYER_ROW_WEIGHT = 1.0
-"""Weight of a record's per-layer rows (all of them together) against its total, in the loss of the
-latency and FF constants: the csynth per-layer rows say which layer the schedule puts the cycles and
-registers in, where the totals only give the sum."""
-_ROW_METRIC = {"latency_cycles": "latency_max", "ff": "ff"}
-
-
-def _layer_row_error(rec: SynthesisRecord, rows: Sequence[Any], metric: str) -> float | None:
-    """Mean absolute log error of the per-layer figures of ``metric`` against the csynth rows
-    (layers matched by their ``config`` name; None when no row matches)."""
-    col = _ROW_METRIC.get(metric)
-    if col is None or not rec.layer_rows:
-        return None
-    est = {r.name: r for r in rows}
-    errs = [abs(log_error(getattr(est[lr["config"]], metric), float(lr[col]), metric))
-            for lr in rec.layer_rows if lr.get("config") in est and lr.get(col) is not None]
-    return sum(errs) / len(errs) if errs else None
-
-
 def _loss(items: Sequence[FitRecord], w: Sequence[float], k: Constants, metrics: Sequence[str]) -> float:
     total = 0.0
     for it, wi in zip(items, w, strict=True):
         rec = it.record
         assert rec.layers is not None
-        pred, rows = analytic_totals(rec.layers, rec.target(), k)
+        pred, _ = analytic_totals(rec.layers, rec.target(), k)
         for m in metrics:
             true = getattr(rec, m)
             if true is not None:
                 total += wi * abs(log_error(pred[m], float(true), m))
-            per_layer = _layer_row_error(rec, rows, m)
-            if per_layer is not None:
-                total += wi * LAYER_ROW_WEIGHT * per_layer
     return total
 
 
