@@ -11,6 +11,9 @@ wrappers) and what Vivado/Vitis HLS does with them:
   ``#pragma HLS ALLOCATION operation instances=mul limit=multiplier_limit`` caps the DSP
   multipliers at hls4ml's ``multiplier_limit``; when the cap binds, the products are
   time-multiplexed, which lengthens the schedule. ``PIPELINE II=reuse_factor``.
+* Resource strategy with ReuseFactor 1: the weight array is reshaped into one word read at a constant
+  index, so the tool folds the weights into constants as under the Latency strategy (the shared
+  Resource designs at RF=1 have the DSP and LUT counts of their Latency twins); it takes that rule.
 * Resource strategy: weights live in a ROM indexed by the reuse loop (not constants), so each of
   the ``block_factor = ceil(n_in*n_out/RF)`` multipliers is a generic multiplier (DSP unless an
   operand is very narrow); the reuse loop runs RF iterations at II=1.
@@ -62,6 +65,10 @@ UNPARTITIONED_INPUTS_PER_CYCLE = 3.5
 BIG_ROM_ENTRIES = 32768
 """Resource strategy: a weight ROM larger than this is a cascade of block RAMs whose reads do not
 sustain one reuse iteration per cycle (observed in Vivado HLS; cycles per iteration are fitted)."""
+RESOURCE_ITERATION_NS = 3.0
+"""Resource strategy: one reuse iteration's weight read and generic (DSP) multiply, unregistered, in ns
+at speed 1.0; its registers scale with how much of the clock period it fills (csynth per-layer FF of
+the shared Resource designs: few at 25 ns, operands and products registered at 5 ns on Zynq-7000)."""
 PIXEL_MIN_II = 2
 """io_stream convolutions: cycles per output pixel at least (stream read + write handshake)."""
 
@@ -236,7 +243,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     levels = (math.ceil(math.log2(n_in)) if n_in > 1 else 0) + 1
     per = dsp_per_mult(wb, db, ctx.part)
     est.reuse_factor = rf
-    if layer.strategy == "resource":
+    if layer.strategy == "resource" and rf > 1:
         # Weights in a ROM: block_factor generic multipliers, reuse loop of RF iterations (II=1).
         bf = -(-n_w // rf)
         generic_lut = layer.mult_impl == "lut" or (layer.mult_impl == "auto" and min(wb, db) <= GENERIC_LUT_MAX_BITS)
@@ -253,7 +260,10 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         # reuse iteration; a LUT6 is a 4:1 mux of one bit
         mux_lut = bf * (db * min(n_in, rf) + ab * min(n_out, rf)) / 4.0 if rf > 1 else 0.0
         est.lut = mult_lut + rom_lut + bf * ab + mux_lut
-        est.ff = bf * (ab + db) + n_out * ab
+        # registers: the accumulators, plus each multiplier's operands and product as far as one
+        # reuse iteration (ROM read, multiply, accumulate) does not fit in the clock period
+        t_iter = ctx.speed * (RESOURCE_ITERATION_NS + ctx.k.t_add_ns)
+        est.ff = n_out * ab + bf * (wb + db + ab) * min(1.0, t_iter / ctx.t_eff)
         iter_cycles = ctx.k.big_rom_ii if n_w > BIG_ROM_ENTRIES else 1.0
         est.latency_cycles = rf * iter_cycles + _tree_cycles(acc_levels, ctx) + 2
         est.ii = rf * iter_cycles

@@ -117,9 +117,11 @@ def test_properties_seeded() -> None:
         # more zeros never increase DSPs
         more_zeros = dataclasses.replace(base, n_zeros=min(n_in * n_out, z + rng.randint(1, 50)))
         assert _one(more_zeros).dsp <= e0.dsp + 1e-9
-        # a larger ReuseFactor never increases DSPs
+        # a larger ReuseFactor never increases DSPs (except leaving RF=1 under the Resource strategy,
+        # where the weights stop being folded constants and every product becomes a generic multiplier)
         bigger_rf = dataclasses.replace(base, reuse_factor=rf * rng.choice([2, 3, 4]))
-        assert _one(bigger_rf).dsp <= e0.dsp + 1e-9
+        if not (strategy == "resource" and rf == 1):
+            assert _one(bigger_rf).dsp <= e0.dsp + 1e-9
         # more weight bits never decrease LUTs (with DSPs forced off, all products are LUT logic)
         lut_only = dataclasses.replace(base, mult_impl="lut")
         wider = dataclasses.replace(lut_only, weight=FixedType(w + rng.randint(1, 6), 1))
@@ -184,3 +186,22 @@ def test_thin_data_is_said_and_widens_the_interval() -> None:
     assert THIN_DATA_WIDEN > 1
     pooled = estimate(layers, target, Calibration(), Constants(log_sigma=sig, support=(("artix7", 5),), pooled=True))
     assert any("pooled over every tool family" in n for n in pooled.notes)
+
+
+def test_resource_at_reuse_factor_one_is_folded_like_latency() -> None:
+    # 8-bit trained-like weights: at RF=1 the Resource layer's weights are constants (Latency rule);
+    # at RF=2 they come from a ROM and every product is a generic multiplier on a DSP
+    lat = _one(dense(32, 16, w=8, d=16, rf=1, strategy="latency"))
+    res1 = _one(dense(32, 16, w=8, d=16, rf=1, strategy="resource"))
+    res2 = _one(dense(32, 16, w=8, d=16, rf=2, strategy="resource"))
+    assert (res1.dsp, res1.lut, res1.latency_cycles) == (lat.dsp, lat.lut, lat.latency_cycles)
+    assert res2.dsp == 32 * 16 / 2  # block_factor generic multipliers
+
+
+def test_resource_registers_follow_the_clock() -> None:
+    layer = dense(64, 32, w=16, d=16, rf=8, strategy="resource")
+    slow = _one(layer, part=VU9P, clock=25.0)
+    fast = _one(layer, part=Z7, clock=5.0)
+    # at 25 ns one reuse iteration fits in the cycle: few registers beyond the accumulators
+    assert slow.ff < 0.3 * fast.ff
+    assert fast.ff >= 32 * 16  # at least the accumulators
