@@ -115,7 +115,9 @@ class MlpFields:
     def of_layers(cls, layers: tuple[DesignLayer, ...]) -> MlpFields | None:
         """The flat description of an MLP layer list; None if ``layers`` is not an MLP."""
         n = (len(layers) - 2) // 2
-        expected = [(Dense, f"fc{i}") if j == 0 else (Activation, f"relu{i}") for i in range(n) for j in (0, 1)]
+        expected: list[tuple[type[DesignLayer], str]] = []
+        for i in range(n):
+            expected += [(Dense, f"fc{i}"), (Activation, f"relu{i}")]
         expected += [(Dense, "out"), (OutputActivation, "out_act")]
         if len(layers) != len(expected) or any(type(la) is not c or la.name != nm
                                                for la, (c, nm) in zip(layers, expected, strict=True)):

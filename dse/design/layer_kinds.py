@@ -85,7 +85,7 @@ def dense_result_type(inp: FixedType, weight: FixedType, bias: FixedType | None,
 
 
 def weight_quantizer(bits: WeightBits, integer: int) -> Any:
-    """The QKeras kernel quantizer of ``bits`` (``binary``/``ternary`` or ``quantized_bits(bits, integer, alpha=1)``)."""
+    """The QKeras kernel quantizer: ``binary``/``ternary``, else ``quantized_bits(bits, integer, alpha=1)``."""
     from qkeras import binary, quantized_bits, ternary
 
     if bits == "binary":
