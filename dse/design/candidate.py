@@ -74,6 +74,15 @@ class Candidate:
         """The target sparsity of each weighted layer."""
         return tuple(float(getattr(la, "sparsity", 0.0)) for la in self.weighted_layers)
 
+    def with_reuse_factors(self, reuse_factors: tuple[int, ...]) -> Candidate:
+        """This candidate with the weighted layers' ReuseFactors replaced (one per weighted layer, in order)."""
+        weighted = self.weighted_layers
+        if len(reuse_factors) != len(weighted):
+            raise ValueError(f"{len(reuse_factors)} ReuseFactors for {len(weighted)} weighted layers")
+        it = iter(reuse_factors)
+        return replace(self, layers=tuple(replace(la, reuse_factor=int(next(it))) if la.HAS_WEIGHTS else la  # type: ignore[type-var]
+                                          for la in self.layers))
+
     def values(self, group: str) -> tuple[Any, ...]:
         """The values of knob group ``group`` (``width``, ``weight_bits``, ...) over the layers having it."""
         return tuple(getattr(la, k.field) for la in self.layers for k in la.knobs() if k.group == group)

@@ -63,9 +63,8 @@ def design_key(cand: Candidate, space: SpaceConfig, n_features: int, n_classes: 
     """A design's identity after the cost model's normalisation: the candidate with the ReuseFactors
     hls4ml will use (snapped under the Resource strategy)."""
     n_out = 1 if space.model.output_activation == "sigmoid" else n_classes
-    d = cand.to_dict()
-    d["reuse_factor"] = list(snapped_reuse_factors(cand, n_features, n_out))
-    return json.dumps(d, sort_keys=True, default=str)
+    snapped = cand.with_reuse_factors(snapped_reuse_factors(cand, n_features, n_out))
+    return json.dumps(snapped.to_dict(), sort_keys=True, default=str)
 
 
 def make_design_key(space: SpaceConfig, n_features: int | None, n_classes: int | None
