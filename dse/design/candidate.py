@@ -125,16 +125,21 @@ class Candidate:
         except (KeyError, TypeError, ValueError):
             raise ConfigError(f"cannot read a stored candidate without strategy and learning_rate "
                               f"(keys: {sorted(d)})") from None
-        if "layers" in d:
-            arch = str(d.get("architecture", "mlp"))
-            if arch not in ARCHITECTURES:
-                raise ConfigError(f"stored candidate of unknown architecture {arch!r}; "
-                                  f"known: {', '.join(ARCHITECTURES)}")
-            return cls(tuple(layer_from_dict(x) for x in d["layers"]), strategy, lr, arch)
-        for name, arch_obj in ARCHITECTURES.items():
-            layers = arch_obj.from_dict(d)
-            if layers is not None:
-                return cls(layers, strategy, lr, name)
+        try:
+            if "layers" in d:
+                arch = str(d.get("architecture", "mlp"))
+                if arch not in ARCHITECTURES:
+                    raise ConfigError(f"stored candidate of unknown architecture {arch!r}; "
+                                      f"known: {', '.join(ARCHITECTURES)}")
+                return cls(tuple(layer_from_dict(x) for x in d["layers"]), strategy, lr, arch)
+            for name, arch_obj in ARCHITECTURES.items():
+                layers = arch_obj.from_dict(d)
+                if layers is not None:
+                    return cls(layers, strategy, lr, name)
+        except ConfigError:
+            raise
+        except (TypeError, ValueError) as exc:  # wrong lengths, duplicate names, bad values
+            raise ConfigError(f"cannot read a stored candidate: {exc}") from None
         raise ConfigError(f"cannot read a stored candidate with keys {sorted(d)}: neither a layer list "
                           f"('layers') nor the form of a known architecture ({', '.join(ARCHITECTURES)}); "
                           "was it written by another dse version?")

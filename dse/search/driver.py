@@ -408,8 +408,6 @@ class Driver:
 
     @staticmethod
     def _short(record: TrialRecord) -> str:
-        from dse.design.candidate import Candidate
-
         return Candidate.from_dict(record.candidate).short()
 
 

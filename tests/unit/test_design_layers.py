@@ -153,6 +153,10 @@ def test_mlp_helpers_and_the_layer_views() -> None:
 def test_bad_stored_forms_are_refused_naming_what_was_found() -> None:
     with pytest.raises(ConfigError, match=r"keys \['blocks', 'learning_rate', 'strategy'\]"):
         Candidate.from_dict({"blocks": [], "strategy": "latency", "learning_rate": 0.01})
+    legacy = {"widths": [8, 8], "weight_bits": [4, 4], "bias_bits": [4, 4, 4], "activation_bits": [6, 6],
+              "sparsity": [0, 0, 0], "reuse_factor": [1, 1, 1], "strategy": "latency", "learning_rate": 0.01}
+    with pytest.raises(ConfigError, match="weight_bits needs 3 entries"):
+        Candidate.from_dict(legacy)
     with pytest.raises(ConfigError, match="without strategy and learning_rate"):
         Candidate.from_dict({"widths": [8]})
     with pytest.raises(ConfigError, match="unknown layer kind 'conv9d'"):
