@@ -195,7 +195,7 @@ class Dense(DesignLayer):
         spec = LayerSpec(name=self.name, kind="dense", n_in=n_i, n_out=n_o, result=result, weight=wt, bias=bt,
                          accum=result, n_zeros=n_zeros,
                          reuse_factor=int(self.snapped_reuse_factor(n_i, n_o, ctx.strategy) or 1),
-                         strategy=_strategy(ctx.strategy), io_type=ctx.space.hardware.io_type,  # type: ignore[arg-type]
+                         strategy=_strategy(ctx.strategy), io_type=ctx.space.hardware.io_type,
                          weights=stats)
         return [spec], CostFlow(n_o, result, self.reuse_factor)
 
@@ -232,7 +232,7 @@ class Activation(DesignLayer):
                    ) -> tuple[list[LayerSpec], CostFlow]:
         act = self._type(ctx.space)
         spec = LayerSpec(name=self.name, kind="activation", n_in=flow.n, n_out=flow.n, result=act,
-                         reuse_factor=flow.reuse_factor, io_type=ctx.space.hardware.io_type,  # type: ignore[arg-type]
+                         reuse_factor=flow.reuse_factor, io_type=ctx.space.hardware.io_type,
                          activation="relu", table_size=TABLE_SIZE, table=TABLE_TYPE)
         return [spec], CostFlow(flow.n, act, flow.reuse_factor)
 
@@ -266,11 +266,11 @@ class OutputActivation(DesignLayer):
         n, rf = flow.n, flow.reuse_factor
         if function == "softmax":
             specs = [LayerSpec(name=self.name, kind="softmax", n_in=n, n_out=n, result=default, accum=default,
-                               reuse_factor=rf, io_type=hw.io_type,  # type: ignore[arg-type]
+                               reuse_factor=rf, io_type=hw.io_type,
                                activation="softmax", table_size=TABLE_SIZE, table=TABLE_TYPE)]
         elif function == "sigmoid":
             specs = [LayerSpec(name=self.name, kind="activation", n_in=n, n_out=n, result=default,
-                               reuse_factor=rf, io_type=hw.io_type,  # type: ignore[arg-type]
+                               reuse_factor=rf, io_type=hw.io_type,
                                activation="sigmoid", table_size=TABLE_SIZE, table=TABLE_TYPE)]
         else:  # linear: hls4ml drops it
             specs = []
