@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from dse.design.architectures import ARCHITECTURES, MLP, LayerSlot, MlpFields, architecture_of
@@ -83,9 +84,17 @@ class Candidate:
         return replace(self, layers=tuple(replace(la, reuse_factor=int(next(it))) if la.HAS_WEIGHTS else la  # type: ignore[type-var]
                                           for la in self.layers))
 
+    @cached_property
+    def _knob_values(self) -> dict[str, tuple[Any, ...]]:
+        out: dict[str, list[Any]] = defaultdict(list)
+        for la in self.layers:
+            for k in la.knobs():
+                out[k.group].append(getattr(la, k.field))
+        return {g: tuple(v) for g, v in out.items()}
+
     def values(self, group: str) -> tuple[Any, ...]:
         """The values of knob group ``group`` (``width``, ``weight_bits``, ...) over the layers having it."""
-        return tuple(getattr(la, k.field) for la in self.layers for k in la.knobs() if k.group == group)
+        return self._knob_values.get(group, ())
 
     def short(self) -> str:
         """A one-line human summary, e.g. ``64-32 w6/6/6 a6/6 sp0.5 rf1 latency``."""

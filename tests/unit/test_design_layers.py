@@ -171,3 +171,12 @@ def test_bad_stored_forms_are_refused_naming_what_was_found() -> None:
 def test_layer_names_must_be_unique() -> None:
     with pytest.raises(ValueError, match="unique"):
         Candidate((Activation("a", 4), Activation("a", 4)), "latency", 0.01)
+
+
+def test_every_model_type_of_the_schema_has_an_architecture() -> None:
+    from typing import get_args
+
+    from dse.design.architectures import ARCHITECTURES
+    from dse.space.schema import ModelConfig
+
+    assert set(get_args(ModelConfig.model_fields["type"].annotation)) == set(ARCHITECTURES)
