@@ -8,6 +8,7 @@ linear output), the first candidates a ``RandomSampler(seed=3)`` suggests, and f
 params and the order they were suggested in, the stored candidate, its summary, hls4ml config,
 dedupe key, snapped ReuseFactors, prebuild layer list (with and without a weight model) and
 surrogate features. The same seeded sampling with today's code must reproduce every one of them.
+``data/make_mlp_reference.py`` wrote it (the spaces: ``data/mlp_reference_spaces.json``).
 """
 
 from __future__ import annotations
