@@ -8,7 +8,8 @@ linear output), the first candidates a ``RandomSampler(seed=3)`` suggests, and f
 params and the order they were suggested in, the stored candidate, its summary, hls4ml config,
 dedupe key, snapped ReuseFactors, prebuild layer list (with and without a weight model) and
 surrogate features. The same seeded sampling with today's code must reproduce every one of them.
-``data/make_mlp_reference.py`` wrote it (the spaces: ``data/mlp_reference_spaces.json``).
+``data/make_mlp_reference.py`` wrote it (the spaces: ``data/mlp_reference_spaces.json``, overrides of
+``data/mlp_reference_quickstart.yaml``).
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from dse.search.proposals import design_key, surrogate_features
 from dse.search.screening import DigitModel
 from dse.space import SpaceConfig, parse_space_text
 
-ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = json.loads((Path(__file__).parent / "data" / "mlp_reference_pre_layers.json").read_text())
+DATA = Path(__file__).parent / "data"
+BASE = DATA / "mlp_reference_quickstart.yaml"
+"""search_spaces/quickstart.yaml as it was at 698bac5 (the spaces are overrides of it)."""
+REFERENCE = json.loads((DATA / "mlp_reference_pre_layers.json").read_text())
 
 
 def space_with(over: dict[str, Any]) -> SpaceConfig:
-    d = copy.deepcopy(yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text()))
+    d = copy.deepcopy(yaml.safe_load(BASE.read_text()))
     for path, value in over.items():
         keys = path.split("__")
         cur = d

@@ -6,6 +6,8 @@ that commit (``git archive 698bac5 | tar -x -C /tmp/dse-old``)::
     cd /tmp/dse-old && PYTHONPATH=/tmp/dse-old python tests/unit/data/make_mlp_reference.py \\
         tests/unit/data/mlp_reference_spaces.json search_spaces/quickstart.yaml > mlp_reference_pre_layers.json
 
+(``mlp_reference_quickstart.yaml`` is that commit's ``search_spaces/quickstart.yaml``.)
+
 It uses only names both versions have, so run on today's code it writes the same data (the hls4ml
 ``LayerName`` entries now come in model order: equal as JSON data, not byte for byte).
 """
