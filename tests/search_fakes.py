@@ -13,6 +13,7 @@ import yaml
 
 from cost_models.layers import FixedType, LayerSpec, layers_to_dicts
 from dse.design.candidate import Candidate
+from dse.design.layer_kinds import Dense
 from dse.search import InProcessExecutor
 from dse.store.records import SynthesisRecord
 from dse.training.trial_runner import TrialOutput, TrialPayload
@@ -26,15 +27,17 @@ class Crash(BaseException):
 
 
 def fake_layers(cand: Candidate) -> list[dict[str, Any]]:
-    sizes = [N_IN, *cand.widths, N_OUT]
     layers = []
-    for i, name in enumerate(cand.dense_names):
-        bits = cand.weight_bits[i] if isinstance(cand.weight_bits[i], int) else 2
-        n_in, n_out = sizes[i], sizes[i + 1]
-        layers.append(LayerSpec(name=name, kind="dense", n_in=n_in, n_out=n_out, result=FixedType(16, 6),
-                                weight=FixedType(int(bits), 1), bias=FixedType(8, 3),
-                                n_zeros=int(n_in * n_out * cand.sparsity[i]), reuse_factor=cand.reuse_factor[i],
-                                strategy=cand.strategy.lower()))  # type: ignore[arg-type]
+    n_in = N_IN
+    for layer in cand.layers:
+        n_out = layer.output_size(n_in, N_OUT)
+        if isinstance(layer, Dense):
+            bits = layer.weight_bits if isinstance(layer.weight_bits, int) else 2
+            layers.append(LayerSpec(name=layer.name, kind="dense", n_in=n_in, n_out=n_out, result=FixedType(16, 6),
+                                    weight=FixedType(int(bits), 1), bias=FixedType(8, 3),
+                                    n_zeros=int(n_in * n_out * layer.sparsity), reuse_factor=layer.reuse_factor,
+                                    strategy=cand.strategy.lower()))  # type: ignore[arg-type]
+        n_in = n_out
     return layers_to_dicts(layers)
 
 
@@ -53,10 +56,11 @@ class FakeTrainer:
             raise Crash(f"killed while training trial {payload.number}")
         cand = Candidate.from_dict(payload.candidate)
         self.calls[repr(sorted(payload.candidate.items()))] += 1
-        if cand.widths and cand.widths[0] in self.fail_widths:
+        widths = cand.values("width")
+        if widths and widths[0] in self.fail_widths:
             return TrialOutput(payload.number, "failed", error="Traceback ...\nValueError: fake failure")
-        bits = [b if isinstance(b, int) else 2 for b in cand.weight_bits]
-        acc = min(0.99, 0.4 + 0.05 * math.log2(1 + sum(cand.widths)) + 0.01 * sum(bits) / len(bits))
+        bits = [b if isinstance(b, int) else 2 for b in cand.values("weight_bits")]
+        acc = min(0.99, 0.4 + 0.05 * math.log2(1 + sum(widths)) + 0.01 * sum(bits) / len(bits))
         for epoch in range(2):
             if reporter is not None:
                 reporter(epoch, acc * (epoch + 1) / 2)

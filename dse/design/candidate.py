@@ -1,123 +1,182 @@
-"""A candidate design: one point of the space, with round trips to Optuna params and hls4ml config.
+"""A candidate design: an ordered list of layers plus the global settings, with round trips to
+Optuna params and the hls4ml config.
 
-Layer naming is fixed so that the QKeras model, the hls4ml config and the cost model agree:
-hidden dense layers ``fc0 … fc{n-1}``, their activations ``relu0 …``, the output dense
-layer ``out`` and its activation ``out_act``. The CamelCase hls4ml configuration dict is
-built here (``to_hls_config``) and nowhere else.
+The layers are of the kinds registered in ``dse.design.layer_kind.LAYER_KINDS`` (``dense``,
+``activation``, ``output_activation`` today); the architecture of the space (``model.type``,
+``dse.design.architectures``) lays them out and names them. For the MLP: hidden dense layers
+``fc0 … fc{n-1}``, their activations ``relu0 …``, the output dense layer ``out`` and its activation
+``out_act``, so that the QKeras model, the hls4ml config and the cost model agree.
+
+The Optuna params are the structural params of the architecture (``n_hidden``), then the layers'
+knobs group by group (``width_{i}``, ``weight_bits[_{i}]``, ``bias_bits[_{i}]``,
+``activation_bits[_{i}]``, ``sparsity[_{i}]``, ``reuse_factor[_{i}]``, where ``i`` counts the layers
+having that knob), then ``strategy`` and ``learning_rate``: the names and the sampling order dse
+has always used, so an existing study's params still decode. The CamelCase hls4ml configuration
+dict is built here (``to_hls_config``, each layer writing its own entry) and nowhere else.
 """
 
 from __future__ import annotations
 
-import re
+from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
+from dse.design.architectures import ARCHITECTURES, MLP, LayerSlot, MlpFields, architecture_of
+from dse.design.layer_kind import DesignContext, DesignLayer, Knob, layer_from_dict
+from dse.design.layer_kinds import WeightBits
 from dse.errors import ConfigError
 from dse.space import Searchable, SpaceConfig
 
-WeightBits = int | str  # an integer, or "binary" / "ternary"
+__all__ = ["Candidate", "WeightBits", "suggest_candidate"]
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One design: widths of the hidden layers and, per dense layer (hidden + output), its bits,
-    sparsity and ReuseFactor; activation bits per hidden layer; the hls4ml strategy."""
+    """One design: its layers (model order), the hls4ml strategy (``latency``/``resource``), the
+    learning rate, and the architecture that laid the layers out (a ``model.type``)."""
 
-    widths: tuple[int, ...]
-    weight_bits: tuple[WeightBits, ...]
-    bias_bits: tuple[int, ...]
-    activation_bits: tuple[int, ...]
-    sparsity: tuple[float, ...]
-    reuse_factor: tuple[int, ...]
+    layers: tuple[DesignLayer, ...]
     strategy: str
     learning_rate: float
+    architecture: str = "mlp"
 
     def __post_init__(self) -> None:
-        n_dense = len(self.widths) + 1
-        for name in ("weight_bits", "bias_bits", "sparsity", "reuse_factor"):
-            if len(getattr(self, name)) != n_dense:
-                raise ValueError(f"{name} needs {n_dense} entries (one per dense layer), "
-                                 f"got {len(getattr(self, name))}")
-        if len(self.activation_bits) != len(self.widths):
-            raise ValueError("activation_bits needs one entry per hidden layer")
-
-    @property
-    def n_hidden(self) -> int:
-        return len(self.widths)
-
-    @property
-    def dense_names(self) -> list[str]:
-        return [f"fc{i}" for i in range(self.n_hidden)] + ["out"]
-
-    @property
-    def activation_names(self) -> list[str]:
-        return [f"relu{i}" for i in range(self.n_hidden)]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        names = [la.name for la in self.layers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"layer names must be unique, got {names}")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.architecture!r}; known: {', '.join(ARCHITECTURES)}")
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Candidate:
-        return cls(
-            widths=tuple(int(x) for x in d["widths"]),
-            weight_bits=tuple(x if isinstance(x, str) else int(x) for x in d["weight_bits"]),
-            bias_bits=tuple(int(x) for x in d["bias_bits"]),
-            activation_bits=tuple(int(x) for x in d["activation_bits"]),
-            sparsity=tuple(float(x) for x in d["sparsity"]),
-            reuse_factor=tuple(int(x) for x in d["reuse_factor"]),
-            strategy=str(d["strategy"]),
-            learning_rate=float(d["learning_rate"]),
-        )
+    def mlp(cls, widths: tuple[int, ...], weight_bits: tuple[WeightBits, ...], bias_bits: tuple[int, ...],
+            activation_bits: tuple[int, ...], sparsity: tuple[float, ...], reuse_factor: tuple[int, ...],
+            strategy: str, learning_rate: float) -> Candidate:
+        """An MLP from its flat description (per hidden layer: width, activation bits; per dense layer,
+        the output one last: weight bits, bias bits, sparsity, ReuseFactor). Wrong lengths: ValueError."""
+        fields = MlpFields(tuple(widths), tuple(weight_bits), tuple(bias_bits), tuple(activation_bits),
+                           tuple(sparsity), tuple(reuse_factor))
+        return cls(fields.layers(), strategy, float(learning_rate), MLP.NAME)
+
+    # ------------------------------------------------------------------ views of the layer list
+
+    @property
+    def weighted_layers(self) -> tuple[DesignLayer, ...]:
+        """The layers with weights (pruned, measured, with their own ReuseFactor), in model order."""
+        return tuple(la for la in self.layers if la.HAS_WEIGHTS)
+
+    @property
+    def weighted_names(self) -> list[str]:
+        return [la.name for la in self.weighted_layers]
+
+    @property
+    def sparsity(self) -> tuple[float, ...]:
+        """The target sparsity of each weighted layer."""
+        return tuple(float(getattr(la, "sparsity", 0.0)) for la in self.weighted_layers)
+
+    def with_reuse_factors(self, reuse_factors: tuple[int, ...]) -> Candidate:
+        """This candidate with the weighted layers' ReuseFactors replaced (one per weighted layer, in order)."""
+        weighted = self.weighted_layers
+        if len(reuse_factors) != len(weighted):
+            raise ValueError(f"{len(reuse_factors)} ReuseFactors for {len(weighted)} weighted layers")
+        it = iter(reuse_factors)
+        return replace(self, layers=tuple(replace(la, reuse_factor=int(next(it))) if la.HAS_WEIGHTS else la  # type: ignore[type-var]
+                                          for la in self.layers))
+
+    @cached_property
+    def _knob_values(self) -> dict[str, tuple[Any, ...]]:
+        out: dict[str, list[Any]] = defaultdict(list)
+        for la in self.layers:
+            for k in la.knobs():
+                out[k.group].append(getattr(la, k.field))
+        return {g: tuple(v) for g, v in out.items()}
+
+    def values(self, group: str) -> tuple[Any, ...]:
+        """The values of knob group ``group`` (``width``, ``weight_bits``, ...) over the layers having it."""
+        return self._knob_values.get(group, ())
 
     def short(self) -> str:
         """A one-line human summary, e.g. ``64-32 w6/6/6 a6/6 sp0.5 rf1 latency``."""
         def seq(xs: tuple[Any, ...]) -> str:
             return str(xs[0]) if len(set(xs)) == 1 else "/".join(str(x) for x in xs)
 
-        return (f"{'-'.join(map(str, self.widths))} w{seq(self.weight_bits)} a{seq(self.activation_bits)} "
-                f"sp{seq(self.sparsity)} rf{seq(self.reuse_factor)} {self.strategy}")
+        return (f"{'-'.join(map(str, self.values('width')))} w{seq(self.values('weight_bits'))} "
+                f"a{seq(self.values('activation_bits'))} sp{seq(self.values('sparsity'))} "
+                f"rf{seq(self.values('reuse_factor'))} {self.strategy}")
+
+    # ------------------------------------------------------------------ stored form
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form (trial records, ``params.json``, Optuna user attributes, dedupe keys).
+
+        An MLP keeps the flat form dse has always stored (``widths``, ``weight_bits``, ...); other
+        architectures store ``{"architecture", "layers": [...], ...}`` (``to_layer_dict``)."""
+        own = ARCHITECTURES[self.architecture].to_dict(self.layers)
+        if own is None:
+            return self.to_layer_dict()
+        return {**own, "strategy": self.strategy, "learning_rate": self.learning_rate}
+
+    def to_layer_dict(self) -> dict[str, Any]:
+        """The generic stored form: every layer with its kind and fields."""
+        return {"architecture": self.architecture, "layers": [la.to_dict() for la in self.layers],
+                "strategy": self.strategy, "learning_rate": self.learning_rate}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Candidate:
+        """The candidate of ``to_dict`` or ``to_layer_dict`` output.
+
+        A form this version cannot read raises ``ConfigError`` naming the keys it found."""
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"a stored candidate must be a mapping, got {type(d).__name__}")
+        try:
+            strategy, lr = str(d["strategy"]), float(d["learning_rate"])
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(f"cannot read a stored candidate without strategy and learning_rate "
+                              f"(keys: {sorted(d)})") from None
+        try:
+            if "layers" in d:
+                arch = str(d.get("architecture", "mlp"))
+                if arch not in ARCHITECTURES:
+                    raise ConfigError(f"stored candidate of unknown architecture {arch!r}; "
+                                      f"known: {', '.join(ARCHITECTURES)}")
+                return cls(tuple(layer_from_dict(x) for x in d["layers"]), strategy, lr, arch)
+            for name, arch_obj in ARCHITECTURES.items():
+                layers = arch_obj.from_dict(d)
+                if layers is not None:
+                    return cls(layers, strategy, lr, name)
+        except ConfigError:
+            raise
+        except (TypeError, ValueError) as exc:  # wrong lengths, duplicate names, bad values
+            raise ConfigError(f"cannot read a stored candidate: {exc}") from None
+        raise ConfigError(f"cannot read a stored candidate with keys {sorted(d)}: neither a layer list "
+                          f"('layers') nor the form of a known architecture ({', '.join(ARCHITECTURES)}); "
+                          "was it written by another dse version?")
 
     # ------------------------------------------------------------------ hls4ml
 
-    def weight_precision(self, layer: int, space: SpaceConfig) -> str:
-        """The hls4ml type of layer ``layer``'s weights, as hls4ml derives it from the quantizer."""
-        bits = self.weight_bits[layer]
-        if bits == "binary":
-            return "uint<1>"  # hls4ml turns a QKeras binary kernel into an XNOR (1-bit) type
-        if bits == "ternary":
-            return "int<2>"
-        return f"fixed<{bits},{space.quantization.weight_integer_bits + 1},TRN,WRAP>"
-
-    def bias_precision(self, layer: int, space: SpaceConfig) -> str:
-        return f"fixed<{self.bias_bits[layer]},{space.quantization.weight_integer_bits + 1},TRN,WRAP>"
-
-    def activation_precision(self, layer: int, space: SpaceConfig) -> str:
-        return f"ufixed<{self.activation_bits[layer]},{space.quantization.activation_integer_bits},RND_CONV,SAT>"
+    def context(self, space: SpaceConfig, n_features: int = 0, n_classes: int = 0) -> DesignContext:
+        """The ``DesignContext`` of this candidate in ``space`` with the data's sizes."""
+        n_out = 1 if space.model.output_activation == "sigmoid" else n_classes
+        return DesignContext(space, self.strategy, n_features, n_out)
 
     def to_hls_config(self, space: SpaceConfig) -> dict[str, Any]:
-        """The hls4ml ``HLSConfig`` dict (``granularity='name'`` layout) for this candidate."""
-        hw = space.hardware
+        """The hls4ml ``HLSConfig`` dict (``granularity='name'`` layout) for this candidate: each layer
+        writes its own ``LayerName`` entry; an activation inherits the ReuseFactor of the weighted
+        layer before it."""
+        ctx = self.context(space)
         layers: dict[str, Any] = {}
-        for i, name in enumerate(self.dense_names):
-            layers[name] = {
-                "Precision": {
-                    "weight": self.weight_precision(i, space),
-                    "bias": self.bias_precision(i, space),
-                    "result": "auto",
-                    "accum": "auto",
-                },
-                "ReuseFactor": self.reuse_factor[i],
-                "Strategy": self.strategy.capitalize(),
-            }
-        for i, name in enumerate(self.activation_names):
-            layers[name] = {"Precision": {"result": self.activation_precision(i, space)},
-                            "ReuseFactor": self.reuse_factor[i]}
-        layers["out_act"] = {"Precision": {"result": "auto"}, "ReuseFactor": self.reuse_factor[-1]}
+        weighted = self.weighted_layers
+        rf = int(getattr(weighted[0], "reuse_factor", 1)) if weighted else 1
+        model_rf = rf
+        for la in self.layers:
+            layers[la.name] = la.hls_config(ctx, rf)
+            if la.HAS_WEIGHTS:
+                rf = int(getattr(la, "reuse_factor", 1))
         return {
             "Model": {
-                "Precision": {"default": hw.default_precision},
-                "ReuseFactor": self.reuse_factor[0],
+                "Precision": {"default": space.hardware.default_precision},
+                "ReuseFactor": model_rf,
                 "Strategy": self.strategy.capitalize(),
                 "BramFactor": 1_000_000_000,
                 "TraceOutput": False,
@@ -126,40 +185,20 @@ class Candidate:
         }
 
     @classmethod
-    def from_hls_config(cls, config: Mapping[str, Any], widths: tuple[int, ...], sparsity: tuple[float, ...],
-                        learning_rate: float) -> Candidate:
+    def from_hls_config(cls, config: Mapping[str, Any], like: Candidate) -> Candidate:
         """Read a candidate back from ``to_hls_config`` output.
 
-        An hls4ml config holds precisions, ReuseFactor and strategy; the widths, the target
-        sparsity and the learning rate live in the model and its training, so they are given.
-        """
-        layers = config["LayerName"]
-        dense = sorted((k for k in layers if re.fullmatch(r"fc\d+", k)), key=lambda k: int(k[2:])) + ["out"]
-        if len(widths) != len(dense) - 1:
-            raise ConfigError(f"the hls4ml config has {len(dense) - 1} hidden dense layers, "
-                              f"but {len(widths)} widths were given")
-
-        def bits_of(t: str) -> tuple[int, int]:
-            m = re.match(r"u?fixed<(\d+),(-?\d+)", t)
-            if not m:
-                raise ConfigError(f"cannot read precision {t!r}")
-            return int(m.group(1)), int(m.group(2))
-
-        def weight_bits_of(t: str) -> WeightBits:
-            return {"uint<1>": "binary", "int<2>": "ternary"}.get(t) or bits_of(t)[0]
-
-        wbits = [weight_bits_of(layers[name]["Precision"]["weight"]) for name in dense]
-        return cls(
-            widths=widths,
-            weight_bits=tuple(wbits),
-            bias_bits=tuple(bits_of(layers[n]["Precision"]["bias"])[0] for n in dense),
-            activation_bits=tuple(bits_of(layers[f"relu{i}"]["Precision"]["result"])[0]
-                                  for i in range(len(widths))),
-            sparsity=tuple(sparsity),
-            reuse_factor=tuple(int(layers[n]["ReuseFactor"]) for n in dense),
-            strategy=str(layers[dense[0]]["Strategy"]).lower(),
-            learning_rate=float(learning_rate),
-        )
+        An hls4ml config holds precisions, ReuseFactors and the strategy; the structure (layers and
+        widths), the target sparsity and the learning rate live in the model and its training, so
+        they are taken from ``like`` (a candidate with the same layers)."""
+        entries = config["LayerName"]
+        missing = [la.name for la in like.layers if la.name not in entries]
+        if missing:
+            raise ConfigError(f"the hls4ml config has no entry for layers {missing}")
+        layers = tuple(la.with_hls_config(entries[la.name]) for la in like.layers)
+        weighted = [la for la in like.layers if la.HAS_WEIGHTS]
+        strategy = str(entries[weighted[0].name]["Strategy"]).lower() if weighted else like.strategy
+        return replace(like, layers=layers, strategy=strategy)
 
     # ------------------------------------------------------------------ Optuna params
 
@@ -167,23 +206,16 @@ class Candidate:
         """The Optuna params that ``from_params`` turns back into this candidate.
 
         Fixed values (a single choice) are not params; per-layer keys exist only for the
-        layers this candidate has.
-        """
-        out: dict[str, Any] = {}
-        m, q, s, h = space.model, space.quantization, space.sparsity, space.hardware
-        if not m.hidden_layers.is_fixed:
-            out["n_hidden"] = self.n_hidden
-        for i, w in enumerate(self.widths):
-            if not m.width_for(i).is_fixed:
-                out[f"width_{i}"] = w
-        n_dense = self.n_hidden + 1
-        _put(out, "weight_bits", q.weight_bits, self.weight_bits, q.per_layer, n_dense)
-        if q.bias_bits is not None:
-            _put(out, "bias_bits", q.bias_bits, self.bias_bits, q.per_layer, n_dense)
-        _put(out, "activation_bits", q.activation_bits, self.activation_bits, q.per_layer, self.n_hidden)
-        _put(out, "sparsity", s.target, self.sparsity, s.per_layer, n_dense)
-        _put(out, "reuse_factor", h.reuse_factor, self.reuse_factor, h.per_layer_reuse, n_dense)
-        if not h.strategy.is_fixed:
+        layers this candidate has."""
+        out = ARCHITECTURES[self.architecture].structure_params(self.layers, space)
+        for group in _groups(self.layers):
+            for position, (layer, knob) in enumerate(group):
+                spec = knob.spec(space, position)
+                if spec is None or spec.is_fixed:
+                    continue
+                if knob.per_layer(space) or position == 0:
+                    out[knob.param_name(space, position)] = getattr(layer, knob.field)
+        if not space.hardware.strategy.is_fixed:
             out["strategy"] = self.strategy
         if not space.training.learning_rate.is_fixed:
             out["learning_rate"] = self.learning_rate
@@ -191,49 +223,50 @@ class Candidate:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], space: SpaceConfig) -> Candidate:
-        m, q, s, h = space.model, space.quantization, space.sparsity, space.hardware
-        n_hidden = int(params["n_hidden"]) if "n_hidden" in params else int(m.hidden_layers.fixed_value)
-        widths = tuple(int(params[f"width_{i}"]) if f"width_{i}" in params else int(m.width_for(i).fixed_value)
-                       for i in range(n_hidden))
-        n_dense = n_hidden + 1
-        wbits = _get(params, "weight_bits", q.weight_bits, q.per_layer, n_dense)
-        bbits = (_get(params, "bias_bits", q.bias_bits, q.per_layer, n_dense) if q.bias_bits is not None
-                 else tuple(b if isinstance(b, int) else 2 for b in wbits))
+        arch = architecture_of(space)
+        slots = arch.slots(params, space)
+        fields: list[dict[str, Any]] = [dict(s.pinned) for s in slots]
+        for group in _slot_groups(slots):
+            for position, (i, knob) in enumerate(group):
+                spec = knob.spec(space, position)
+                if spec is None:
+                    assert knob.derive is not None, f"knob {knob.group} has neither a spec nor a derived value"
+                    value = knob.derive(fields[i])
+                elif spec.is_fixed:
+                    value = spec.fixed_value
+                else:
+                    value = params[knob.param_name(space, position)]
+                fields[i][knob.field] = knob.convert(value)
+        h = space.hardware
         return cls(
-            widths=widths,
-            weight_bits=tuple(b if isinstance(b, str) else int(b) for b in wbits),
-            bias_bits=tuple(int(b) for b in bbits),
-            activation_bits=tuple(int(b) for b in _get(params, "activation_bits", q.activation_bits, q.per_layer,
-                                                       n_hidden)),
-            sparsity=tuple(float(x) for x in _get(params, "sparsity", s.target, s.per_layer, n_dense)),
-            reuse_factor=tuple(int(x) for x in _get(params, "reuse_factor", h.reuse_factor, h.per_layer_reuse,
-                                                    n_dense)),
+            layers=tuple(s.cls(name=s.name, **f) for s, f in zip(slots, fields, strict=True)),  # type: ignore[call-arg]
             strategy=str(params.get("strategy", h.strategy.choices[0] if h.strategy.choices else "latency")),
             learning_rate=float(params.get("learning_rate", space.training.learning_rate.values()[0])),
+            architecture=arch.NAME,
         )
 
 
-def _put(out: dict[str, Any], key: str, spec: Searchable, values: tuple[Any, ...], per_layer: bool, n: int) -> None:
-    if spec.is_fixed or n == 0:
-        return
-    if per_layer:
-        for i in range(n):
-            out[f"{key}_{i}"] = values[i]
-    else:
-        out[key] = values[0]
+def _groups(layers: tuple[DesignLayer, ...]) -> list[list[tuple[DesignLayer, Knob]]]:
+    """The layers' knobs grouped by param group, groups in rank order, layers in model order."""
+    by: dict[str, list[tuple[DesignLayer, Knob]]] = defaultdict(list)
+    for la in layers:
+        for k in la.knobs():
+            by[k.group].append((la, k))
+    return sorted(by.values(), key=lambda g: g[0][1].rank)
 
 
-def _get(params: Mapping[str, Any], key: str, spec: Searchable, per_layer: bool, n: int) -> tuple[Any, ...]:
-    if spec.is_fixed:
-        return (spec.fixed_value,) * n
-    if per_layer:
-        return tuple(params[f"{key}_{i}"] for i in range(n))
-    return (params[key],) * n
+def _slot_groups(slots: list[LayerSlot]) -> list[list[tuple[int, Knob]]]:
+    """As ``_groups`` for the slots of a structure (slot index, knob)."""
+    by: dict[str, list[tuple[int, Knob]]] = defaultdict(list)
+    for i, s in enumerate(slots):
+        for k in s.cls.slot_knobs(s.pinned):
+            by[k.group].append((i, k))
+    return sorted(by.values(), key=lambda g: g[0][1].rank)
 
 
 def suggest_candidate(trial: Any, space: SpaceConfig) -> Candidate:
-    """Sample a candidate with Optuna's define-by-run API (``trial`` from ``study.ask()``)."""
-    m, q, s, h = space.model, space.quantization, space.sparsity, space.hardware
+    """Sample a candidate with Optuna's define-by-run API (``trial`` from ``study.ask()``): the
+    architecture's structure first, then the layers' knobs group by group, then the globals."""
 
     def suggest(name: str, spec: Searchable) -> Any:
         if spec.choices is not None:
@@ -243,30 +276,17 @@ def suggest_candidate(trial: Any, space: SpaceConfig) -> Candidate:
             return trial.suggest_int(name, int(spec.low), int(spec.high), step=int(spec.step or 1), log=spec.log)
         return trial.suggest_float(name, spec.low, spec.high, step=spec.step, log=spec.log)
 
-    params: dict[str, Any] = {}
-    n_hidden = int(suggest("n_hidden", m.hidden_layers)) if not m.hidden_layers.is_fixed else None
-    if n_hidden is not None:
-        params["n_hidden"] = n_hidden
-    n_hidden = n_hidden if n_hidden is not None else int(m.hidden_layers.fixed_value)
-    for i in range(n_hidden):
-        if not m.width_for(i).is_fixed:
-            params[f"width_{i}"] = suggest(f"width_{i}", m.width_for(i))
-    n_dense = n_hidden + 1
-    groups: list[tuple[str, Searchable | None, bool, int]] = [
-        ("weight_bits", q.weight_bits, q.per_layer, n_dense),
-        ("bias_bits", q.bias_bits, q.per_layer, n_dense),
-        ("activation_bits", q.activation_bits, q.per_layer, n_hidden),
-        ("sparsity", s.target, s.per_layer, n_dense),
-        ("reuse_factor", h.reuse_factor, h.per_layer_reuse, n_dense),
-    ]
-    for key, spec, per_layer, n in groups:
-        if spec is None or spec.is_fixed or n == 0:
-            continue
-        if per_layer:
-            for i in range(n):
-                params[f"{key}_{i}"] = suggest(f"{key}_{i}", spec)
-        else:
-            params[key] = suggest(key, spec)
+    arch = architecture_of(space)
+    params = arch.suggest_structure(suggest, space)
+    for group in _slot_groups(arch.slots(params, space)):
+        for position, (_, knob) in enumerate(group):
+            spec = knob.spec(space, position)
+            if spec is None or spec.is_fixed:
+                continue
+            if knob.per_layer(space) or position == 0:
+                name = knob.param_name(space, position)
+                params[name] = suggest(name, spec)
+    h = space.hardware
     if not h.strategy.is_fixed:
         params["strategy"] = suggest("strategy", h.strategy)
     if not space.training.learning_rate.is_fixed:

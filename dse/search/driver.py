@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dse.errors import DseError
+from dse.design.candidate import Candidate
+from dse.errors import ConfigError, DseError, RunFolderError
 from dse.scoring.calibration_check import warn_if_uncalibrated
 from dse.scoring.score import estimate_dict, estimate_summary, part_bounds, score
 from dse.search.executor import Executor, Ticket
@@ -142,6 +143,21 @@ def _locked_search(space: SpaceConfig, run_dir: Path, *, source_text: str, n_tri
             executor.close()
 
 
+def check_stored_designs(trials: list[Any], run_dir: Path) -> None:
+    """Refuse to resume a study holding a stored design this version cannot read (``RunFolderError``
+    naming the run folder and the trial), rather than fail in the middle of the search."""
+    for t in trials:
+        stored = t.user_attrs.get("candidate")
+        if stored is None:
+            continue
+        try:
+            Candidate.from_dict(stored)
+        except ConfigError as exc:
+            raise RunFolderError(f"{run_dir}: trial {t.number}: {exc.message}; this dse version cannot resume this "
+                                 "run (versions.json names the versions that wrote it): start a new run folder "
+                                 "(--run-dir) or use that version") from None
+
+
 class Driver:
     """One session of a search on a locked run folder."""
 
@@ -150,6 +166,7 @@ class Driver:
         self.space, self.folder, self.executor, self.data = space, folder, executor, data
         self.n_trials, self.workers, self.seed, self.progress = n_trials, workers, seed, progress
         self.searcher = Searcher(space, folder, seed)
+        check_stored_designs(self.searcher.trials(), folder.path)
         self.bounds = part_bounds(space)
         self.target = space_target(space)
         self.calibration = _load_calibration(folder)
@@ -391,8 +408,6 @@ class Driver:
 
     @staticmethod
     def _short(record: TrialRecord) -> str:
-        from dse.design.candidate import Candidate
-
         return Candidate.from_dict(record.candidate).short()
 
 

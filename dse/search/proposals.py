@@ -63,9 +63,8 @@ def design_key(cand: Candidate, space: SpaceConfig, n_features: int, n_classes: 
     """A design's identity after the cost model's normalisation: the candidate with the ReuseFactors
     hls4ml will use (snapped under the Resource strategy)."""
     n_out = 1 if space.model.output_activation == "sigmoid" else n_classes
-    d = cand.to_dict()
-    d["reuse_factor"] = list(snapped_reuse_factors(cand, n_features, n_out))
-    return json.dumps(d, sort_keys=True, default=str)
+    snapped = cand.with_reuse_factors(snapped_reuse_factors(cand, n_features, n_out))
+    return json.dumps(snapped.to_dict(), sort_keys=True, default=str)
 
 
 def make_design_key(space: SpaceConfig, n_features: int | None, n_classes: int | None
@@ -84,19 +83,22 @@ def make_design_key(space: SpaceConfig, n_features: int | None, n_classes: int |
 
 
 def surrogate_features(cand: Candidate, space: SpaceConfig, n_features: int) -> list[float]:
-    """A fixed-length numeric description of a candidate (per-layer entries padded with 0)."""
+    """A fixed-length numeric description of a candidate (per-layer entries padded with 0), from the
+    values of its layers' knob groups in model order."""
     n_max = space.model.max_hidden_layers
-    sizes = [n_features, *cand.widths]
+    widths = [float(w) for w in cand.values("width")]
+    sparsity = [float(x) for x in cand.values("sparsity")]
+    sizes = [n_features, *widths]
 
     def pad(xs: list[float], n: int) -> list[float]:
         return (xs + [0.0] * n)[:n]
 
-    bits = [float(b) if isinstance(b, int) else {"binary": 1.0, "ternary": 2.0}[b] for b in cand.weight_bits]
-    nonzero = sum(sizes[i] * (sizes[i + 1] if i + 1 < len(sizes) else 10) * (1 - cand.sparsity[i])
+    bits = [float(b) if isinstance(b, int) else {"binary": 1.0, "ternary": 2.0}[b] for b in cand.values("weight_bits")]
+    nonzero = sum(sizes[i] * (sizes[i + 1] if i + 1 < len(sizes) else 10) * (1 - sparsity[i])
                   for i in range(len(sizes)))
-    return [float(cand.n_hidden), *pad([float(w) for w in cand.widths], n_max), *pad(bits, n_max + 1),
-            *pad([float(b) for b in cand.activation_bits], n_max), *pad(list(cand.sparsity), n_max + 1),
-            *pad([math.log2(r) for r in cand.reuse_factor], n_max + 1), float(cand.strategy == "resource"),
+    return [float(len(widths)), *pad(widths, n_max), *pad(bits, n_max + 1),
+            *pad([float(b) for b in cand.values("activation_bits")], n_max), *pad(sparsity, n_max + 1),
+            *pad([math.log2(r) for r in cand.values("reuse_factor")], n_max + 1), float(cand.strategy == "resource"),
             math.log10(cand.learning_rate), math.log(1.0 + nonzero)]
 
 

@@ -1,7 +1,8 @@
 """Candidate → QKeras model (and its pruning wrappers). Imports TensorFlow/QKeras when called.
 
-Layer names follow ``dse.design.candidate``: ``fc{i}`` + ``relu{i}`` per hidden layer, then ``out``
-and ``out_act``. Weights use ``quantized_bits(bits, integer, alpha=1)`` (or QKeras
+Each layer of the candidate builds itself (``DesignLayer.build_qkeras``, ``dse.design.layer_kinds``)
+under the name the candidate gives it (for the MLP ``fc{i}`` + ``relu{i}`` per hidden layer, then
+``out`` and ``out_act``). Weights use ``quantized_bits(bits, integer, alpha=1)`` (or QKeras
 ``binary``/``ternary``), activations ``quantized_relu(bits, integer)``.
 """
 
@@ -11,44 +12,23 @@ from typing import Any
 
 from dse.design.candidate import Candidate
 from dse.design.hls4ml_adapter import custom_objects
+from dse.design.layer_kinds import weight_quantizer
 from dse.space import SpaceConfig
 
 __all__ = ["apply_pruning", "build_model", "custom_objects", "pruning_done_epoch", "pruning_schedule", "strip_pruning",
            "weight_quantizer"]
 
 
-def weight_quantizer(bits: int | str, integer: int) -> Any:
-    from qkeras import binary, quantized_bits, ternary
-
-    if bits == "binary":
-        return binary(alpha=1)
-    if bits == "ternary":
-        return ternary(alpha=1)
-    return quantized_bits(int(bits), integer, alpha=1)
-
-
 def build_model(cand: Candidate, space: SpaceConfig, n_features: int, n_classes: int) -> Any:
-    """The QKeras model for ``cand`` (not yet pruned, not compiled)."""
+    """The QKeras model for ``cand`` (not yet pruned, not compiled), named ``dse_<architecture>``."""
     import tensorflow as tf
-    from qkeras import QActivation, QDense, quantized_bits, quantized_relu
 
-    q = space.quantization
+    ctx = cand.context(space, n_features, n_classes)
     inputs = tf.keras.Input(shape=(n_features,), name="features")
     x = inputs
-    for i, width in enumerate(cand.widths):
-        x = QDense(width, name=f"fc{i}",
-                   kernel_quantizer=weight_quantizer(cand.weight_bits[i], q.weight_integer_bits),
-                   bias_quantizer=quantized_bits(cand.bias_bits[i], q.weight_integer_bits, alpha=1),
-                   kernel_initializer="lecun_uniform")(x)
-        x = QActivation(quantized_relu(cand.activation_bits[i], q.activation_integer_bits), name=f"relu{i}")(x)
-    out_act = space.model.output_activation
-    n_out = 1 if out_act == "sigmoid" else n_classes
-    x = QDense(n_out, name="out",
-               kernel_quantizer=weight_quantizer(cand.weight_bits[-1], q.weight_integer_bits),
-               bias_quantizer=quantized_bits(cand.bias_bits[-1], q.weight_integer_bits, alpha=1),
-               kernel_initializer="lecun_uniform")(x)
-    x = tf.keras.layers.Activation(out_act, name="out_act")(x)
-    return tf.keras.Model(inputs, x, name="dse_mlp")
+    for layer in cand.layers:
+        x = layer.build_qkeras(x, ctx)
+    return tf.keras.Model(inputs, x, name=f"dse_{cand.architecture}")
 
 
 def pruning_schedule(space: SpaceConfig, steps_per_epoch: int, epochs: int) -> tuple[int, int, int]:
@@ -74,14 +54,14 @@ def pruning_done_epoch(space: SpaceConfig, steps_per_epoch: int, epochs: int) ->
 
 
 def apply_pruning(model: Any, cand: Candidate, space: SpaceConfig, steps_per_epoch: int, epochs: int) -> Any:
-    """Wrap each dense layer whose target sparsity is > 0 with TFMOT magnitude pruning."""
+    """Wrap each weighted layer whose target sparsity is > 0 with TFMOT magnitude pruning."""
     if all(s <= 0 for s in cand.sparsity):
         return model
     import tensorflow as tf
     import tensorflow_model_optimization as tfmot
 
     begin, end, freq = pruning_schedule(space, steps_per_epoch, epochs)
-    targets = dict(zip(cand.dense_names, cand.sparsity, strict=True))
+    targets = dict(zip(cand.weighted_names, cand.sparsity, strict=True))
 
     def wrap(layer: Any) -> Any:
         target = targets.get(layer.name, 0.0)

@@ -50,7 +50,7 @@ class TrainResult:
     pruned: bool = False
     history: dict[str, list[float]] = field(default_factory=dict)
     weight_sparsity: dict[str, float] = field(default_factory=dict)
-    """Measured fraction of exactly-zero (quantized) kernel weights per dense layer."""
+    """Measured fraction of exactly-zero (quantized) kernel weights per weighted layer."""
 
 
 def train_candidate(cand: Candidate, space: SpaceConfig, data: Dataset, seed: int,
@@ -155,9 +155,9 @@ def roc_auc(prob: np.ndarray, y: np.ndarray, n_classes: int) -> float:
 
 
 def measured_sparsity(model: Any, cand: Candidate, space: SpaceConfig) -> dict[str, float]:
-    """Fraction of kernel weights that are exactly zero after quantization, per dense layer."""
+    """Fraction of kernel weights that are exactly zero after quantization, per weighted layer."""
     out: dict[str, float] = {}
-    for name in cand.dense_names:
+    for name in cand.weighted_names:
         layer = model.get_layer(name)
         kernel = layer.get_weights()[0]
         quantizer = getattr(layer, "kernel_quantizer_internal", None)

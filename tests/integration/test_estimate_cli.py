@@ -13,8 +13,8 @@ from dse.design.candidate import Candidate
 from dse.space import parse_space_text
 from tests.helpers import SHARED_REPORTS, tiny_space_dict
 
-CAND = Candidate(widths=(32,), weight_bits=(16, 16), bias_bits=(16, 16), activation_bits=(10,), sparsity=(0, 0),
-                 reuse_factor=(1, 1), strategy="latency", learning_rate=0.01)
+CAND = Candidate.mlp(widths=(32,), weight_bits=(16, 16), bias_bits=(16, 16), activation_bits=(10,), sparsity=(0, 0),
+                     reuse_factor=(1, 1), strategy="latency", learning_rate=0.01)
 
 
 @pytest.fixture(scope="module")

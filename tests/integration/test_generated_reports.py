@@ -31,8 +31,9 @@ def report_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(2)
     try:
         for i, (width, bits, rf) in enumerate([(8, 16, 1), (16, 12, 2), (16, 16, 4), (32, 10, 1)]):
-            cand = Candidate(widths=(width,), weight_bits=(bits, bits), bias_bits=(bits, bits), activation_bits=(8,),
-                             sparsity=(0, 0), reuse_factor=(rf, rf), strategy="latency", learning_rate=0.01)
+            cand = Candidate.mlp(widths=(width,), weight_bits=(bits, bits), bias_bits=(bits, bits),
+                                 activation_bits=(8,), sparsity=(0, 0), reuse_factor=(rf, rf), strategy="latency",
+                                 learning_rate=0.01)
             model = build_model(cand, space, n_features=16, n_classes=4)
             for layer in model.layers:
                 if layer.get_weights():

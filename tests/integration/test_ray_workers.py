@@ -25,8 +25,8 @@ def test_a_worker_process_runs_at_most_trials_per_worker_process_trials(
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny_space_dict(training__epochs=1), sort_keys=False))
     space = load_space(path)
-    cand = Candidate(widths=(8,), weight_bits=(4, 4), bias_bits=(8, 8), activation_bits=(6,),
-                     sparsity=(0.0, 0.0), reuse_factor=(1, 1), strategy="latency", learning_rate=0.005)
+    cand = Candidate.mlp(widths=(8,), weight_bits=(4, 4), bias_bits=(8, 8), activation_bits=(6,),
+                         sparsity=(0.0, 0.0), reuse_factor=(1, 1), strategy="latency", learning_rate=0.005)
     executor = ray_executor.RayExecutor(space, workers=1, address=None)
     executor.start(load_dataset(space.data))
     pids = []

@@ -47,7 +47,7 @@ def screener_for(space: Any) -> Screener:
 def test_prebuilt_layers_have_the_types_sizes_and_reuse_factors_hls4ml_gives(tmp: Path) -> None:
     """Reference values read from hls4ml 1.3's conversion of the QKeras models of these candidates."""
     space = load_space(space_file(tmp))
-    resource = Candidate((13,), (3, 9), (3, 9), (7,), (0.0, 0.8), (3, 7), "resource", 0.005)
+    resource = Candidate.mlp((13,), (3, 9), (3, 9), (7,), (0.0, 0.8), (3, 7), "resource", 0.005)
     got = {s.name: s for s in prebuild_layers(resource, space, 64, 10)}
     assert [*got] == ["fc0", "relu0", "out", "out_act"]
     assert (str(got["fc0"].result), str(got["fc0"].weight), got["fc0"].reuse_factor) == ("ap_fixed<26,14>",
@@ -56,7 +56,7 @@ def test_prebuilt_layers_have_the_types_sizes_and_reuse_factors_hls4ml_gives(tmp
     assert (str(got["relu0"].result), got["relu0"].reuse_factor, got["relu0"].strategy) == ("ap_ufixed<7,2>", 3,
                                                                                             "latency")
     assert got["out"].n_zeros == 104 and got["fc0"].n_zeros == 0  # the sparsity target, no digit model given
-    latency = Candidate((32, 16), (6, 6, 6), (6, 6, 6), (4, 4), (0.5,) * 3, (2,) * 3, "latency", 0.005)
+    latency = Candidate.mlp((32, 16), (6, 6, 6), (6, 6, 6), (4, 4), (0.5,) * 3, (2,) * 3, "latency", 0.005)
     got = {s.name: s for s in prebuild_layers(latency, space, 64, 10)}
     assert [str(got[n].result) for n in ("fc0", "fc1", "out")] == ["ap_fixed<29,14>", "ap_fixed<16,9>",
                                                                    "ap_fixed<15,8>"]
@@ -149,11 +149,11 @@ def test_no_design_is_trained_twice_after_normalisation_in_40_trials(tmp: Path) 
 
 def test_snapped_reuse_factors_make_one_design() -> None:
     space = load_space(space_file(Path(tempfile.mkdtemp()), hardware__strategy="resource"))
-    a = Candidate((13,), (4, 4), (4, 4), (4,), (0.0, 0.0), (3, 1), "resource", 0.005)
-    b = Candidate((13,), (4, 4), (4, 4), (4,), (0.0, 0.0), (2, 1), "resource", 0.005)
+    a = Candidate.mlp((13,), (4, 4), (4, 4), (4,), (0.0, 0.0), (3, 1), "resource", 0.005)
+    b = Candidate.mlp((13,), (4, 4), (4, 4), (4,), (0.0, 0.0), (2, 1), "resource", 0.005)
     assert design_key(a, space, 64, 10) == design_key(b, space, 64, 10)
-    c = Candidate((13,), (4, 4), (4, 4), (4,), (0.0, 0.0), (3, 1), "latency", 0.005)
-    d = Candidate((13,), (4, 4), (4, 4), (4,), (0.0, 0.0), (2, 1), "latency", 0.005)
+    c = Candidate.mlp((13,), (4, 4), (4, 4), (4,), (0.0, 0.0), (3, 1), "latency", 0.005)
+    d = Candidate.mlp((13,), (4, 4), (4, 4), (4,), (0.0, 0.0), (2, 1), "latency", 0.005)
     assert design_key(c, space, 64, 10) != design_key(d, space, 64, 10)  # Latency keeps the requested RF
 
 
@@ -174,7 +174,7 @@ def test_the_surrogate_and_the_proposal_step_are_seeded_and_reproducible(tmp: Pa
     screener = screener_for(space)
     options = []
     for width, bits in ((8, 3), (16, 8), (16, 4)):
-        cand = Candidate((width,), (bits, bits), (bits, bits), (6,), (0.0, 0.0), (1, 1), "latency", 0.005)
+        cand = Candidate.mlp((width,), (bits, bits), (bits, bits), (6,), (0.0, 0.0), (1, 1), "latency", 0.005)
         options.append((cand, screener.estimate(cand)))
     g1 = expected_gains(space, done, options, N_IN, seed=3)
     g2 = expected_gains(space, done, options, N_IN, seed=3)

@@ -30,8 +30,8 @@ assert _spec is not None and _spec.loader is not None
 fake_hls = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fake_hls)
 
-CAND = Candidate(widths=(8,), weight_bits=(12, 16), bias_bits=(12, 16), activation_bits=(8,), sparsity=(0, 0),
-                 reuse_factor=(2, 1), strategy="latency", learning_rate=0.01)
+CAND = Candidate.mlp(widths=(8,), weight_bits=(12, 16), bias_bits=(12, 16), activation_bits=(8,), sparsity=(0, 0),
+                     reuse_factor=(2, 1), strategy="latency", learning_rate=0.01)
 
 
 def test_builtins_are_registered_and_selectable_in_the_space_file() -> None:

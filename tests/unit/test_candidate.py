@@ -53,8 +53,8 @@ def test_params_round_trip(name: str) -> None:
     if name == "fixed":
         assert len(seen) == 1
         (c,) = seen
-        assert c.widths == (16, 16) and c.weight_bits == (6, 6, 6) and c.sparsity == (0.5, 0.5, 0.5)
-        assert c.reuse_factor == (4, 4, 4)
+        assert c.values("width") == (16, 16) and c.values("weight_bits") == (6, 6, 6)
+        assert c.sparsity == (0.5, 0.5, 0.5) and c.values("reuse_factor") == (4, 4, 4)
     else:
         assert len(seen) > 10
 
@@ -68,18 +68,24 @@ def test_hls_config_round_trip(name: str) -> None:
         cand = suggest_candidate(trial, space)
         cfg = cand.to_hls_config(space)
         assert set(cfg) == {"Model", "LayerName"}
-        for i, layer in enumerate(cand.dense_names):
-            assert cfg["LayerName"][layer]["ReuseFactor"] == cand.reuse_factor[i]
+        for layer, rf in zip(cand.weighted_names, cand.values("reuse_factor"), strict=True):
+            assert cfg["LayerName"][layer]["ReuseFactor"] == rf
             assert cfg["LayerName"][layer]["Strategy"].lower() == cand.strategy
-        back = Candidate.from_hls_config(cfg, cand.widths, cand.sparsity, cand.learning_rate)
+        # read back into a candidate of the same structure whose hls4ml-held fields all differ
+        d = cand.to_dict()
+        other = Candidate.mlp(d["widths"], (16,) * len(d["weight_bits"]), (16,) * len(d["bias_bits"]),
+                              (16,) * len(d["activation_bits"]), d["sparsity"], (99,) * len(d["reuse_factor"]),
+                              "resource" if cand.strategy == "latency" else "latency", cand.learning_rate)
+        assert other != cand
+        back = Candidate.from_hls_config(cfg, other)
         assert back == cand
         study.tell(trial, [0.5] * len(space.objectives))
 
 
 def test_per_layer_params_exist_only_for_existing_layers() -> None:
     space = SPACES["per_layer"]
-    cand = Candidate(widths=(8,), weight_bits=(4, 8), bias_bits=(4, 8), activation_bits=(6,), sparsity=(0.0, 0.5),
-                     reuse_factor=(1, 2), strategy="resource", learning_rate=0.002)
+    cand = Candidate.mlp(widths=(8,), weight_bits=(4, 8), bias_bits=(4, 8), activation_bits=(6,), sparsity=(0.0, 0.5),
+                         reuse_factor=(1, 2), strategy="resource", learning_rate=0.002)
     params = cand.to_params(space)
     assert params["n_hidden"] == 1
     assert "width_1" not in params and "weight_bits_2" not in params
@@ -88,8 +94,8 @@ def test_per_layer_params_exist_only_for_existing_layers() -> None:
 
 def test_precisions_match_qkeras_rules() -> None:
     space = SPACES["global"]
-    cand = Candidate(widths=(8,), weight_bits=(4, 4), bias_bits=(4, 4), activation_bits=(6,), sparsity=(0, 0),
-                     reuse_factor=(1, 1), strategy="latency", learning_rate=0.01)
+    cand = Candidate.mlp(widths=(8,), weight_bits=(4, 4), bias_bits=(4, 4), activation_bits=(6,), sparsity=(0, 0),
+                         reuse_factor=(1, 1), strategy="latency", learning_rate=0.01)
     cfg = cand.to_hls_config(space)
     # quantized_bits(4, 0, alpha=1) is a signed 4-bit value with 1 integer (sign) bit
     assert cfg["LayerName"]["fc0"]["Precision"]["weight"].startswith("fixed<4,1")
@@ -99,5 +105,5 @@ def test_precisions_match_qkeras_rules() -> None:
 
 def test_bad_candidate_shapes_are_refused() -> None:
     with pytest.raises(ValueError, match="weight_bits"):
-        Candidate(widths=(8, 8), weight_bits=(4, 4), bias_bits=(4, 4, 4), activation_bits=(6, 6),
-                  sparsity=(0, 0, 0), reuse_factor=(1, 1, 1), strategy="latency", learning_rate=0.01)
+        Candidate.mlp(widths=(8, 8), weight_bits=(4, 4), bias_bits=(4, 4, 4), activation_bits=(6, 6),
+                      sparsity=(0, 0, 0), reuse_factor=(1, 1, 1), strategy="latency", learning_rate=0.01)

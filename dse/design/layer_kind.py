@@ -1,0 +1,175 @@
+"""The registry of layer kinds: what one kind of design layer knows, and the name -> class map.
+
+A design is an ordered list of layers (``dse.design.candidate.Candidate``). Each layer is a frozen
+dataclass of one registered kind, which knows, like a layer class of hls4ml's ``layer_map``
+(``hls4ml/model/layers.py``):
+
+- its **knobs**: the per-layer Optuna params it owns (``Knob``: the field it sets, the param group,
+  the space's choices for it);
+- how **QKeras** builds it (``build_qkeras``; QKeras/TensorFlow imported inside);
+- its **hls4ml config** keys (``hls_config`` writes its ``LayerName`` entry, ``with_hls_config``
+  reads one back);
+- its **cost-model description** before training (``cost_specs``: ``cost_models.layers.LayerSpec``);
+- its **name**, fixed by the architecture that places it (``fc0``, ``relu0``, ``out``, ``out_act``
+  for the MLP), so the QKeras model, the hls4ml config and the cost model agree.
+
+A new kind (conv1d, pooling, flatten, ...) is one class decorated with ``register_layer_kind``
+plus its tests; the candidate's round trips, the prebuild layer list and the model builder
+iterate over the layers and need no change.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from cost_models.layers import FixedType, LayerSpec
+from cost_models.weight_stats import WeightStats
+from dse.errors import ConfigError
+from dse.space import Searchable, SpaceConfig
+
+__all__ = ["LAYER_KINDS", "CostFlow", "DesignContext", "DesignLayer", "Knob", "WeightModel", "layer_from_dict",
+           "register_layer_kind"]
+
+
+class WeightModel(Protocol):
+    """Expected statistics of trained weights of one type (see ``dse.search.screening.DigitModel``)."""
+
+    def zero_share(self, wtype: FixedType, sparsity: float) -> float:
+        """Expected share of the weights that are zero after training (pruned + quantized to zero)."""
+
+    def stats(self, wtype: FixedType, n_in: int, n_out: int, n_nonzero: int) -> WeightStats | None:
+        """Expected CSD statistics of ``n_nonzero`` trained non-zero weights of an n_in x n_out layer."""
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One searchable setting of a layer kind: the layer field it sets and its Optuna param.
+
+    The param is ``f"{group}_{i}"`` when ``per_layer(space)`` (``i``: the layer's position among the
+    candidate's layers that have this group, in model order) or ``group`` shared by all of them.
+    ``spec(space, i)`` gives the space's choices (None: not searched, the value is ``derive`` of
+    the layer's other fields). Groups are sampled in ``rank`` order (the order of Optuna's
+    ``suggest`` calls, which seeded samplers depend on). A knob applies to a layer unless its field
+    is pinned to None by the architecture (the output dense layer's width comes from the data).
+    """
+
+    field: str
+    group: str
+    rank: int
+    spec: Callable[[SpaceConfig, int], Searchable | None]
+    per_layer: Callable[[SpaceConfig], bool]
+    convert: Callable[[Any], Any]
+    derive: Callable[[Mapping[str, Any]], Any] | None = None
+
+    def param_name(self, space: SpaceConfig, position: int) -> str:
+        return f"{self.group}_{position}" if self.per_layer(space) else self.group
+
+
+@dataclass(frozen=True)
+class DesignContext:
+    """What a layer needs besides its own fields: the space, the candidate's global strategy, and the
+    data's sizes (``n_features`` inputs; ``n_out`` outputs of the last layer, 1 for a sigmoid)."""
+
+    space: SpaceConfig
+    strategy: str
+    n_features: int = 0
+    n_out: int = 0
+
+
+@dataclass(frozen=True)
+class CostFlow:
+    """What flows from one layer to the next in the prebuild layer list: the tensor size (values),
+    its hls4ml type, and the ReuseFactor of the last weighted layer (as the candidate wrote it,
+    which the activations after it inherit)."""
+
+    n: int
+    type: FixedType
+    reuse_factor: int = 1
+
+
+class DesignLayer(ABC):
+    """One layer of a design; subclasses are frozen dataclasses with a ``name`` field.
+
+    The contract of a kind, all per layer: ``KNOBS``; ``HAS_WEIGHTS`` (weighted layers carry
+    ``weight_bits``, ``sparsity`` and ``reuse_factor`` and are pruned, measured and snapped);
+    ``output_size``; ``build_qkeras``; ``hls_config`` / ``with_hls_config``; ``cost_specs``.
+    """
+
+    KIND: ClassVar[str]
+    KNOBS: ClassVar[tuple[Knob, ...]] = ()
+    HAS_WEIGHTS: ClassVar[bool] = False
+    name: str
+
+    def knobs(self) -> tuple[Knob, ...]:
+        """The knobs that apply to this layer (a field pinned to None is not searched)."""
+        return tuple(k for k in self.KNOBS if getattr(self, k.field) is not None)
+
+    @classmethod
+    def slot_knobs(cls, pinned: Mapping[str, Any]) -> tuple[Knob, ...]:
+        """The knobs of a layer of this kind whose fields ``pinned`` does not set."""
+        return tuple(k for k in cls.KNOBS if k.field not in pinned)
+
+    def output_size(self, n_in: int, ctx_n_out: int) -> int:
+        """Values out for ``n_in`` values in (``ctx_n_out``: the model's outputs)."""
+        return n_in
+
+    def snapped_reuse_factor(self, n_in: int, n_out: int, strategy: str) -> int | None:
+        """The ReuseFactor hls4ml will use (weighted layers), None for layers without one."""
+        return None
+
+    @abstractmethod
+    def build_qkeras(self, x: Any, ctx: DesignContext) -> Any:
+        """Apply this layer to the Keras tensor ``x`` (QKeras imported here); returns the output tensor."""
+
+    @abstractmethod
+    def hls_config(self, ctx: DesignContext, previous_reuse_factor: int) -> dict[str, Any]:
+        """This layer's ``HLSConfig['LayerName'][name]`` entry."""
+
+    @abstractmethod
+    def with_hls_config(self, entry: Mapping[str, Any]) -> DesignLayer:
+        """This layer with the fields its hls4ml entry holds read back from ``entry``."""
+
+    @abstractmethod
+    def cost_specs(self, ctx: DesignContext, flow: CostFlow, weights: WeightModel | None
+                   ) -> tuple[list[LayerSpec], CostFlow]:
+        """The cost model's description(s) hls4ml would give for this layer, and the flow after it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"kind": ..., <fields>}`` (JSON-ready)."""
+        return {"kind": self.KIND, **{f.name: getattr(self, f.name) for f in fields(self)}}  # type: ignore[arg-type]
+
+
+LAYER_KINDS: dict[str, type[DesignLayer]] = {}
+"""Layer kind name -> class (``register_layer_kind``), as hls4ml's ``layer_map``."""
+
+L = TypeVar("L", bound=type[DesignLayer])
+
+
+def register_layer_kind(cls: L) -> L:
+    """Class decorator: add ``cls`` to ``LAYER_KINDS`` under ``cls.KIND``; a kind registered twice is refused."""
+    kind = getattr(cls, "KIND", None)
+    if not isinstance(kind, str) or not kind:
+        raise TypeError(f"{cls.__name__} has no KIND name")
+    if kind in LAYER_KINDS:
+        raise ValueError(f"layer kind {kind!r} is already registered (by {LAYER_KINDS[kind].__name__})")
+    LAYER_KINDS[kind] = cls
+    return cls
+
+
+def layer_from_dict(d: Mapping[str, Any]) -> DesignLayer:
+    """The layer of ``DesignLayer.to_dict`` output; an unknown kind or field is a ``ConfigError``."""
+    kind = d.get("kind")
+    cls = LAYER_KINDS.get(str(kind))
+    if cls is None:
+        raise ConfigError(f"unknown layer kind {kind!r}; known: {', '.join(sorted(LAYER_KINDS))}")
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    extra = set(d) - names - {"kind"}
+    if extra:
+        raise ConfigError(f"layer {d.get('name')!r} of kind {kind}: unknown fields {sorted(extra)}")
+    try:
+        return cls(**{k: v for k, v in d.items() if k != "kind"})
+    except TypeError as exc:
+        raise ConfigError(f"layer {d.get('name')!r} of kind {kind}: {exc}") from None
