@@ -1,0 +1,54 @@
+"""io_stream memories: the FIFOs between dataflow stages and the shift-register line buffers.
+
+hls4ml 1.3 (``backends/fpga/fpga_types.py``, ``StreamVariableConverter.convert``) declares every
+io_stream tensor as ``hls::stream<nnet::array<T, n_chan>>`` with ``#pragma HLS STREAM depth=`` the
+tensor's pixel count (``prod(shape) // shape[-1]``; 1 for a vector). The HLS tool splits the packed
+array into one FIFO per element (``layer2_out_V_data_0_V`` … in the csynth FIFO table). Observed in the
+FIFO tables of the shared csynth reports (Vivado HLS 2019.1-2020.1, Vitis HLS 2023.x): a FIFO of depth
+<= 32 is shift registers (no BRAM); a deeper one takes ``ceil(bits / 18)`` BRAM_18K per 1,024 words
+(the 1K x 18 aspect ratio: 676 x 16 -> 1, 35 x 24 -> 2, 64 x 400 -> 23).
+
+Line buffers (``nnet_conv_stream.h``, ``nnet_pooling_stream.h``: ``ap_shift_reg<T, in_width>``
+per kernel row and channel) are shift registers; the tool builds them from SRL32 LUTs.
+
+Units: depth in words, width in bits, BRAM in 18 Kb blocks, LUT and FF counts.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["FIFO_SRL_MAX_DEPTH", "fifo_bram18", "fifo_logic", "shift_register_luts"]
+
+FIFO_SRL_MAX_DEPTH = 32
+"""A FIFO this deep or shallower is built from shift registers (SRL) or registers, not BRAM."""
+BRAM18_WORDS_18 = 1024
+"""Words of one BRAM_18K in its 1K x 18 configuration (the one the FIFO tables show)."""
+FIFO_CONTROL_LUT = 40.0
+"""LUTs of one FIFO's control logic (read/write pointers, full/empty), from the csynth FIFO tables."""
+FIFO_CONTROL_FF = 40.0
+SRL_DEPTH = 32
+"""Words of one SRL32 LUT (one bit wide)."""
+
+
+def fifo_bram18(depth: int, width: int) -> int:
+    """BRAM_18K blocks of one FIFO of ``depth`` words of ``width`` bits (0 when it is shift registers)."""
+    if depth <= FIFO_SRL_MAX_DEPTH or width <= 0:
+        return 0
+    return math.ceil(width / 18) * math.ceil(depth / BRAM18_WORDS_18)
+
+
+def fifo_logic(depth: int, width: int) -> tuple[float, float]:
+    """(LUT, FF) of one FIFO: registers for depth <= 2, SRL LUTs up to 32 words, control logic otherwise."""
+    if depth <= 2:
+        return 0.0, float(width * depth)
+    if depth <= FIFO_SRL_MAX_DEPTH:
+        return float(width) + FIFO_CONTROL_LUT / 2, FIFO_CONTROL_FF / 2
+    return FIFO_CONTROL_LUT, FIFO_CONTROL_FF
+
+
+def shift_register_luts(depth: int, width: int, copies: int = 1) -> float:
+    """LUTs of ``copies`` shift registers of ``depth`` words x ``width`` bits built from SRL32s."""
+    if depth <= 0 or width <= 0 or copies <= 0:
+        return 0.0
+    return float(copies * width * math.ceil(depth / SRL_DEPTH))
