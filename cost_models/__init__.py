@@ -34,7 +34,8 @@ from cost_models.reuse import closest_reuse_factor, is_valid_reuse_factor, snap_
 __all__ = [
     "METRICS", "PARTS", "Calibration", "CalibrationError", "ConvGeometry", "Correction", "CostModelError",
     "Estimate", "FixedType", "Interval", "LayerEstimate", "LayerSpec", "Part", "ReportError", "SynthesisRecord",
-    "Target", "UnknownLayerError", "UnknownPartError", "VivadoSynthReport", "analytic_totals", "closest_reuse_factor", "estimate",
+    "Target", "UnknownLayerError", "UnknownPartError", "VivadoSynthReport", "analytic_totals", "closest_reuse_factor",
+    "estimate",
     "find_project_dirs", "fit_calibration_from_dirs", "get_part", "is_valid_reuse_factor", "known_parts",
     "layers_from_dicts", "layers_from_structs", "layers_to_dicts", "read_csynth_rpt", "read_csynth_xml",
     "read_hls_project", "read_project_json", "read_report", "read_vivado_synth_rpt", "records_from_dirs",
