@@ -30,11 +30,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, part_speed
+from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, part_speed, tool_family
 from cost_models.errors import UnknownLayerError
-from cost_models.layers import FixedType, LayerSpec, Target
+from cost_models.layers import CONV_KINDS, FixedType, LayerSpec, Target
 from cost_models.parts import Part, get_part
-from cost_models.stream import fifo_bram18, fifo_logic, shift_register_luts
+from cost_models.stream import STREAM_PIXEL_MIN_II, fifo_bram18, fifo_logic, shift_register_luts
 from cost_models.weight_stats import WeightStats
 from cost_models.weights import typical_weight_stats
 
@@ -146,6 +146,8 @@ class LayerContext:
     """The tool family's fitted constants."""
     speed: float = 1.0
     """Delay factor of the part's fabric (1.0 = UltraScale+)."""
+    family: str = "vitis_hls"
+    """The HLS tool family (``vivado_hls`` or ``vitis_hls``, :func:`cost_models.constants.tool_family`)."""
 
     @property
     def t_eff(self) -> float:
@@ -358,10 +360,11 @@ def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     if layer.io_type == "io_stream":
         _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, rf, est)
         depth = est.latency_cycles
+        min_ii = STREAM_PIXEL_MIN_II.get(ctx.family, 1)
         if layer.strategy == "resource":
-            est.ii = out_px * depth + max(0, in_px - out_px)
+            est.ii = max(out_px * depth + max(0, in_px - out_px), float(in_px * min_ii))
         else:
-            est.ii = float(in_px * max(1, rf))
+            est.ii = float(in_px * max(rf, min_ii))
         est.latency_cycles = est.ii + depth
         est.depth_cycles = depth
         est.ff += layer.n_in * db  # the kernel window registers
@@ -511,6 +514,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
     speed = part_speed(part)
+    family = tool_family(target)
     rows: list[LayerEstimate] = []
     data = _DEFAULT_DATA
     pixels = 1
@@ -522,7 +526,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
             continue
         if layer.io_type == "io_stream":
             stream = True
-        ctx = LayerContext(part, period, layer.input or data, pixels, k, speed)
+        ctx = LayerContext(part, period, layer.input or data, pixels, k, speed, family)
         est, pixels = estimate_layer(layer, ctx)
         rows.append(est)
         hw_layers.append((layer, pixels))
@@ -577,7 +581,7 @@ def _stream_fifos(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[Lay
         if i == len(hw_layers) - 1 or layer.io_type != "io_stream" or layer.kind in INPLACE_STREAM_KINDS:
             continue
         depth = max(1, pixels)
-        per_pixel = max(1, layer.n_out // depth)
+        per_pixel = layer.conv.n_filt if layer.kind in CONV_KINDS and layer.conv else max(1, layer.n_out // depth)
         width = layer.result.width
         row.fifo_bram_18k = float(per_pixel * fifo_bram18(depth, width))
         lut, ff = fifo_logic(depth, width)

@@ -51,9 +51,10 @@ def _rule_pooling(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> in
 
     io_parallel: ``pooling{1,2}d_cl`` unrolls every output element's reduction over the pool window under
     ``PIPELINE II=reuse_factor``. io_stream: ``pooling{1,2}d_buffer_cl`` reads one INPUT pixel per
-    iteration (``PIPELINE``; a ReuseFactor above 1 stretches it) into a line buffer of ``pool_height - 1``
-    rows of SRLs and reduces the window of each channel when a window completes; hls4ml requires
-    pool size == stride and no padding there. The ``Encoded`` implementation keeps
+    iteration (``PIPELINE`` without an II: hls4ml 1.3's stream pooling ignores the ReuseFactor, so the
+    stage's II is the input pixel count) into a line buffer of ``pool_height - 1`` rows of SRLs and
+    reduces the window of each channel when a window completes; hls4ml requires pool size == stride and
+    no padding there. The ``Encoded`` implementation keeps
     ``pool_h * pool_w * n_filt`` FIFOs of depth ``pool_height * out_width`` instead of the line buffer.
     """
     g = layer.conv
@@ -75,7 +76,7 @@ def _rule_pooling(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> in
             est.lut += shift_register_luts(g.in_width, db, (g.filt_height - 1) * g.n_chan)
         est.ff = g.n_chan * window * db + g.n_chan * layer.result.width  # kernel window + output pack
         depth = STREAM_STAGE_DEPTH + _compare_tree_cycles(levels, ctx)
-        est.ii = float(g.in_pixels * rf)
+        est.ii = float(g.in_pixels)
         est.latency_cycles = est.ii + depth
         est.depth_cycles = float(depth)
         return g.out_pixels
@@ -106,7 +107,7 @@ def _rule_global_pooling(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate
     if layer.io_type == "io_stream":
         est.lut = g.n_chan * _reduce_lut(op, 2, width)
         est.ff = g.n_chan * width
-        est.ii = float(g.in_pixels * rf)
+        est.ii = float(g.in_pixels)  # one pixel per iteration; the ReuseFactor is not used here either
         est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
         est.depth_cycles = float(STREAM_STAGE_DEPTH)
         return 1
@@ -161,6 +162,23 @@ def _rule_zeropadding(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -
     return g.out_pixels
 
 
+def _rule_resize(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """UpSampling (``resize_nearest`` of ``nnet_image.h``, ``nnet_image_stream.h``): io_parallel copies
+    (wiring, no cycles); io_stream buffers one input row and writes every OUTPUT pixel."""
+    g = layer.conv
+    assert g is not None
+    if layer.io_type != "io_stream":
+        est.latency_cycles = 0.0
+        return 1
+    bits = g.n_chan * layer.result.width
+    est.lut = bits * COPY_LUT_PER_BIT
+    est.ff = float(bits * g.in_width)  # the row buffer
+    est.ii = float(max(g.out_pixels, g.in_pixels))
+    est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
+    est.depth_cycles = float(STREAM_STAGE_DEPTH)
+    return g.out_pixels
+
+
 def _rule_concatenate(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
     """Concatenate (``nnet_merge.h``, ``nnet_merge_stream.h``): io_parallel copies arrays (wiring, no cycles);
     io_stream reads one pixel of each input and writes the joined pixel per iteration."""
@@ -181,7 +199,7 @@ LAYER_RULES: dict[str, LayerRule] = {
     "global_pooling1d": _rule_global_pooling, "global_pooling2d": _rule_global_pooling,
     "flatten": _rule_flatten, "reshape": _rule_reshape,
     "zeropadding1d": _rule_zeropadding, "zeropadding2d": _rule_zeropadding,
-    "concatenate": _rule_concatenate,
+    "concatenate": _rule_concatenate, "resize": _rule_resize,
 }
 """The rules this module adds to :data:`cost_models.analytic.RULES`."""
 

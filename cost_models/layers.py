@@ -18,7 +18,7 @@ from cost_models.weight_stats import WeightStats
 LayerKind = Literal[
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
-    "zeropadding2d", "concatenate",
+    "zeropadding2d", "concatenate", "resize",
 ]
 Strategy = Literal["latency", "resource"]
 IOType = Literal["io_parallel", "io_stream"]
@@ -30,7 +30,7 @@ ConvImplementation = Literal["linebuffer", "encoded"]
 LAYER_KINDS: tuple[str, ...] = (
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
-    "zeropadding2d", "concatenate",
+    "zeropadding2d", "concatenate", "resize",
 )
 """Every layer kind the cost model has a rule for (``cost_models.layer_rules.RULES``)."""
 CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d")
@@ -39,7 +39,7 @@ WEIGHTED_KINDS: tuple[str, ...] = ("dense", *CONV_KINDS)
 """Kinds whose ``n_in * n_out`` weights are multiplications (trained weight files ``wN.txt``)."""
 POOLING_KINDS: tuple[str, ...] = ("pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d")
 GEOMETRY_KINDS: tuple[str, ...] = (*CONV_KINDS, "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d",
-                                   "zeropadding1d", "zeropadding2d")
+                                   "zeropadding1d", "zeropadding2d", "resize")
 """Kinds that need their ``conv`` geometry (input/output pixels, window, stride, padding)."""
 
 _FIXED_RE = re.compile(

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["FIFO_SRL_MAX_DEPTH", "fifo_bram18", "fifo_logic", "shift_register_luts"]
+__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_PIXEL_MIN_II", "fifo_bram18", "fifo_logic", "shift_register_luts"]
+
+STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 3}
+"""Cycles per input pixel of an io_stream convolution at ReuseFactor 1, per tool family (csynth per-instance
+rows of the shared projects: Vivado HLS 2019.2 reaches ~1 (1,033 cycles for 1,024 pixels); Vitis HLS
+2023.1-2024.1 does not pipeline the line-buffer update at II=1 and takes 2-6, most often 3, per input
+pixel (LeNet-5 conv1 2,355 for 784 pixels, a Conv1D 390 for 130)). A larger ReuseFactor sets the II."""
 
 FIFO_SRL_MAX_DEPTH = 32
 """A FIFO this deep or shallower is built from shift registers (SRL) or registers, not BRAM."""
