@@ -30,6 +30,7 @@ from cost_models.parts import PARTS, Part, get_part, known_parts
 from cost_models.records import METRICS, SynthesisRecord
 from cost_models.reports import VivadoSynthReport, read_csynth_rpt, read_csynth_xml, read_report, read_vivado_synth_rpt
 from cost_models.reuse import closest_reuse_factor, is_valid_reuse_factor, snap_reuse_factor, valid_reuse_factors
+from cost_models.written_project import WrittenProject, read_written_project
 
 __all__ = [
     "METRICS", "PARTS", "Calibration", "CalibrationError", "ConvGeometry", "Correction", "CostModelError",
@@ -39,7 +40,7 @@ __all__ = [
     "find_project_dirs", "fit_calibration_from_dirs", "get_part", "is_valid_reuse_factor", "known_parts",
     "layers_from_dicts", "layers_from_structs", "layers_to_dicts", "read_csynth_rpt", "read_csynth_xml",
     "read_hls_project", "read_project_json", "read_report", "read_vivado_synth_rpt", "records_from_dirs",
-    "snap_reuse_factor", "valid_reuse_factors",
+    "snap_reuse_factor", "valid_reuse_factors", "WrittenProject", "read_written_project",
 ]
 
 

@@ -190,7 +190,10 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
         struct = str(d.get("struct", ""))
         kind = str(d.get("kind", ""))
         idx = _index(struct)
-        res_name = f"layer{idx}_t" if idx and f"layer{idx}_t" in tds else "result_t"
+        # hls4ml names a layer's output type layerN_t, or <layer>_result_t when the config set its precision
+        lname = d.get("layer_name") or mults.get(struct, {}).get("layer_name")  # a conv's comment is above _mult
+        named = [n for n in (f"layer{idx}_t" if idx else "", f"{lname}_result_t") if n in tds]
+        res_name = named[0] if named else "result_t"
         if pos == len(main) - 1 and "result_t" in tds:
             res_name = "result_t"
         result = resolve_type(res_name, tds) or FixedType(16, 6)
@@ -239,7 +242,7 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
             n2 = math.prod(_member(d, f"n_elem2_{i}", 1) for i in range(3))
             specs.append(LayerSpec(kind="concatenate", n_in=n1 + n2, n_out=n1 + n2, **common))
         else:
-            name = d.get("layer_name")
+            name = d.get("layer_name") or mults.get(struct, {}).get("layer_name")
             raise UnknownLayerError(f"layer {struct!r}{f' ({name})' if name else ''}: hls4ml struct kind "
                                     f"nnet::{kind} has no cost rule; known: {', '.join(STRUCT_KINDS)}")
     if specs and first_input is not None:
