@@ -238,8 +238,9 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
             specs.append(LayerSpec(kind="resize", n_in=geo.in_pixels * nc, n_out=geo.out_pixels * nc, conv=geo,
                                    **common))
         elif kind == "concat_config":
-            n1 = math.prod(_member(d, f"n_elem1_{i}", 1) for i in range(3))
-            n2 = math.prod(_member(d, f"n_elem2_{i}", 1) for i in range(3))
+            # hls4ml writes 0 for the dimensions an input does not have
+            n1 = math.prod(v for i in range(3) if (v := _member(d, f"n_elem1_{i}", 0)) > 0)
+            n2 = math.prod(v for i in range(3) if (v := _member(d, f"n_elem2_{i}", 0)) > 0)
             specs.append(LayerSpec(kind="concatenate", n_in=n1 + n2, n_out=n1 + n2, **common))
         else:
             name = d.get("layer_name") or mults.get(struct, {}).get("layer_name")
