@@ -562,7 +562,10 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         hw = [layer for layer in layers if layer.kind != "input"]
         if hw:
             first_in = hw[0].input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
-            ff += hw[0].n_in * first_in.width + hw[-1].n_out * hw[-1].result.width
+            g0, g1 = hw[0].conv, hw[-1].conv
+            n_first = g0.in_pixels * g0.n_chan if g0 is not None and hw[0].kind in CONV_KINDS else hw[0].n_in
+            n_last = g1.out_pixels * g1.n_filt if g1 is not None and hw[-1].kind in CONV_KINDS else hw[-1].n_out
+            ff += n_first * first_in.width + n_last * hw[-1].result.width
     totals = {"dsp": dsp, "lut": lut, "ff": ff, "bram_18k": bram, "latency_cycles": latency, "ii": ii}
     return totals, rows
 
