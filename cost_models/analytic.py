@@ -34,7 +34,7 @@ from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, par
 from cost_models.errors import UnknownLayerError
 from cost_models.layers import CONV_KINDS, FixedType, LayerSpec, Target
 from cost_models.parts import Part, get_part
-from cost_models.stream import STREAM_PIXEL_MIN_II, fifo_bram18, fifo_logic, shift_register_luts
+from cost_models.stream import STREAM_PIXEL_MIN_II, STREAM_STAGE_LOGIC, fifo_bram18, fifo_logic, shift_register_luts
 from cost_models.weight_stats import WeightStats
 from cost_models.weights import typical_weight_stats
 
@@ -575,13 +575,19 @@ INPLACE_STREAM_KINDS = ("flatten",)
 
 
 def _stream_fifos(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[LayerEstimate]) -> None:
-    """Fill the FIFO fields of io_stream rows: each layer's output tensor, but the model's output port.
+    """io_stream stages: each stage's control logic (``STREAM_STAGE_LOGIC``) and the FIFO of each layer's
+    output tensor, but the model's output port.
 
     hls4ml declares the stream with depth = its pixel count and one FIFO per element of a pixel
     (``StreamVariableConverter``); see :mod:`cost_models.stream` for the BRAM rule.
     """
     for i, ((layer, pixels), row) in enumerate(zip(hw_layers, rows, strict=True)):
-        if i == len(hw_layers) - 1 or layer.io_type != "io_stream" or layer.kind in INPLACE_STREAM_KINDS:
+        if layer.io_type != "io_stream":
+            continue
+        lut, ff = STREAM_STAGE_LOGIC.get(layer.kind, (0.0, 0.0))
+        row.lut += lut
+        row.ff += ff
+        if i == len(hw_layers) - 1 or layer.kind in INPLACE_STREAM_KINDS:
             continue
         depth = max(1, pixels)
         per_pixel = layer.conv.n_filt if layer.kind in CONV_KINDS and layer.conv else max(1, layer.n_out // depth)

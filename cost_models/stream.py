@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_PIXEL_MIN_II", "fifo_bram18", "fifo_logic", "shift_register_luts"]
+__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_PIXEL_MIN_II", "STREAM_STAGE_LOGIC", "fifo_bram18", "fifo_logic",
+           "shift_register_luts"]
 
 STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 3}
 """Cycles per input pixel of an io_stream convolution at ReuseFactor 1, per tool family (csynth per-instance
@@ -35,6 +36,21 @@ FIFO_CONTROL_LUT = 40.0
 FIFO_CONTROL_FF = 40.0
 SRL_DEPTH = 32
 """Words of one SRL32 LUT (one bit wide)."""
+
+
+STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
+    "conv1d": (1500.0, 2000.0), "conv2d": (1500.0, 2000.0), "pointwise_conv1d": (1500.0, 2000.0),
+    "pointwise_conv2d": (1500.0, 2000.0), "pooling1d": (1200.0, 650.0), "pooling2d": (1200.0, 650.0),
+    "global_pooling1d": (500.0, 270.0), "global_pooling2d": (500.0, 270.0), "zeropadding1d": (250.0, 0.0),
+    "zeropadding2d": (250.0, 0.0), "concatenate": (570.0, 300.0), "resize": (680.0, 0.0), "reshape": (300.0, 0.0),
+    "batchnorm": (500.0, 0.0),
+}
+"""(LUT, FF) of an io_stream stage's own control beyond its datapath: the pixel and window counters
+(``static`` 32-bit ``pX``/``pY``/``sX``/``sY`` in ``nnet_conv_stream.h`` / ``nnet_pooling_stream.h``), the
+line-buffer addressing, the stream handshakes and the output pack. The values are the median
+differences between the csynth per-instance rows of the shared io_stream CNN projects and the datapath
+rules (``benchmarks/cnn_rules_check.py --layers``): read from the same data the validation uses, so
+in-sample."""
 
 
 def fifo_bram18(depth: int, width: int) -> int:
