@@ -99,8 +99,10 @@ def read_written_project(folder: str | Path) -> WrittenProject:
                     from None
         if cfg.get("Backend"):
             backend = _backend_name(str(cfg["Backend"]))
-            if backend:
-                sources["backend"] = cfg_path.name
+            if backend is None:
+                raise ReportError(cfg_path, f"Backend {cfg['Backend']!r}: the cost model covers hls4ml's Vivado and "
+                                            "Vitis backends (and VivadoAccelerator) only")
+            sources["backend"] = cfg_path.name
         if cfg.get("IOType") in ("io_parallel", "io_stream"):
             io_type = str(cfg["IOType"])
     for tcl_name in ("project.tcl", "build_prj.tcl"):

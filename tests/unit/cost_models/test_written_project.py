@@ -222,6 +222,8 @@ def test_target_from_config_then_tcl(tmp_path: Path) -> None:
 def test_not_a_written_project(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="no firmware/parameters.h"):
         read_written_project(tmp_path)
+    with pytest.raises(ReportError, match="hls4ml_config.yml: Backend 'oneAPI'"):
+        read_written_project(_project(tmp_path, config="Part: xcvu9p\nBackend: oneAPI\n"))
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
