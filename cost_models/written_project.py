@@ -58,13 +58,19 @@ def _read_text(path: Path) -> str:
         raise ReportError(path, f"cannot read: {exc}") from None
 
 
+_OTHER_TOOLS = ("oneapi", "quartus", "catapult", "symbolicexpression")
+"""hls4ml backends that do not run Vivado/Vitis HLS: the cost model has no rules for what they generate."""
+
+
 def _backend_name(text: str) -> str | None:
+    """dse's backend of an hls4ml ``Backend``: ``vitis``, ``vivado`` (Vivado, VivadoAccelerator and the
+    Vivado-HLS board flows such as Pynq), or ``None`` for a backend of another HLS tool."""
     t = text.strip().strip("'\"").lower()
     if t.startswith("vitis"):
         return "vitis"
-    if t.startswith("vivado"):
-        return "vivado"
-    return None
+    if any(t.startswith(o) for o in _OTHER_TOOLS):
+        return None
+    return "vivado"
 
 
 def read_written_project(folder: str | Path) -> WrittenProject:
@@ -100,8 +106,8 @@ def read_written_project(folder: str | Path) -> WrittenProject:
         if cfg.get("Backend"):
             backend = _backend_name(str(cfg["Backend"]))
             if backend is None:
-                raise ReportError(cfg_path, f"Backend {cfg['Backend']!r}: the cost model covers hls4ml's Vivado and "
-                                            "Vitis backends (and VivadoAccelerator) only")
+                raise ReportError(cfg_path, f"Backend {cfg['Backend']!r}: the cost model covers the hls4ml backends "
+                                            "that run Vivado or Vitis HLS only")
             sources["backend"] = cfg_path.name
         if cfg.get("IOType") in ("io_parallel", "io_stream"):
             io_type = str(cfg["IOType"])
