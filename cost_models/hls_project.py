@@ -31,7 +31,7 @@ from cost_models.weights import read_weights_txt, summarize_weights, type_modes
 __all__ = [
     "attach_weight_stats", "find_project_dirs", "layers_from_structs", "parse_define_constants", "parse_defines_h",
     "parse_parameters_h", "read_hls_config_yml", "read_hls_project", "read_project_json", "records_from_dirs",
-    "resolve_type",
+    "resolve_type", "weight_files_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,8 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
                     d[key + "_expr"] = v
                     v = int(eval(expr, {"__builtins__": {}}))  # only digits and + - * ( ) are left
             d[key] = v
+        if "Depthwise" in body:  # hls4ml 1.3: a depthwise conv's mult struct uses nnet::DepthwiseDense* kernels
+            d["depthwise"] = 1
         for typ, key in _TYPEDEF.findall(body):
             typ = typ.strip()
             d[key] = tds.get(typ, typ)
@@ -164,7 +166,7 @@ STRUCT_KINDS: tuple[str, ...] = ("dense_config", "conv1d_config", "conv2d_config
 
 
 def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[str, str],
-                        io_type: str | None = None) -> list[LayerSpec]:
+                        io_type: str | None = None, weight_files: Mapping[str, str] | None = None) -> list[LayerSpec]:
     """hls4ml config structs (+ typedefs) → LayerSpecs in network order.
 
     The result type of ``configN`` / ``relu_configN`` is the typedef ``layerN_t`` (``result_t`` for
@@ -175,7 +177,8 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
     kind (``merge_config``, ``resize_config``, …) raises :class:`~cost_models.errors.UnknownLayerError`
     naming the layer: the model has no rule for it, and leaving it out would cost it as zero.
     ``io_type`` (the project's ``IOType``) applies to every layer; without it, a project is io_stream when
-    a typedef is an ``nnet::array`` or a struct declares ``io_type = nnet::io_stream``.
+    a typedef is an ``nnet::array`` or a struct declares ``io_type = nnet::io_stream``. ``weight_files``
+    (:func:`weight_files_of`) tells which ``wN.txt`` holds each layer's weights.
     """
     tds = dict(typedefs)
     streamed = any("nnet::array" in v for v in tds.values()) or any("stream" in str(d.get("io_type", ""))
@@ -205,9 +208,10 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
                 kind="dense", n_in=int(d["n_in"]), n_out=int(d["n_out"]), n_zeros=_int(d.get("n_zeros"), 0),
                 weight=resolve_type(d.get("weight_t"), tds), bias=resolve_type(d.get("bias_t"), tds),
                 accum=resolve_type(d.get("accum_t"), tds), strategy=_strategy(d),  # type: ignore[arg-type]
-                store_weights_in_bram=str(d.get("store_weights_in_bram", "false")) == "true", **common))
+                store_weights_in_bram=str(d.get("store_weights_in_bram", "false")) == "true",
+                extra=_weight_file(d, files=weight_files), **common))
         elif kind in ("conv1d_config", "conv2d_config"):
-            specs.append(_conv_spec(d, mults.get(struct, {}), tds, kind, common))
+            specs.append(_conv_spec(d, mults.get(struct, {}), tds, kind, common, weight_files))
         elif kind == "activ_config":
             act = struct.split("_config")[0].lower() if "_config" in struct else "relu"
             act = _ACTIVATION_NAMES.get(act, act)
@@ -264,8 +268,43 @@ def _geometry(d: Mapping[str, Any], one_d: bool, n_chan_key: str, *, filt: str =
         pad_left=_member(d, "pad_left", 0), pad_right=_member(d, "pad_right", 0))
 
 
+def _weight_file(*structs: Mapping[str, Any], files: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{"weight_file": "w5"}`` for a struct: hls4ml names the weight files by the index of the layer that
+    owned them, which a later pass may renumber (a pointwise conv made by ``optimize_pointwise_conv`` is
+    ``config10`` but keeps ``w5.txt``). ``files`` maps weight typedef names to file stems (from the
+    ``weights/wN.h`` declarations, :func:`weight_files_of`); else a ``weightN_t`` typedef gives ``wN``."""
+    for d in structs:
+        typ = str(d.get("weight_t_typedef", ""))
+        if files and typ in files:
+            return {"weight_file": files[typ]}
+        m = re.fullmatch(r"weight(\d+)_t", typ)
+        if m:
+            return {"weight_file": f"w{m.group(1)}"}
+    return {}
+
+
+_WEIGHT_DECL = re.compile(r"^\s*([\w:<>, ]+?)\s+(w\d+)\s*\[", re.MULTILINE)
+
+
+def weight_files_of(weights_dir: str | Path) -> dict[str, str]:
+    """{weight typedef: file stem} from the declarations of hls4ml's ``weights/wN.h`` (``pw_weight_t w5[12];``).
+
+    Only the head of each header is read (the declaration precedes the values)."""
+    out: dict[str, str] = {}
+    for h in sorted(Path(weights_dir).glob("w*.h")):
+        try:
+            with h.open(encoding="utf-8", errors="replace") as fh:
+                head = fh.read(4096)
+        except OSError:
+            continue
+        m = _WEIGHT_DECL.search(head)
+        if m and m.group(2) == h.stem:
+            out.setdefault(m.group(1).strip(), h.stem)
+    return out
+
+
 def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str], kind: str,
-               common: Mapping[str, Any]) -> LayerSpec:
+               common: Mapping[str, Any], weight_files: Mapping[str, str] | None = None) -> LayerSpec:
     struct = str(d.get("struct", ""))
     geo = _geometry(d, kind == "conv1d_config", "n_chan")
     per_pixel = geo.filt_width * geo.filt_height * geo.n_chan
@@ -274,15 +313,17 @@ def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str
     n_in = per_pixel if "filt_width" in d else _int(m.get("n_in"), per_pixel)
     n_out = geo.n_filt if "n_filt" in d else _int(m.get("n_out"), geo.n_filt)
     n_zeros = _int(m.get("n_zeros", d.get("n_zeros")), 0)
-    extra = {}
-    if struct.endswith("_depthwise"):
+    extra = _weight_file(d, m, files=weight_files)
+    depthwise = bool(struct.endswith("_depthwise") or d.get("depthwise") or m.get("depthwise"))
+    if depthwise:
         n_in = _int(m.get("n_in"), n_in)
         n_out = _int(m.get("n_out"), n_out)
-        n_zeros += n_in * n_out - n_in  # a depthwise product only uses the diagonal
+        # a depthwise product uses one input channel per output channel: kernel x n_filt weights
+        n_zeros += n_in * n_out - (n_in // max(1, geo.n_chan)) * n_out
         extra["depthwise"] = "1"
     parts = _member(d, "n_partitions", 0)
     pf = geo.out_pixels // parts if parts > 0 and geo.out_pixels % parts == 0 else None
-    pointwise = geo.filt_width * geo.filt_height == 1 and not extra
+    pointwise = geo.filt_width * geo.filt_height == 1 and not depthwise
     spec_kind = ("pointwise_" if pointwise else "") + ("conv1d" if kind == "conv1d_config" else "conv2d")
     impl = _enum(d, "implementation", "linebuffer")
     return LayerSpec(
@@ -387,8 +428,10 @@ def read_hls_project(folder: str | Path) -> SynthesisRecord:
         tds = parse_defines_h(dtext)
         structs = parse_parameters_h(params.read_text(encoding="utf-8", errors="replace"), tds,
                                      parse_define_constants(dtext))
+        wdir = f / "firmware" / "weights"
         try:
-            layers = layers_from_structs(structs, tds, cfg.get("IOType"))
+            layers = layers_from_structs(structs, tds, cfg.get("IOType"),
+                                         weight_files_of(wdir) if wdir.is_dir() else None)
         except UnknownLayerError as exc:
             log.warning("%s: no layer list: %s", params, exc)
             layers = []
@@ -442,7 +485,8 @@ def attach_weight_stats(layers: Sequence[LayerSpec], weights_dir: str | Path,
     out: list[LayerSpec] = []
     for layer in layers:
         idx = _index(layer.name)
-        path = wd / f"w{idx}.txt" if idx else None
+        stem = layer.extra.get("weight_file") or (f"w{idx}" if idx else None)
+        path = wd / f"{stem}.txt" if stem else None
         if layer.kind not in WEIGHTED_KINDS or layer.weight is None or path is None \
                 or not path.is_file() or layer.extra.get("depthwise"):
             out.append(layer)

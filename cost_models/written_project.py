@@ -23,6 +23,7 @@ from cost_models.hls_project import (
     parse_defines_h,
     parse_parameters_h,
     read_hls_config_yml,
+    weight_files_of,
 )
 from cost_models.layers import LayerSpec
 
@@ -124,11 +125,10 @@ def read_written_project(folder: str | Path) -> WrittenProject:
             m = next((m for rx in _TCL_CLOCK for m in [rx.search(text)] if m), None)
             if m:
                 clock, sources["clock_period_ns"] = float(m.group(1)), tcl_name
-    layers = layers_from_structs(structs, tds, io_type)
+    wdir = next((w for w in (f / "firmware" / "weights", f / "weights") if w.is_dir()), None)
+    layers = layers_from_structs(structs, tds, io_type, weight_files_of(wdir) if wdir is not None else None)
     if not layers:
         raise ReportError(params, "no layer config structs found")
-    for wdir in (f / "firmware" / "weights", f / "weights"):
-        if wdir.is_dir():
-            layers = attach_weight_stats(layers, wdir)
-            break
+    if wdir is not None:
+        layers = attach_weight_stats(layers, wdir)
     return WrittenProject(str(f), layers, part, clock, backend, io_type, sources)

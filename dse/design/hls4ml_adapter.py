@@ -132,7 +132,7 @@ _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseCon
          "TernaryTanh": "activation", "Pooling1D": "pooling1d", "Pooling2D": "pooling2d",
          "GlobalPooling1D": "global_pooling1d", "GlobalPooling2D": "global_pooling2d", "Reshape": "reshape",
          "Repack": "reshape", "ZeroPadding1D": "zeropadding1d", "ZeroPadding2D": "zeropadding2d",
-         "Concatenate": "concatenate", "Resize": "resize"}
+         "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d"}
 """hls4ml 1.3 layer classes (``hls4ml/model/layers.py``, ``backends/fpga/fpga_layers.py``) -> cost-model kinds."""
 _SKIP = {"Input"}
 
@@ -222,7 +222,8 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str) -> LayerSpec:
             fh = _attr(layer, "filt_height")
             nc, nf = _attr(layer, "n_chan"), _attr(layer, "n_filt")
             n_in, n_out = fw * fh * nc, nf
-            if fw * fh == 1 and not kind.startswith("pointwise"):
+            depthwise = layer.class_name.startswith("Depthwise")
+            if fw * fh == 1 and not kind.startswith("pointwise") and not depthwise:
                 kind = "pointwise_" + kind
             conv = ConvGeometry(
                 in_width=_attr(layer, "in_width"), in_height=_attr(layer, "in_height"), n_chan=nc, filt_width=fw,
@@ -234,12 +235,20 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str) -> LayerSpec:
             if parts:
                 pf = conv.out_pixels // int(parts)
             impl = "encoded" if str(layer.get_attr("implementation", "")).lower() == "encoded" else "linebuffer"
+        n_zeros = int(getattr(w, "nzeros", 0))
+        stats = None
+        extra: dict[str, str] = {}
+        if kind != "dense" and layer.class_name.startswith("Depthwise"):
+            # one input channel per output channel: the mult matrix's kernel x n_filt entries (cf. layers_from_structs)
+            n_zeros += n_in * n_out - (n_in // max(1, conv.n_chan if conv else 1)) * n_out
+            extra["depthwise"] = "1"
+        else:
+            stats = weight_stats(w, n_in, n_out)
         return LayerSpec(
             kind=kind, n_in=n_in, n_out=n_out, weight=to_fixed(w.type.precision),  # type: ignore[arg-type]
             bias=to_fixed(b.type.precision) if b is not None else None,
-            accum=to_fixed(accum.precision) if accum is not None else None, n_zeros=int(getattr(w, "nzeros", 0)),
-            conv=conv, weights=weight_stats(w, n_in, n_out), parallelization_factor=pf,
-            conv_implementation=impl, **common)  # type: ignore[arg-type]
+            accum=to_fixed(accum.precision) if accum is not None else None, n_zeros=n_zeros, extra=extra,
+            conv=conv, weights=stats, parallelization_factor=pf, conv_implementation=impl, **common)  # type: ignore[arg-type]
     if kind in ("activation", "softmax"):
         n = int(layer.get_attr("n_in"))
         table = layer.get_attr("exp_table_t" if kind == "softmax" else "table_t")

@@ -34,6 +34,19 @@ def _cnn(pool: str):
     ])
 
 
+def _depthwise():
+    from tensorflow.keras import layers, models
+
+    return models.Sequential([
+        layers.Input((10, 10, 3), name="inp"),
+        layers.DepthwiseConv2D(3, name="dw"),
+        layers.Activation("relu", name="relu1"),
+        layers.Conv2D(4, 1, name="pw"),
+        layers.GlobalAveragePooling2D(name="gap"),
+        layers.Dense(5, name="out"),
+    ])
+
+
 def _mlp():
     from qkeras import QActivation, QDense
     from tensorflow.keras import layers, models
@@ -101,6 +114,17 @@ def test_cnn_project_gives_the_model_figures(tmp_path, capsys, io_type, pool) ->
     pool_row = next(r for r in from_project["layers"] if r["kind"] == "pooling2d")
     if io_type == "io_stream":  # the pooling stage loops over its 8 x 8 input pixels
         assert pool_row["ii"] == 64
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_depthwise_pointwise_global_pooling_project(tmp_path, capsys, io_type) -> None:
+    root = _write(tmp_path, f"dw_{io_type}", _depthwise(), io_type)
+    from_model = _estimate(capsys, "--model", str(root / "model.h5"), "--hls-config", str(root / "hls4ml_config.yml"))
+    from_project = _estimate(capsys, "--hls-project", str(root / "prj"))
+    _same_figures(from_project, from_model)
+    kinds = [row["kind"] for row in from_project["layers"]]
+    assert "pointwise_conv2d" in kinds and "global_pooling2d" in kinds
 
 
 @pytest.mark.slow

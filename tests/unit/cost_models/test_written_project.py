@@ -187,6 +187,39 @@ def test_every_struct_kind_becomes_its_layer() -> None:
     assert (cat.n_in, cat.n_out) == (16, 16) and fc.io_type == "io_parallel"
 
 
+DEPTHWISE = """
+// dw
+struct config3_mult : nnet::dense_config {
+    static const unsigned n_in = 18;
+    static const unsigned n_out = 2;
+    static const unsigned reuse_factor = 1;
+    static const unsigned n_zeros = 4;
+    template<class data_T, class res_T, class CONFIG_T>
+    using kernel = nnet::DepthwiseDenseLatency<data_T, res_T, CONFIG_T>;
+};
+
+struct config3 : nnet::conv2d_config {
+    static const unsigned in_height = 10;
+    static const unsigned in_width = 10;
+    static const unsigned n_chan = 2;
+    static const unsigned filt_height = 3;
+    static const unsigned filt_width = 3;
+    static const unsigned n_filt = 2;
+    static const unsigned out_height = 8;
+    static const unsigned out_width = 8;
+    static const unsigned n_zeros = 4;
+    static const unsigned n_partitions = 64;
+    typedef config3_mult mult_config;
+};
+"""
+
+
+def test_a_depthwise_conv_counts_one_channel_per_output() -> None:
+    (dw,) = layers_from_structs(parse_parameters_h(DEPTHWISE), {})
+    assert dw.extra.get("depthwise") and (dw.n_in, dw.n_out) == (18, 2)
+    assert dw.n_nonzero == 9 * 2 - 4  # 3x3 kernel per output channel, 4 of them zero
+
+
 def test_an_unknown_struct_is_an_error_naming_the_layer() -> None:
     text = PARAMS + "\n// garnet_1\nstruct config11 : nnet::garnet_config {\n    static const unsigned n_in = 4;\n};\n"
     tds = parse_defines_h(DEFINES)
