@@ -34,7 +34,15 @@ from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, par
 from cost_models.errors import UnknownLayerError
 from cost_models.layers import CONV_KINDS, FixedType, LayerSpec, Target
 from cost_models.parts import Part, get_part
-from cost_models.stream import STREAM_PIXEL_MIN_II, STREAM_STAGE_LOGIC, fifo_bram18, fifo_logic, shift_register_luts
+from cost_models.stream import (
+    STREAM_PIXEL_MIN_II,
+    STREAM_RESOURCE_CYCLES_PER_REUSE,
+    STREAM_RESOURCE_PIXEL_OVERHEAD,
+    STREAM_STAGE_LOGIC,
+    fifo_bram18,
+    fifo_logic,
+    shift_register_luts,
+)
 from cost_models.weight_stats import WeightStats
 from cost_models.weights import typical_weight_stats
 
@@ -362,7 +370,10 @@ def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         depth = est.latency_cycles
         min_ii = STREAM_PIXEL_MIN_II.get(ctx.family, 1)
         if layer.strategy == "resource":
-            est.ii = max(out_px * depth + max(0, in_px - out_px), float(in_px * min_ii))
+            per_pixel = depth
+            if ctx.family == "vivado_hls":  # the reuse loop is not overlapped with the window update
+                per_pixel = max(depth, STREAM_RESOURCE_CYCLES_PER_REUSE * rf + STREAM_RESOURCE_PIXEL_OVERHEAD)
+            est.ii = max(out_px * per_pixel + max(0, in_px - out_px), float(in_px * min_ii))
         else:
             est.ii = float(in_px * max(rf, min_ii))
         est.latency_cycles = est.ii + depth

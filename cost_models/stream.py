@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_PIXEL_MIN_II", "STREAM_STAGE_LOGIC", "fifo_bram18", "fifo_logic",
+__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_PIXEL_MIN_II", "STREAM_RESOURCE_CYCLES_PER_REUSE",
+           "STREAM_RESOURCE_PIXEL_OVERHEAD", "STREAM_STAGE_LOGIC", "fifo_bram18", "fifo_logic",
            "shift_register_luts"]
 
 STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 3}
@@ -37,6 +38,12 @@ FIFO_CONTROL_FF = 40.0
 SRL_DEPTH = 32
 """Words of one SRL32 LUT (one bit wide)."""
 
+
+STREAM_RESOURCE_CYCLES_PER_REUSE = 1.25
+STREAM_RESOURCE_PIXEL_OVERHEAD = 10.0
+"""Vivado HLS, io_stream Resource-strategy convolution: cycles per OUTPUT pixel ~ 1.25 x RF + 10 (csynth
+per-instance rows of 6 shared repositories, Vivado HLS 2019.1-2020.1: 1.1-1.8 x RF at RF >= 72, 11-15
+cycles at RF 1; in-sample). Vitis HLS keeps the product's own schedule."""
 
 STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
     "conv1d": (1500.0, 2000.0), "conv2d": (1500.0, 2000.0), "pointwise_conv1d": (1500.0, 2000.0),

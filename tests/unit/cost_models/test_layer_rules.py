@@ -182,3 +182,11 @@ def test_new_fields_round_trip_and_old_dicts_load() -> None:
 def test_pooling_needs_its_geometry() -> None:
     with pytest.raises(ValueError, match="needs its geometry"):
         LayerSpec("p", "pooling2d", 64, 16, D16)
+
+
+def test_vivado_stream_resource_conv_pays_each_reuse_iteration_per_output_pixel() -> None:
+    layer = conv(10, 10, 3, 3, 8, io="io_stream", rf=72, strategy="resource")
+    vivado = one(layer, pixels=100, family="vivado_hls")[0]
+    assert vivado.ii == 64 * (1.25 * 72 + 10) + (100 - 64)  # 64 output pixels, each 1.25 x RF + 10 cycles
+    vitis = one(layer, pixels=100, family="vitis_hls")[0]
+    assert vitis.ii < vivado.ii
