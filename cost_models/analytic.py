@@ -339,10 +339,13 @@ def _cut_registers(path_ns: float, cuts: int, nz: int, n_out: int, acc_w: int, t
 def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, layer.reuse_factor, est)
     if layer.io_type == "io_stream":
-        # nnet_dense_stream.h: the input vector is read pixel by pixel (one read per cycle) before the product
+        # nnet_dense_stream.h: the input vector is read pixel by pixel (one read per cycle) before the product,
+        # and the wrapper is not pipelined across calls: a Latency-strategy stage's II is its latency (csynth
+        # rows: II == latency for the io_stream Latency dense instances of the shared reports); a Resource one
+        # starts its next reuse loop a few cycles before the last result is out
         reads = max(1, ctx.stream_pixels)
-        est.ii = max(est.ii, float(reads))
         est.latency_cycles += reads
+        est.ii = max(est.ii, float(reads if layer.strategy == "resource" else est.latency_cycles))
     est.depth_cycles = est.latency_cycles
     return 1
 
@@ -450,6 +453,9 @@ def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> No
     est.latency_cycles = float(max(1, math.ceil((SOFTMAX_FIXED_NS + levels * SOFTMAX_LEVEL_NS) * ctx.speed
                                                 / ctx.t_eff)))
     est.ii = 1.0
+    if layer.io_type == "io_stream":
+        # nnet_activation_stream.h softmax_stable: one pipelined iteration per call, not overlapped across calls
+        est.ii = est.latency_cycles
     est.depth_cycles = est.latency_cycles
 
 
