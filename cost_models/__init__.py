@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+from cost_models import layer_rules as _layer_rules  # noqa: F401  (registers the rules of layers without weights)
 from cost_models.analytic import LayerEstimate
 from cost_models.calibration import Calibration, Correction
-from cost_models.errors import CalibrationError, CostModelError, ReportError, UnknownPartError
+from cost_models.errors import CalibrationError, CostModelError, ReportError, UnknownLayerError, UnknownPartError
 from cost_models.estimate import Estimate, Interval, analytic_totals, estimate
 from cost_models.hls_project import (
     find_project_dirs,
@@ -29,15 +30,17 @@ from cost_models.parts import PARTS, Part, get_part, known_parts
 from cost_models.records import METRICS, SynthesisRecord
 from cost_models.reports import VivadoSynthReport, read_csynth_rpt, read_csynth_xml, read_report, read_vivado_synth_rpt
 from cost_models.reuse import closest_reuse_factor, is_valid_reuse_factor, snap_reuse_factor, valid_reuse_factors
+from cost_models.written_project import WrittenProject, read_written_project
 
 __all__ = [
     "METRICS", "PARTS", "Calibration", "CalibrationError", "ConvGeometry", "Correction", "CostModelError",
     "Estimate", "FixedType", "Interval", "LayerEstimate", "LayerSpec", "Part", "ReportError", "SynthesisRecord",
-    "Target", "UnknownPartError", "VivadoSynthReport", "analytic_totals", "closest_reuse_factor", "estimate",
+    "Target", "UnknownLayerError", "UnknownPartError", "VivadoSynthReport", "analytic_totals", "closest_reuse_factor",
+    "estimate",
     "find_project_dirs", "fit_calibration_from_dirs", "get_part", "is_valid_reuse_factor", "known_parts",
     "layers_from_dicts", "layers_from_structs", "layers_to_dicts", "read_csynth_rpt", "read_csynth_xml",
     "read_hls_project", "read_project_json", "read_report", "read_vivado_synth_rpt", "records_from_dirs",
-    "snap_reuse_factor", "valid_reuse_factors",
+    "snap_reuse_factor", "valid_reuse_factors", "WrittenProject", "read_written_project",
 ]
 
 

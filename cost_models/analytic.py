@@ -29,13 +29,30 @@ docs/cost_model.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cost_models.constants import DEFAULT_CONSTANTS, Constants, ConstantSet, array_partition_limited, part_speed
-from cost_models.layers import FixedType, LayerSpec, Target
+from cost_models.constants import (
+    DEFAULT_CONSTANTS,
+    Constants,
+    ConstantSet,
+    array_partition_limited,
+    part_speed,
+    tool_family,
+)
+from cost_models.errors import UnknownLayerError
+from cost_models.layers import CONV_KINDS, FixedType, LayerSpec, Target
 from cost_models.parts import Part, get_part
+from cost_models.stream import (
+    STREAM_PIXEL_MIN_II,
+    STREAM_RESOURCE_CYCLES_PER_REUSE,
+    STREAM_RESOURCE_PIXEL_OVERHEAD,
+    STREAM_STAGE_LOGIC,
+    fifo_bram18,
+    fifo_logic,
+    shift_register_luts,
+)
 from cost_models.weight_stats import WeightStats
 from cost_models.weights import typical_weight_stats
 
@@ -43,11 +60,14 @@ __all__ = [
     "LayerEstimate",
     "analytic_totals",
     "LayerContext",
+    "LayerRule",
+    "RULES",
     "dsp_per_mult",
     "dsp_share",
     "effective_weight_bits",
     "estimate_layer",
     "multiplier_limit",
+    "register_rule",
 ]
 
 # --- timing (ns): the HLS tools' operator delay model, as seen in csynth schedules -------------
@@ -118,13 +138,20 @@ class LayerEstimate:
     multipliers: float = 0.0
     """Multiplications after removing zeros, per pass (per pixel for io_stream convolutions)."""
     notes: list[str] = field(default_factory=list)
+    fifo_bram_18k: float = 0.0
+    """io_stream: BRAM_18K of the FIFO carrying this layer's output to the next stage (not in ``bram_18k``,
+    which is the layer's own logic, as in a csynth report's per-instance rows; the totals add both)."""
+    fifo_lut: float = 0.0
+    fifo_ff: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "kind": self.kind, "dsp": round(self.dsp, 3), "lut": round(self.lut, 1),
             "ff": round(self.ff, 1), "bram_18k": round(self.bram_18k, 3),
             "latency_cycles": round(self.latency_cycles, 3), "ii": round(self.ii, 3),
-            "reuse_factor": self.reuse_factor, "multipliers": round(self.multipliers, 3), "notes": list(self.notes),
+            "reuse_factor": self.reuse_factor, "multipliers": round(self.multipliers, 3),
+            "fifo_bram_18k": round(self.fifo_bram_18k, 3), "fifo_lut": round(self.fifo_lut, 1),
+            "fifo_ff": round(self.fifo_ff, 1), "notes": list(self.notes),
         }
 
 
@@ -143,6 +170,8 @@ class LayerContext:
     """Delay factor of the part's fabric (1.0 = UltraScale+)."""
     partition_limited: bool = True
     """The tool honours ``config_array_partition -maximum_size`` (see :func:`array_partition_limited`)."""
+    family: str = "vitis_hls"
+    """The HLS tool family (``vivado_hls`` or ``vitis_hls``, :func:`cost_models.constants.tool_family`)."""
 
     @property
     def t_eff(self) -> float:
@@ -329,30 +358,71 @@ def _cut_registers(path_ns: float, cuts: int, nz: int, n_out: int, acc_w: int, t
 def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, layer.reuse_factor, est)
     if layer.io_type == "io_stream":
-        est.ii = max(est.ii, 1)
-        est.latency_cycles += 1
+        # nnet_dense_stream.h: the input vector is read pixel by pixel (one read per cycle) before the product,
+        # and the wrapper is not pipelined across calls: a Latency-strategy stage's II is its latency (csynth
+        # rows: II == latency for the io_stream Latency dense instances of the shared reports); a Resource one
+        # starts its next reuse loop a few cycles before the last result is out
+        reads = max(1, ctx.stream_pixels)
+        est.latency_cycles += reads
+        est.ii = max(est.ii, float(reads if layer.strategy == "resource" else est.latency_cycles))
     est.depth_cycles = est.latency_cycles
     return 1
 
 
 def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """Conv1D/Conv2D and their pointwise forms (hls4ml 1.3 ``nnet_conv{1,2}d_latency.h``,
+    ``nnet_conv{1,2}d_resource.h``, ``nnet_conv{1,2}d_stream.h``, ``nnet_conv_stream.h``).
+
+    io_parallel: the ``PartitionLoop`` runs ``n_partitions = out_pixels / ParallelizationFactor`` passes;
+    each pass unrolls the products of ``PF`` output pixels (``PIPELINE II=reuse_factor rewind`` for Latency;
+    a reuse loop of RF iterations for Resource, passes one after the other). So DSP and LUT follow PF, not
+    the output size, and the passes set II and latency.
+    io_stream: one matrix-vector unit fed by a line buffer (``LineBuffer``) or by per-element FIFOs of
+    depth ``filt_height * out_width`` (``Encoded``); the loop over the INPUT pixels is pipelined at
+    II=RF (Latency). A Resource product is not pipelined across pixels: each output pixel waits for its
+    RF reuse iterations.
+    """
     g = layer.conv
-    out_px = (g.out_width * g.out_height) if g else 1
-    in_px = (g.in_width * g.in_height) if g else out_px
+    out_px = g.out_pixels if g else 1
+    in_px = g.in_pixels if g else out_px
+    rf = layer.reuse_factor
+    db = ctx.data.width
     if layer.io_type == "io_stream":
-        # One matrix-vector unit, fed one pixel at a time (conv_1d_cl / conv_2d_cl).
-        _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, layer.reuse_factor, est)
+        _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, rf, est)
         depth = est.latency_cycles
-        # a resource-strategy product is not overlapped across pixels; a latency one streams at II=RF
-        pixel_ii = depth if layer.strategy == "resource" else max(layer.reuse_factor, PIXEL_MIN_II)
-        est.ii = out_px * pixel_ii + max(0, in_px - out_px)
+        min_ii = STREAM_PIXEL_MIN_II.get(ctx.family, 1)
+        if layer.strategy == "resource":
+            per_pixel = depth
+            if ctx.family == "vivado_hls":  # the reuse loop is not overlapped with the window update
+                per_pixel = max(depth, STREAM_RESOURCE_CYCLES_PER_REUSE * rf + STREAM_RESOURCE_PIXEL_OVERHEAD)
+            est.ii = max(out_px * per_pixel + max(0, in_px - out_px), float(in_px * min_ii))
+        else:
+            est.ii = float(in_px * max(rf, min_ii))
         est.latency_cycles = est.ii + depth
         est.depth_cycles = depth
-        est.ff += layer.n_in * ctx.data.width  # line buffer / shift register window
-        est.lut += layer.n_in * ctx.data.width * 0.5
+        est.ff += layer.n_in * db  # the kernel window registers
+        if g is not None:
+            if layer.conv_implementation == "encoded":
+                n_fifo = g.filt_width * g.filt_height * g.n_chan
+                fifo_depth = g.filt_height * g.out_width
+                est.bram_18k += n_fifo * fifo_bram18(fifo_depth, db)
+                lut, ff = fifo_logic(fifo_depth, db)
+                est.lut += n_fifo * lut
+                est.ff += n_fifo * ff
+            elif g.filt_height > 1:  # 2D line buffer: (filt_height - 1) rows per channel, SRLs
+                est.lut += shift_register_luts(g.in_width, db, (g.filt_height - 1) * g.n_chan)
         return out_px
-    # io_parallel: every output pixel's products are unrolled in one pipelined function.
-    _mult_pass(layer, ctx, layer.n_in * out_px, layer.n_out, layer.n_zeros * out_px, layer.reuse_factor, est)
+    pf = layer.parallelization_factor or out_px
+    parts = max(1, out_px // pf)
+    _mult_pass(layer, ctx, layer.n_in, layer.n_out * pf, layer.n_zeros * pf, rf, est)
+    if parts > 1:
+        est.notes.append(f"{parts} partitions of {pf} output pixel(s)")
+        if layer.strategy == "resource":
+            est.latency_cycles *= parts
+            est.ii = est.latency_cycles
+        else:
+            est.latency_cycles += (parts - 1) * est.ii
+            est.ii *= parts
     est.depth_cycles = est.latency_cycles
     return 1
 
@@ -402,6 +472,9 @@ def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> No
     est.latency_cycles = float(max(1, math.ceil((SOFTMAX_FIXED_NS + levels * SOFTMAX_LEVEL_NS) * ctx.speed
                                                 / ctx.t_eff)))
     est.ii = 1.0
+    if layer.io_type == "io_stream":
+        # nnet_activation_stream.h softmax_stable: one pipelined iteration per call, not overlapped across calls
+        est.ii = est.latency_cycles
     est.depth_cycles = est.latency_cycles
 
 
@@ -420,24 +493,45 @@ def _rule_batchnorm(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> 
     est.depth_cycles = est.latency_cycles - (ii - 1)
 
 
+LayerRule = Callable[[LayerSpec, LayerContext, LayerEstimate], "int | None"]
+"""A cost rule: fills the :class:`LayerEstimate` of one layer and returns the pixels of its output
+stream (``None``: the same as its input's)."""
+
+RULES: dict[str, LayerRule] = {}
+"""Layer kind -> cost rule. The rules of the matrix-product and activation layers live here; pooling,
+padding, flatten/reshape and concatenate register theirs in :mod:`cost_models.layer_rules`."""
+
+
+def register_rule(kind: str, rule: LayerRule) -> None:
+    """Add the cost rule of a layer kind (a kind has one rule: a second registration is an error)."""
+    if kind in RULES:
+        raise ValueError(f"layer kind {kind!r} already has a cost rule")
+    RULES[kind] = rule
+
+
+def _rule_input(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    est.latency_cycles = 0.0  # the input port: no hardware
+
+
+for _kind, _rule in (("input", _rule_input), ("dense", _rule_dense), ("conv1d", _rule_conv), ("conv2d", _rule_conv),
+                     ("pointwise_conv1d", _rule_conv), ("pointwise_conv2d", _rule_conv),
+                     ("activation", _rule_activation), ("softmax", _rule_softmax), ("batchnorm", _rule_batchnorm)):
+    register_rule(_kind, _rule)
+
+
 def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, int]:
-    """Analytic estimate of one layer, and the number of pixels of its output stream (1 for vectors)."""
+    """Analytic estimate of one layer, and the number of pixels of its output stream (1 for vectors).
+
+    Raises :class:`~cost_models.errors.UnknownLayerError` (naming the layer and its kind) when no rule
+    covers the layer's kind.
+    """
+    rule = RULES.get(layer.kind)
+    if rule is None:
+        raise UnknownLayerError(f"layer {layer.name!r}: no cost rule for layer kind {layer.kind!r}; "
+                                f"kinds with a rule: {', '.join(sorted(RULES))}")
     est = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor)
-    kind = layer.kind
-    pixels = ctx.stream_pixels
-    if kind == "dense":
-        pixels = _rule_dense(layer, ctx, est)
-    elif kind in ("conv1d", "conv2d"):
-        pixels = _rule_conv(layer, ctx, est)
-    elif kind == "activation":
-        _rule_activation(layer, ctx, est)
-    elif kind == "softmax":
-        _rule_softmax(layer, ctx, est)
-    elif kind == "batchnorm":
-        _rule_batchnorm(layer, ctx, est)
-    else:  # input: no hardware
-        est.latency_cycles = 0.0
-    return est, pixels
+    out = rule(layer, ctx, est)
+    return est, ctx.stream_pixels if out is None else out
 
 
 _DEFAULT_DATA = FixedType(16, 6)
@@ -457,20 +551,25 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
     speed = part_speed(part, target.part)
     limited = array_partition_limited(target)
+    family = tool_family(target)
     rows: list[LayerEstimate] = []
     data = _DEFAULT_DATA
     pixels = 1
     stream = False
+    hw_layers: list[tuple[LayerSpec, int]] = []
     for layer in layers:
         if layer.kind == "input":
             data = layer.result
             continue
         if layer.io_type == "io_stream":
             stream = True
-        ctx = LayerContext(part, period, layer.input or data, pixels, k, speed, limited)
+        ctx = LayerContext(part, period, layer.input or data, pixels, k, speed, limited, family)
         est, pixels = estimate_layer(layer, ctx)
         rows.append(est)
+        hw_layers.append((layer, pixels))
         data = layer.result
+    if stream:
+        _stream_fifos(hw_layers, rows)
     dsp = lut = ff = bram = 0.0
     ii = 1.0
     lat_sum = 0.0
@@ -478,9 +577,9 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     depth_sum = 0.0
     for r in rows:
         dsp += r.dsp
-        lut += r.lut
-        ff += r.ff
-        bram += r.bram_18k
+        lut += r.lut + r.fifo_lut
+        ff += r.ff + r.fifo_ff
+        bram += r.bram_18k + r.fifo_bram_18k
         if r.ii > ii:
             ii = r.ii
         lat_sum += r.latency_cycles
@@ -500,9 +599,40 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         hw = [layer for layer in layers if layer.kind != "input"]
         if hw:
             first_in = hw[0].input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
-            ff += hw[0].n_in * first_in.width + hw[-1].n_out * hw[-1].result.width
+            g0, g1 = hw[0].conv, hw[-1].conv
+            n_first = g0.in_pixels * g0.n_chan if g0 is not None and hw[0].kind in CONV_KINDS else hw[0].n_in
+            n_last = g1.out_pixels * g1.n_filt if g1 is not None and hw[-1].kind in CONV_KINDS else hw[-1].n_out
+            ff += n_first * first_in.width + n_last * hw[-1].result.width
     totals = {"dsp": dsp, "lut": lut, "ff": ff, "bram_18k": bram, "latency_cycles": latency, "ii": ii}
     return totals, rows
+
+
+INPLACE_STREAM_KINDS = ("flatten",)
+"""io_stream kinds whose output shares its input's stream (hls4ml ``InplaceStreamFlatten``): no FIFO."""
+
+
+def _stream_fifos(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[LayerEstimate]) -> None:
+    """io_stream stages: each stage's control logic (``STREAM_STAGE_LOGIC``) and the FIFO of each layer's
+    output tensor, but the model's output port.
+
+    hls4ml declares the stream with depth = its pixel count and one FIFO per element of a pixel
+    (``StreamVariableConverter``); see :mod:`cost_models.stream` for the BRAM rule.
+    """
+    for i, ((layer, pixels), row) in enumerate(zip(hw_layers, rows, strict=True)):
+        if layer.io_type != "io_stream":
+            continue
+        lut, ff = STREAM_STAGE_LOGIC.get(layer.kind, (0.0, 0.0))
+        row.lut += lut
+        row.ff += ff
+        if i == len(hw_layers) - 1 or layer.kind in INPLACE_STREAM_KINDS:
+            continue
+        depth = max(1, pixels)
+        per_pixel = layer.conv.n_filt if layer.kind in CONV_KINDS and layer.conv else max(1, layer.n_out // depth)
+        width = layer.result.width
+        row.fifo_bram_18k = float(per_pixel * fifo_bram18(depth, width))
+        lut, ff = fifo_logic(depth, width)
+        row.fifo_lut = per_pixel * lut
+        row.fifo_ff = per_pixel * ff
 
 
 def _depth_of_slowest(rows: list[LayerEstimate], lat_max: float) -> float:

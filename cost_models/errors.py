@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CalibrationError", "CostModelError", "ReportError", "UnknownPartError"]
+__all__ = ["CalibrationError", "CostModelError", "ReportError", "UnknownLayerError", "UnknownPartError"]
 
 
 class CostModelError(Exception):
@@ -11,6 +11,10 @@ class CostModelError(Exception):
 
 class UnknownPartError(CostModelError, ValueError):
     """An FPGA part that is not in the parts table (the message lists the known ones)."""
+
+
+class UnknownLayerError(CostModelError, ValueError):
+    """A layer whose kind the cost model has no rule for (the message names the layer and its kind)."""
 
 
 class ReportError(CostModelError, ValueError):

@@ -10,7 +10,7 @@ from typing import Any
 from cost_models.analytic import LayerEstimate, analytic_totals
 from cost_models.calibration import LOG_OFFSET, PRIOR_CALIBRATION, Z80, Calibration
 from cost_models.constants import DEFAULT_CONSTANTS, THIN_DATA_WIDEN, Constants, ConstantSet, tool_family
-from cost_models.layers import LayerSpec, Target
+from cost_models.layers import CONV_KINDS, WEIGHTED_KINDS, LayerSpec, Target
 from cost_models.parts import get_part
 
 __all__ = ["Estimate", "Interval", "LayerEstimate", "analytic_totals", "estimate"]
@@ -102,7 +102,7 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     totals, rows = analytic_totals(layers, target, k)
     cal = calibration if calibration is not None else PRIOR_CALIBRATION
     corrected, bounds, level = cal.apply(totals, target, layers)
-    has_conv = any(s.kind in ("conv1d", "conv2d") for s in layers)
+    has_conv = any(s.kind in CONV_KINDS for s in layers)
     spread = k.log_sigma_conv if has_conv and k.log_sigma_conv else k.log_sigma
     thin = k.thin_data(part.family)
     if level is None and spread:
@@ -118,7 +118,7 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     pp = part.totals()
     percent = {m: 100.0 * corrected[m] / pp[m] for m in ("dsp", "lut", "ff", "bram_18k") if pp[m]}
     calibrated = level is not None
-    weighted = [s for s in layers if s.kind in ("dense", "conv1d", "conv2d")]
+    weighted = [s for s in layers if s.kind in WEIGHTED_KINDS]
     weights_known = bool(weighted) and all(s.weights is not None for s in weighted)
     family = tool_family(target)
     why = f"from tool_version {target.tool_version}" if target.tool_version else f"from backend {target.backend}"

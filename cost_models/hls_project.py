@@ -16,13 +16,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cost_models.errors import ReportError
-from cost_models.layers import ConvGeometry, FixedType, LayerSpec
+from cost_models.errors import ReportError, UnknownLayerError
+from cost_models.layers import WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec
 from cost_models.records import SynthesisRecord
 from cost_models.reports import read_csynth_rpt, read_csynth_xml, read_vivado_synth_rpt, tool_from_version
 from cost_models.weights import read_weights_txt, summarize_weights, type_modes
@@ -30,7 +31,7 @@ from cost_models.weights import read_weights_txt, summarize_weights, type_modes
 __all__ = [
     "attach_weight_stats", "find_project_dirs", "layers_from_structs", "parse_define_constants", "parse_defines_h",
     "parse_parameters_h", "read_hls_config_yml", "read_hls_project", "read_project_json", "records_from_dirs",
-    "resolve_type",
+    "resolve_type", "weight_files_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,12 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
     tds = dict(typedefs or {})
     consts = dict(constants or {})
     out: list[dict[str, Any]] = []
-    for name, kind, body in _STRUCT.findall(text):
+    for match in _STRUCT.finditer(text):
+        name, kind, body = match.groups()
         d: dict[str, Any] = {"struct": name, "kind": kind}
+        before = text[: match.start()].rstrip().rsplit("\n", 1)[-1].strip()
+        if before.startswith("//"):  # hls4ml writes the Keras layer's name above its struct
+            d["layer_name"] = before[2:].strip()
         for key, val in _CONST.findall(body):
             v = _value(val)
             if isinstance(v, str) and v in consts:
@@ -84,6 +89,8 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
                     d[key + "_expr"] = v
                     v = int(eval(expr, {"__builtins__": {}}))  # only digits and + - * ( ) are left
             d[key] = v
+        if "Depthwise" in body:  # hls4ml 1.3: a depthwise conv's mult struct uses nnet::DepthwiseDense* kernels
+            d["depthwise"] = 1
         for typ, key in _TYPEDEF.findall(body):
             typ = typ.strip()
             d[key] = tds.get(typ, typ)
@@ -128,62 +135,86 @@ def _int(v: Any, default: int) -> int:
     return v if isinstance(v, int) else default
 
 
-def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[str, str]) -> list[LayerSpec]:
+def _member(d: Mapping[str, Any], key: str, default: int) -> int:
+    """An integer member of a struct; a member naming another (``filt_width = pool_width``) is followed."""
+    v = d.get(key)
+    seen = 0
+    while isinstance(v, str) and v in d and seen < 4:
+        v = d[v]
+        seen += 1
+    return v if isinstance(v, int) else default
+
+
+def _enum(d: Mapping[str, Any], key: str, default: str) -> str:
+    """The last name of an enum member: ``nnet::conv_implementation::linebuffer`` -> ``linebuffer``."""
+    v = d.get(key)
+    return str(v).rsplit(":", 1)[-1].strip().lower() if v is not None else default
+
+
+_ACTIVATION_NAMES = {"leakyrelu": "leaky_relu", "thresholdedrelu": "thresholdedrelu", "hardsigmoid": "hard_sigmoid",
+                     "hardtanh": "hard_tanh", "parametrizedrelu": "prelu"}
+"""Struct-name spellings of activations (``LeakyReLU_config16``) -> the names of the activation rule."""
+
+_WEIGHT_FREE_KINDS = {
+    "pooling1d_config": "pooling1d", "pooling2d_config": "pooling2d", "padding1d_config": "zeropadding1d",
+    "padding2d_config": "zeropadding2d", "concat_config": "concatenate", "resize_config": "resize",
+}
+"""hls4ml config structs (``*_config_template`` of ``backends/vivado/passes/``) of the kinds without weights."""
+STRUCT_KINDS: tuple[str, ...] = ("dense_config", "conv1d_config", "conv2d_config", "activ_config",
+                                 "batchnorm_config", *_WEIGHT_FREE_KINDS)
+"""The hls4ml config-struct kinds :func:`layers_from_structs` turns into layers."""
+
+
+def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[str, str],
+                        io_type: str | None = None, weight_files: Mapping[str, str] | None = None) -> list[LayerSpec]:
     """hls4ml config structs (+ typedefs) → LayerSpecs in network order.
 
     The result type of ``configN`` / ``relu_configN`` is the typedef ``layerN_t`` (``result_t`` for
     the last layer). Conv structs take their matrix sizes from their ``configN_mult`` struct;
-    depthwise convolutions count only the diagonal of that matrix as weights. Padding, pooling and
-    other structs without a cost rule are skipped (logged at debug level).
+    depthwise convolutions count only the diagonal of that matrix as weights; a conv with a 1x1 kernel
+    is a pointwise conv (hls4ml's ``optimize_pointwise_conv``). Pooling (global when the struct has no
+    pool size), zero padding and concatenate structs become layers of their kinds. A struct of any other
+    kind (``merge_config``, ``resize_config``, …) raises :class:`~cost_models.errors.UnknownLayerError`
+    naming the layer: the model has no rule for it, and leaving it out would cost it as zero.
+    ``io_type`` (the project's ``IOType``) applies to every layer; without it, a project is io_stream when
+    a typedef is an ``nnet::array`` or a struct declares ``io_type = nnet::io_stream``. ``weight_files``
+    (:func:`weight_files_of`) tells which ``wN.txt`` holds each layer's weights.
     """
     tds = dict(typedefs)
-    default_io = "io_stream" if any("nnet::array" in v for v in tds.values()) else "io_parallel"
+    streamed = any("nnet::array" in v for v in tds.values()) or any("stream" in str(d.get("io_type", ""))
+                                                                     for d in structs)
+    default_io = io_type if io_type in ("io_parallel", "io_stream") else (
+        "io_stream" if streamed else "io_parallel")
     mults = {d["struct"][: -len("_mult")]: d for d in structs if str(d.get("struct", "")).endswith("_mult")}
     specs: list[LayerSpec] = []
     first_input = resolve_type("input_t", tds)
-    pixels = 1
     main = [d for d in structs if not str(d.get("struct", "")).endswith("_mult")]
     for pos, d in enumerate(main):
         struct = str(d.get("struct", ""))
         kind = str(d.get("kind", ""))
         idx = _index(struct)
-        res_name = f"layer{idx}_t" if idx and f"layer{idx}_t" in tds else "result_t"
+        # hls4ml names a layer's output type layerN_t, or <layer>_result_t when the config set its precision
+        lname = d.get("layer_name") or mults.get(struct, {}).get("layer_name")  # a conv's comment is above _mult
+        named = [n for n in (f"layer{idx}_t" if idx else "", f"{lname}_result_t") if n in tds]
+        res_name = named[0] if named else "result_t"
         if pos == len(main) - 1 and "result_t" in tds:
             res_name = "result_t"
         result = resolve_type(res_name, tds) or FixedType(16, 6)
         rf = max(1, _int(d.get("reuse_factor"), 1))
-        io = _io(d, default_io)
+        io = default_io if io_type in ("io_parallel", "io_stream") else _io(d, default_io)
         common: dict[str, Any] = {"name": struct, "result": result, "reuse_factor": rf, "io_type": io}
         if kind in ("dense_config",):
             specs.append(LayerSpec(
                 kind="dense", n_in=int(d["n_in"]), n_out=int(d["n_out"]), n_zeros=_int(d.get("n_zeros"), 0),
                 weight=resolve_type(d.get("weight_t"), tds), bias=resolve_type(d.get("bias_t"), tds),
                 accum=resolve_type(d.get("accum_t"), tds), strategy=_strategy(d),  # type: ignore[arg-type]
-                store_weights_in_bram=str(d.get("store_weights_in_bram", "false")) == "true", **common))
+                store_weights_in_bram=str(d.get("store_weights_in_bram", "false")) == "true",
+                extra=_weight_file(d, files=weight_files), **common))
         elif kind in ("conv1d_config", "conv2d_config"):
-            m = mults.get(struct, {})
-            fw, fh = _int(d.get("filt_width"), 1), _int(d.get("filt_height"), 1)
-            nc, nf = _int(d.get("n_chan"), 1), _int(d.get("n_filt"), 1)
-            n_in = _int(m.get("n_in"), fw * fh * nc)
-            n_out = _int(m.get("n_out"), nf)
-            n_zeros = _int(m.get("n_zeros", d.get("n_zeros")), 0)
-            extra = {}
-            if struct.endswith("_depthwise"):
-                n_zeros += n_in * n_out - n_in  # a depthwise product only uses the diagonal
-                extra["depthwise"] = "1"
-            geo = ConvGeometry(
-                in_width=_int(d.get("in_width"), 1), in_height=_int(d.get("in_height"), 1), n_chan=nc,
-                filt_width=fw, filt_height=fh, n_filt=nf, out_width=_int(d.get("out_width"), 1),
-                out_height=_int(d.get("out_height"), 1), stride_width=_int(d.get("stride_width"), 1),
-                stride_height=_int(d.get("stride_height"), 1))
-            pixels = geo.out_width * geo.out_height
-            specs.append(LayerSpec(
-                kind="conv1d" if kind == "conv1d_config" else "conv2d", n_in=n_in, n_out=n_out, n_zeros=n_zeros,
-                weight=resolve_type(d.get("weight_t") or m.get("weight_t"), tds),
-                bias=resolve_type(d.get("bias_t"), tds), accum=resolve_type(d.get("accum_t"), tds),
-                strategy=_strategy(d), conv=geo, extra=extra, **common))  # type: ignore[arg-type]
+            specs.append(_conv_spec(d, mults.get(struct, {}), tds, kind, common, weight_files))
         elif kind == "activ_config":
-            act = struct.split("_config")[0] if "_config" in struct else "relu"
+            act = struct.split("_config")[0].lower() if "_config" in struct else "relu"
+            act = _ACTIVATION_NAMES.get(act, act)
             n = _int(d.get("n_in"), 1)
             table = resolve_type(d.get("table_t") or d.get("exp_table_t"), tds)
             tsize = _int(d.get("table_size", d.get("exp_table_size")), 1024)
@@ -193,18 +224,134 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
                                    **common))
         elif kind == "batchnorm_config":
             nf = _int(d.get("n_filt"), -1)
+            pixels = specs[-1].conv.out_pixels if specs and specs[-1].conv is not None else 1
             n = _int(d.get("n_in"), nf * pixels if nf > 0 else 1)
             specs.append(LayerSpec(kind="batchnorm", n_in=n, n_out=n, weight=resolve_type(d.get("scale_t"), tds),
                                    bias=resolve_type(d.get("bias_t"), tds), **common))
+        elif kind in ("pooling1d_config", "pooling2d_config"):
+            specs.append(_pooling_spec(d, tds, kind, common))
+        elif kind in ("padding1d_config", "padding2d_config"):
+            geo = _geometry(d, kind.startswith("padding1d"), n_chan_key="n_chan")
+            specs.append(LayerSpec(kind=_WEIGHT_FREE_KINDS[kind], n_in=geo.in_pixels * geo.n_chan,  # type: ignore[arg-type]
+                                   n_out=geo.out_pixels * geo.n_chan, conv=geo, **common))
+        elif kind == "resize_config":
+            nc = _member(d, "n_chan", 1)
+            geo = ConvGeometry(in_width=_member(d, "width", 1), in_height=_member(d, "height", 1), n_chan=nc,
+                               filt_width=1, filt_height=1, n_filt=nc, out_width=_member(d, "new_width", 1),
+                               out_height=_member(d, "new_height", 1))
+            specs.append(LayerSpec(kind="resize", n_in=geo.in_pixels * nc, n_out=geo.out_pixels * nc, conv=geo,
+                                   **common))
+        elif kind == "concat_config":
+            # hls4ml writes 0 for the dimensions an input does not have
+            n1 = math.prod(v for i in range(3) if (v := _member(d, f"n_elem1_{i}", 0)) > 0)
+            n2 = math.prod(v for i in range(3) if (v := _member(d, f"n_elem2_{i}", 0)) > 0)
+            specs.append(LayerSpec(kind="concatenate", n_in=n1 + n2, n_out=n1 + n2, **common))
         else:
-            if "pooling" in kind:
-                ow, oh = _int(d.get("out_width"), 0), _int(d.get("out_height"), 1)
-                pixels = ow * oh if ow else 1
-            log.debug("no cost rule for %s (%s); skipped", struct, kind)
+            name = d.get("layer_name") or mults.get(struct, {}).get("layer_name")
+            raise UnknownLayerError(f"layer {struct!r}{f' ({name})' if name else ''}: hls4ml struct kind "
+                                    f"nnet::{kind} has no cost rule; known: {', '.join(STRUCT_KINDS)}")
     if specs and first_input is not None:
-        s0 = specs[0]
-        specs[0] = LayerSpec(**{**{f: getattr(s0, f) for f in s0.__dataclass_fields__}, "input": first_input})
+        specs[0] = dataclasses.replace(specs[0], input=first_input)
     return specs
+
+
+def _geometry(d: Mapping[str, Any], one_d: bool, n_chan_key: str, *, filt: str = "filt",
+              width_keys: tuple[str, str] = ("in_width", "out_width")) -> ConvGeometry:
+    iw, ow = width_keys
+    return ConvGeometry(
+        in_width=_member(d, iw, 1), in_height=1 if one_d else _member(d, "in_height", 1),
+        n_chan=_member(d, n_chan_key, 1), filt_width=_member(d, f"{filt}_width", 1),
+        filt_height=1 if one_d else _member(d, f"{filt}_height", 1), n_filt=_member(d, "n_filt", 1),
+        out_width=_member(d, ow, 1), out_height=1 if one_d else _member(d, "out_height", 1),
+        stride_width=_member(d, "stride_width", 1), stride_height=1 if one_d else _member(d, "stride_height", 1),
+        pad_top=_member(d, "pad_top", 0), pad_bottom=_member(d, "pad_bottom", 0),
+        pad_left=_member(d, "pad_left", 0), pad_right=_member(d, "pad_right", 0))
+
+
+def _weight_file(*structs: Mapping[str, Any], files: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{"weight_file": "w5"}`` for a struct: hls4ml names the weight files by the index of the layer that
+    owned them, which a later pass may renumber (a pointwise conv made by ``optimize_pointwise_conv`` is
+    ``config10`` but keeps ``w5.txt``). ``files`` maps weight typedef names to file stems (from the
+    ``weights/wN.h`` declarations, :func:`weight_files_of`); else a ``weightN_t`` typedef gives ``wN``."""
+    for d in structs:
+        typ = str(d.get("weight_t_typedef", ""))
+        if files and typ in files:
+            return {"weight_file": files[typ]}
+        m = re.fullmatch(r"weight(\d+)_t", typ)
+        if m:
+            return {"weight_file": f"w{m.group(1)}"}
+    return {}
+
+
+_WEIGHT_DECL = re.compile(r"^\s*([\w:<>, ]+?)\s+(w\d+)\s*\[", re.MULTILINE)
+
+
+def weight_files_of(weights_dir: str | Path) -> dict[str, str]:
+    """{weight typedef: file stem} from the declarations of hls4ml's ``weights/wN.h`` (``pw_weight_t w5[12];``).
+
+    Only the head of each header is read (the declaration precedes the values)."""
+    out: dict[str, str] = {}
+    for h in sorted(Path(weights_dir).glob("w*.h")):
+        try:
+            with h.open(encoding="utf-8", errors="replace") as fh:
+                head = fh.read(4096)
+        except OSError:
+            continue
+        m = _WEIGHT_DECL.search(head)
+        if m and m.group(2) == h.stem:
+            out.setdefault(m.group(1).strip(), h.stem)
+    return out
+
+
+def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str], kind: str,
+               common: Mapping[str, Any], weight_files: Mapping[str, str] | None = None) -> LayerSpec:
+    struct = str(d.get("struct", ""))
+    geo = _geometry(d, kind == "conv1d_config", "n_chan")
+    per_pixel = geo.filt_width * geo.filt_height * geo.n_chan
+    # hls4ml 1.3 writes a pointwise io_parallel Conv1D with one partition as BatchedDenseForConv1D, whose
+    # mult struct spans every pixel; the conv struct's sizes are the per-pixel product in every case
+    n_in = per_pixel if "filt_width" in d else _int(m.get("n_in"), per_pixel)
+    n_out = geo.n_filt if "n_filt" in d else _int(m.get("n_out"), geo.n_filt)
+    n_zeros = _int(m.get("n_zeros", d.get("n_zeros")), 0)
+    extra = _weight_file(d, m, files=weight_files)
+    depthwise = bool(struct.endswith("_depthwise") or d.get("depthwise") or m.get("depthwise"))
+    if depthwise:
+        n_in = _int(m.get("n_in"), n_in)
+        n_out = _int(m.get("n_out"), n_out)
+        # a depthwise product uses one input channel per output channel: kernel x n_filt weights
+        n_zeros += n_in * n_out - (n_in // max(1, geo.n_chan)) * n_out
+        extra["depthwise"] = "1"
+    parts = _member(d, "n_partitions", 0)
+    pf = geo.out_pixels // parts if parts > 0 and geo.out_pixels % parts == 0 else None
+    pointwise = geo.filt_width * geo.filt_height == 1 and not depthwise
+    spec_kind = ("pointwise_" if pointwise else "") + ("conv1d" if kind == "conv1d_config" else "conv2d")
+    impl = _enum(d, "implementation", "linebuffer")
+    return LayerSpec(
+        kind=spec_kind, n_in=n_in, n_out=n_out, n_zeros=n_zeros,  # type: ignore[arg-type]
+        weight=resolve_type(d.get("weight_t") or m.get("weight_t"), tds),
+        bias=resolve_type(d.get("bias_t"), tds), accum=resolve_type(d.get("accum_t"), tds),
+        strategy=_strategy(d), conv=geo, extra=extra, parallelization_factor=pf,  # type: ignore[arg-type]
+        conv_implementation="encoded" if impl == "encoded" else "linebuffer", **common)
+
+
+def _pooling_spec(d: Mapping[str, Any], tds: Mapping[str, str], kind: str, common: Mapping[str, Any]) -> LayerSpec:
+    one_d = kind == "pooling1d_config"
+    op = "average" if "average" in _enum(d, "pool_op", "max") else "max"
+    impl = _enum(d, "implementation", "linebuffer")
+    accum = resolve_type(d.get("accum_t"), tds)
+    if "pool_width" not in d:  # global pooling: no window, a 1x1 output per channel
+        iw = _member(d, "n_in" if one_d else "in_width", 1)
+        ih = 1 if one_d else _member(d, "in_height", 1)
+        nf = _member(d, "n_filt", 1)
+        geo = ConvGeometry(in_width=iw, in_height=ih, n_chan=nf, filt_width=iw, filt_height=ih, n_filt=nf,
+                           out_width=1, out_height=1, stride_width=iw, stride_height=ih)
+        return LayerSpec(kind="global_pooling1d" if one_d else "global_pooling2d", n_in=iw * ih * nf, n_out=nf,
+                         conv=geo, pool_op=op, accum=accum, **common)  # type: ignore[arg-type]
+    geo = _geometry(d, one_d, "n_filt", filt="pool", width_keys=("n_in", "n_out") if one_d else ("in_width",
+                                                                                                  "out_width"))
+    return LayerSpec(kind="pooling1d" if one_d else "pooling2d", n_in=geo.in_pixels * geo.n_chan,
+                     n_out=geo.out_pixels * geo.n_chan, conv=geo, pool_op=op, accum=accum,  # type: ignore[arg-type]
+                     conv_implementation="encoded" if impl == "encoded" else "linebuffer", **common)
 
 
 # --------------------------------------------------------------------------------- project files
@@ -240,6 +387,9 @@ def read_project_json(path: str | Path) -> tuple[list[LayerSpec], dict[str, Any]
         raise ReportError(p, "project.json must hold an object")
     try:
         layers = layers_from_structs(data.get("layers") or [], data.get("typedefs") or {})
+    except UnknownLayerError as exc:  # a record without a layer list rather than one with a layer missing
+        log.warning("%s: no layer list: %s", p, exc)
+        layers = []
     except (KeyError, TypeError, ValueError) as exc:
         raise ReportError(p, f"bad layer struct: {exc}") from None
     return layers, dict(data.get("synthesis") or {}), dict(data.get("source") or {})
@@ -278,11 +428,17 @@ def read_hls_project(folder: str | Path) -> SynthesisRecord:
         tds = parse_defines_h(dtext)
         structs = parse_parameters_h(params.read_text(encoding="utf-8", errors="replace"), tds,
                                      parse_define_constants(dtext))
-        layers = layers_from_structs(structs, tds)
+        wdir = f / "firmware" / "weights"
+        try:
+            layers = layers_from_structs(structs, tds, cfg.get("IOType"),
+                                         weight_files_of(wdir) if wdir.is_dir() else None)
+        except UnknownLayerError as exc:
+            log.warning("%s: no layer list: %s", params, exc)
+            layers = []
     synth: dict[str, Any] = {}
     if (f / "project.json").is_file():
         pj_layers, synth, _src = read_project_json(f / "project.json")
-        if layers is None and pj_layers:
+        if not layers and pj_layers:
             layers = pj_layers
     report = _find_report(f, project_name)
     if report is None:
@@ -329,8 +485,9 @@ def attach_weight_stats(layers: Sequence[LayerSpec], weights_dir: str | Path,
     out: list[LayerSpec] = []
     for layer in layers:
         idx = _index(layer.name)
-        path = wd / f"w{idx}.txt" if idx else None
-        if layer.kind not in ("dense", "conv1d", "conv2d") or layer.weight is None or path is None \
+        stem = layer.extra.get("weight_file") or (f"w{idx}" if idx else None)
+        path = wd / f"{stem}.txt" if stem else None
+        if layer.kind not in WEIGHTED_KINDS or layer.weight is None or path is None \
                 or not path.is_file() or layer.extra.get("depthwise"):
             out.append(layer)
             continue

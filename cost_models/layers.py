@@ -15,13 +15,32 @@ from typing import Any, Literal
 
 from cost_models.weight_stats import WeightStats
 
-LayerKind = Literal["input", "dense", "conv1d", "conv2d", "activation", "softmax", "batchnorm"]
+LayerKind = Literal[
+    "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
+    "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
+    "zeropadding2d", "concatenate", "resize",
+]
 Strategy = Literal["latency", "resource"]
 IOType = Literal["io_parallel", "io_stream"]
 Backend = Literal["vitis", "vivado"]
 MultImpl = Literal["auto", "dsp", "lut"]
+PoolOp = Literal["max", "average"]
+ConvImplementation = Literal["linebuffer", "encoded"]
 
-LAYER_KINDS: tuple[str, ...] = ("input", "dense", "conv1d", "conv2d", "activation", "softmax", "batchnorm")
+LAYER_KINDS: tuple[str, ...] = (
+    "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
+    "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
+    "zeropadding2d", "concatenate", "resize",
+)
+"""Every layer kind the cost model has a rule for (``cost_models.layer_rules.RULES``)."""
+CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d")
+"""Convolutions: a per-pixel matrix product of ``n_in = filt_w*filt_h*n_chan`` by ``n_out = n_filt``."""
+WEIGHTED_KINDS: tuple[str, ...] = ("dense", *CONV_KINDS)
+"""Kinds whose ``n_in * n_out`` weights are multiplications (trained weight files ``wN.txt``)."""
+POOLING_KINDS: tuple[str, ...] = ("pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d")
+GEOMETRY_KINDS: tuple[str, ...] = (*CONV_KINDS, "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d",
+                                   "zeropadding1d", "zeropadding2d", "resize")
+"""Kinds that need their ``conv`` geometry (input/output pixels, window, stride, padding)."""
 
 _FIXED_RE = re.compile(
     r"^\s*(?:ap_)?(?P<kind>u?fixed|u?int)\s*<\s*(?P<w>\d+)\s*(?:,\s*(?P<i>-?\d+))?[^>]*>\s*$"
@@ -81,6 +100,20 @@ class ConvGeometry:
     out_height: int
     stride_width: int = 1
     stride_height: int = 1
+    pad_top: int = 0
+    pad_bottom: int = 0
+    pad_left: int = 0
+    pad_right: int = 0
+
+    @property
+    def in_pixels(self) -> int:
+        """Pixels of the input image (``in_width * in_height``)."""
+        return self.in_width * self.in_height
+
+    @property
+    def out_pixels(self) -> int:
+        """Pixels of the output image (``out_width * out_height``)."""
+        return self.out_width * self.out_height
 
 
 @dataclass(frozen=True)
@@ -91,7 +124,10 @@ class LayerSpec:
     weight matrix has ``n_in * n_out`` entries, ``n_zeros`` of which are exactly zero after
     quantization. For conv layers ``n_in``/``n_out`` are those of the per-pixel matrix
     product (``filt_width*filt_height*n_chan`` by ``n_filt``) and ``conv`` holds the
-    geometry. For activations ``n_in == n_out`` is the vector length.
+    geometry. For activations ``n_in == n_out`` is the vector length. For pooling, zero padding,
+    flatten, reshape and concatenate ``n_in``/``n_out`` are the element counts of the input(s) and the
+    output; pooling and padding carry their geometry in ``conv`` too (``filt_*`` is the pool size,
+    ``n_chan == n_filt`` the channels; a global pooling has a 1x1 output).
     """
 
     name: str
@@ -122,10 +158,26 @@ class LayerSpec:
     weights: WeightStats | None = None
     """Summary of the trained, quantized weights (CSD digits of the constants), when known. Without
     it the cost model falls back to a rule on the weight type alone and says so in the estimate."""
+    pool_op: PoolOp | None = None
+    """Pooling layers: ``max`` or ``average`` (hls4ml's ``nnet::Max`` / ``nnet::Average``)."""
+    parallelization_factor: int | None = None
+    """io_parallel convolutions: output pixels computed per pass (hls4ml ``ParallelizationFactor``, a divisor
+    of the output pixels; ``n_partitions = out_pixels / parallelization_factor`` passes at II=RF). ``None``:
+    every output pixel in one pass (hls4ml before 1.0 wrote no ``n_partitions``)."""
+    conv_implementation: ConvImplementation = "linebuffer"
+    """io_stream convolutions and pooling: hls4ml's ``ConvImplementation`` (``LineBuffer`` or ``Encoded``)."""
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:
             raise ValueError(f"layer {self.name!r}: unknown kind {self.kind!r}; known: {', '.join(LAYER_KINDS)}")
+        if self.kind in GEOMETRY_KINDS and self.conv is None:
+            raise ValueError(f"layer {self.name!r}: a {self.kind} layer needs its geometry (conv)")
+        if self.parallelization_factor is not None:
+            out_px = self.conv.out_pixels if self.conv is not None else 1
+            pf = self.parallelization_factor
+            if pf < 1 or out_px % pf:
+                raise ValueError(f"layer {self.name!r}: parallelization_factor {pf} must divide the "
+                                 f"{out_px} output pixels")
         if self.n_in < 0 or self.n_out < 0:
             raise ValueError(f"layer {self.name!r}: n_in/n_out must be >= 0, got {self.n_in}/{self.n_out}")
         if self.reuse_factor < 1:
@@ -135,7 +187,14 @@ class LayerSpec:
 
     @property
     def n_weights(self) -> int:
-        return self.n_in * self.n_out if self.kind in ("dense", "conv1d", "conv2d") else 0
+        return self.n_in * self.n_out if self.kind in WEIGHTED_KINDS else 0
+
+    @property
+    def n_partitions(self) -> int:
+        """io_parallel convolutions: passes of the PartitionLoop (``out_pixels / parallelization_factor``)."""
+        if self.conv is None or self.parallelization_factor is None:
+            return 1
+        return self.conv.out_pixels // self.parallelization_factor
 
     @property
     def n_nonzero(self) -> int:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dse.errors import DseError
+from dse.errors import ConfigError, DseError
 
 log = logging.getLogger("dse")
 
@@ -71,10 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     sch.add_argument("--markdown", action="store_true", help="print the key tables of docs/space_file.md instead")
 
     est = sub.add_parser("estimate", parents=[common],
-                         help="estimate the FPGA cost of a trained Keras/QKeras model (JSON on stdout)")
-    est.add_argument("--model", required=True, help="the model file (.h5 or .keras)")
-    est.add_argument("--hls-config", required=True, help="an hls4ml_config.yml (Backend, Part, ClockPeriod, "
-                                                         "IOType, HLSConfig)")
+                         help="estimate the FPGA cost of a trained Keras/QKeras model or of a project hls4ml "
+                              "has written (JSON on stdout)")
+    est.add_argument("--model", help="the model file (.h5 or .keras); with --hls-config")
+    est.add_argument("--hls-config", help="an hls4ml_config.yml (Backend, Part, ClockPeriod, IOType, HLSConfig)")
+    est.add_argument("--hls-project", metavar="DIR",
+                     help="a project folder written by hls4ml (firmware/parameters.h, defines.h, weights); "
+                          "no synthesis report is read")
+    est.add_argument("--part", help="with --hls-project: the FPGA part (overrides the project's files)")
+    est.add_argument("--clock-period", type=float, metavar="NS",
+                     help="with --hls-project: the clock period in ns (overrides the project's files)")
+    est.add_argument("--backend", choices=["vitis", "vivado"],
+                     help="with --hls-project: the HLS backend (overrides the project's files)")
+    est.add_argument("--tool-version", help="with --hls-project: the HLS tool version, e.g. 2023.2 or 2019.2")
     est.add_argument("--calibration", help="a calibration JSON from 'dse calibrate'")
 
     syn = sub.add_parser("synth", parents=[common],
@@ -264,9 +273,22 @@ def _budget_summary(run_dir: Path) -> str:
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
-    from dse.commands.estimate import estimate_model_file
+    from dse.commands.estimate import estimate_hls_project, estimate_model_file
 
-    out = estimate_model_file(args.model, args.hls_config, args.calibration)
+    overrides = {"--part": args.part, "--clock-period": args.clock_period, "--backend": args.backend,
+                 "--tool-version": args.tool_version}
+    if args.hls_project:
+        if args.model or args.hls_config:
+            raise ConfigError("give either --hls-project DIR or --model with --hls-config, not both")
+        out = estimate_hls_project(args.hls_project, args.part, args.clock_period, args.backend, args.tool_version,
+                                   args.calibration)
+    else:
+        if not (args.model and args.hls_config):
+            raise ConfigError("give --model FILE with --hls-config FILE, or --hls-project DIR")
+        given = [k for k, v in overrides.items() if v is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)}: only with --hls-project (the hls4ml config sets the target)")
+        out = estimate_model_file(args.model, args.hls_config, args.calibration)
     print(json.dumps(out, indent=2, sort_keys=False, default=str))
     return EXIT_OK
 

@@ -58,19 +58,25 @@ def read_hls_config(path: str | Path) -> dict[str, Any]:
             "hls": hls}
 
 
+def _load_calibration(calibration_path: str | None) -> Any:
+    from cost_models import Calibration
+
+    if not calibration_path:
+        return None
+    if not Path(calibration_path).is_file():
+        raise ConfigError(f"calibration file not found: {calibration_path}")
+    try:
+        return Calibration.load(calibration_path)
+    except ValueError as exc:
+        raise ConfigError(f"bad calibration file {calibration_path}: {exc}") from None
+
+
 def estimate_model_file(model_path: str, config_path: str, calibration_path: str | None) -> dict[str, Any]:
     """The JSON-ready estimate of a model file under an hls4ml config (see ``dse estimate``)."""
-    from cost_models import Calibration, estimate
+    from cost_models import estimate
     from cost_models.layers import Target
     cfg = read_hls_config(config_path)
-    calibration = None
-    if calibration_path:
-        if not Path(calibration_path).is_file():
-            raise ConfigError(f"calibration file not found: {calibration_path}")
-        try:
-            calibration = Calibration.load(calibration_path)
-        except ValueError as exc:
-            raise ConfigError(f"bad calibration file {calibration_path}: {exc}") from None
+    calibration = _load_calibration(calibration_path)
     model = load_keras_model(model_path)
     target = Target(part=cfg["part"], clock_period_ns=cfg["clock"], backend=cfg["backend"])
     try:
@@ -78,6 +84,58 @@ def estimate_model_file(model_path: str, config_path: str, calibration_path: str
     except Exception as exc:  # hls4ml rejects configs with many exception types
         raise ConfigError(f"hls4ml cannot convert {model_path} with {config_path}: {exc}") from None
     return dict(estimate(layers, target, calibration=calibration).to_dict())
+
+
+def estimate_hls_project(folder: str, part: str | None = None, clock_period_ns: float | None = None,
+                         backend: str | None = None, tool_version: str | None = None,
+                         calibration_path: str | None = None) -> dict[str, Any]:
+    """The JSON-ready estimate of a project folder hls4ml has written (``dse estimate --hls-project``).
+
+    Reads only what ``hls_model.write()`` leaves (``cost_models.written_project``), never a synthesis
+    report. ``part``, ``clock_period_ns``, ``backend`` and ``tool_version`` override the project's own
+    files. Raises ``ConfigError`` (exit 2) naming the file, the layer or the missing fact.
+    """
+    from cost_models import ReportError, UnknownLayerError, estimate, get_part
+    from cost_models.layers import Target
+    from cost_models.written_project import read_written_project
+
+    if not Path(folder).is_dir():
+        raise ConfigError(f"--hls-project: not a folder: {folder}")
+    try:
+        proj = read_written_project(folder)
+    except UnknownLayerError as exc:
+        raise ConfigError(f"{Path(folder) / 'firmware' / 'parameters.h'}: {exc}") from None
+    except ReportError as exc:
+        raise ConfigError(str(exc)) from None
+    notes: list[str] = []
+    chosen_part = part or proj.part
+    if not chosen_part:
+        raise ConfigError(f"{folder}: no FPGA part in hls4ml_config.yml, project.tcl or build_prj.tcl; give --part")
+    try:
+        get_part(chosen_part)
+    except ValueError as exc:
+        raise ConfigError(str(exc), path="--part" if part else "Part") from None
+    clock = clock_period_ns if clock_period_ns is not None else proj.clock_period_ns
+    if clock is None:
+        clock = 5.0
+        notes.append("clock period not in the project's files: 5 ns assumed (hls4ml's default; --clock-period)")
+    if clock <= 0:
+        raise ConfigError(f"must be > 0 ns, got {clock:g}", path="--clock-period")
+    chosen_backend = backend or proj.backend
+    if chosen_backend is None:
+        chosen_backend = "vitis"
+        notes.append("backend not in the project's files: vitis assumed (--backend)")
+    if chosen_backend not in _BACKENDS:
+        raise ConfigError(f"must be vitis or vivado, got {chosen_backend!r}", path="--backend")
+    for key, given in (("part", part), ("clock_period_ns", clock_period_ns), ("backend", backend)):
+        if given is None and key in proj.sources:
+            notes.append(f"{key} from {proj.sources[key]}")
+    target = Target(part=chosen_part, clock_period_ns=float(clock), backend=chosen_backend,  # type: ignore[arg-type]
+                    tool_version=tool_version)
+    out = dict(estimate(proj.layers, target, calibration=_load_calibration(calibration_path)).to_dict())
+    out["notes"] = list(out.get("notes", [])) + notes
+    out["hls_project"] = str(Path(folder))
+    return out
 
 
 def calibrate(run: str | None, reports: list[str] | None, out: str | None) -> tuple[Path, str]:

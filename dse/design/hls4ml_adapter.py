@@ -11,6 +11,7 @@ hls4ml, TensorFlow and QKeras are imported lazily.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cost_models.layers import ConvGeometry, FixedType, LayerSpec, Target
+from cost_models.layers import WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec, Target
 from cost_models.weight_stats import WeightStats
 from cost_models.weights import summarize_weights
 from dse.errors import ConfigError
@@ -125,10 +126,20 @@ def load_keras_model_bytes(model_h5: bytes, folder: str | Path) -> Any:
 
 # --------------------------------------------------------------------------- layers for the cost model
 
-_KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "Activation": "activation",
-         "ParametrizedActivation": "activation", "Softmax": "softmax", "BatchNormalization": "batchnorm",
-         "Input": "input", "HardActivation": "activation", "TernaryTanh": "activation"}
+_KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseConv1D": "pointwise_conv1d",
+         "PointwiseConv2D": "pointwise_conv2d", "Activation": "activation", "ParametrizedActivation": "activation",
+         "Softmax": "softmax", "BatchNormalization": "batchnorm", "Input": "input", "HardActivation": "activation",
+         "TernaryTanh": "activation", "Pooling1D": "pooling1d", "Pooling2D": "pooling2d",
+         "GlobalPooling1D": "global_pooling1d", "GlobalPooling2D": "global_pooling2d", "Reshape": "reshape",
+         "Repack": "reshape", "ZeroPadding1D": "zeropadding1d", "ZeroPadding2D": "zeropadding2d",
+         "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d"}
+"""hls4ml 1.3 layer classes (``hls4ml/model/layers.py``, ``backends/fpga/fpga_layers.py``) -> cost-model kinds."""
 _SKIP = {"Input"}
+
+
+def _attr(layer: Any, key: str, default: int = 1) -> int:
+    v = layer.get_attr(key, default)
+    return int(v) if v is not None else default
 
 
 def to_fixed(precision: Any) -> FixedType:
@@ -166,65 +177,140 @@ def weight_stats(weight: Any, n_in: int, n_out: int) -> WeightStats | None:
 
 def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list[LayerSpec]:
     """The cost model's layer list of an hls4ml ``ModelGraph``: sizes, the types hls4ml resolved,
-    zero weights, ReuseFactor (after hls4ml's snapping) and strategy, per layer.
+    zero weights, ReuseFactor (after hls4ml's snapping), strategy, ParallelizationFactor and conv
+    implementation, per layer, and the type of the model's input on the first layer.
 
     This is the one function that reads layers back from hls4ml; a summary of the trained
-    weight values belongs here too.
+    weight values belongs here too. It maps the same kinds as ``cost_models.hls_project.layers_from_structs``
+    reads from the ``parameters.h`` hls4ml writes for this graph, so both give the same estimate. A layer
+    class without a cost rule raises ``ValueError`` naming the layer.
     """
     specs: list[LayerSpec] = []
+    first_input: FixedType | None = None
     for layer in hls_model.get_layers():
         cls = layer.class_name
         kind = _KIND.get(cls)
         if kind is None:
             raise ValueError(f"layer {layer.name!r} of type {cls} is not supported by the cost model yet")
-        if cls in _SKIP:
-            continue
         result = to_fixed(layer.get_output_variable().type.precision)
-        rf = int(layer.get_attr("reuse_factor", 1))
-        strategy = str(layer.get_attr("strategy", "latency")).lower()
-        strategy = "resource" if strategy.startswith("resource") else "latency"
-        if kind in ("dense", "conv1d", "conv2d"):
-            w = layer.weights["weight"]
-            b = layer.weights.get("bias")
-            accum = layer.get_attr("accum_t")
-            conv = None
-            if kind == "dense":
-                n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
-            else:
-                fw = int(layer.get_attr("filt_width"))
-                fh = int(layer.get_attr("filt_height", 1) or 1)
-                nc, nf = int(layer.get_attr("n_chan")), int(layer.get_attr("n_filt"))
-                n_in, n_out = fw * fh * nc, nf
-                conv = ConvGeometry(
-                    in_width=int(layer.get_attr("in_width")), in_height=int(layer.get_attr("in_height", 1) or 1),
-                    n_chan=nc, filt_width=fw, filt_height=fh, n_filt=nf,
-                    out_width=int(layer.get_attr("out_width")), out_height=int(layer.get_attr("out_height", 1) or 1),
-                    stride_width=int(layer.get_attr("stride_width", 1) or 1),
-                    stride_height=int(layer.get_attr("stride_height", 1) or 1))
-            specs.append(LayerSpec(
-                name=layer.name, kind=kind, n_in=n_in, n_out=n_out, result=result,  # type: ignore[arg-type]
-                weight=to_fixed(w.type.precision), bias=to_fixed(b.type.precision) if b is not None else None,
-                accum=to_fixed(accum.precision) if accum is not None else None,
-                n_zeros=int(getattr(w, "nzeros", 0)), reuse_factor=rf, strategy=strategy,  # type: ignore[arg-type]
-                io_type=io_type, conv=conv, weights=weight_stats(w, n_in, n_out)))  # type: ignore[arg-type]
-        elif kind in ("activation", "softmax"):
-            n = int(layer.get_attr("n_in"))
-            table = layer.get_attr("table_t")
-            specs.append(LayerSpec(
-                name=layer.name, kind=kind, n_in=n, n_out=n, result=result,  # type: ignore[arg-type]
-                reuse_factor=rf, strategy=strategy, io_type=io_type,  # type: ignore[arg-type]
-                activation=str(layer.get_attr("activation", "softmax" if kind == "softmax" else "linear")).lower(),
-                table_size=int(layer.get_attr("table_size", 1024)) if table is not None else None,
-                table=to_fixed(table.precision) if table is not None else None,
-                accum=to_fixed(layer.get_attr("accum_t").precision) if layer.get_attr("accum_t") else None))
-        else:  # batchnorm
-            n = int(layer.get_attr("n_in"))
-            scale = layer.weights.get("scale")
-            specs.append(LayerSpec(
-                name=layer.name, kind="batchnorm", n_in=n, n_out=n, result=result,
-                weight=to_fixed(scale.type.precision) if scale is not None else None,
-                reuse_factor=rf, strategy=strategy, io_type=io_type))  # type: ignore[arg-type]
+        if cls in _SKIP:
+            first_input = first_input or result
+            continue
+        specs.append(_spec(layer, kind, result, io_type))
+    if specs and first_input is not None:
+        specs[0] = dataclasses.replace(specs[0], input=first_input)
     return specs
+
+
+def _spec(layer: Any, kind: str, result: FixedType, io_type: str) -> LayerSpec:
+    rf = int(layer.get_attr("reuse_factor", 1))
+    strategy = str(layer.get_attr("strategy", "latency")).lower()
+    strategy = "resource" if strategy.startswith("resource") else "latency"
+    common: dict[str, Any] = {"name": layer.name, "result": result, "reuse_factor": rf, "strategy": strategy,
+                              "io_type": io_type}
+    if kind in WEIGHTED_KINDS:
+        w = layer.weights["weight"]
+        b = layer.weights.get("bias")
+        accum = layer.get_attr("accum_t")
+        conv = None
+        pf = None
+        impl = "linebuffer"
+        if kind == "dense":
+            n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
+        else:
+            fw = _attr(layer, "filt_width")
+            fh = _attr(layer, "filt_height")
+            nc, nf = _attr(layer, "n_chan"), _attr(layer, "n_filt")
+            n_in, n_out = fw * fh * nc, nf
+            depthwise = layer.class_name.startswith("Depthwise")
+            if fw * fh == 1 and not kind.startswith("pointwise") and not depthwise:
+                kind = "pointwise_" + kind
+            conv = ConvGeometry(
+                in_width=_attr(layer, "in_width"), in_height=_attr(layer, "in_height"), n_chan=nc, filt_width=fw,
+                filt_height=fh, n_filt=nf, out_width=_attr(layer, "out_width"), out_height=_attr(layer, "out_height"),
+                stride_width=_attr(layer, "stride_width"), stride_height=_attr(layer, "stride_height"),
+                pad_top=_attr(layer, "pad_top", 0), pad_bottom=_attr(layer, "pad_bottom", 0),
+                pad_left=_attr(layer, "pad_left", 0), pad_right=_attr(layer, "pad_right", 0))
+            parts = layer.get_attr("n_partitions")
+            if parts:
+                pf = conv.out_pixels // int(parts)
+            impl = "encoded" if str(layer.get_attr("implementation", "")).lower() == "encoded" else "linebuffer"
+        n_zeros = int(getattr(w, "nzeros", 0))
+        stats = None
+        extra: dict[str, str] = {}
+        if kind != "dense" and layer.class_name.startswith("Depthwise"):
+            # one input channel per output channel: the mult matrix's kernel x n_filt entries (cf. layers_from_structs)
+            n_zeros += n_in * n_out - (n_in // max(1, conv.n_chan if conv else 1)) * n_out
+            extra["depthwise"] = "1"
+        else:
+            stats = weight_stats(w, n_in, n_out)
+        return LayerSpec(
+            kind=kind, n_in=n_in, n_out=n_out, weight=to_fixed(w.type.precision),  # type: ignore[arg-type]
+            bias=to_fixed(b.type.precision) if b is not None else None,
+            accum=to_fixed(accum.precision) if accum is not None else None, n_zeros=n_zeros, extra=extra,
+            conv=conv, weights=stats, parallelization_factor=pf, conv_implementation=impl, **common)  # type: ignore[arg-type]
+    if kind in ("activation", "softmax"):
+        n = int(layer.get_attr("n_in"))
+        table = layer.get_attr("exp_table_t" if kind == "softmax" else "table_t")
+        act = str(layer.get_attr("activation", "softmax" if kind == "softmax" else "linear")).lower()
+        return LayerSpec(
+            kind=kind, n_in=n, n_out=n, activation=act,  # type: ignore[arg-type]
+            table_size=int(layer.get_attr("table_size", 1024)) if table is not None else None,
+            table=to_fixed(table.precision) if table is not None else None,
+            accum=to_fixed(layer.get_attr("accum_t").precision) if layer.get_attr("accum_t") else None, **common)
+    if kind == "batchnorm":
+        n = int(layer.get_attr("n_in"))
+        scale = layer.weights.get("scale")
+        return LayerSpec(kind="batchnorm", n_in=n, n_out=n,
+                         weight=to_fixed(scale.type.precision) if scale is not None else None, **common)
+    n_in = int(layer.get_input_variable().size())
+    n_out = int(layer.get_output_variable().size())
+    accum = layer.get_attr("accum_t")
+    acc = to_fixed(accum.precision) if accum is not None else None
+    one_d = kind.endswith("1d")
+    if kind in ("pooling1d", "pooling2d"):
+        nf = _attr(layer, "n_filt")
+        geo = ConvGeometry(
+            in_width=_attr(layer, "n_in" if one_d else "in_width"), in_height=1 if one_d else _attr(layer, "in_height"),
+            n_chan=nf, filt_width=_attr(layer, "pool_width"), filt_height=1 if one_d else _attr(layer, "pool_height"),
+            n_filt=nf, out_width=_attr(layer, "n_out" if one_d else "out_width"),
+            out_height=1 if one_d else _attr(layer, "out_height"), stride_width=_attr(layer, "stride_width"),
+            stride_height=1 if one_d else _attr(layer, "stride_height"), pad_top=_attr(layer, "pad_top", 0),
+            pad_bottom=_attr(layer, "pad_bottom", 0), pad_left=_attr(layer, "pad_left", 0),
+            pad_right=_attr(layer, "pad_right", 0))
+        impl = "encoded" if str(layer.get_attr("implementation", "")).lower() == "encoded" else "linebuffer"
+        return LayerSpec(kind=kind, n_in=n_in, n_out=n_out, conv=geo, accum=acc,  # type: ignore[arg-type]
+                         pool_op=_pool_op(layer), conv_implementation=impl, **common)  # type: ignore[arg-type]
+    if kind in ("global_pooling1d", "global_pooling2d"):
+        nf = _attr(layer, "n_filt")
+        iw = _attr(layer, "n_in" if one_d else "in_width")
+        ih = 1 if one_d else _attr(layer, "in_height")
+        geo = ConvGeometry(in_width=iw, in_height=ih, n_chan=nf, filt_width=iw, filt_height=ih, n_filt=nf,
+                           out_width=1, out_height=1, stride_width=iw, stride_height=ih)
+        return LayerSpec(kind=kind, n_in=n_in, n_out=n_out, conv=geo, accum=acc,  # type: ignore[arg-type]
+                         pool_op=_pool_op(layer), **common)  # type: ignore[arg-type]
+    if kind in ("zeropadding1d", "zeropadding2d", "resize"):
+        nc = _attr(layer, "n_chan")
+        geo = ConvGeometry(
+            in_width=_attr(layer, "in_width"), in_height=1 if one_d else _attr(layer, "in_height"), n_chan=nc,
+            filt_width=1, filt_height=1, n_filt=nc, out_width=_attr(layer, "out_width"),
+            out_height=1 if one_d else _attr(layer, "out_height"), pad_top=_attr(layer, "pad_top", 0),
+            pad_bottom=_attr(layer, "pad_bottom", 0), pad_left=_attr(layer, "pad_left", 0),
+            pad_right=_attr(layer, "pad_right", 0))
+        return LayerSpec(kind=kind, n_in=n_in, n_out=n_out, conv=geo, **common)  # type: ignore[arg-type]
+    if kind == "reshape":
+        shape = list(layer.get_output_variable().shape)
+        if len(shape) == 1:
+            return LayerSpec(kind="flatten", n_in=n_in, n_out=n_out, **common)
+        return LayerSpec(kind="reshape", n_in=n_in, n_out=n_out, **common)
+    if kind == "concatenate":
+        n_in = sum(int(v.size()) for v in (layer.get_input_variable(i) for i in layer.inputs))
+        return LayerSpec(kind="concatenate", n_in=n_in, n_out=n_out, **common)
+    raise ValueError(f"layer {layer.name!r}: no mapping for kind {kind!r}")  # _KIND and this function disagree
+
+
+def _pool_op(layer: Any) -> str:
+    return "average" if "average" in str(layer.get_attr("pool_op", "Max")).lower() else "max"
 
 
 def layers_from_keras(model: Any, hls_config: Mapping[str, Any], target: Target | Hls4mlTarget,

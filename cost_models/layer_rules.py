@@ -1,0 +1,210 @@
+"""Cost rules of the layers without weights: pooling, global pooling, zero padding, flatten/reshape, concatenate.
+
+Each rule follows what hls4ml 1.3 generates for the kind (``templates/vivado/nnet_utils``) and is
+registered in :data:`cost_models.analytic.RULES` under its kind, so a new kind is one function and one
+entry of :data:`LAYER_RULES`. Units as in :mod:`cost_models.analytic`: DSP slices, LUTs, FFs, BRAM_18K,
+clock cycles.
+"""
+
+from __future__ import annotations
+
+import math
+
+from cost_models.analytic import RULES, LayerContext, LayerEstimate, LayerRule, register_rule
+from cost_models.layers import LayerSpec
+from cost_models.stream import shift_register_luts
+
+__all__ = ["LAYER_RULES"]
+
+MAX_LUT_PER_BIT = 1.5
+"""A max of two words: a comparator (~0.5 LUT per bit on the carry chain) and a 2:1 mux (1 LUT per bit)."""
+ADD_LUT_PER_BIT = 1.0
+"""An adder: one LUT per bit on the carry chain."""
+COPY_LUT_PER_BIT = 0.5
+"""io_stream copy stages (padding, repack, concatenate): a 2:1 mux per output bit, two bits per LUT6."""
+STREAM_COUNTER_FF = 40
+"""FFs of an io_stream copy stage's pixel counters (observed 27-74 in the csynth rows of zero padding)."""
+STREAM_STAGE_DEPTH = 2
+"""Cycles from reading a pixel to writing it in a pipelined io_stream copy or compare stage."""
+
+
+def _tree_levels(n: int) -> int:
+    return math.ceil(math.log2(n)) if n > 1 else 0
+
+
+def _compare_tree_cycles(levels: int, ctx: LayerContext) -> int:
+    """Cycles of ``levels`` compare/add levels at the target clock (at least 1 when there is a level)."""
+    if levels <= 0:
+        return 0
+    return max(1, math.ceil(levels * ctx.k.t_add_ns * ctx.speed / ctx.t_eff - 1e-9))
+
+
+def _reduce_lut(op: str, window: int, width: int) -> float:
+    """LUTs of one reduction over ``window`` words of ``width`` bits (max: compare + mux; average: adders)."""
+    per_bit = MAX_LUT_PER_BIT if op == "max" else ADD_LUT_PER_BIT
+    lut = (window - 1) * width * per_bit
+    if op == "average" and window & (window - 1):  # not a power of two: a constant divide (multiply) in LUTs
+        lut += width * width * 0.1
+    return lut
+
+
+def _rule_pooling(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """MaxPooling/AveragePooling 1D/2D (``nnet_pooling.h``, ``nnet_pooling_stream.h``).
+
+    io_parallel: ``pooling{1,2}d_cl`` unrolls every output element's reduction over the pool window under
+    ``PIPELINE II=reuse_factor``. io_stream: ``pooling{1,2}d_buffer_cl`` reads one INPUT pixel per
+    iteration (``PIPELINE`` without an II: hls4ml 1.3's stream pooling ignores the ReuseFactor, so the
+    stage's II is the input pixel count) into a line buffer of ``pool_height - 1`` rows of SRLs and
+    reduces the window of each channel when a window completes; hls4ml requires pool size == stride and
+    no padding there. The ``Encoded`` implementation keeps
+    ``pool_h * pool_w * n_filt`` FIFOs of depth ``pool_height * out_width`` instead of the line buffer.
+    """
+    g = layer.conv
+    assert g is not None  # LayerSpec requires the geometry of a pooling layer
+    window = g.filt_width * g.filt_height
+    op = layer.pool_op or "max"
+    db = ctx.data.width
+    acc = layer.accum.width if layer.accum is not None else db
+    width = db if op == "max" else acc
+    levels = _tree_levels(window)
+    rf = max(1, layer.reuse_factor)
+    est.reuse_factor = rf
+    per_reduce = _reduce_lut(op, window, width)
+    if layer.io_type == "io_stream":
+        est.lut = g.n_chan * per_reduce
+        if layer.conv_implementation == "encoded":
+            est.lut += window * g.n_chan * width  # the window FIFOs' SRLs (depth pool_height * out_width)
+        elif g.filt_height > 1:
+            est.lut += shift_register_luts(g.in_width, db, (g.filt_height - 1) * g.n_chan)
+        est.ff = g.n_chan * window * db + g.n_chan * layer.result.width  # kernel window + output pack
+        depth = STREAM_STAGE_DEPTH + _compare_tree_cycles(levels, ctx)
+        est.ii = float(g.in_pixels)
+        est.latency_cycles = est.ii + depth
+        est.depth_cycles = float(depth)
+        return g.out_pixels
+    n = g.out_pixels * g.n_chan
+    est.lut = n * per_reduce
+    est.latency_cycles = float(_compare_tree_cycles(levels, ctx))
+    est.ff = n * layer.result.width if est.latency_cycles > 0 else 0.0
+    est.ii = float(rf)
+    est.depth_cycles = est.latency_cycles
+    return 1
+
+
+def _rule_global_pooling(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """GlobalMax/GlobalAveragePooling 1D/2D (``global_pooling{1,2}d_cl`` of ``nnet_pooling.h`` and
+    ``nnet_pooling_stream.h``).
+
+    io_parallel: one reduction tree over all ``in_pixels`` per channel (``PIPELINE II=reuse_factor``).
+    io_stream: one running max/sum per channel updated per input pixel, then one output write.
+    """
+    g = layer.conv
+    assert g is not None
+    op = layer.pool_op or "max"
+    db = ctx.data.width
+    acc = layer.accum.width if layer.accum is not None else db
+    width = db if op == "max" else acc
+    rf = max(1, layer.reuse_factor)
+    est.reuse_factor = rf
+    if layer.io_type == "io_stream":
+        est.lut = g.n_chan * _reduce_lut(op, 2, width)
+        est.ff = g.n_chan * width
+        est.ii = float(g.in_pixels)  # one pixel per iteration; the ReuseFactor is not used here either
+        est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
+        est.depth_cycles = float(STREAM_STAGE_DEPTH)
+        return 1
+    est.lut = g.n_chan * _reduce_lut(op, g.in_pixels, width)
+    est.latency_cycles = float(_compare_tree_cycles(_tree_levels(g.in_pixels), ctx))
+    est.ff = g.n_chan * layer.result.width if est.latency_cycles > 0 else 0.0
+    est.ii = float(rf)
+    est.depth_cycles = est.latency_cycles
+    return 1
+
+
+def _rule_flatten(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    """Flatten: free. io_parallel arrays are reinterpreted in place (``InplaceParallelReshape``); under
+    io_stream the output shares its input's stream (``InplaceStreamFlatten``): the next layer reads the
+    pixels itself."""
+    est.latency_cycles = 0.0
+    est.ii = 1.0
+
+
+def _rule_reshape(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int | None:
+    """Reshape: free under io_parallel (in place); under io_stream a ``Repack`` stage
+    (``nnet::repack_stream``, ``backends/fpga/passes/repack_stream.py``) reads every input pixel and writes
+    the output pixels; output pixels from ``conv`` when given (else a vector: 1)."""
+    if layer.io_type != "io_stream":
+        est.latency_cycles = 0.0
+        return None
+    out_px = layer.conv.out_pixels if layer.conv is not None else 1
+    in_px = max(1, ctx.stream_pixels)
+    est.lut = layer.n_out * layer.result.width * COPY_LUT_PER_BIT / max(1, out_px)
+    est.ff = layer.n_out * layer.result.width / max(1, out_px) + ctx.data.width * max(1, layer.n_in // in_px)
+    est.ii = float(max(in_px, out_px))
+    est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
+    est.depth_cycles = float(STREAM_STAGE_DEPTH)
+    return out_px
+
+
+def _rule_zeropadding(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """ZeroPadding1D/2D (``nnet_padding.h``, ``nnet_padding_stream.h``), inserted by hls4ml for 'same'
+    convolutions under io_stream. io_parallel: wiring (constant zeros), no cycles. io_stream: one
+    iteration per OUTPUT (padded) pixel, writing zeros or copying the input pixel."""
+    g = layer.conv
+    assert g is not None
+    if layer.io_type != "io_stream":
+        est.latency_cycles = 0.0
+        return 1
+    bits = g.n_chan * layer.result.width
+    est.lut = bits * COPY_LUT_PER_BIT
+    est.ff = float(STREAM_COUNTER_FF)  # the pixel is not registered: written straight to the stream
+    est.ii = float(g.out_pixels)
+    est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
+    est.depth_cycles = float(STREAM_STAGE_DEPTH)
+    return g.out_pixels
+
+
+def _rule_resize(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """UpSampling (``resize_nearest`` of ``nnet_image.h``, ``nnet_image_stream.h``): io_parallel copies
+    (wiring, no cycles); io_stream buffers one input row and writes every OUTPUT pixel."""
+    g = layer.conv
+    assert g is not None
+    if layer.io_type != "io_stream":
+        est.latency_cycles = 0.0
+        return 1
+    bits = g.n_chan * layer.result.width
+    est.lut = bits * COPY_LUT_PER_BIT
+    est.ff = float(bits * g.in_width)  # the row buffer
+    est.ii = float(max(g.out_pixels, g.in_pixels))
+    est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
+    est.depth_cycles = float(STREAM_STAGE_DEPTH)
+    return g.out_pixels
+
+
+def _rule_concatenate(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    """Concatenate (``nnet_merge.h``, ``nnet_merge_stream.h``): io_parallel copies arrays (wiring, no cycles);
+    io_stream reads one pixel of each input and writes the joined pixel per iteration."""
+    if layer.io_type != "io_stream":
+        est.latency_cycles = 0.0
+        return
+    pixels = max(1, ctx.stream_pixels)
+    bits = layer.n_out * layer.result.width / pixels
+    est.lut = bits * COPY_LUT_PER_BIT
+    est.ff = bits
+    est.ii = float(pixels)
+    est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
+    est.depth_cycles = float(STREAM_STAGE_DEPTH)
+
+
+LAYER_RULES: dict[str, LayerRule] = {
+    "pooling1d": _rule_pooling, "pooling2d": _rule_pooling,
+    "global_pooling1d": _rule_global_pooling, "global_pooling2d": _rule_global_pooling,
+    "flatten": _rule_flatten, "reshape": _rule_reshape,
+    "zeropadding1d": _rule_zeropadding, "zeropadding2d": _rule_zeropadding,
+    "concatenate": _rule_concatenate, "resize": _rule_resize,
+}
+"""The rules this module adds to :data:`cost_models.analytic.RULES`."""
+
+for _kind, _rule in LAYER_RULES.items():
+    if RULES.get(_kind) is not _rule:
+        register_rule(_kind, _rule)

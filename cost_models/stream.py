@@ -1,0 +1,83 @@
+"""io_stream memories: the FIFOs between dataflow stages and the shift-register line buffers.
+
+hls4ml 1.3 (``backends/fpga/fpga_types.py``, ``StreamVariableConverter.convert``) declares every
+io_stream tensor as ``hls::stream<nnet::array<T, n_chan>>`` with ``#pragma HLS STREAM depth=`` the
+tensor's pixel count (``prod(shape) // shape[-1]``; 1 for a vector). The HLS tool splits the packed
+array into one FIFO per element (``layer2_out_V_data_0_V`` … in the csynth FIFO table). Observed in the
+FIFO tables of the shared csynth reports (Vivado HLS 2019.1-2020.1, Vitis HLS 2023.x): a FIFO of depth
+<= 32 is shift registers (no BRAM); a deeper one takes ``ceil(bits / 18)`` BRAM_18K per 1,024 words
+(the 1K x 18 aspect ratio: 676 x 16 -> 1, 35 x 24 -> 2, 64 x 400 -> 23).
+
+Line buffers (``nnet_conv_stream.h``, ``nnet_pooling_stream.h``: ``ap_shift_reg<T, in_width>``
+per kernel row and channel) are shift registers; the tool builds them from SRL32 LUTs.
+
+Units: depth in words, width in bits, BRAM in 18 Kb blocks, LUT and FF counts.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_PIXEL_MIN_II", "STREAM_RESOURCE_CYCLES_PER_REUSE",
+           "STREAM_RESOURCE_PIXEL_OVERHEAD", "STREAM_STAGE_LOGIC", "fifo_bram18", "fifo_logic",
+           "shift_register_luts"]
+
+STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 3}
+"""Cycles per input pixel of an io_stream convolution at ReuseFactor 1, per tool family (csynth per-instance
+rows of the shared projects: Vivado HLS 2019.2 reaches ~1 (1,033 cycles for 1,024 pixels); Vitis HLS
+2023.1-2024.1 does not pipeline the line-buffer update at II=1 and takes 2-6, most often 3, per input
+pixel (LeNet-5 conv1 2,355 for 784 pixels, a Conv1D 390 for 130)). A larger ReuseFactor sets the II."""
+
+FIFO_SRL_MAX_DEPTH = 32
+"""A FIFO this deep or shallower is built from shift registers (SRL) or registers, not BRAM."""
+BRAM18_WORDS_18 = 1024
+"""Words of one BRAM_18K in its 1K x 18 configuration (the one the FIFO tables show)."""
+FIFO_CONTROL_LUT = 40.0
+"""LUTs of one FIFO's control logic (read/write pointers, full/empty), from the csynth FIFO tables."""
+FIFO_CONTROL_FF = 40.0
+SRL_DEPTH = 32
+"""Words of one SRL32 LUT (one bit wide)."""
+
+
+STREAM_RESOURCE_CYCLES_PER_REUSE = 1.25
+STREAM_RESOURCE_PIXEL_OVERHEAD = 10.0
+"""Vivado HLS, io_stream Resource-strategy convolution: cycles per OUTPUT pixel ~ 1.25 x RF + 10 (csynth
+per-instance rows of 6 shared repositories, Vivado HLS 2019.1-2020.1: 1.1-1.8 x RF at RF >= 72, 11-15
+cycles at RF 1; in-sample). Vitis HLS keeps the product's own schedule."""
+
+STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
+    "conv1d": (1500.0, 2000.0), "conv2d": (1500.0, 2000.0), "pointwise_conv1d": (1500.0, 2000.0),
+    "pointwise_conv2d": (1500.0, 2000.0), "pooling1d": (1200.0, 650.0), "pooling2d": (1200.0, 650.0),
+    "global_pooling1d": (500.0, 270.0), "global_pooling2d": (500.0, 270.0), "zeropadding1d": (250.0, 0.0),
+    "zeropadding2d": (250.0, 0.0), "concatenate": (570.0, 300.0), "resize": (680.0, 0.0), "reshape": (300.0, 0.0),
+    "batchnorm": (500.0, 0.0),
+}
+"""(LUT, FF) of an io_stream stage's own control beyond its datapath: the pixel and window counters
+(``static`` 32-bit ``pX``/``pY``/``sX``/``sY`` in ``nnet_conv_stream.h`` / ``nnet_pooling_stream.h``), the
+line-buffer addressing, the stream handshakes and the output pack. The values are the median
+differences between the csynth per-instance rows of the shared io_stream CNN projects and the datapath
+rules (``benchmarks/cnn_rules_check.py --layers``): read from the same data the validation uses, so
+in-sample."""
+
+
+def fifo_bram18(depth: int, width: int) -> int:
+    """BRAM_18K blocks of one FIFO of ``depth`` words of ``width`` bits (0 when it is shift registers)."""
+    if depth <= FIFO_SRL_MAX_DEPTH or width <= 0:
+        return 0
+    return math.ceil(width / 18) * math.ceil(depth / BRAM18_WORDS_18)
+
+
+def fifo_logic(depth: int, width: int) -> tuple[float, float]:
+    """(LUT, FF) of one FIFO: registers for depth <= 2, SRL LUTs up to 32 words, control logic otherwise."""
+    if depth <= 2:
+        return 0.0, float(width * depth)
+    if depth <= FIFO_SRL_MAX_DEPTH:
+        return float(width) + FIFO_CONTROL_LUT / 2, FIFO_CONTROL_FF / 2
+    return FIFO_CONTROL_LUT, FIFO_CONTROL_FF
+
+
+def shift_register_luts(depth: int, width: int, copies: int = 1) -> float:
+    """LUTs of ``copies`` shift registers of ``depth`` words x ``width`` bits built from SRL32s."""
+    if depth <= 0 or width <= 0 or copies <= 0:
+        return 0.0
+    return float(copies * width * math.ceil(depth / SRL_DEPTH))
