@@ -201,7 +201,8 @@ def test_a_latency_estimate_past_the_bound_is_not_trained_under_the_point_rule(t
     bound = round(latency * 0.93, 2)  # 7 % short: well inside the model's 80 % interval
     from dse.scoring.budgets import probability_met
 
-    assert lo < bound < latency < hi and probability_met(latency, "<=", bound, (lo, hi)) > 0.2  # the old screen trained it
+    # the old screen (the model's interval) trained it
+    assert lo < bound < latency < hi and probability_met(latency, "<=", bound, (lo, hi)) > 0.2
     pre = screener_for(_latency_bound_space(tmp, bound)).estimate(cand)
     assert pre.probabilities == [0.0] and "breaks latency_ns" in pre.reason and "point estimate" in pre.reason
     # just inside the bound: certainly met on the point estimate, so trained
