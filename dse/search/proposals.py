@@ -12,17 +12,18 @@
 2. The proposer is asked for designs until ``search.proposals`` of them survive. A design equal to
    one trained, training or screened before (after the cost model's normalisation, see
    ``design_key``) is skipped unless ``search.allow_repeats``; after ``REPEATS_BEFORE_RANDOM`` repeats
-   in one slot the proposer draws at random for the rest of the slot. Each new design is estimated before
-   training (``dse.search.screening``); one whose estimate breaks a budget with high probability
-   is **screened**: added to the stored study as a FAIL trial with the user attributes
-   ``screened`` (the reason), ``candidate`` and ``pre_estimate``. FAIL trials do not count toward
-   ``n_trials`` and are ignored by Optuna's samplers; the proposer of later slots sees them as
-   infeasible.
-3. **While no trained design is feasible**, the slot looks for more survivors
-   (``FEASIBILITY_PROPOSALS``) and the survivor most likely to meet every budget (the product of its
-   verdict probabilities, ``dse.search.screening``), then with the smallest relative violation of the
-   budgets by its expected trained estimate, is trained; ties go to the usual choice below. In the
-   proposer study every budget's constraint is divided by its bound, so Optuna's constrained sampler
+   in one slot the proposer draws at random for the rest of the slot (and, when the slot has a survivor
+   already, stops after ``search.proposals`` random draws were screened: in a space where only a sliver
+   meets the budgets, random draws are mostly screened, and each costs a write to the study). Each new
+   design is estimated before training (``dse.search.screening``); one the study would refuse with
+   high probability once trained is **screened**: added to the stored study as a FAIL trial with the
+   user attributes ``screened`` (the reason), ``candidate`` and ``pre_estimate``. FAIL trials do not
+   count toward ``n_trials`` and are ignored by Optuna's samplers; the proposer of later slots sees
+   them as infeasible.
+3. **While no trained design is feasible**, the survivor most likely to meet every budget (the product
+   of its verdict probabilities, ``dse.search.screening``), then with the smallest relative violation
+   of the budgets by its expected trained estimate, is trained; ties go to the usual choice below. In
+   the proposer study every budget's constraint is divided by its bound, so Optuna's constrained sampler
    ranks infeasible trials by their total relative violation (not by whichever metric has the
    largest units) and moves toward the feasible region.
 4. With one survivor wanted it is trained. With more, a random forest (scikit-learn, seeded)
@@ -70,8 +71,6 @@ SURVEY_DESIGNS = 256
 """Random designs estimated before training to measure the feasible share of the space."""
 SLIVER_SHARE = 0.05
 """A feasible share below this is reported as a sliver."""
-FEASIBILITY_PROPOSALS = 8
-"""Survivors wanted per slot while no trained design is feasible (when ``search.proposals`` > 1)."""
 P_MET_TIE = 0.02
 """Probabilities of meeting the budgets closer than this count as equal when seeking feasibility."""
 """Repeated designs in one slot after which the proposer draws at random (the sampler is stuck)."""
@@ -251,11 +250,11 @@ class Planner:
                                               if "screened" in t.user_attrs}
         wanted = self.space.search.proposals
         seeking = self.screen and not self.any_feasible(trials)
-        if seeking and wanted > 1:
-            wanted = max(wanted, FEASIBILITY_PROPOSALS)
         options: list[_Option] = []
-        asks = repeats = 0
+        asks = repeats = screened_at_random = 0
         while len(options) < wanted and not self.exhausted and (asks < 10 * wanted + 40 or not options):
+            if options and screened_at_random >= wanted:
+                break  # the sampler is stuck and random draws are screened: choose among the survivors
             trial = twin.ask()
             asks += 1
             self.stats.proposed += 1
@@ -275,6 +274,7 @@ class Planner:
                 for name, value in self._relative(self._screen_constraints(pre)).items():
                     trial.set_constraint(name, value)
                 twin.tell(trial, self._placeholder_values(pre, trials))
+                screened_at_random += repeats >= REPEATS_BEFORE_RANDOM
                 known.add(key)
                 self.stats.screened += 1
                 self.rejected_in_a_row += 1
