@@ -67,13 +67,13 @@ __all__ = ["MAX_REJECTED_IN_A_ROW", "FeasibleShare", "Planner", "PlannerStats", 
 MAX_REJECTED_IN_A_ROW = 300
 MIN_TRIALS_FOR_SURROGATE = 5
 REPEATS_BEFORE_RANDOM = 20
+"""Repeated designs in one slot after which the proposer draws at random (the sampler is stuck)."""
 SURVEY_DESIGNS = 256
 """Random designs estimated before training to measure the feasible share of the space."""
 SLIVER_SHARE = 0.05
 """A feasible share below this is reported as a sliver."""
 P_MET_TIE = 0.02
 """Probabilities of meeting the budgets closer than this count as equal when seeking feasibility."""
-"""Repeated designs in one slot after which the proposer draws at random (the sampler is stuck)."""
 PROPOSER_SEED_OFFSET = 7919
 """Keeps the proposer's seed stream apart from the stored study's sampler."""
 
