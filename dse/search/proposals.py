@@ -144,7 +144,8 @@ class FeasibleShare:
     per_budget: dict[str, float]
 
     def text(self) -> str:
-        """``about 3.1 % of 256 random designs are expected to meet the cost budgets (latency_ns <= 40: 8 %, ...)``."""
+        """``about 4.3 % of 256 random designs of the space are expected to meet the cost budgets, from their
+        pre-training estimates (latency_ns <= 40: 4.3 %, lut <= 20000: 83 %)``."""
         parts = ", ".join(f"{name}: {_percent(v)}" for name, v in self.per_budget.items())
         return (f"about {_percent(self.share)} of {self.n_designs} random designs of the space are expected to meet "
                 f"the cost budgets, from their pre-training estimates ({parts})")
