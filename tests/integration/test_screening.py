@@ -125,6 +125,10 @@ def test_budgets_no_design_can_meet_stop_the_search_with_nothing_trained(tmp: Pa
     result = search(path, tmp / "run", 4, trainer)
     assert result.n_complete == 0 and sum(trainer.calls.values()) == 0
     assert "look unreachable" in caplog.text
+    # said before any training: the survey of random designs found none meeting the budget
+    assert result.feasible_share is not None and result.feasible_share["share"] == 0.0
+    assert "none of 256 random designs of the space is expected to meet them" in caplog.text
+    assert result.n_feasible == 0
     study = study_of(tmp / "run")
     assert all("screened" in t.user_attrs for t in study.trials) and study.trials
 
