@@ -10,6 +10,11 @@ shortest of the seed's runs ended), the ratio of mean hypervolumes (robust where
 to nothing feasible for a seed: a per-seed ratio is then None or huge), and the share of proposed
 designs that were never trained.
 
+Spaces: ``quickstart``, ``hard`` (benchmarks/spaces/hard.yaml), ``tight`` (benchmarks/spaces/tight.yaml:
+a 10-feature binary data set, VU9P at 5 ns, ``latency_ns <= 40`` and ``lut <= 20000``: only a sliver of the
+space meets both; per seed the summary also gives the share of complete trials trained after the first
+feasible one that are feasible), ``jet_tagging``.
+
 Variants: ``default`` (dse's defaults: TPE, screening, ``search.proposals`` 4), ``screening_only``
 (TPE with screening, one proposal per slot), ``proposals`` (screening plus 4 proposals per slot
 chosen by the accuracy surrogate; ``proposals_8``, ``proposals_16``: 8 or 16), ``no_screening``
@@ -42,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 SPACES = {"quickstart": ROOT / "search_spaces" / "quickstart.yaml",
           "hard": ROOT / "benchmarks" / "spaces" / "hard.yaml",
+          "tight": ROOT / "benchmarks" / "spaces" / "tight.yaml",
           "jet_tagging": ROOT / "search_spaces" / "jet_tagging.yaml"}
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -52,9 +58,34 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no_screening": {"screening": False, "proposals": 1},
     "random": {"sampler": "random", "screening": False, "proposals": 1},
 }
-BOXES = {"quickstart": (0.5, 30_000.0), "hard": (0.5, 30_000.0), "jet_tagging": (0.5, 200_000.0)}
+BOXES = {"quickstart": (0.5, 30_000.0), "hard": (0.5, 30_000.0), "tight": (0.5, 20_000.0),
+         "jet_tagging": (0.5, 200_000.0)}
 """Per space: the hypervolume box (accuracy >= first, LUT <= second)."""
 OUT = ROOT / "benchmarks" / "results" / "search_quality.json"
+TIGHT_DATA = ROOT / "benchmarks" / "spaces" / "tight_data.csv"
+
+
+def make_tight_data(path: Path = TIGHT_DATA) -> None:
+    """The tight space's data set: scikit-learn ``make_classification``, 3000 samples of 10 features, 2 classes."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=3000, n_features=10, n_informative=6, n_redundant=2, n_classes=2,
+                               n_clusters_per_class=3, class_sep=0.8, flip_y=0.02, random_state=21)
+    frame = pd.DataFrame(np.round(x, 3), columns=[f"f{i}" for i in range(10)])
+    frame["label"] = y
+    frame.to_csv(path, index=False)
+
+
+def feasible_after_first(run: dict[str, Any]) -> float | None:
+    """Share of the complete trials trained after the first feasible one that are feasible (None: no feasible
+    trial, or none trained after it)."""
+    oks = [ok for _, _, _, ok in run["timeline"]]
+    if True not in oks:
+        return None
+    after = oks[oks.index(True) + 1:]
+    return sum(after) / len(after) if after else None
 
 
 def hv_of(points: list[tuple[float, float]], space: str = "quickstart") -> float:
@@ -86,8 +117,8 @@ def run_variant(space_name: str, variant: str, seed: int, n_trials: int, epochs:
         wall = time.time() - start
         folder = RunFolder.open(run_dir)
         study = optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
-        timeline = []  # (seconds from start, test accuracy, lut, feasible) of trained complete trials
-        for t in study.get_trials(deepcopy=False):
+        timeline = []  # (seconds from start, test accuracy, lut, feasible) of trained complete trials, in order
+        for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
             if t.state.name != "COMPLETE" or "duplicate_of" in t.user_attrs:
                 continue
             cons = t.user_attrs.get("constraint_values") or []
@@ -101,7 +132,7 @@ def run_variant(space_name: str, variant: str, seed: int, n_trials: int, epochs:
             "n_trained": result.n_complete + result.n_failed + result.n_pruned, "n_complete": result.n_complete,
             "n_pruned": result.n_pruned, "n_screened": result.n_screened, "n_study_trials": n_all,
             "proposals": result.proposals, "n_feasible": len(feasible), "hypervolume": hv_of(feasible, space_name),
-            "timeline": timeline}
+            "feasible_share_before_training": result.feasible_share, "timeline": timeline}
 
 
 def hv_at(run: dict[str, Any], seconds: float) -> float:
@@ -150,6 +181,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
                 "never_trained_share_mean": sum(never_trained_share(r) for r in mine) / len(mine) if mine else None,
                 "screened_per_seed": {r["seed"]: r["n_screened"] for r in mine},
                 "feasible_per_seed": {r["seed"]: r["n_feasible"] for r in mine},
+                "feasible_share_after_first_feasible_per_seed": {r["seed"]: feasible_after_first(r) for r in mine},
             }
         out[space] = entry
     pr = [r for r in runs if r["pruner"] is not None]
@@ -175,7 +207,11 @@ def main() -> int:
     ap.add_argument("--pruning", action="store_true", help="compare pruners on the quickstart (Ray, 2 workers)")
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--summarize", action="store_true", help="only recompute the summary of the results file")
+    ap.add_argument("--make-tight-data", action="store_true", help="(re)write benchmarks/spaces/tight_data.csv")
     args = ap.parse_args()
+    if args.make_tight_data:
+        make_tight_data()
+        return 0
     if args.summarize:
         doc = json.loads(Path(args.out).read_text())
         doc["summary"] = summarize(doc["runs"])

@@ -235,6 +235,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed{dups} "
           f"in {result.wall_seconds:.0f} s (study {result.study_name})")
     print(format_pareto(result.pareto, space))
+    for line in _feasibility_lines(result, space):
+        print(line)
     try:
         summary = _budget_summary(result.run_dir)
     except DseError as exc:  # the run itself succeeded; the summary is a courtesy
@@ -250,6 +252,23 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
     print(markdown_tables() if args.markdown else json.dumps(json_schema(), indent=2))
     return EXIT_OK
+
+
+def _feasibility_lines(result: Any, space: Any) -> list[str]:
+    """Plain words when no trained design meets the budgets, and the space's feasible share before training."""
+    lines = []
+    n_trained = result.n_complete + result.n_failed + result.n_pruned
+    if space.constraints and result.n_complete and not result.n_feasible:
+        lines.append(f"Nothing feasible was trained: none of the {result.n_complete} complete trials meets every "
+                     f"budget (what breaks: 'Budgets' below).")
+    elif space.constraints and n_trained:
+        lines.append(f"{result.n_feasible} of {result.n_complete} complete trials meet every budget.")
+    share = result.feasible_share
+    if share:
+        per = ", ".join(f"{k}: {100 * v:.3g} %" for k, v in share["per_budget"].items())
+        lines.append(f"Before training, about {100 * share['share']:.3g} % of {share['n_designs']} random designs of "
+                     f"the space were expected to meet the cost budgets ({per}).")
+    return lines
 
 
 def _budget_summary(run_dir: Path) -> str:

@@ -1,7 +1,9 @@
 """The CLI's view of a running search: a progress bar on a terminal, one line per trial otherwise.
 
 The bar's postfix shows the current best design as one design (the best feasible trial on the
-first objective, ties broken by the next ones): its number and every objective value. Log
+first objective, ties broken by the next ones): its number and every objective value. While no
+complete trial meets the budgets it says so plainly, and which budgets break: by how many trials and
+how close the closest came (``no feasible design yet: latency_ns <= 40 broken by 5 of 5, closest +3.6``). Log
 records go through the bar (``tqdm.contrib.logging.logging_redirect_tqdm``) so they never land
 on its line. When stderr is not a terminal (a log file, CI), each finished trial prints one line.
 """
@@ -23,6 +25,8 @@ class ProgressBar:
         self.space = space
         self.stream = stream if stream is not None else sys.stderr
         self.best: tuple[int, dict[str, float]] | None = None
+        self.n_complete = 0
+        self.breaks: dict[str, tuple[int, float]] = {}  # budget -> (complete trials breaking it, smallest excess)
         self.bar: Any = None
         self.lines = False
         if enabled:
@@ -45,17 +49,35 @@ class ProgressBar:
 
     def consider(self, summary: Any) -> None:
         """Keep ``summary`` as the best design if it is complete, feasible and better than the best so far."""
-        if summary.state != "COMPLETE" or not summary.feasible or not summary.values:
+        if summary.state != "COMPLETE" or not summary.values:
+            return
+        self.n_complete += 1
+        for name, excess in getattr(summary, "broken", {}).items():
+            n, least = self.breaks.get(name, (0, float("inf")))
+            self.breaks[name] = (n + 1, min(least, excess))
+        if not summary.feasible:
             return
         if self.best is None or self._key(summary.values) < self._key(self.best[1]):
             self.best = (summary.number, dict(summary.values))
 
     def best_text(self) -> str:
-        """``best #3: accuracy 0.8333, lut 1,660, dsp 2`` (one design), or '' when none is feasible yet."""
+        """``best #3: accuracy 0.8333, lut 1,660, dsp 2`` (one design); while no complete trial is feasible,
+        ``no feasible design yet: <budget> broken by <n> of <m>, closest +<excess>; ...``; '' before any."""
         if self.best is None:
-            return ""
+            return self.infeasible_text()
         number, values = self.best
         return f"best #{number}: " + _values_text(self.space, values)
+
+    def infeasible_text(self) -> str:
+        """What breaks while nothing feasible is trained ('' before the first complete trial)."""
+        if self.best is not None or not self.n_complete:
+            return ""
+        parts = []
+        for c in self.space.constraints:
+            n, least = self.breaks.get(str(c), (0, 0.0))
+            if n:
+                parts.append(f"{c} broken by {n} of {self.n_complete}, closest +{fmt_value(_column(c.metric), least)}")
+        return "no feasible design yet: " + ("; ".join(parts) if parts else "every complete trial breaks a budget")
 
     # ------------------------------------------------------------------ callback
     def update(self, summary: Any, done: int, total: int) -> None:

@@ -53,6 +53,8 @@ class TrialSummary:
     values: dict[str, float] = field(default_factory=dict)
     feasible: bool = True
     candidate: str = ""
+    broken: dict[str, float] = field(default_factory=dict)
+    """Budgets the trial breaks, as the study judged it: budget (space text) -> margin past the bound (metric units)."""
 
 
 @dataclass
@@ -73,6 +75,11 @@ class SearchResult:
     """Designs not trained because their pre-training estimate broke a budget (dse.search.screening)."""
     proposals: dict[str, int] = field(default_factory=dict)
     """This session's proposal counts (``PlannerStats``): proposed, screened, repeats, not_chosen, trained."""
+    feasible_share: dict[str, Any] | None = None
+    """Share of random designs of the space expected to meet the cost budgets before training
+    (``FeasibleShare.to_dict``); None without cost budgets to screen."""
+    n_feasible: int = 0
+    """Complete trials that meet every budget (as the final study version judges them)."""
 
 
 ProgressCallback = Callable[[TrialSummary, int, int], None]  # (summary, done, total)
@@ -173,6 +180,7 @@ class Driver:
         self.planner = make_planner(space, folder, self.searcher, data, self.target, self.calibration, self.bounds,
                                     seed)
         self.in_flight: dict[int, tuple[Proposal, Ticket]] = {}
+        self.feasible_share: Any = None
         self.synth: SynthesisManager | None = None
         self.train_seconds = 0.0
         self.deadline = (time.monotonic() + space.search.timeout_s) if space.search.timeout_s else None
@@ -185,6 +193,10 @@ class Driver:
             self.synth = SynthesisManager(self.space, self.folder, self.executor, self.bounds)
         self.recover()
         self.bring_calibration_up_to_date()
+        if self.planner is not None:
+            if self.planner.screener is not None:
+                self.planner.screener.calibration = self.calibration
+            self.feasible_share = self.planner.survey()
         if self.synth is not None:
             self.synth.last_round_at = self.searcher.finished_count()
         if self.searcher.finished_count() >= self.n_trials:
@@ -301,10 +313,12 @@ class Driver:
         if self.progress is not None:
             t = self._trial(record.number)
             cons = list(t.user_attrs.get("constraint_values") or []) if t is not None else []
+            margins = list(t.user_attrs.get("constraint_margins") or []) if t is not None else []
             values = dict(zip([o.metric for o in self.space.objectives], t.values or [], strict=False)) \
                 if t is not None and t.values else {}
+            broken = {str(c): float(m) for c, v, m in zip(self.space.constraints, cons, margins, strict=False) if v > 0}
             self.progress(TrialSummary(record.number, record.status.upper(), values, all(c <= 0 for c in cons),
-                                       self._short(record)), done, self.n_trials)
+                                       self._short(record), broken), done, self.n_trials)
         if self.synth is not None:
             self.synth.after_trial(done, self.searcher.trials())
 
@@ -398,7 +412,10 @@ class Driver:
         return SearchResult(self.folder.path, states.count("COMPLETE"), states.count("FAIL"), states.count("PRUNED"),
                             wall_seconds, self.train_seconds, resumed, pareto_rows(self.searcher.study, self.space),
                             n_duplicates=n_dup, study_name=self.searcher.study.study_name, n_screened=n_screened,
-                            proposals=self.planner.stats.to_dict() if self.planner is not None else {})
+                            proposals=self.planner.stats.to_dict() if self.planner is not None else {},
+                            feasible_share=self.feasible_share.to_dict() if self.feasible_share is not None else None,
+                            n_feasible=sum(1 for t in counted if t.state.name == "COMPLETE" and all(
+                                c <= 0 for c in (t.user_attrs.get("constraint_values") or []))))
 
     def _trial(self, number: int) -> Any:
         trials = self.searcher.trials()  # Optuna numbers a study's trials 0, 1, 2 ...

@@ -12,22 +12,35 @@
 2. The proposer is asked for designs until ``search.proposals`` of them survive. A design equal to
    one trained, training or screened before (after the cost model's normalisation, see
    ``design_key``) is skipped unless ``search.allow_repeats``; after ``REPEATS_BEFORE_RANDOM`` repeats
-   in one slot the proposer draws at random for the rest of the slot. Each new design is estimated before
-   training (``dse.search.screening``); one whose estimate breaks a budget with high probability
-   is **screened**: added to the stored study as a FAIL trial with the user attributes
-   ``screened`` (the reason), ``candidate`` and ``pre_estimate``. FAIL trials do not count toward
-   ``n_trials`` and are ignored by Optuna's samplers; the proposer of later slots sees them as
-   infeasible.
-3. With one survivor wanted it is trained. With more, a random forest (scikit-learn, seeded)
+   in one slot the proposer draws at random for the rest of the slot (and, when the slot has a survivor
+   already, stops after ``search.proposals`` random draws were screened: in a space where only a sliver
+   meets the budgets, random draws are mostly screened, and each costs a write to the study). Each new
+   design is estimated before training (``dse.search.screening``); one the study would refuse with
+   high probability once trained is **screened**: added to the stored study as a FAIL trial with the
+   user attributes ``screened`` (the reason), ``candidate`` and ``pre_estimate``. FAIL trials do not
+   count toward ``n_trials`` and are ignored by Optuna's samplers; the proposer of later slots sees
+   them as infeasible.
+3. **While no trained design is feasible**, the survivor most likely to meet every budget (the product
+   of its verdict probabilities, ``dse.search.screening``), then with the smallest relative violation
+   of the budgets by its expected trained estimate, is trained; ties go to the usual choice below. In
+   the proposer study every budget's constraint is divided by its bound, so Optuna's constrained sampler
+   ranks infeasible trials by their total relative violation (not by whichever metric has the
+   largest units) and moves toward the feasible region.
+4. With one survivor wanted it is trained. With more, a random forest (scikit-learn, seeded)
    fitted on the trained trials predicts each quality objective; the known cost objectives come
    from the pre-training estimate; the survivor with the largest expected gain of hypervolume
    over the current feasible front (averaged over the forest's trees, times the probability that
    its budgets are met) is trained. Designs not chosen are not recorded.
-4. The chosen design is queued in the stored study (``enqueue_trial`` with its ``pre_estimate``)
+5. The chosen design is queued in the stored study (``enqueue_trial`` with its ``pre_estimate``)
    and asked from it, so the trained trial is an ordinary trial of the study.
 
 After ``MAX_REJECTED_IN_A_ROW`` proposals in a row that were screened or repeats, the budgets (or
 the space) look unreachable: the planner says so and the search stops.
+
+Before the first slot, ``Planner.survey`` estimates ``SURVEY_DESIGNS`` designs drawn at random from the
+space (seeded, before training, milliseconds each) and reports the share the study is expected to
+count as meeting the cost budgets: none (the budgets look unreachable) or a sliver (below
+``SLIVER_SHARE``) is said as a warning before any training.
 """
 
 from __future__ import annotations
@@ -48,13 +61,19 @@ from dse.store import RunFolder, params_key
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_REJECTED_IN_A_ROW", "Planner", "PlannerStats", "design_key", "expected_gains", "make_design_key",
-           "make_planner", "surrogate_features"]
+__all__ = ["MAX_REJECTED_IN_A_ROW", "FeasibleShare", "Planner", "PlannerStats", "design_key", "expected_gains",
+           "make_design_key", "make_planner", "relative_violation", "surrogate_features"]
 
 MAX_REJECTED_IN_A_ROW = 300
 MIN_TRIALS_FOR_SURROGATE = 5
 REPEATS_BEFORE_RANDOM = 20
 """Repeated designs in one slot after which the proposer draws at random (the sampler is stuck)."""
+SURVEY_DESIGNS = 256
+"""Random designs estimated before training to measure the feasible share of the space."""
+SLIVER_SHARE = 0.05
+"""A feasible share below this is reported as a sliver."""
+P_MET_TIE = 0.02
+"""Probabilities of meeting the budgets closer than this count as equal when seeking feasibility."""
 PROPOSER_SEED_OFFSET = 7919
 """Keeps the proposer's seed stream apart from the stored study's sampler."""
 
@@ -116,6 +135,32 @@ class PlannerStats:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class FeasibleShare:
+    """Pre-training estimates of ``n_designs`` random designs of the space: the expected share (0..1) that
+    the study will count as meeting every cost budget (mean over designs of the product of their verdict
+    probabilities), and per cost budget (space text, e.g. ``latency_ns <= 40``) the share meeting it."""
+
+    n_designs: int
+    share: float
+    per_budget: dict[str, float]
+
+    def text(self) -> str:
+        """``about 4.3 % of 256 random designs of the space are expected to meet the cost budgets, from their
+        pre-training estimates (latency_ns <= 40: 4.3 %, lut <= 20000: 83 %)``."""
+        parts = ", ".join(f"{name}: {_percent(v)}" for name, v in self.per_budget.items())
+        return (f"about {_percent(self.share)} of {self.n_designs} random designs of the space are expected to meet "
+                f"the cost budgets, from their pre-training estimates ({parts})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_designs": self.n_designs, "share": round(self.share, 5),
+                "per_budget": {k: round(v, 5) for k, v in self.per_budget.items()}}
+
+
+def _percent(x: float) -> str:
+    return "0 %" if x <= 0 else f"{100 * x:.2g} %" if x < 0.1 else f"{100 * x:.0f} %"
+
+
 @dataclass
 class _Option:
     trial: Any
@@ -138,6 +183,38 @@ class Planner:
     @property
     def exhausted(self) -> bool:
         return self.rejected_in_a_row >= MAX_REJECTED_IN_A_ROW
+
+    # ------------------------------------------------------------------ the space before training
+    def survey(self, n_designs: int = SURVEY_DESIGNS) -> FeasibleShare | None:
+        """The feasible share of the space from pre-training estimates of ``n_designs`` random designs
+        (seeded; nothing is recorded); logged, as a warning when none or a sliver is feasible. None
+        without cost budgets to screen."""
+        import optuna
+
+        if self.screener is None or not self.screen:
+            return None
+        cost = [i for i, c in enumerate(self.space.constraints) if c.metric in COST_METRICS]
+        study = optuna.create_study(directions=self.space.directions,  # type: ignore[arg-type]
+                                    sampler=optuna.samplers.RandomSampler(seed=derive_seed(self.seed, 0, -1)))
+        products: list[float] = []
+        per: list[list[float]] = [[] for _ in cost]
+        for _ in range(n_designs):
+            pre = self.screener.estimate(suggest_candidate(study.ask(), self.space))
+            probs = [pre.probabilities[i] for i in cost]
+            products.append(math.prod(p for p in probs if p is not None))
+            for k, p in enumerate(probs):
+                per[k].append(1.0 if p is None else p)
+        per_budget = {str(self.space.constraints[i]): sum(v) / len(v) for i, v in zip(cost, per, strict=True)}
+        result = FeasibleShare(n_designs, sum(products) / len(products), per_budget)
+        if result.share <= 0:
+            log.warning("the budgets look unreachable: none of %d random designs of the space is expected to meet "
+                        "them from its pre-training estimate (%s)", n_designs,
+                        ", ".join(f"{k}: {_percent(v)}" for k, v in result.per_budget.items()))
+        elif result.share < SLIVER_SHARE:
+            log.warning("only a sliver of the space meets the budgets: %s", result.text())
+        else:
+            log.info("%s", result.text())
+        return result
 
     # ------------------------------------------------------------------ learning from the study
     def sync(self, trials: list[Any]) -> None:
@@ -175,9 +252,12 @@ class Planner:
         known = set(self.searcher.designs) | {self.searcher.design_key(t.params) for t in trials
                                               if "screened" in t.user_attrs}
         wanted = self.space.search.proposals
+        seeking = self.screen and not self.any_feasible(trials)
         options: list[_Option] = []
-        asks = repeats = 0
+        asks = repeats = screened_at_random = 0
         while len(options) < wanted and not self.exhausted and (asks < 10 * wanted + 40 or not options):
+            if options and screened_at_random >= wanted:
+                break  # the sampler is stuck and random draws are screened: choose among the survivors
             trial = twin.ask()
             asks += 1
             self.stats.proposed += 1
@@ -194,9 +274,10 @@ class Planner:
             pre = self.screener.estimate(cand) if self.screener is not None else PreEstimate({}, {}, [])
             if pre.reason and self.screen:
                 self._record_screened(trial, cand, pre)
-                for name, value in self._screen_constraints(pre).items():
+                for name, value in self._relative(self._screen_constraints(pre)).items():
                     trial.set_constraint(name, value)
                 twin.tell(trial, self._placeholder_values(pre, trials))
+                screened_at_random += repeats >= REPEATS_BEFORE_RANDOM
                 known.add(key)
                 self.stats.screened += 1
                 self.rejected_in_a_row += 1
@@ -206,6 +287,8 @@ class Planner:
             log.warning("%d proposals in a row were screened out by the budgets or repeated designs: the budgets "
                         "look unreachable in this space; stopping the search", self.rejected_in_a_row)
             return None
+        if seeking and len(options) > 1:
+            options = self._closest_to_feasible(options)
         chosen = self._choose(options, trials) if len(options) > 1 else options[0]
         self.stats.not_chosen += len(options) - 1
         self.stats.trained += 1
@@ -223,8 +306,11 @@ class Planner:
         for t in trials:
             ua = t.user_attrs
             if t.state.name == "COMPLETE" and "duplicate_of" not in ua:
+                cons = dict(t.constraints or {})
+                if self.space.search.budget_confidence is None:  # margins in metric units
+                    cons = self._relative(cons)
                 frozen.append(optuna.trial.create_trial(params=t.params, distributions=t.distributions,
-                                                        values=t.values, constraints=dict(t.constraints or {})))
+                                                        values=t.values, constraints=cons))
             elif t.state.name == "PRUNED" and "duplicate_of" not in ua:
                 frozen.append(optuna.trial.create_trial(state=optuna.trial.TrialState.PRUNED, params=t.params,
                                                         distributions=t.distributions))
@@ -232,10 +318,37 @@ class Planner:
                 pre = ua.get("pre_estimate") or {}
                 values = self._placeholder_values(PreEstimate(pre, {}, []), trials)
                 frozen.append(optuna.trial.create_trial(params=t.params, distributions=t.distributions,
-                                                        values=values, constraints=ua["screen_constraints"]))
+                                                        values=values,
+                                                        constraints=self._relative(ua["screen_constraints"])))
         if frozen:
             twin.add_trials(frozen)
         return twin
+
+    def any_feasible(self, trials: list[Any]) -> bool:
+        """True when some trained (COMPLETE) trial meets every budget, as the study judged it."""
+        return any(t.state.name == "COMPLETE" and "duplicate_of" not in t.user_attrs
+                   and all(c <= 0 for c in (t.user_attrs.get("constraint_values") or [])) for t in trials)
+
+    def _relative(self, constraints: Mapping[str, float]) -> dict[str, float]:
+        """Margins (metric units, by budget name) divided by their bounds: comparable across budgets."""
+        scale = {str(c): max(abs(b), 1e-9) for c, b in zip(self.space.constraints,
+                                                             self.screener.bounds if self.screener else [],
+                                                             strict=False)}
+        return {name: float(v) / scale.get(name, 1.0) for name, v in constraints.items()}
+
+    def _closest_to_feasible(self, options: list[_Option]) -> list[_Option]:
+        """The options most likely to meet every budget, then with the smallest relative violation of
+        the budgets by their expected trained estimate (several on ties, in proposal order)."""
+        bounds = self.screener.bounds if self.screener else []
+        p_met = [math.prod(p for p in o.pre.probabilities if p is not None) for o in options]
+        top = max(p_met)
+        near = [i for i in range(len(options)) if p_met[i] >= top - P_MET_TIE]
+        viol = {i: relative_violation(self.space, bounds, options[i].pre.values) for i in near}
+        least = min(viol.values())
+        kept = [options[i] for i in near if viol[i] <= least + 1e-9]
+        log.info("no trained design meets the budgets yet: %d of %d proposals closest to them "
+                 "(P(all budgets met) %.3f, relative violation %.3g)", len(kept), len(options), top, least)
+        return kept
 
     def _screen_constraints(self, pre: PreEstimate) -> dict[str, float]:
         """Per budget: by how much the pre-training point breaks it (metric units, > 0 broken; 0 unknown)."""
@@ -286,6 +399,20 @@ class Planner:
         log.info("chose %s of %d proposals (expected hypervolume gain %.4g)", options[best].candidate.short(),
                  len(options), gains[best])
         return options[best]
+
+
+def relative_violation(space: SpaceConfig, bounds: list[float], values: Mapping[str, Any]) -> float:
+    """How far ``values`` (cost keys: dsp, lut, latency_ns, ...) break the space's cost budgets: the sum over
+    budgets of ``max(0, margin) / |bound|`` (0: every cost budget met; budgets without a value count 0)."""
+    total = 0.0
+    for con, bound in zip(space.constraints, bounds, strict=False):
+        key = COST_METRICS.get(con.metric)
+        if key is None or values.get(key) is None:
+            continue
+        v = float(values[key])
+        margin = v - bound if con.op in ("<=", "<") else bound - v
+        total += max(0.0, margin) / max(abs(bound), 1e-9)
+    return total
 
 
 def expected_gains(space: SpaceConfig, done: list[Any], options: list[tuple[Candidate, PreEstimate]],

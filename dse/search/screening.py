@@ -3,7 +3,7 @@
 A design's hardware cost is mostly fixed by its parameters (widths, bits, ReuseFactor, strategy,
 sparsity target); training refines it only through the trained zeros and weight values. So each
 proposed design is estimated before it is trained (``dse.design.prebuild`` builds its layer list)
-and not trained when the estimate breaks a budget with high probability.
+and not trained when the study would refuse the trained design with high probability.
 
 What the run learns as trials finish (``DigitModel``, ``PreTrainingError``):
 
@@ -12,13 +12,24 @@ What the run learns as trials finish (``DigitModel``, ``PreTrainingError``):
   any trial of a type is trained, ``cost_models.weights.typical_weight_stats`` (normal(0, 0.3)
   weights) stands in;
 - per cost metric, how far the pre-training estimate was from the trained design's estimate (mean
-  and spread of the log ratio), shrunk towards a prior spread while few trials are known. The
-  pre-training point is corrected by the mean and its interval widened by the spread, on top of the
-  cost model's own 80 % interval.
+  and spread of the log ratio), shrunk towards a prior spread while few trials are known. The prior
+  spread is 0 for latency and II: they follow from widths, bits, ReuseFactor and strategy, which
+  training does not change (a spread the run measures still counts).
 
-A budget on a cost metric is broken "with high probability" when ``dse.budgets.probability_met``
-of the pre-training estimate is below ``search.screen_probability`` (default 0.05). Quality budgets
-(``accuracy >= …``) are not screened: they need training.
+**The screen predicts the study's verdict.** After training, the study judges a budget on the
+trained design's estimate under the run's own rule (``dse.scoring.score``): on the point value, or,
+with ``search.budget_confidence = c``, met only when ``probability_met`` on the estimate's 80 %
+interval is at least ``c``. The trained estimate is the pre-training one shifted by the pre-to-post
+log ratio (mean ``bias``, spread ``sigma`` above); so the probability that the study will count a
+budget as met is ``P(shift on the met side of the threshold shift)``, where the threshold is the
+shift at which the rule's verdict flips (found by bisection on the rule itself; the model's interval
+moves with the point). The cost model's own interval (its error against real synthesis) enters only
+through the ``budget_confidence`` rule, as it does in the study: it is shown to the user
+(``PreEstimate.intervals``) but it does not let a design through that the study will refuse.
+
+A design is screened out when that probability for some cost budget is below
+``search.screen_probability`` (default 0.05). Quality budgets (``accuracy >= …``) are not screened:
+they need training.
 """
 
 from __future__ import annotations
@@ -42,11 +53,12 @@ from dse.space import COST_METRICS, SpaceConfig
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DigitModel", "PreEstimate", "PreTrainingError", "Screener"]
+__all__ = ["DigitModel", "PreEstimate", "PreTrainingError", "Screener", "verdict_probability"]
 
-PRIOR_LOG_SIGMA: dict[str, float] = {"dsp": 0.5, "lut": 0.3, "ff": 0.2, "bram_18k": 0.2, "latency_cycles": 0.1,
-                                     "latency_ns": 0.1, "ii": 0.05}
-"""Spread (log ratio) of trained vs pre-training estimates assumed before the run has measured it."""
+PRIOR_LOG_SIGMA: dict[str, float] = {"dsp": 0.5, "lut": 0.3, "ff": 0.2, "bram_18k": 0.2, "latency_cycles": 0.0,
+                                     "latency_ns": 0.0, "ii": 0.0}
+"""Spread (log ratio) of trained vs pre-training estimates assumed before the run has measured it: the
+weight-dependent part of DSP/LUT/FF/BRAM; none for latency and II (training does not move them)."""
 PRIOR_WEIGHT = 3.0
 """The prior spread counts as this many observed trials."""
 
@@ -149,9 +161,11 @@ class PreTrainingError:
 @dataclass(frozen=True)
 class PreEstimate:
     """A candidate's cost before training: point values and 80 % intervals (cost keys of the
-    estimate: dsp, lut, ff, bram_18k, latency_cycles, latency_ns, ii), the probability that each
-    budget of the space is met (space order; None for budgets training decides) and why it is
-    screened out (empty: it may be trained)."""
+    estimate: dsp, lut, ff, bram_18k, latency_cycles, latency_ns, ii; the interval combines the cost
+    model's own interval with the pre-to-post-training spread), the probability that the study will
+    count each budget of the space as met once the design is trained (space order; None for budgets
+    training decides; see ``verdict_probability``) and why it is screened out (empty: it may be
+    trained)."""
 
     values: dict[str, float]
     intervals: dict[str, tuple[float, float]]
@@ -193,6 +207,9 @@ class Screener:
         est = estimate_dict(self.layers(cand), self.target, self.calibration)
         values: dict[str, float] = {}
         intervals: dict[str, tuple[float, float]] = {}
+        model: dict[str, tuple[float, float]] = {}  # the cost model's own 80 % interval, moved by the bias
+        spread: dict[str, float] = {}
+        offset: dict[str, float] = dict(LOG_OFFSET)
         for m, c in LOG_OFFSET.items():
             if est.get(m) is None:
                 continue
@@ -202,15 +219,22 @@ class Screener:
             centre = math.log(point + c) + b
             s_lo = max(0.0, math.log(point + c) - math.log(max(float(lo), 0.0) + c)) / Z80
             s_hi = max(0.0, math.log(float(hi) + c) - math.log(point + c)) / Z80
-            floor = 1.0 if m in ("latency_cycles", "ii") else 0.0
+            floor = _floor(m)
             values[m] = max(floor, math.exp(centre) - c)
             intervals[m] = (max(floor, math.exp(centre - Z80 * math.hypot(s_lo, s_pre)) - c),
                             max(floor, math.exp(centre + Z80 * math.hypot(s_hi, s_pre)) - c))
+            model[m] = (max(floor, math.exp(centre - Z80 * s_lo) - c), max(floor, math.exp(centre + Z80 * s_hi) - c))
+            spread[m] = s_pre
         if "latency_cycles" in values:  # ns follow cycles (one clock)
             period = float(self.target.clock_period_ns)
             values["latency_ns"] = values["latency_cycles"] * period
             lo, hi = intervals["latency_cycles"]
             intervals["latency_ns"] = (lo * period, hi * period)
+            lo, hi = model["latency_cycles"]
+            model["latency_ns"] = (lo * period, hi * period)
+            spread["latency_ns"] = spread["latency_cycles"]
+            offset["latency_ns"] = LOG_OFFSET["latency_cycles"] * period
+        confidence = self.space.search.budget_confidence
         probabilities: list[float | None] = []
         reasons = []
         for con, bound in zip(self.space.constraints, self.bounds, strict=True):
@@ -218,10 +242,61 @@ class Screener:
             if key is None or key not in values:
                 probabilities.append(None)
                 continue
-            p = probability_met(values[key], con.op, bound, intervals[key])
+            p = verdict_probability(values[key], con.op, bound, model[key], spread[key], confidence,
+                                    offset=offset[key], floor=_floor(key))
             probabilities.append(p)
             if p < self.space.search.screen_probability:
                 lo, hi = intervals[key]
+                rule = "on the point estimate" if confidence is None else f"at confidence {confidence:g}"
                 reasons.append(f"{con.metric} {values[key]:.4g} (80 % {lo:.4g}-{hi:.4g}) breaks {con} "
-                               f"(P(met) = {p:.3f})")
+                               f"(P(met) = {p:.3f}, judged {rule})")
         return PreEstimate(values, intervals, probabilities, "; ".join(reasons))
+
+
+def _floor(metric: str) -> float:
+    """The smallest value a metric takes (1 cycle of latency or II; 0 of resources)."""
+    return 1.0 if metric in ("latency_cycles", "ii") else 0.0
+
+
+def _phi(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def verdict_probability(point: float, op: str, bound: float, interval: tuple[float, float] | None, spread: float,
+                        confidence: float | None = None, offset: float = 1.0, floor: float = 0.0) -> float:
+    """Probability (0..1) that the study will count ``value <op> bound`` as met once the design is trained.
+
+    ``point`` is the expected trained estimate (metric units), ``interval`` the cost model's 80 % interval
+    around it, ``spread`` the standard deviation of ``log(trained + offset) - log(point + offset)`` (how far
+    training moves the estimate; 0: not at all). The study's rule (``dse.scoring.score``): with
+    ``confidence`` None the budget is met when the trained point meets it; else when ``probability_met`` of
+    the trained point and its interval (moved with the point) is at least ``confidence``. The rule's verdict
+    flips at one shift of the log; the answer is the normal probability of the shifts on the met side."""
+    upper = op in ("<=", "<")
+
+    def met(shift: float) -> bool:
+        factor = math.exp(shift)
+
+        def moved(v: float) -> float:
+            return max(floor, (v + offset) * factor - offset)
+
+        x = moved(point)
+        if confidence is None or interval is None:
+            return probability_met(x, op, bound, None) >= 0.5
+        return probability_met(x, op, bound, (moved(interval[0]), moved(interval[1]))) >= confidence
+
+    if spread <= 1e-9:
+        return 1.0 if met(0.0) else 0.0
+    a, b = -8.0 * spread, 8.0 * spread  # met on [a, threshold] for upper bounds, on [threshold, b] for lower
+    if met(b if upper else a):
+        return 1.0
+    if not met(a if upper else b):
+        return 0.0
+    for _ in range(50):
+        mid = (a + b) / 2.0
+        if met(mid) == upper:
+            a = mid
+        else:
+            b = mid
+    threshold = (a + b) / 2.0
+    return _phi(threshold / spread) if upper else 1.0 - _phi(threshold / spread)

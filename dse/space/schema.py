@@ -572,11 +572,12 @@ class SearchConfig(Section):
         False, description="`false`: a design with the same parameters is never trained twice")
 
     screening: bool = Field(
-        True, description="estimate each proposed design's cost before training (from its parameters, with an "
-                          "interval) and do not train it when a budget is broken with high probability")
+        True, description="estimate each proposed design's cost before training (from its parameters) and do not "
+                          "train it when the study would judge a budget broken with high probability once trained")
     screen_probability: float = Field(
         0.05, gt=0, lt=0.5,
-        description="a design is screened out when the probability of meeting some budget, before training, is "
+        description="a design is screened out when the probability that the study will count some budget as met "
+                    "once the design is trained (under the run's rule: point estimate or `budget_confidence`) is "
                     "below this")
     proposals: int = Field(
         4, ge=1, le=64,

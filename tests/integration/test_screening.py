@@ -4,6 +4,7 @@ the real driver, searcher, Optuna SQLite storage and cost model with the fake tr
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -124,6 +125,10 @@ def test_budgets_no_design_can_meet_stop_the_search_with_nothing_trained(tmp: Pa
     result = search(path, tmp / "run", 4, trainer)
     assert result.n_complete == 0 and sum(trainer.calls.values()) == 0
     assert "look unreachable" in caplog.text
+    # said before any training: the survey of random designs found none meeting the budget
+    assert result.feasible_share is not None and result.feasible_share["share"] == 0.0
+    assert "none of 256 random designs of the space is expected to meet them" in caplog.text
+    assert result.n_feasible == 0
     study = study_of(tmp / "run")
     assert all("screened" in t.user_attrs for t in study.trials) and study.trials
 
@@ -182,3 +187,119 @@ def test_the_surrogate_and_the_proposal_step_are_seeded_and_reproducible(tmp: Pa
     # an option that cannot meet its budget gains nothing
     broken = PreEstimate(dict(options[0][1].values), dict(options[0][1].intervals), [0.0])
     assert expected_gains(space, done, [(options[0][0], broken)], N_IN, seed=3) == [0.0]
+
+
+# --------------------------------------------------------------------------- the screen predicts the study's verdict
+
+
+def _latency_bound_space(tmp: Path, bound: float, **overrides: Any) -> Any:
+    return load_space(space_file(tmp, constraints=[f"latency_ns <= {bound}"], **overrides))
+
+
+def test_a_latency_estimate_past_the_bound_is_not_trained_under_the_point_rule(tmp: Path) -> None:
+    """Training does not move latency: the study will refuse a design whose pre-training latency breaks
+    the bound on the point estimate, however wide the cost model's interval (issue 21)."""
+    cand = Candidate((8,), (3, 3), (3, 3), (6,), (0.0, 0.0), (1, 1), "latency", 0.005)
+    probe = screener_for(_latency_bound_space(tmp, 1000)).estimate(cand)
+    latency, (lo, hi) = probe.values["latency_ns"], probe.intervals["latency_ns"]
+    bound = round(latency * 0.93, 2)  # 7 % short: well inside the model's 80 % interval
+    from dse.scoring.budgets import probability_met
+
+    # the old screen (the model's interval) trained it
+    assert lo < bound < latency < hi and probability_met(latency, "<=", bound, (lo, hi)) > 0.2
+    pre = screener_for(_latency_bound_space(tmp, bound)).estimate(cand)
+    assert pre.probabilities == [0.0] and "breaks latency_ns" in pre.reason and "point estimate" in pre.reason
+    # just inside the bound: certainly met on the point estimate, so trained
+    inside = screener_for(_latency_bound_space(tmp, round(latency * 1.01, 2))).estimate(cand)
+    assert inside.probabilities == [1.0] and not inside.reason
+
+
+def test_under_budget_confidence_a_design_is_trained_when_its_probability_clears_it(tmp: Path) -> None:
+    cand = Candidate((8,), (3, 3), (3, 3), (6,), (0.0, 0.0), (1, 1), "latency", 0.005)
+    latency = screener_for(_latency_bound_space(tmp, 1000)).estimate(cand).values["latency_ns"]
+    from dse.scoring.budgets import probability_met
+
+    for confidence, factor, trained in ((0.6, 0.93, False), (0.6, 1.5, True), (0.9, 1.05, False), (0.9, 3.0, True)):
+        space = _latency_bound_space(tmp, round(latency * factor, 2), search__budget_confidence=confidence)
+        pre = screener_for(space).estimate(cand)
+        p_chip = probability_met(pre.values["latency_ns"], "<=", space.constraints[0].bound,
+                                 pre.intervals["latency_ns"])
+        assert (p_chip >= confidence) == trained, (confidence, factor, p_chip)  # the study's own rule
+        assert (not pre.reason) == trained, (confidence, factor, pre)
+        assert pre.probabilities == [1.0 if trained else 0.0]
+        if not trained:
+            assert f"at confidence {confidence:g}" in pre.reason
+
+
+def test_the_verdict_probability_follows_the_pre_to_post_spread_of_resources() -> None:
+    from dse.search.screening import verdict_probability
+
+    # no spread: the verdict is certain either way
+    assert verdict_probability(43.6, "<=", 40.0, (24.0, 76.0), 0.0) == 0.0
+    assert verdict_probability(38.2, "<=", 40.0, (21.0, 66.0), 0.0) == 1.0
+    # LUT 5 % over the bound with a spread of 0.3 in log(x + 200): P(trained point <= bound) = Phi(-0.16)
+    p = verdict_probability(21000.0, "<=", 20000.0, (15000.0, 30000.0), 0.3, offset=200.0)
+    assert p == pytest.approx(0.5 * (1 + math.erf(math.log(20200 / 21200) / 0.3 / math.sqrt(2))), abs=1e-6)
+    # the confidence rule is stricter than the point rule, and a lower bound mirrors an upper one
+    strict = verdict_probability(19000.0, "<=", 20000.0, (15000.0, 30000.0), 0.3, 0.9, offset=200.0)
+    assert strict < verdict_probability(19000.0, "<=", 20000.0, (15000.0, 30000.0), 0.3, offset=200.0)
+    assert verdict_probability(110.0, ">=", 100.0, (90.0, 130.0), 0.2) == pytest.approx(
+        1.0 - verdict_probability(110.0, "<=", 100.0, (90.0, 130.0), 0.2), abs=1e-6)
+
+
+# --------------------------------------------------------------------------- toward the feasible region
+
+
+def test_with_nothing_feasible_yet_the_next_proposal_violates_less_than_the_median_trained(tmp: Path,
+                                                                                           caplog: Any) -> None:
+    from cost_models.layers import layers_from_dicts
+    from dse.scoring import estimate_dict
+    from dse.search.proposals import make_planner, relative_violation
+    from dse.search.searcher import Searcher
+    from tests.search_fakes import fake_layers
+
+    common = {"model__hidden_layers": [1, 2], "model__width": [8, 16, 32, 64], "constraints": ["lut <= 3000"]}
+    # eight designs drawn at random, none screened: every one breaks lut <= 3000
+    path = space_file(tmp, search__sampler="random", search__screening=False, search__proposals=1, **common)
+    search(path, tmp / "run", 8, FakeTrainer(), workers=1)
+    trained = [t for t in study_of(tmp / "run").trials if counts_toward_budget(t)]
+    assert len(trained) == 8 and all(t.user_attrs["constraint_values"][0] > 0 for t in trained)
+    bound = 3000.0
+    violations = sorted(t.user_attrs["constraint_margins"][0] / bound for t in trained)
+    median = (violations[3] + violations[4]) / 2
+    # dse's default proposes the next design
+    (tmp / "default").mkdir()
+    space = load_space(space_file(tmp / "default", **common))
+    folder = RunFolder.open(tmp / "run")
+    searcher = Searcher(space, folder, 0)
+    planner = make_planner(space, folder, searcher, DATA, space_target(space), None, part_bounds(space), 0)
+    assert planner is not None
+    with caplog.at_level("INFO", logger="dse.search.proposals"):
+        proposal = planner.propose()
+    assert proposal is not None and "no trained design meets the budgets yet" in caplog.text
+    post = estimate_dict(layers_from_dicts(fake_layers(proposal.candidate)), space_target(space), None)
+    assert relative_violation(space, [bound], post) < median
+
+
+def test_the_feasible_share_of_the_space_is_measured_before_training(tmp: Path, caplog: Any) -> None:
+    from dse.search.proposals import make_planner
+    from dse.search.searcher import Searcher
+
+    def share(constraints: list[str], name: str) -> Any:
+        (tmp / name).mkdir()
+        space = load_space(space_file(tmp / name, constraints=constraints))
+        folder, _ = RunFolder.prepare(tmp / name / "run", space, "", None)
+        planner = make_planner(space, folder, Searcher(space, folder, 0), DATA, space_target(space), None,
+                               part_bounds(space), 0)
+        assert planner is not None
+        return planner.survey(64)
+
+    with caplog.at_level("INFO", logger="dse.search.proposals"):
+        loose = share(["latency_ns <= 1000"], "loose")
+        assert loose.share == pytest.approx(1.0) and "sliver" not in caplog.text
+        none = share(["lut <= 1"], "none")
+        assert none.share == 0.0 and none.per_budget == {"lut <= 1": 0.0} and "look unreachable" in caplog.text
+        # a bound that only the narrowest, lowest-bit designs meet
+        sliver = share(["lut <= 1000"], "sliver")
+    assert 0.0 < sliver.share < 0.05 and "only a sliver" in caplog.text
+    assert "random designs of the space are expected to meet the cost budgets" in sliver.text()
