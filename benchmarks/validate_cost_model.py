@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cost_models import Calibration, SynthesisRecord, estimate, records_from_dirs  # noqa: E402
-from cost_models.calibration import PRIOR_FILE  # noqa: E402
+from cost_models.calibration import PRIOR_FILE, design_class  # noqa: E402
 from cost_models.constants import CONSTANTS_FILE, ConstantSet, tool_family  # noqa: E402
 from cost_models.fit_constants import FitRecord, fit_constants, log_error  # noqa: E402
 from cost_models.layers import LayerSpec  # noqa: E402
@@ -99,7 +99,7 @@ def load_projects(data: Path) -> tuple[list[Project], list[dict[str, str]]]:
         assert rec.layers is not None
         if declared_lut_binding(rel):
             rec = dataclasses.replace(rec, layers=with_lut_binding(rec.layers))
-        kind = "CNN" if any(s.kind.startswith("conv") for s in rec.layers) else "MLP"
+        kind = design_class(rec.layers).upper()
         projects.append(Project(rel, rel.split("/")[0], rec, kind))
     return projects, skipped
 

@@ -49,7 +49,7 @@ from typing import Any
 from cost_models.analytic import analytic_totals
 from cost_models.constants import ConstantSet
 from cost_models.errors import CalibrationError, UnknownPartError
-from cost_models.layers import LayerSpec, Target
+from cost_models.layers import CONV_KINDS, POOLING_KINDS, WEIGHTED_KINDS, LayerSpec, Target
 from cost_models.parts import part_family
 from cost_models.records import METRICS, SynthesisRecord
 
@@ -84,10 +84,9 @@ RIDGE_ALPHAS: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0)
 """Ridge penalties (per record, on centred features) tried for the log-linear correction."""
 LAMBDA_GRID: tuple[float, ...] = tuple(i / 10 for i in range(11))
 ABSURD_LOG_RATIO = math.log(100.0)
-_CNN_KINDS = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "depthwise_conv1d", "depthwise_conv2d",
-              "separable_conv1d", "separable_conv2d", "pooling", "global_pooling")
-_ARCH_KINDS = ("dense", "conv1d", "conv2d", "depthwise_conv1d", "depthwise_conv2d",
-               "separable_conv1d", "separable_conv2d", "batchnorm")
+_CNN_KINDS = (*CONV_KINDS, *POOLING_KINDS)
+_ARCH_KINDS = (*WEIGHTED_KINDS, *POOLING_KINDS, "batchnorm")
+"""Kinds whose shapes make an architecture's signature (an MLP's is its dense shapes, as before)."""
 
 
 @dataclass
@@ -146,7 +145,7 @@ class Correction:
 
 def design_class(layers: Sequence[LayerSpec] | None) -> str:
     """``cnn`` when the design has a convolution or pooling layer, else ``mlp``."""
-    return "cnn" if any(s.kind in _CNN_KINDS or s.kind.startswith("conv") for s in layers or ()) else "mlp"
+    return "cnn" if any(s.kind in _CNN_KINDS for s in layers or ()) else "mlp"
 
 
 def group_keys(tool: str | None, version: str | None, family: str, cls: str | None = None) -> list[str]:
@@ -171,7 +170,7 @@ def features(layers: Sequence[LayerSpec] | None, metric: str, value: float) -> t
     """Features of the log-linear correction: share of multiplications forced to LUTs, log size."""
     if not layers:
         return None
-    w = [(s.n_in * s.n_out, s.mult_impl == "lut") for s in layers if s.kind in _ARCH_KINDS]
+    w = [(s.n_in * s.n_out, s.mult_impl == "lut") for s in layers if s.kind in (*WEIGHTED_KINDS, "batchnorm")]
     tot = sum(a for a, _ in w)
     share = sum(a for a, lut in w if lut) / tot if tot else 0.0
     return share, math.log(max(value, 0.0) + LOG_OFFSET[metric])
