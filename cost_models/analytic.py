@@ -439,6 +439,10 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
 
     ``constants``: the analytic model's constants (default: the shipped set, per tool family).
     """
+    if any(layer.strategy == "distributed_arithmetic" for layer in layers):  # cost_models/distributed_arithmetic.py
+        from cost_models.distributed_arithmetic import da_analytic_totals
+
+        return da_analytic_totals(layers, target)
     part = get_part(target.part)
     period = float(target.clock_period_ns)
     cs = constants if constants is not None else DEFAULT_CONSTANTS

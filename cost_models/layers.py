@@ -16,9 +16,10 @@ from typing import Any, Literal
 from cost_models.weight_stats import WeightStats
 
 LayerKind = Literal["input", "dense", "conv1d", "conv2d", "activation", "softmax", "batchnorm"]
-Strategy = Literal["latency", "resource"]
+Strategy = Literal["latency", "resource", "distributed_arithmetic"]
 IOType = Literal["io_parallel", "io_stream"]
-Backend = Literal["vitis", "vivado"]
+Backend = str
+"""The tool family whose records calibrate the target: ``vitis``, ``vivado``, ``yosys`` or a plug-in's."""
 MultImpl = Literal["auto", "dsp", "lut"]
 
 LAYER_KINDS: tuple[str, ...] = ("input", "dense", "conv1d", "conv2d", "activation", "softmax", "batchnorm")
@@ -193,7 +194,8 @@ def layers_from_dicts(data: Iterable[Mapping[str, Any]]) -> list[LayerSpec]:
 
 @dataclass(frozen=True)
 class Target:
-    """An FPGA target: part, clock period in ns, HLS backend and (optional) tool version."""
+    """An FPGA target: part, clock period in ns, tool family (``backend``: vitis, vivado, yosys, ...) and
+    (optional) tool version."""
 
     part: str
     clock_period_ns: float = 5.0

@@ -108,7 +108,7 @@ class Candidate:
                     "accum": "auto",
                 },
                 "ReuseFactor": self.reuse_factor[i],
-                "Strategy": self.strategy.capitalize(),
+                "Strategy": hls_strategy(self.strategy),
             }
         for i, name in enumerate(self.activation_names):
             layers[name] = {"Precision": {"result": self.activation_precision(i, space)},
@@ -118,7 +118,7 @@ class Candidate:
             "Model": {
                 "Precision": {"default": hw.default_precision},
                 "ReuseFactor": self.reuse_factor[0],
-                "Strategy": self.strategy.capitalize(),
+                "Strategy": hls_strategy(self.strategy),
                 "BramFactor": 1_000_000_000,
                 "TraceOutput": False,
             },
@@ -211,6 +211,11 @@ class Candidate:
             strategy=str(params.get("strategy", h.strategy.choices[0] if h.strategy.choices else "latency")),
             learning_rate=float(params.get("learning_rate", space.training.learning_rate.values()[0])),
         )
+
+
+def hls_strategy(strategy: str) -> str:
+    """hls4ml's spelling of a strategy: ``Latency``, ``Resource``, ``distributed_arithmetic`` (its own key)."""
+    return strategy if strategy == "distributed_arithmetic" else strategy.capitalize()
 
 
 def _put(out: dict[str, Any], key: str, spec: Searchable, values: tuple[Any, ...], per_layer: bool, n: int) -> None:

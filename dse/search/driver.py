@@ -32,7 +32,8 @@ from dse.search.searcher import Proposal, Searcher, counts_toward_budget
 from dse.space import SpaceConfig
 from dse.store import RunFolder, RunLock, TrialRecord
 from dse.synthesis.loop import SynthesisManager, ok_record_trials
-from dse.training.trial_runner import TrialOutput, TrialPayload, space_target
+from dse.synthesis.records import cost_target
+from dse.training.trial_runner import TrialOutput, TrialPayload
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class Driver:
         self.n_trials, self.workers, self.seed, self.progress = n_trials, workers, seed, progress
         self.searcher = Searcher(space, folder, seed)
         self.bounds = part_bounds(space)
-        self.target = space_target(space)
+        self.target = cost_target(space)
         self.calibration = _load_calibration(folder)
         self.planner = make_planner(space, folder, self.searcher, data, self.target, self.calibration, self.bounds,
                                     seed)

@@ -22,7 +22,7 @@ from dse.scoring.score import estimate_dict
 from dse.space import ESTIMATE_KEYS, SpaceConfig
 from dse.store import RunFolder, SynthesisRecord
 from dse.synthesis.base import SynthesisJob
-from dse.synthesis.records import calibration_examples, fit_calibration
+from dse.synthesis.records import calibration_examples, cost_target, fit_calibration
 from dse.synthesis.selection import Scored, constraint_margin, relative_width, select
 
 if TYPE_CHECKING:
@@ -149,9 +149,8 @@ class SynthesisManager:
     def recalibrate(self) -> Any:
         """Refit the calibration from every successful record, save it, and fill estimate_after."""
         from cost_models.layers import layers_from_dicts
-        from dse.training.trial_runner import space_target
 
-        target = space_target(self.space)
+        target = cost_target(self.space)
         calibration = fit_calibration(calibration_examples(self.folder), target)
         self.folder.save_calibration(calibration)
         for rec in self.folder.synthesis_records():

