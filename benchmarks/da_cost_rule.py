@@ -36,7 +36,6 @@ import numpy as np  # noqa: E402
 from cost_models.distributed_arithmetic import (  # noqa: E402
     DA_CONSTANTS,
     DaConstants,
-    da_layer_features,
     estimate_da_network,
     fit_da_constants,
 )
@@ -184,16 +183,16 @@ def main() -> None:
                                                 for m, e in evaluate(rows_fit, k).items()},
         "rule_ms_per_estimate": round(est_ms, 3),
         "trace_seconds_per_design_median": statistics.median(r["trace_s"] for r in rows_test),
-        "yosys_seconds_vs_size": sorted(({"da_cost": r["da_cost"], "weights": r["design"]["n_in"] * r["design"]["n_out"],
-                                          "lut": r["lut"], "yosys_s": r["yosys_s"]} for r in rows_fit + rows_test),
-                                        key=lambda x: x["da_cost"]),
+        "yosys_seconds_vs_size": sorted(
+            ({"da_cost": r["da_cost"], "weights": r["design"]["n_in"] * r["design"]["n_out"], "lut": r["lut"],
+              "yosys_s": r["yosys_s"]} for r in rows_fit + rows_test), key=lambda x: x["da_cost"]),
         "machine": platform.platform(), "python": platform.python_version(),
     }
     path = RESULTS / "da_cost_rule.json"
     path.write_text(json.dumps(result, indent=1))
     t = result["test"]
-    log.info("test: before training LUT %.1f %% FF %.1f %% latency exact %.0f %%; after training LUT %.1f %% FF %.1f %% "
-             "latency exact %.0f %% -> %s", 100 * t["before_training"]["median_lut_error"],
+    log.info("test: before training LUT %.1f %% FF %.1f %% latency exact %.0f %%; after training LUT %.1f %% "
+             "FF %.1f %% latency exact %.0f %% -> %s", 100 * t["before_training"]["median_lut_error"],
              100 * t["before_training"]["median_ff_error"], 100 * t["before_training"]["latency_exact_share"],
              100 * t["after_training"]["median_lut_error"], 100 * t["after_training"]["median_ff_error"],
              100 * t["after_training"]["latency_exact_share"], path)

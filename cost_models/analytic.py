@@ -442,7 +442,8 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     if any(layer.strategy == "distributed_arithmetic" for layer in layers):  # cost_models/distributed_arithmetic.py
         from cost_models.distributed_arithmetic import da_analytic_totals
 
-        return da_analytic_totals(layers, target)
+        da_totals, da_rows = da_analytic_totals(layers, target)
+        return da_totals, [LayerEstimate(**row) for row in da_rows]
     part = get_part(target.part)
     period = float(target.clock_period_ns)
     cs = constants if constants is not None else DEFAULT_CONSTANTS

@@ -181,27 +181,26 @@ def estimate_da_network(layers: Sequence[LayerSpec], clock_period_ns: float,
 
 
 def da_analytic_totals(layers: Sequence[LayerSpec], target: Any,
-                       k: DaConstants = DA_CONSTANTS) -> tuple[dict[str, float], list[Any]]:
-    """``analytic_totals`` of a network with distributed-arithmetic layers (its dispatch hook): the DA
-    layers by this rule, da4ml's whole-network pipeline for the latency, other layers free (their
-    activations are folded into the adder graph). Per-layer rows are ``LayerEstimate``s."""
-    from cost_models.analytic import LayerEstimate
-
+                       k: DaConstants = DA_CONSTANTS) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """``analytic_totals`` of a network with distributed-arithmetic layers (its dispatch hook in
+    cost_models/analytic.py): the DA layers by this rule, da4ml's whole-network pipeline for the
+    latency, other layers free (the activations are folded into the adder graph). Per-layer rows are
+    the fields of ``LayerEstimate``."""
     period = float(target.clock_period_ns)
-    rows: list[Any] = []
+    rows: list[dict[str, Any]] = []
     data = FixedType(16, 6)
     for i, layer in enumerate(layers):
         if layer.kind == "input":
             data = layer.result
             continue
-        row = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor, ii=1.0)
+        row: dict[str, Any] = {"name": layer.name, "kind": layer.kind, "reuse_factor": layer.reuse_factor,
+                               "ii": 1.0, "notes": []}
         if is_da_layer(layer):
             est = estimate_da_layer(da_layer_features(layer, layer.input or data, _following_activation(layers, i)),
                                     period, k)
-            row.lut, row.ff, row.latency_cycles = est["lut"], est["ff"], est["latency_cycles"]
-            row.depth_cycles = est["latency_cycles"]
-            row.multipliers = float(layer.n_nonzero)
-            row.notes.append(f"distributed arithmetic: {est['adder_levels']:g} adder levels, 0 DSP")
+            row.update(lut=est["lut"], ff=est["ff"], latency_cycles=est["latency_cycles"],
+                       depth_cycles=est["latency_cycles"], multipliers=float(layer.n_nonzero),
+                       notes=[f"distributed arithmetic: {est['adder_levels']:g} adder levels, 0 DSP"])
         elif layer.kind in ("dense", "conv1d", "conv2d"):
             raise ValueError(f"layer {layer.name!r} uses strategy {layer.strategy!r} in a network with "
                              "distributed-arithmetic layers: give every weighted layer the same strategy")

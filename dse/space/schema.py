@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from dse.plugins import BUILTIN_SYNTHESIS_BACKENDS, SYNTHESIS_BACKEND_ENTRY_POINTS, synthesis_backend_names
+from dse.plugins import BUILTIN_SYNTHESIS_BACKENDS, synthesis_backend_names
 from dse.space.searchable import (
     FloatValues,
     IntValues,

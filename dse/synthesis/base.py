@@ -155,7 +155,7 @@ def load_plugins() -> None:
     _plugins_loaded = True
     from importlib.metadata import entry_points
 
-    from dse.space.schema import SYNTHESIS_BACKEND_ENTRY_POINTS
+    from dse.plugins import SYNTHESIS_BACKEND_ENTRY_POINTS
 
     for ep in entry_points(group=SYNTHESIS_BACKEND_ENTRY_POINTS):
         try:

@@ -61,7 +61,8 @@ def fit_calibration(examples: list[tuple[list[Any], SynthesisRecord]], target: A
     for layers, rec in examples:
         measured = rec.measured
         records.append(cost_models.SynthesisRecord(
-            tool=str(rec.tool_family or rec.tool or target.backend), tool_version=rec.tool_version or target.tool_version,
+            tool=str(rec.tool_family or rec.tool or target.backend),
+            tool_version=rec.tool_version or target.tool_version,
             part=str(rec.part or target.part), clock_period_ns=float(rec.clock_period_ns or target.clock_period_ns),
             latency_cycles=measured.get("latency_cycles"), ii=measured.get("ii"), dsp=measured.get("dsp"),
             lut=measured.get("lut"), ff=measured.get("ff"), bram_18k=measured.get("bram_18k"),

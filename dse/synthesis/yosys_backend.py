@@ -44,7 +44,7 @@ DA = "distributed_arithmetic"
 def da_strategy_layers(hls_config: dict[str, Any]) -> list[str]:
     """Names of the layers of an hls4ml config whose strategy is not distributed arithmetic but that
     carry weights (an empty list: the whole network is DA)."""
-    model_strategy = str(((hls_config.get("Model") or {}).get("Strategy") or "latency")).lower()
+    model_strategy = str((hls_config.get("Model") or {}).get("Strategy") or "latency").lower()
     bad = []
     for name, cfg in (hls_config.get("LayerName") or {}).items():
         if not isinstance(cfg, dict) or "weight" not in (cfg.get("Precision") or {}):
