@@ -182,7 +182,8 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list
         result = to_fixed(layer.get_output_variable().type.precision)
         rf = int(layer.get_attr("reuse_factor", 1))
         strategy = str(layer.get_attr("strategy", "latency")).lower()
-        strategy = "resource" if strategy.startswith("resource") else "latency"
+        strategy = ("resource" if strategy.startswith("resource") else
+                    strategy if strategy == "distributed_arithmetic" else "latency")
         if kind in ("dense", "conv1d", "conv2d"):
             w = layer.weights["weight"]
             b = layer.weights.get("bias")

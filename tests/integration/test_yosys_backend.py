@@ -116,3 +116,43 @@ def test_verilator_matches_da4ml_and_qkeras_bit_for_bit_on_trained_designs(tmp_p
         simulated = simulate(tmp_path / f"d{i}", x_grid)
         assert np.array_equal(simulated, emulated), f"design {i}: Verilator != da4ml"
         assert np.array_equal(emulated, logits.astype(np.float64)), f"design {i}: da4ml != QKeras"
+
+
+@pytest.mark.slow
+def test_the_whole_loop_runs_with_the_real_yosys(tmp_path: Path) -> None:
+    """train -> choose -> yosys -> record -> calibrate -> re-score, with the real tools (no stand-in)."""
+    import optuna
+
+    from dse.commands.cli import main
+    from dse.store import RunFolder
+
+    d = tiny_space_dict()
+    d["model"]["width"] = 4
+    d["quantization"].update(weight_bits=[2, 3], activation_bits=[3, 4])
+    d["sparsity"]["target"] = 0.75
+    d["hardware"].update(strategy=DA, reuse_factor=1)
+    d["synthesis"] = {"backend": "yosys", "every": 2, "batch": 1, "timeout": 1800, "concurrency": 1,
+                      "firmware_accuracy": True}
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump(d))
+    run_dir = tmp_path / "run"
+    assert main(["run", str(space), "--run-dir", str(run_dir), "--n-trials", "2", "--workers", "1",
+                 "--no-progress"]) == 0
+    records = [json.loads(p.read_text()) for p in sorted((run_dir / "synthesis" / "records").glob("*.json"))]
+    ok = [r for r in records if r["status"] == "ok"]
+    assert ok, [r["error"][-500:] for r in records]
+    for r in ok:
+        assert (r["tool"], r["tool_family"]) == ("yosys", "yosys")
+        assert r["measured"]["dsp"] == 0 and r["measured"]["lut"] > 0 and r["measured"]["ii"] == 1
+        assert r["firmware_accuracy"] is not None and r["firmware_error"] == ""
+        # the Verilog computes what QKeras computes, up to inputs on hls4ml's input grid
+        assert abs(r["firmware_drop"]) <= 0.05
+        assert r["estimate_before"] and r["estimate_after"]
+    calibration = (run_dir / "calibration.json").read_text()
+    assert "yosys|" in calibration and "vitis|" not in calibration
+    folder = RunFolder.open(run_dir)
+    assert folder.study_name.startswith("dse-c")  # re-scored into a fresh study version
+    study = optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
+    by_number = {t.number: t for t in study.trials}
+    for r in ok:
+        assert by_number[r["trial"]].user_attrs["measured"]["lut"] == r["measured"]["lut"]
