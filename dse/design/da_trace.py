@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ADDER_LEVELS_PER_NS", "DenseLayer", "QuantizedMLP", "latency_cutoff", "mlp_from_keras", "trace_mlp"]
+__all__ = ["ADDER_LEVELS_PER_NS", "DenseLayer", "QuantizedMLP", "kernel_solution", "latency_cutoff", "mlp_from_keras",
+           "trace_mlp"]
 
 ADDER_LEVELS_PER_NS = 1.0
 """Adder levels da4ml puts in one pipeline stage per ns of clock period (da4ml's own command line
@@ -137,6 +138,22 @@ def trace_mlp(mlp: QuantizedMLP, hard_dc: int = HARD_DC) -> Any:
             out = [_quantized_relu(v, bits, integer) for v in x._vars.ravel()]
             x = FixedVariableArray(np.array(out, dtype=object), x.solver_options)
     return comb_trace(first, x)
+
+
+def kernel_solution(kernel: Any, bias: Any, input_kif: tuple[int, int, int], hard_dc: int = HARD_DC
+                    ) -> tuple[float, float]:
+    """da4ml's (adder-graph cost, adder levels) of one layer's constant matrix-vector product plus bias,
+    as hls4ml 1.3's DA pass solves it (its ``da_kernel_cost``)."""
+    import numpy as np
+    from da4ml.trace import FixedVariableArray, HWConfig, comb_trace
+
+    n_in = int(np.asarray(kernel).shape[0])
+    k, i, f = (np.full(n_in, v) for v in input_kif)
+    options = {"hard_dc": hard_dc, "search_all_decompose_dc": True}
+    inp = FixedVariableArray.from_kif(k, i, f, HWConfig(1, -1, -1), solver_options=options)
+    out = inp @ np.asarray(kernel, dtype=np.float64) + np.asarray(bias, dtype=np.float64)
+    comb = comb_trace(inp, out)
+    return float(comb.cost), float(comb.latency[1])
 
 
 def _quantized_relu(v: Any, bits: int, integer: int) -> Any:

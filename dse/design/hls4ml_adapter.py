@@ -125,6 +125,26 @@ def load_keras_model_bytes(model_h5: bytes, folder: str | Path) -> Any:
 
 # --------------------------------------------------------------------------- layers for the cost model
 
+
+def _da_solution(layer: Any) -> dict[str, str]:
+    """da4ml's solution of a distributed-arithmetic layer's trained weights (adder-graph cost and adder
+    levels, as hls4ml's DA pass solves it while converting): what the DA cost rule reads after
+    training (cost_models/distributed_arithmetic.py). Empty for other strategies."""
+    if str(layer.get_attr("strategy", "")).lower() != "distributed_arithmetic":
+        return {}
+    import numpy as np
+
+    from dse.design.da_trace import kernel_solution
+
+    w = np.asarray(layer.weights["weight"].data, dtype=np.float64)
+    kernel = w.reshape(-1, w.shape[-1])
+    b = layer.weights.get("bias")
+    bias = np.asarray(b.data, dtype=np.float64).ravel() if b is not None else np.zeros(kernel.shape[1])
+    t = to_fixed(layer.get_input_variable().type.precision)
+    cost, levels = kernel_solution(kernel, bias, (int(t.signed), t.integer - int(t.signed), t.width - t.integer))
+    return {"da_cost": f"{cost:g}", "da_adder_levels": f"{levels:g}"}
+
+
 _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "Activation": "activation",
          "ParametrizedActivation": "activation", "Softmax": "softmax", "BatchNormalization": "batchnorm",
          "Input": "input", "HardActivation": "activation", "TernaryTanh": "activation"}
@@ -207,7 +227,8 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list
                 weight=to_fixed(w.type.precision), bias=to_fixed(b.type.precision) if b is not None else None,
                 accum=to_fixed(accum.precision) if accum is not None else None,
                 n_zeros=int(getattr(w, "nzeros", 0)), reuse_factor=rf, strategy=strategy,  # type: ignore[arg-type]
-                io_type=io_type, conv=conv, weights=weight_stats(w, n_in, n_out)))  # type: ignore[arg-type]
+                io_type=io_type, conv=conv, weights=weight_stats(w, n_in, n_out),  # type: ignore[arg-type]
+                extra=_da_solution(layer)))
         elif kind in ("activation", "softmax"):
             n = int(layer.get_attr("n_in"))
             table = layer.get_attr("table_t")

@@ -120,10 +120,12 @@ def test_verilator_matches_da4ml_and_qkeras_bit_for_bit_on_trained_designs(tmp_p
 
 @pytest.mark.slow
 def test_the_whole_loop_runs_with_the_real_yosys(tmp_path: Path) -> None:
-    """train -> choose -> yosys -> record -> calibrate -> re-score, with the real tools (no stand-in)."""
+    """train -> choose -> yosys -> record -> calibrate -> re-score, with the real tools (no stand-in;
+    the in-process executor instead of Ray keeps the test off a cluster start)."""
     import optuna
 
-    from dse.commands.cli import main
+    from dse.search import run_search
+    from dse.search.executor import InProcessExecutor
     from dse.store import RunFolder
 
     d = tiny_space_dict()
@@ -133,11 +135,8 @@ def test_the_whole_loop_runs_with_the_real_yosys(tmp_path: Path) -> None:
     d["hardware"].update(strategy=DA, reuse_factor=1)
     d["synthesis"] = {"backend": "yosys", "every": 2, "batch": 1, "timeout": 1800, "concurrency": 1,
                       "firmware_accuracy": True}
-    space = tmp_path / "space.yaml"
-    space.write_text(yaml.safe_dump(d))
     run_dir = tmp_path / "run"
-    assert main(["run", str(space), "--run-dir", str(run_dir), "--n-trials", "2", "--workers", "1",
-                 "--no-progress"]) == 0
+    run_search(parse_space_text(yaml.safe_dump(d)), run_dir, n_trials=2, workers=1, executor=InProcessExecutor())
     records = [json.loads(p.read_text()) for p in sorted((run_dir / "synthesis" / "records").glob("*.json"))]
     ok = [r for r in records if r["status"] == "ok"]
     assert ok, [r["error"][-500:] for r in records]
