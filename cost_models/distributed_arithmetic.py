@@ -168,7 +168,8 @@ def estimate_da_network(layers: Sequence[LayerSpec], clock_period_ns: float,
                         k: DaConstants = DA_CONSTANTS) -> dict[str, float]:
     """Totals of a network whose dense layers are all DA, as da4ml pipelines it as one graph:
     LUT and FF add up, adder levels add up along the network, and the pipeline is cut every
-    ``levels_per_cycle`` levels (latency cycles = stages, II = 1)."""
+    ``levels_per_cycle`` levels (latency cycles = stages, II = 1). The output softmax or sigmoid
+    costs nothing: the decision is the argmax (or sign) of the logits, and the Verilog has none."""
     data = FixedType(16, 6)
     lut = ff = levels = 0.0
     first = True
@@ -177,9 +178,9 @@ def estimate_da_network(layers: Sequence[LayerSpec], clock_period_ns: float,
             data = layer.result
             continue
         if not is_da_layer(layer):
-            if layer.kind != "activation":
+            if layer.kind not in ("activation", "softmax"):
                 raise ValueError(f"layer {layer.name!r} is not a distributed-arithmetic layer")
-            data = layer.result
+            data = layer.result  # ReLUs are in the adder graph; the output softmax/sigmoid is left out
             continue
         out = _following_activation(layers, i)
         f = da_layer_features(layer, layer.input or data, out)

@@ -125,13 +125,13 @@ def load_keras_model_bytes(model_h5: bytes, folder: str | Path) -> Any:
 
 # --------------------------------------------------------------------------- layers for the cost model
 
+DA_STRATEGY = "distributed_arithmetic"
+
 
 def _da_solution(layer: Any) -> dict[str, str]:
     """da4ml's solution of a distributed-arithmetic layer's trained weights (adder-graph cost and adder
     levels, as hls4ml's DA pass solves it while converting): what the DA cost rule reads after
-    training (cost_models/distributed_arithmetic.py). Empty for other strategies."""
-    if str(layer.get_attr("strategy", "")).lower() != "distributed_arithmetic":
-        return {}
+    training (cost_models/distributed_arithmetic.py)."""
     import numpy as np
 
     from dse.design.da_trace import kernel_solution
@@ -184,12 +184,14 @@ def weight_stats(weight: Any, n_in: int, n_out: int) -> WeightStats | None:
         return None
 
 
-def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list[LayerSpec]:
+def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel",
+                           da_layers: frozenset[str] = frozenset()) -> list[LayerSpec]:
     """The cost model's layer list of an hls4ml ``ModelGraph``: sizes, the types hls4ml resolved,
     zero weights, ReuseFactor (after hls4ml's snapping) and strategy, per layer.
 
     This is the one function that reads layers back from hls4ml; a summary of the trained
-    weight values belongs here too.
+    weight values belongs here too. ``da_layers``: layers to describe as distributed arithmetic
+    (converted as Latency, see ``layers_from_keras``), with da4ml's solution of their weights.
     """
     specs: list[LayerSpec] = []
     for layer in hls_model.get_layers():
@@ -203,7 +205,9 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list
         rf = int(layer.get_attr("reuse_factor", 1))
         strategy = str(layer.get_attr("strategy", "latency")).lower()
         strategy = ("resource" if strategy.startswith("resource") else
-                    strategy if strategy == "distributed_arithmetic" else "latency")
+                    strategy if strategy == DA_STRATEGY else "latency")
+        if layer.name in da_layers:
+            strategy = DA_STRATEGY
         if kind in ("dense", "conv1d", "conv2d"):
             w = layer.weights["weight"]
             b = layer.weights.get("bias")
@@ -228,7 +232,7 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list
                 accum=to_fixed(accum.precision) if accum is not None else None,
                 n_zeros=int(getattr(w, "nzeros", 0)), reuse_factor=rf, strategy=strategy,  # type: ignore[arg-type]
                 io_type=io_type, conv=conv, weights=weight_stats(w, n_in, n_out),  # type: ignore[arg-type]
-                extra=_da_solution(layer)))
+                extra=_da_solution(layer) if strategy == DA_STRATEGY else {}))
         elif kind in ("activation", "softmax"):
             n = int(layer.get_attr("n_in"))
             table = layer.get_attr("table_t")
@@ -257,4 +261,25 @@ def layers_from_keras(model: Any, hls_config: Mapping[str, Any], target: Target 
     ``Hls4mlTarget`` (which carries its own io_type).
     """
     t = target if isinstance(target, Hls4mlTarget) else Hls4mlTarget.of_cost_target(target, io_type)
-    return layer_specs_from_graph(convert(model, hls_config, t), t.io_type)
+    config, da = _latency_in_place_of_da(hls_config)
+    return layer_specs_from_graph(convert(model, config, t), t.io_type, da)
+
+
+def _latency_in_place_of_da(hls_config: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    """hls4ml's DA pass replaces a layer's weights by generated code while converting; for the layer
+    list the model is converted with Latency in their place (same sizes and inferred types) and the
+    names of the DA layers are returned."""
+    import copy
+
+    config = copy.deepcopy(dict(hls_config))
+    model = config.get("Model") or {}
+    default = str(model.get("Strategy", "latency")).lower()
+    da = set()
+    for name, cfg in (config.get("LayerName") or {}).items():
+        if isinstance(cfg, dict) and str(cfg.get("Strategy", default)).lower() in (DA_STRATEGY, "da"):
+            if "weight" in (cfg.get("Precision") or {}):
+                da.add(name)
+            cfg["Strategy"] = "Latency"
+    if default in (DA_STRATEGY, "da"):
+        model["Strategy"] = "Latency"
+    return config, frozenset(da)

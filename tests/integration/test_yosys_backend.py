@@ -155,3 +155,5 @@ def test_the_whole_loop_runs_with_the_real_yosys(tmp_path: Path) -> None:
     by_number = {t.number: t for t in study.trials}
     for r in ok:
         assert by_number[r["trial"]].user_attrs["measured"]["lut"] == r["measured"]["lut"]
+        dense = [la for la in folder.read_layers(r["trial"]) if la["kind"] == "dense"]
+        assert all(la["strategy"] == DA and float(la["extra"]["da_cost"]) > 0 for la in dense)  # da4ml's solution
