@@ -20,6 +20,7 @@ from cost_models.distributed_arithmetic import (
 )
 from cost_models.weights import summarize_weights
 from dse.commands.cli import main
+from dse.commands.export import is_da_design
 from dse.design.candidate import Candidate
 from dse.errors import ConfigError
 from dse.space import load_space, parse_space_text
@@ -51,6 +52,7 @@ def test_da_is_a_searchable_strategy_written_with_hls4mls_own_key() -> None:
     latency = Candidate(**{**cand.to_dict(), "strategy": "latency"}).to_hls_config(space)
     assert latency["LayerName"]["fc0"]["Strategy"] == "Latency"
     assert sorted(da_strategy_layers(latency)) == ["fc0", "out"]
+    assert is_da_design(cfg) and not is_da_design(latency)  # exports carry the Verilog of DA designs only
 
 
 @pytest.mark.parametrize("reuse", [[1, 2], 4, {"low": 1, "high": 4}])
