@@ -110,7 +110,13 @@ def test_verilator_matches_da4ml_and_qkeras_bit_for_bit_on_trained_designs(tmp_p
                        sparsity=(0, 0, 0), reuse_factor=(1, 1, 1), strategy=DA, learning_rate=0.01)]
     for i, cand in enumerate(cands):
         model = train_candidate(cand, space, data, seed=i).model
-        logits = tf.keras.Model(model.inputs, model.get_layer("out").output).predict(x_grid, verbose=0)
+        h = tf.constant(x_grid, dtype=tf.float32)
+        for layer in model.layers:  # QKeras up to the output layer's logits (before the softmax)
+            if layer.name == "out_act":
+                break
+            if not isinstance(layer, tf.keras.layers.InputLayer):
+                h = layer(h)
+        logits = np.asarray(h, dtype=np.float64)
         comb = trace_mlp(mlp_from_keras(model, cand.to_hls_config(space)))
         emulated = comb.predict(x_grid)
         write_rtl(comb, tmp_path / f"d{i}", space.hardware.clock_period_ns, PART)
