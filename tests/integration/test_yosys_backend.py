@@ -77,6 +77,27 @@ def test_yosys_synthesizes_a_small_da_design_into_a_record(tmp_path: Path) -> No
     assert (project / "yosys.log").exists() and record.log_tail == ""  # yosys -q: the log is yosys.log
 
 
+def test_layer_list_of_a_da_design_carries_da4mls_solution(tmp_path: Path) -> None:
+    """hls4ml's DA pass drops the layers' weights while converting: the layer list is read from a
+    Latency conversion, marked DA, with da4ml's solution of the trained weights; the DA rule uses it."""
+    from cost_models import Target, estimate
+    from dse.design.hls4ml_adapter import layers_from_keras, load_keras_model_bytes
+    from dse.training.trial_runner import space_target
+
+    space = da_space()
+    cand = Candidate(widths=(4,), weight_bits=(3, 3), bias_bits=(4, 4), activation_bits=(4,), sparsity=(0, 0),
+                     reuse_factor=(1, 1), strategy=DA, learning_rate=0.01)
+    model = load_keras_model_bytes(small_model(tmp_path, cand, space), tmp_path / "m")
+    layers = layers_from_keras(model, cand.to_hls_config(space), space_target(space), "io_parallel")
+    dense = [la for la in layers if la.kind == "dense"]
+    assert [la.strategy for la in dense] == [DA, DA]
+    assert all(float(la.extra["da_cost"]) > 0 and float(la.extra["da_adder_levels"]) >= 1 for la in dense)
+    assert all(la.strategy != DA for la in layers if la.kind != "dense")
+    est = estimate(layers, Target(PART, 5.0, "yosys"))
+    assert est.dsp == 0 and est.ii == 1 and est.lut > 0
+    assert any("distributed arithmetic" in " ".join(row.notes) for row in est.layers)
+
+
 def test_yosys_refuses_designs_that_are_not_da(tmp_path: Path) -> None:
     space = da_space()
     cand = Candidate(widths=(4,), weight_bits=(3, 3), bias_bits=(4, 4), activation_bits=(4,), sparsity=(0, 0),
