@@ -105,6 +105,17 @@ class YosysBackend(SynthesisBackend):
         for stale in (YOSYS_STAT, YOSYS_LOG):
             (project / stale).unlink(missing_ok=True)
 
+    def run(self, job: SynthesisJob, project: Path, log_path: Path) -> None:
+        """Run Yosys; its log (``yosys.log``, complete even when stdout is cut) is appended to
+        ``log_path``, so records carry its tail like a vendor tool's."""
+        try:
+            super().run(job, project, log_path)
+        finally:
+            ylog = project / YOSYS_LOG
+            if ylog.exists():
+                with open(log_path, "a", encoding="utf-8") as out:
+                    out.write(ylog.read_text(encoding="utf-8", errors="replace"))
+
     def command(self, executable: str, job: SynthesisJob, project: Path) -> list[str]:
         # -q: the log goes to yosys.log (-l); its stdout may be cut short, the figures go to stat.txt
         return [executable, "-q", "-l", YOSYS_LOG, YOSYS_SCRIPT]
