@@ -545,6 +545,11 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
 
     ``constants``: the analytic model's constants (default: the shipped set, per tool family).
     """
+    if any(layer.strategy == "distributed_arithmetic" for layer in layers):  # cost_models/distributed_arithmetic.py
+        from cost_models.distributed_arithmetic import da_analytic_totals
+
+        da_totals, da_rows = da_analytic_totals(layers, target)
+        return da_totals, [LayerEstimate(**row) for row in da_rows]
     part = get_part(target.part)
     period = float(target.clock_period_ns)
     cs = constants if constants is not None else DEFAULT_CONSTANTS

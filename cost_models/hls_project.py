@@ -123,7 +123,8 @@ def _io(d: Mapping[str, Any], default: str) -> str:
 
 
 def _strategy(d: Mapping[str, Any]) -> str:
-    return "resource" if "resource" in str(d.get("strategy", "latency")) else "latency"
+    s = str(d.get("strategy", "latency")).lower()
+    return "resource" if "resource" in s else "distributed_arithmetic" if s == "distributed_arithmetic" else "latency"
 
 
 def _index(struct: str) -> str | None:

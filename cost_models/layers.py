@@ -20,9 +20,10 @@ LayerKind = Literal[
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize",
 ]
-Strategy = Literal["latency", "resource"]
+Strategy = Literal["latency", "resource", "distributed_arithmetic"]
 IOType = Literal["io_parallel", "io_stream"]
-Backend = Literal["vitis", "vivado"]
+Backend = str
+"""The tool family whose records calibrate the target: ``vitis``, ``vivado``, ``yosys`` or a plug-in's."""
 MultImpl = Literal["auto", "dsp", "lut"]
 PoolOp = Literal["max", "average"]
 ConvImplementation = Literal["linebuffer", "encoded"]
@@ -252,7 +253,8 @@ def layers_from_dicts(data: Iterable[Mapping[str, Any]]) -> list[LayerSpec]:
 
 @dataclass(frozen=True)
 class Target:
-    """An FPGA target: part, clock period in ns, HLS backend and (optional) tool version."""
+    """An FPGA target: part, clock period in ns, tool family (``backend``: vitis, vivado, yosys, ...) and
+    (optional) tool version."""
 
     part: str
     clock_period_ns: float = 5.0

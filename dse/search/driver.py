@@ -33,7 +33,8 @@ from dse.search.searcher import Proposal, Searcher, counts_toward_budget
 from dse.space import SpaceConfig
 from dse.store import RunFolder, RunLock, TrialRecord
 from dse.synthesis.loop import SynthesisManager, ok_record_trials
-from dse.training.trial_runner import TrialOutput, TrialPayload, space_target
+from dse.synthesis.records import cost_target
+from dse.training.trial_runner import TrialOutput, TrialPayload
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ class Driver:
         self.searcher = Searcher(space, folder, seed)
         check_stored_designs(self.searcher.trials(), folder.path)
         self.bounds = part_bounds(space)
-        self.target = space_target(space)
+        self.target = cost_target(space)
         self.calibration = _load_calibration(folder)
         self.planner = make_planner(space, folder, self.searcher, data, self.target, self.calibration, self.bounds,
                                     seed)

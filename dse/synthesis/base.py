@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from dse.errors import (
     BackendPluginError,
@@ -37,11 +37,27 @@ log = logging.getLogger(__name__)
 
 
 class SynthesisBackend(abc.ABC):
-    """Base class of synthesis backends; subclasses set ``name`` and ``executable_names``."""
+    """Base class of synthesis backends; subclasses set ``name``, ``executable_names`` and
+    ``hls4ml_backend``, and may set ``tool_family`` and ``strategies``.
+
+    A backend declares its *tool family* (the key its records calibrate, ``tool_family``; the
+    backend's ``name`` when not set) and its *report reader* (``read``): a plug-in's records then
+    calibrate the estimates of its own tool family exactly as a built-in's do.
+    """
 
     name: ClassVar[str]
     executable_names: ClassVar[tuple[str, ...]]
     hls4ml_backend: ClassVar[str]
+    """hls4ml's backend of the project ``prepare`` writes (and exports carry)."""
+    tool_family: ClassVar[str | None] = None
+    """Calibration key of this tool's records (``vitis``, ``vivado``, ``yosys``, ...); None: ``name``."""
+    strategies: ClassVar[tuple[str, ...] | None] = None
+    """The hls4ml strategies this tool can synthesize (None: all of them)."""
+
+    @classmethod
+    def family(cls) -> str:
+        """The tool family its records calibrate (``tool_family``, else ``name``)."""
+        return cls.tool_family or cls.name
 
     def __init__(self, executable: str | None = None):
         self.executable = executable
@@ -90,6 +106,13 @@ class SynthesisBackend(abc.ABC):
     def read(self, job: SynthesisJob, project: Path) -> SynthesisResult:
         return read_project_result(job, project, tool=self.name)
 
+    def firmware_accuracy(self, job: SynthesisJob, project: Path, data: Any) -> float:
+        """Accuracy on ``data.x_test``/``data.y_test`` of the firmware as this tool builds it
+        (default: hls4ml's bit-accurate C++ emulation of the project)."""
+        from dse.synthesis.firmware import firmware_accuracy
+
+        return firmware_accuracy(job, self.hls4ml_backend, data)
+
     def synthesize(self, job: SynthesisJob) -> SynthesisResult:
         project = self.prepare(job)
         self.run(job, project, Path(job.job_dir) / "synthesis.log")
@@ -132,7 +155,7 @@ def load_plugins() -> None:
     _plugins_loaded = True
     from importlib.metadata import entry_points
 
-    from dse.space.schema import SYNTHESIS_BACKEND_ENTRY_POINTS
+    from dse.plugins import SYNTHESIS_BACKEND_ENTRY_POINTS
 
     for ep in entry_points(group=SYNTHESIS_BACKEND_ENTRY_POINTS):
         try:

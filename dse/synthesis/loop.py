@@ -17,12 +17,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dse.design.candidate import Candidate
+from dse.errors import SynthesisError
 from dse.scoring.pareto import is_complete_original, is_feasible
 from dse.scoring.score import estimate_dict
 from dse.space import ESTIMATE_KEYS, SpaceConfig
 from dse.store import RunFolder, SynthesisRecord
-from dse.synthesis.base import SynthesisJob
-from dse.synthesis.records import calibration_examples, fit_calibration
+from dse.synthesis.base import SynthesisJob, get_backend
+from dse.synthesis.records import calibration_examples, cost_target, fit_calibration
 from dse.synthesis.selection import Scored, constraint_margin, relative_width, select
 
 if TYPE_CHECKING:
@@ -96,10 +98,25 @@ class SynthesisManager:
         self._submit()
         return picked
 
+    def _synthesizable(self, trial: Any) -> bool:
+        """Whether the backend can synthesize the trial's design (the yosys backend: DA designs only)."""
+        s, hw = self.space.synthesis, self.space.hardware
+        backend = s.backend if s.backend != "none" else hw.backend
+        try:
+            strategies = get_backend(backend).strategies
+        except SynthesisError:  # an unknown or broken plug-in: its jobs report the reason
+            return True
+        if strategies is None:
+            return True
+        try:
+            return Candidate.from_params(trial.params, self.space).strategy in strategies
+        except (KeyError, ValueError):
+            return True
+
     def _scored(self, trials: Iterable[Any]) -> list[Scored]:
         out = []
         for t in trials:
-            if not is_complete_original(t):
+            if not is_complete_original(t) or not self._synthesizable(t):
                 continue
             cons = list(t.user_attrs.get("constraint_values") or [])
             margins = list(t.user_attrs.get("constraint_margins") or cons)
@@ -149,9 +166,8 @@ class SynthesisManager:
     def recalibrate(self) -> Any:
         """Refit the calibration from every successful record, save it, and fill estimate_after."""
         from cost_models.layers import layers_from_dicts
-        from dse.training.trial_runner import space_target
 
-        target = space_target(self.space)
+        target = cost_target(self.space)
         calibration = fit_calibration(calibration_examples(self.folder), target)
         self.folder.save_calibration(calibration)
         for rec in self.folder.synthesis_records():

@@ -27,12 +27,31 @@ def calibration_examples(folder: RunFolder) -> list[tuple[list[Any], SynthesisRe
     return out
 
 
-def refit_run_calibration(run_dir: Path) -> Any:
-    """Fit a calibration from the run's successful synthesis records (see ``cost_models``)."""
+def cost_target(space: Any) -> Any:
+    """The cost model's target of a space: its part and clock, and as ``backend`` the tool family whose
+    records calibrate it: the synthesis backend's declared family when synthesis is on (``yosys``,
+    a plug-in's), else the hardware's HLS backend. Records of one family never correct another's."""
+    from dataclasses import replace
+
+    from dse.errors import SynthesisError
+    from dse.synthesis.base import get_backend
     from dse.training.trial_runner import space_target
 
+    target = space_target(space)
+    name = space.synthesis.backend
+    if name == "none":
+        return target
+    try:
+        family = get_backend(name).family()
+    except SynthesisError:  # a broken plug-in: the run reports it when it synthesizes
+        return target
+    return replace(target, backend=family)
+
+
+def refit_run_calibration(run_dir: Path) -> Any:
+    """Fit a calibration from the run's successful synthesis records (see ``cost_models``)."""
     folder = RunFolder.open(run_dir)
-    return fit_calibration(calibration_examples(folder), space_target(folder.load_space()))
+    return fit_calibration(calibration_examples(folder), cost_target(folder.load_space()))
 
 
 def fit_calibration(examples: list[tuple[list[Any], SynthesisRecord]], target: Any) -> Any:
@@ -42,7 +61,8 @@ def fit_calibration(examples: list[tuple[list[Any], SynthesisRecord]], target: A
     for layers, rec in examples:
         measured = rec.measured
         records.append(cost_models.SynthesisRecord(
-            tool=str(rec.tool or target.backend), tool_version=rec.tool_version or target.tool_version,
+            tool=str(rec.tool_family or rec.tool or target.backend),
+            tool_version=rec.tool_version or target.tool_version,
             part=str(rec.part or target.part), clock_period_ns=float(rec.clock_period_ns or target.clock_period_ns),
             latency_cycles=measured.get("latency_cycles"), ii=measured.get("ii"), dsp=measured.get("dsp"),
             lut=measured.get("lut"), ff=measured.get("ff"), bram_18k=measured.get("bram_18k"),

@@ -19,7 +19,7 @@ from dse.errors import (
     ToolNotFoundError,
 )
 from dse.store.records import SynthesisRecord
-from dse.synthesis.base import get_backend
+from dse.synthesis.base import SynthesisBackend, get_backend
 from dse.synthesis.jobs import SynthesisJob
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,14 @@ def run_job(job: SynthesisJob, retries: int = 1, test_data: Any = None) -> Synth
                            ray_node_id=_ray_node_id())
     backend = get_backend(job.backend, job.executable)
     out.tool = backend.name
+    out.tool_family = backend.family()
     log_path = Path(job.job_dir) / "synthesis.log"
     for attempt in range(1, retries + 2):
         out.attempts = attempt
         try:
             project = backend.prepare(job)
             if test_data is not None:
-                _firmware_accuracy(job, project, backend.hls4ml_backend, test_data, out)
+                _firmware_accuracy(backend, job, project, test_data, out)
             backend.run(job, project, log_path)
             result = backend.read(job, project)
             out.status, out.measured = "ok", result.measured
@@ -81,13 +82,12 @@ def _ray_node_id() -> str:
         return ""
 
 
-def _firmware_accuracy(job: SynthesisJob, project: Path, hls4ml_backend: str, data: Any,
+def _firmware_accuracy(backend: SynthesisBackend, job: SynthesisJob, project: Path, data: Any,
                        out: SynthesisRecord) -> None:
-    """Compile the hls4ml C++ emulation of the written project and score it on the test set."""
+    """Score the backend's bit-accurate model of the firmware on the test set (hls4ml's C++
+    emulation for the HLS tools, a Verilator simulation of the Verilog for Yosys)."""
     try:
-        from dse.synthesis.firmware import firmware_accuracy
-
-        out.firmware_accuracy = firmware_accuracy(job, hls4ml_backend, data)
+        out.firmware_accuracy = backend.firmware_accuracy(job, project, data)
     except Exception as exc:  # a failed check is recorded, synthesis goes on
         out.firmware_error = str(exc)[-2000:]
 
