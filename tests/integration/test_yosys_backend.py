@@ -55,7 +55,7 @@ def small_model(tmp: Path, cand: Candidate, space, n_features: int = 6, n_classe
 
 def test_yosys_synthesizes_a_small_da_design_into_a_record(tmp_path: Path) -> None:
     space = da_space()
-    cand = Candidate(widths=(4,), weight_bits=(3, 3), bias_bits=(4, 4), activation_bits=(4,), sparsity=(0, 0),
+    cand = Candidate.mlp(widths=(4,), weight_bits=(3, 3), bias_bits=(4, 4), activation_bits=(4,), sparsity=(0, 0),
                      reuse_factor=(1, 1), strategy=DA, learning_rate=0.01)
     job = SynthesisJob(trial=7, model_h5=small_model(tmp_path, cand, space), hls_config=cand.to_hls_config(space),
                        part=PART, clock_period_ns=2.0, io_type="io_parallel", job_dir=str(tmp_path / "job"),
@@ -85,7 +85,7 @@ def test_layer_list_of_a_da_design_carries_da4mls_solution(tmp_path: Path) -> No
     from dse.training.trial_runner import space_target
 
     space = da_space()
-    cand = Candidate(widths=(4,), weight_bits=(3, 3), bias_bits=(4, 4), activation_bits=(4,), sparsity=(0, 0),
+    cand = Candidate.mlp(widths=(4,), weight_bits=(3, 3), bias_bits=(4, 4), activation_bits=(4,), sparsity=(0, 0),
                      reuse_factor=(1, 1), strategy=DA, learning_rate=0.01)
     model = load_keras_model_bytes(small_model(tmp_path, cand, space), tmp_path / "m")
     layers = layers_from_keras(model, cand.to_hls_config(space), space_target(space), "io_parallel")
@@ -100,7 +100,7 @@ def test_layer_list_of_a_da_design_carries_da4mls_solution(tmp_path: Path) -> No
 
 def test_yosys_refuses_designs_that_are_not_da(tmp_path: Path) -> None:
     space = da_space()
-    cand = Candidate(widths=(4,), weight_bits=(3, 3), bias_bits=(4, 4), activation_bits=(4,), sparsity=(0, 0),
+    cand = Candidate.mlp(widths=(4,), weight_bits=(3, 3), bias_bits=(4, 4), activation_bits=(4,), sparsity=(0, 0),
                      reuse_factor=(1, 1), strategy="latency", learning_rate=0.01)
     job = SynthesisJob(trial=1, model_h5=b"", hls_config=cand.to_hls_config(space), part=PART, clock_period_ns=5.0,
                        io_type="io_parallel", job_dir=str(tmp_path / "job"), backend="yosys")
@@ -123,11 +123,11 @@ def test_verilator_matches_da4ml_and_qkeras_bit_for_bit_on_trained_designs(tmp_p
     data = load_dataset(space.data)
     x = data.x_test[:300].astype(np.float64)
     x_grid = np.floor(x * 2.0**10) / 2.0**10  # hls4ml's input type fixed<16,6>: truncated to 10 fraction bits
-    cands = [Candidate(widths=(8,), weight_bits=(4, 4), bias_bits=(4, 4), activation_bits=(6,), sparsity=(0, 0),
+    cands = [Candidate.mlp(widths=(8,), weight_bits=(4, 4), bias_bits=(4, 4), activation_bits=(6,), sparsity=(0, 0),
                        reuse_factor=(1, 1), strategy=DA, learning_rate=0.01),
-             Candidate(widths=(6,), weight_bits=(6, 3), bias_bits=(6, 4), activation_bits=(4,), sparsity=(0.5, 0),
+             Candidate.mlp(widths=(6,), weight_bits=(6, 3), bias_bits=(6, 4), activation_bits=(4,), sparsity=(0.5, 0),
                        reuse_factor=(1, 1), strategy=DA, learning_rate=0.01),
-             Candidate(widths=(8, 4), weight_bits=(3, 5, 4), bias_bits=(3, 5, 4), activation_bits=(5, 3),
+             Candidate.mlp(widths=(8, 4), weight_bits=(3, 5, 4), bias_bits=(3, 5, 4), activation_bits=(5, 3),
                        sparsity=(0, 0, 0), reuse_factor=(1, 1, 1), strategy=DA, learning_rate=0.01)]
     for i, cand in enumerate(cands):
         model = train_candidate(cand, space, data, seed=i).model

@@ -3,6 +3,7 @@ and the Yosys report reader (pure parts; the real tools run in tests/integration
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -43,13 +44,13 @@ def test_da_is_a_searchable_strategy_written_with_hls4mls_own_key() -> None:
     d["hardware"].update(strategy=["latency", DA], reuse_factor=1)
     space = parse_space_text(yaml.safe_dump(d))
     assert space.hardware.strategy.values() == ["latency", DA]
-    cand = Candidate(widths=(8,), weight_bits=(4, 4), bias_bits=(4, 4), activation_bits=(6,), sparsity=(0, 0),
+    cand = Candidate.mlp(widths=(8,), weight_bits=(4, 4), bias_bits=(4, 4), activation_bits=(6,), sparsity=(0, 0),
                      reuse_factor=(1, 1), strategy=DA, learning_rate=0.01)
     cfg = cand.to_hls_config(space)
     assert cfg["Model"]["Strategy"] == DA and cfg["LayerName"]["fc0"]["Strategy"] == DA
-    assert Candidate.from_hls_config(cfg, (8,), (0, 0), 0.01).strategy == DA
+    assert Candidate.from_hls_config(cfg, cand).strategy == DA
     assert da_strategy_layers(cfg) == []
-    latency = Candidate(**{**cand.to_dict(), "strategy": "latency"}).to_hls_config(space)
+    latency = dataclasses.replace(cand, strategy="latency").to_hls_config(space)
     assert latency["LayerName"]["fc0"]["Strategy"] == "Latency"
     assert sorted(da_strategy_layers(latency)) == ["fc0", "out"]
     assert is_da_design(cfg) and not is_da_design(latency)  # exports carry the Verilog of DA designs only
