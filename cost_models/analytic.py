@@ -176,7 +176,13 @@ class LayerContext:
     @property
     def t_eff(self) -> float:
         """Usable clock period in ns (period minus the default uncertainty)."""
-        return self.clock_period_ns * (1.0 - CLOCK_UNCERTAINTY)
+        return usable_period(self.clock_period_ns)
+
+
+def usable_period(clock_period_ns: float) -> float:
+    """The part of a clock period (ns) the HLS tool schedules logic into: the period minus its default
+    uncertainty."""
+    return clock_period_ns * (1.0 - CLOCK_UNCERTAINTY)
 
 
 def multiplier_limit(n_in: int, n_out: int, n_zeros: int, reuse_factor: int) -> int:
@@ -597,7 +603,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     else:
         # every call of the top-level pipeline (and its output) adds a boundary: a cycle at short
         # clock periods, a fraction where the tool chains consecutive layers into one cycle
-        per_call = min(1.0, k.t_boundary_ns * speed / (period * (1.0 - CLOCK_UNCERTAINTY)))
+        per_call = min(1.0, k.t_boundary_ns * speed / usable_period(period))
         latency = lat_sum + per_call * len(rows) + IO_PARALLEL_IO_CYCLES
         ii = max(ii, 1.0)
         # the top-level function registers its input and output vectors
