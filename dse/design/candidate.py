@@ -17,14 +17,15 @@ dict is built here (``to_hls_config``, each layer writing its own entry) and now
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from dse.design.architectures import ARCHITECTURES, MLP, LayerSlot, MlpFields, architecture_of
-from dse.design.layer_kind import DesignContext, DesignLayer, Knob, layer_from_dict
+from dse.design.layer_kind import DesignContext, DesignLayer, Knob, as_shape, layer_from_dict
 from dse.design.layer_kinds import WeightBits, hls_strategy
 from dse.errors import ConfigError
 from dse.space import Searchable, SpaceConfig
@@ -155,10 +156,12 @@ class Candidate:
 
     # ------------------------------------------------------------------ hls4ml
 
-    def context(self, space: SpaceConfig, n_features: int = 0, n_classes: int = 0) -> DesignContext:
-        """The ``DesignContext`` of this candidate in ``space`` with the data's sizes."""
+    def context(self, space: SpaceConfig, input_shape: int | Sequence[int] = 0, n_classes: int = 0) -> DesignContext:
+        """The ``DesignContext`` of this candidate in ``space`` with the data's sizes (``input_shape``:
+        one sample's shape, or an int for a flat input of that many features)."""
         n_out = 1 if space.model.output_activation == "sigmoid" else n_classes
-        return DesignContext(space, self.strategy, n_features, n_out)
+        shape = as_shape(input_shape)
+        return DesignContext(space, self.strategy, math.prod(shape) if shape else 0, n_out, shape)
 
     def to_hls_config(self, space: SpaceConfig) -> dict[str, Any]:
         """The hls4ml ``HLSConfig`` dict (``granularity='name'`` layout) for this candidate: each layer

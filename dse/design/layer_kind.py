@@ -21,7 +21,7 @@ iterate over the layers and need no change.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -30,8 +30,18 @@ from cost_models.weight_stats import WeightStats
 from dse.errors import ConfigError
 from dse.space import Searchable, SpaceConfig
 
-__all__ = ["LAYER_KINDS", "CostFlow", "DesignContext", "DesignLayer", "Knob", "WeightModel", "layer_from_dict",
-           "register_layer_kind"]
+__all__ = ["LAYER_KINDS", "CostFlow", "DesignContext", "DesignLayer", "InputShape", "Knob", "WeightModel", "as_shape",
+           "layer_from_dict", "register_layer_kind"]
+
+InputShape = tuple[int, ...]
+"""The shape of one input sample: ``(n_features,)`` for a table, ``(H, W, C)`` for images, ``(L, C)`` for sequences."""
+
+
+def as_shape(shape: int | Sequence[int]) -> InputShape:
+    """``shape`` as an ``InputShape`` (an int is a flat input of that many features; 0 is unknown: ``()``)."""
+    if isinstance(shape, int):
+        return (shape,) if shape else ()
+    return tuple(int(n) for n in shape)
 
 
 class WeightModel(Protocol):
@@ -71,12 +81,14 @@ class Knob:
 @dataclass(frozen=True)
 class DesignContext:
     """What a layer needs besides its own fields: the space, the candidate's global strategy, and the
-    data's sizes (``n_features`` inputs; ``n_out`` outputs of the last layer, 1 for a sigmoid)."""
+    data's sizes (``n_features`` inputs, of shape ``input_shape`` per sample; ``n_out`` outputs of
+    the last layer, 1 for a sigmoid)."""
 
     space: SpaceConfig
     strategy: str
     n_features: int = 0
     n_out: int = 0
+    input_shape: InputShape = ()
 
 
 @dataclass(frozen=True)

@@ -12,20 +12,24 @@ the cost model assumes typical trained values.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 from cost_models.layers import FixedType, LayerSpec
 from dse.design.candidate import Candidate
-from dse.design.layer_kind import CostFlow, WeightModel
+from dse.design.layer_kind import CostFlow, WeightModel, as_shape
 from dse.design.layer_kinds import TABLE_SIZE, TABLE_TYPE, dense_result_type
 from dse.space import SpaceConfig
 
 __all__ = ["TABLE_SIZE", "TABLE_TYPE", "WeightModel", "dense_result_type", "prebuild_layers", "snapped_reuse_factors"]
 
 
-def snapped_reuse_factors(cand: Candidate, n_features: int, n_out: int) -> tuple[int, ...]:
+def snapped_reuse_factors(cand: Candidate, input_shape: int | Sequence[int], n_out: int) -> tuple[int, ...]:
     """The ReuseFactor hls4ml uses per weighted layer (snapped to a valid one under the Resource strategy);
-    ``n_out``: the model's outputs (1 for a sigmoid)."""
+    ``input_shape``: one sample's shape (an int: that many flat features); ``n_out``: the model's
+    outputs (1 for a sigmoid)."""
     out: list[int] = []
-    n = n_features
+    n = math.prod(as_shape(input_shape))
     for layer in cand.layers:
         n_next = layer.output_size(n, n_out)
         rf = layer.snapped_reuse_factor(n, n_next, cand.strategy)
@@ -35,11 +39,12 @@ def snapped_reuse_factors(cand: Candidate, n_features: int, n_out: int) -> tuple
     return tuple(out)
 
 
-def prebuild_layers(cand: Candidate, space: SpaceConfig, n_features: int, n_classes: int,
+def prebuild_layers(cand: Candidate, space: SpaceConfig, input_shape: int | Sequence[int], n_classes: int,
                     weights: WeightModel | None = None) -> list[LayerSpec]:
-    """The layer list hls4ml would produce for ``cand`` (see the module docstring)."""
-    ctx = cand.context(space, n_features, n_classes)
-    flow = CostFlow(n_features, FixedType.parse(space.hardware.default_precision))
+    """The layer list hls4ml would produce for ``cand`` (see the module docstring); ``input_shape``:
+    one sample's shape (an int: that many flat features)."""
+    ctx = cand.context(space, input_shape, n_classes)
+    flow = CostFlow(ctx.n_features, FixedType.parse(space.hardware.default_precision))
     layers: list[LayerSpec] = []
     for layer in cand.layers:
         specs, flow = layer.cost_specs(ctx, flow, weights)

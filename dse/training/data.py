@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Dataset:
-    """Features are float32 arrays of shape (n, n_features); labels int32 class indices."""
+    """Features are float32 arrays of shape (n, *input_shape); labels int32 class indices."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -32,8 +32,14 @@ class Dataset:
     feature_names: tuple[str, ...]
 
     @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One sample's shape: ``(n_features,)`` for a table, ``(H, W, C)`` images, ``(L, C)`` sequences."""
+        return tuple(int(n) for n in self.x_train.shape[1:])
+
+    @property
     def n_features(self) -> int:
-        return int(self.x_train.shape[1])
+        """Values per sample (the product of ``input_shape``)."""
+        return int(np.prod(self.x_train.shape[1:]))
 
     @property
     def n_classes(self) -> int:

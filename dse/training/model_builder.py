@@ -8,6 +8,7 @@ under the name the candidate gives it (for the MLP ``fc{i}`` + ``relu{i}`` per h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dse.design.candidate import Candidate
@@ -19,12 +20,13 @@ __all__ = ["apply_pruning", "build_model", "custom_objects", "pruning_done_epoch
            "weight_quantizer"]
 
 
-def build_model(cand: Candidate, space: SpaceConfig, n_features: int, n_classes: int) -> Any:
-    """The QKeras model for ``cand`` (not yet pruned, not compiled), named ``dse_<architecture>``."""
+def build_model(cand: Candidate, space: SpaceConfig, input_shape: int | Sequence[int], n_classes: int) -> Any:
+    """The QKeras model for ``cand`` (not yet pruned, not compiled), named ``dse_<architecture>``;
+    ``input_shape``: one sample's shape (an int: that many flat features)."""
     import tensorflow as tf
 
-    ctx = cand.context(space, n_features, n_classes)
-    inputs = tf.keras.Input(shape=(n_features,), name="features")
+    ctx = cand.context(space, input_shape, n_classes)
+    inputs = tf.keras.Input(shape=ctx.input_shape, name="features")
     x = inputs
     for layer in cand.layers:
         x = layer.build_qkeras(x, ctx)
