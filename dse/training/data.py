@@ -17,6 +17,7 @@ so this is the usual per-feature standardisation.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,19 +115,20 @@ def as_model_input(x: np.ndarray, input_shape: tuple[int, ...] | tuple[int | Non
 
 def _sample_shaped(x: np.ndarray, cfg: DataConfig) -> np.ndarray:
     """``x`` with each sample in its shape (``data.shape``, else (N, H, W) → (N, H, W, 1)), as float64
-    (uint8 images and sequences divided by 255)."""
+    (an image or sequence array stored as uint8 divided by 255)."""
+    scale = x.dtype == np.uint8 and x.ndim > 2  # an image or sequence array stored as uint8
     if cfg.shape is not None:
         n = int(np.prod(x.shape[1:]))
         if int(np.prod(cfg.shape)) != n:
-            raise DataError(f"data.shape: {list(cfg.shape)} holds {int(np.prod(cfg.shape))} values, but each sample "
-                            f"has {n} (shape {list(x.shape[1:])})")
+            raise DataError(f"{list(cfg.shape)} holds {int(np.prod(cfg.shape))} values, but each sample "
+                            f"has {n} (shape {list(x.shape[1:])})", key="data.shape")
         x = x.reshape(len(x), *cfg.shape)
     elif x.ndim == 3:
         x = x[..., None]
     if x.ndim not in (2, 3, 4):
         raise DataError(f"samples of shape {list(x.shape[1:])}: dse takes tables (N, features), sequences "
                         "(N, L, C) and images (N, H, W, C)")
-    if x.ndim > 2 and x.dtype == np.uint8:
+    if scale:
         return x.astype(np.float64) / 255.0
     return x.astype(np.float64, copy=False)
 
@@ -202,48 +204,76 @@ def _load_file(path: Path, features: tuple[str, ...] | None, label: str) -> tupl
     return x, frame[label].to_numpy(), [str(c) for c in cols]
 
 
+def npz_shapes(path: str | Path) -> dict[str, tuple[tuple[int, ...], str]]:
+    """``{array name: (shape, dtype)}`` of an NPZ file, read from the array headers only (no data)."""
+    import zipfile
+
+    out: dict[str, tuple[tuple[int, ...], str]] = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                shape, _, dtype = np.lib.format._read_array_header(f, version)  # type: ignore[attr-defined]
+            out[info.filename[:-4]] = (tuple(int(n) for n in shape), str(dtype))
+    return out
+
+
+def npz_feature_arrays(file_name: str, shapes: Mapping[str, tuple[int, ...]], features: tuple[str, ...] | None,
+                       label: str) -> tuple[list[str], bool]:
+    """The feature arrays of an NPZ (``data.features``, default every array but the label) and whether
+    they are one image or sequence array (rank 3 or 4, samples first) rather than table columns
+    (1-D or 2-D arrays). Raises ``DataError`` naming the key at fault (``data.label``,
+    ``data.features``) for a missing array, a rank above 4, an image array next to others, or
+    arrays whose sample counts differ from the label's."""
+    if label not in shapes:
+        raise DataError(f"{file_name}: no array {label!r}; arrays are {', '.join(shapes)}", key="data.label")
+    key = "data.features"
+    names = list(features) if features else [k for k in shapes if k != label]
+    missing = [n for n in names if n not in shapes]
+    if missing:
+        raise DataError(f"{file_name}: no array(s) {', '.join(missing)}", key=key)
+    if not names:
+        raise DataError(f"{file_name} holds no array besides the label {label!r}", key=key)
+    given = "" if features else " (data.features not set: every array but the label)"
+    y_shape = shapes[label]
+    if len(y_shape) not in (1, 2) or (len(y_shape) == 2 and y_shape[1] != 1):
+        raise DataError(f"array {label!r} of {file_name} must hold one class per sample (shape (N,)), got shape "
+                        f"{y_shape}", key="data.label")
+    deep = [n for n in names if len(shapes[n]) > 2]
+    for n in deep:
+        if len(shapes[n]) > 4:
+            raise DataError(f"array {n!r} of {file_name}{given} has shape {shapes[n]}; an image array is (N, H, W, C) "
+                            "or (N, H, W), a sequence array (N, L, C)", key=key)
+    if deep and len(names) > 1:
+        listed = ", ".join(f"{n!r} {shapes[n]}" for n in names)
+        raise DataError(f"an image or sequence array must be the only feature array; {file_name} gives {listed}"
+                        f"{given}: name one array in data.features", key=key)
+    for n in names:
+        if not shapes[n] or shapes[n][0] != y_shape[0]:
+            got = shapes[n][0] if shapes[n] else 0
+            raise DataError(f"array {label!r} of {file_name} has {y_shape[0]} values but feature array {n!r} has "
+                            f"shape {shapes[n]} ({got} samples)", key="data.label")
+    return names, bool(deep)
+
+
 def _load_npz(path: Path, features: tuple[str, ...] | None, label: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Features and labels of an NPZ: 1-D/2-D feature arrays side by side as table columns, or one
-    image/sequence array of rank 3 or 4 (N first) kept in its shape, in its own dtype."""
+    image/sequence array of rank 3 or 4 (N first) kept in its shape (uint8 kept as uint8)."""
     try:
+        shapes = {n: s for n, (s, _) in npz_shapes(path).items()}
         arrays = np.load(path, allow_pickle=False)
     except Exception as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
     with arrays:
-        if label not in arrays.files:
-            raise DataError(f"{path.name}: no array {label!r}; arrays are {', '.join(arrays.files)}")
-        names = list(features) if features else [k for k in arrays.files if k != label]
-        missing = [n for n in names if n not in arrays.files]
-        if missing:
-            raise DataError(f"{path.name}: no array(s) {', '.join(missing)}")
-        if not names:
-            raise DataError(f"data.features: {path.name} holds no array besides the label {label!r}")
-        y = np.asarray(arrays[label])
-        if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
-            raise DataError(f"data.label: array {label!r} of {path.name} must hold one class per sample "
-                            f"(shape (N,)), got shape {y.shape}")
-        y = y.ravel()
-        shapes = {n: arrays[n].shape for n in names}
-        key = "data.features" if features else "data.features (default: every array but the label)"
-        deep = [n for n in names if len(shapes[n]) > 2]
-        for n in deep:
-            if len(shapes[n]) > 4:
-                raise DataError(f"{key}: array {n!r} of {path.name} has shape {shapes[n]}; an image array is "
-                                "(N, H, W, C) or (N, H, W), a sequence array (N, L, C)")
-        if deep and len(names) > 1:
-            listed = ", ".join(f"{n!r} {shapes[n]}" for n in names)
-            raise DataError(f"{key}: an image or sequence array must be the only feature array; {path.name} "
-                            f"gives {listed}: name one array in data.features")
-        for n in names:
-            if len(shapes[n]) == 0 or shapes[n][0] != len(y):
-                raise DataError(f"data.label: array {label!r} of {path.name} has {len(y)} values but feature "
-                                f"array {n!r} has shape {shapes[n]} ({shapes[n][0] if shapes[n] else 0} samples)")
-        if deep:
-            x = np.asarray(arrays[deep[0]])
+        names, image = npz_feature_arrays(path.name, shapes, features, label)
+        y = np.asarray(arrays[label]).ravel()
+        if image:
+            x = np.asarray(arrays[names[0]])
             if x.dtype != np.uint8:
                 x = x.astype(np.float64)
-            dims = list(np.ndindex(*x.shape[1:]))
-            return x, y, [f"{deep[0]}[{','.join(map(str, d))}]" for d in dims]
+            return x, y, [f"{names[0]}[{','.join(map(str, d))}]" for d in np.ndindex(*x.shape[1:])]
         cols: list[np.ndarray] = []
         col_names: list[str] = []
         for n in names:

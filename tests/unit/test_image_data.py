@@ -102,7 +102,8 @@ def test_data_shape_reads_a_3d_array_as_sequences(tmp_path: Path) -> None:
     ({"x": np.zeros((30, 4, 4, 1)), "z": np.zeros((30, 4, 4, 1))}, ["x", "z"],
      r"data.features: an image or sequence array must be the only feature array; d.npz gives 'x' \(30, 4, 4, 1\)"),
     ({"x": np.zeros((30, 4, 4, 1)), "pt": np.zeros(30)}, None,
-     r"data.features \(default: every array but the label\): an image or sequence array must be the only"),
+     r"data.features: an image or sequence array must be the only feature array; d.npz gives 'x' \(30, 4, 4, 1\), "
+     r"'pt' \(30,\) \(data.features not set: every array but the label\): name one array in data.features"),
     ({"x": np.zeros((30, 2, 4, 4, 1))}, ["x"], r"data.features: array 'x' of d.npz has shape \(30, 2, 4, 4, 1\)"),
     ({"x": np.zeros((29, 4, 4))}, ["x"], r"data.label: array 'y' of d.npz has 30 values but feature array 'x' has "
                                          r"shape \(29, 4, 4\) \(29 samples\)"),
