@@ -156,4 +156,6 @@ def test_validate_describes_generated_data(tmp_path: Path, capsys: pytest.Captur
     path = tmp_path / "space.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
     assert main(["validate", str(path)]) == 0
-    assert "generated data muon_strips: 3000 images of 9x64x1 (layers x strips), 5 classes" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "generated data muon_strips: 3000 images of 9x64x1 (layers x strips), 5 classes" in out
+    assert "data          generator: muon_strips (3000 images of 9x64x1, 5 classes, seed 0)" in out
