@@ -15,6 +15,7 @@ from pydantic_core import PydanticUndefined
 
 from dse.space.schema import (
     DataConfig,
+    GeneratorConfig,
     HardwareConfig,
     ModelConfig,
     QuantizationConfig,
@@ -27,6 +28,7 @@ from dse.space.schema import (
 
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "data": DataConfig,
+    "data.generator": GeneratorConfig,
     "model": ModelConfig,
     "quantization": QuantizationConfig,
     "sparsity": SparsityConfig,
@@ -36,7 +38,7 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "synthesis": SynthesisConfig,
 }
 
-_BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end generated -->)", re.S)
+_BLOCK = re.compile(r"(<!-- generated: ([\w.]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 
 def json_schema() -> dict[str, Any]:
