@@ -307,7 +307,8 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         est.latency_cycles = rf * iter_cycles + _tree_cycles(acc_levels, ctx) + 2
         est.ii = rf * iter_cycles
         if iter_cycles > 1:
-            est.notes.append(f"a weight ROM of {rf} words: reuse loop not pipelined, ~{iter_cycles:g} cycles per iteration")
+            est.notes.append(f"a weight ROM of {rf} words: reuse loop not pipelined, "
+                             f"~{iter_cycles:g} cycles per iteration")
         return
     # Latency strategy: every weight is a constant; zeros vanish, equal constants of one input are
     # (partly) merged, few-digit constants are shift-adds in LUTs, hard ones go to DSPs under the
