@@ -590,7 +590,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     period = float(target.clock_period_ns)
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
-    speed = part_speed(part, target.part, k)
+    speed = part_speed(part, target.part)
     limited = array_partition_limited(target)
     family = tool_family(target)
     rows: list[LayerEstimate] = []

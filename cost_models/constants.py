@@ -69,12 +69,6 @@ class Constants:
     """Products whose data operand is narrower than this are LUT logic whatever the constant."""
     big_rom_ii: float = 1.0
     """Resource strategy: cycles per reuse iteration when the weight ROM is a large BRAM cascade."""
-    fabric_7series: float = 1.0
-    """How much slower than :data:`_SPEED` says the tool family's delay model makes 7-series parts
-    (Zynq-7000, Artix-7, Kintex-7, Virtex-7) relative to UltraScale+: multiplies their fabric factor.
-    Fitted, because the HLS tools' operator delay tables are not published: the per-layer csynth rows
-    put a 64x32 dense at 6 cycles on a Zynq-7000 -1 at 5 ns and a 64x32 one at 1 cycle on an
-    UltraScale+ -2 at 5 ns (Vitis HLS), a gap the 1.9 x 1.15 datasheet ratio does not explain."""
     log_sigma: tuple[tuple[str, float], ...] = ()
     """Spread (log scale) of the model's held-out errors per metric: the width of the uncalibrated
     80 % interval, for designs without convolutions. Empty: the defaults of :mod:`cost_models.calibration`."""
@@ -211,21 +205,13 @@ def speed_grade(part: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-SEVEN_SERIES = frozenset({"zynq7", "artix7", "kintex7", "virtex7", "spartan7"})
-"""28 nm part families (their delay factor is scaled by ``Constants.fabric_7series``)."""
-
-
-def part_speed(part: Part, part_string: str | None = None, k: Constants | None = None) -> float:
+def part_speed(part: Part, part_string: str | None = None) -> float:
     """Delay factor of the part's fabric and speed grade (1.0 for UltraScale+ -2; larger is slower).
 
     ``part_string``: the full part (with its speed grade); without a grade, -2 is assumed.
-    ``k``: the tool family's constants (their ``fabric_7series`` scales 7-series parts).
     """
     grade = speed_grade(part_string) if part_string else None
-    base = _SPEED.get(part.family, 1.3) * GRADE_DELAY.get(grade or 2, 1.0)
-    if k is not None and part.family in SEVEN_SERIES:
-        base *= k.fabric_7series
-    return base
+    return _SPEED.get(part.family, 1.3) * GRADE_DELAY.get(grade or 2, 1.0)
 
 
 def _load_default() -> ConstantSet:

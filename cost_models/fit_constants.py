@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from cost_models.constants import SEVEN_SERIES, TOOL_FAMILIES, Constants, ConstantSet, tool_family
+from cost_models.constants import TOOL_FAMILIES, Constants, ConstantSet, tool_family
 from cost_models.estimate import analytic_totals
 from cost_models.parts import part_family
 from cost_models.records import SynthesisRecord
@@ -44,7 +44,6 @@ GRID_T_ADD = (0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.7)
 GRID_T_MULT = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 GRID_BOUNDARY = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
 GRID_ROM_II = (1.0, 2.0, 4.0, 8.0, 12.0, 16.0, 21.0, 24.0, 32.0)
-GRID_FABRIC_7SERIES = (1.0, 1.5, 2.0, 2.5, 3.0)
 GRID_SCALE = tuple(round(0.25 * 1.25 ** i, 4) for i in range(16))
 
 
@@ -100,14 +99,8 @@ def _tie_lut_mult(k: Constants) -> Constants:
 def _fit_one(items: Sequence[FitRecord], start: Constants) -> Constants:
     w = _weights(items)
     k = start
-    fams = {part_family(it.record.part) in SEVEN_SERIES for it in items}
-    seven, not_only_seven = True in fams, False in fams
     for _ in range(2):
         k = _search(items, w, k, ("dsp",), {"hard_digits": GRID_HARD, "share": GRID_SHARE})
-        if seven and not_only_seven:  # the 7-series factor jointly with the operator delays it trades against
-            k = _search(items, w, k, ("latency_cycles",),
-                        {"fabric_7series": GRID_FABRIC_7SERIES, "t_add_ns": GRID_T_ADD, "t_mult_dsp_ns": GRID_T_MULT},
-                        tie=_tie_lut_mult)
         k = _search(items, w, k, ("latency_cycles",),
                     {"t_add_ns": GRID_T_ADD, "t_mult_dsp_ns": GRID_T_MULT, "t_boundary_ns": GRID_BOUNDARY},
                     tie=_tie_lut_mult)

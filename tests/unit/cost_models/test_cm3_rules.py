@@ -1,13 +1,11 @@
 """Cost model v3 rules: io_parallel DATAFLOW channels, the big-ROM rule, Resource operand multiplexers,
-strategy-less hls4ml 0.x structs and the fitted 7-series fabric factor."""
+strategy-less hls4ml 0.x structs."""
 
 from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
-from cost_models import Calibration, LayerSpec, Target, estimate
+from cost_models import LayerSpec, Target
 from cost_models.analytic import (
     BIG_ROM_ENTRIES,
     LayerContext,
@@ -16,7 +14,7 @@ from cost_models.analytic import (
     parallel_dataflow,
     resource_mux_luts,
 )
-from cost_models.constants import Constants, part_speed
+from cost_models.constants import Constants
 from cost_models.hls_project import _strategy
 from cost_models.layers import FixedType
 from cost_models.parts import get_part
@@ -91,20 +89,3 @@ def test_strategy_less_struct_with_reuse_is_dense_large() -> None:
     assert _strategy({**old, "reuse_factor": 1}) == "latency"
     assert _strategy({**old, "strategy": "nnet::latency"}) == "latency"
     assert _strategy({"reuse_factor": 4, "strategy": "nnet::resource"}) == "resource"
-
-
-def test_fabric_factor_scales_seven_series_only() -> None:
-    k = Constants(fabric_7series=2.0)
-    z = get_part("xc7z020clg400-1")
-    u = get_part("xcu250-figd2104-2L-e")
-    assert part_speed(z, "xc7z020clg400-1", k) == pytest.approx(2.0 * part_speed(z, "xc7z020clg400-1"))
-    assert part_speed(u, "xcu250-figd2104-2L-e", k) == part_speed(u, "xcu250-figd2104-2L-e")
-    # a slower 7-series fabric means more cycles for the same network on the Zynq
-    lat = _mlp("latency", 1)
-    zt = Target(part="xc7z020clg400-1", clock_period_ns=5.0, backend="vivado", tool_version="2020.1")
-    from cost_models.constants import ConstantSet
-
-    slow = ConstantSet({"vivado_hls": Constants(fabric_7series=3.0), "vitis_hls": Constants()})
-    base = ConstantSet({"vivado_hls": Constants(), "vitis_hls": Constants()})
-    assert (estimate(lat, zt, Calibration(), slow).latency_cycles
-            > estimate(lat, zt, Calibration(), base).latency_cycles)
