@@ -111,6 +111,13 @@ T_RELU_NS = 1.05
 fit the cycle."""
 GENERIC_LUT_MAX_BITS = 4
 """A generic (non-constant) product with an operand this narrow or narrower is LUT logic."""
+GENERIC_LUT_MAX_UNSIGNED_PRODUCT_BITS = 20
+"""A generic (Resource-strategy) product of UNSIGNED data (the ``ap_ufixed`` output of a quantized ReLU)
+whose operand widths add up to at most this is LUT logic. The csynth per-instance rows of the shared
+projects: 8-bit weights x ufixed<8> (Vivado HLS 2019.1, two projects), 6 x ufixed<6> (2019.2) and
+10 x ufixed<10> (Vitis HLS 2023.1) take 0 DSP; signed data of the same width (6 x fixed<6>, Vivado HLS
+2020.1) and wider products (5-12 bit weights x 16-28 bit data) use DSPs. One exception: 4-bit weights x
+ufixed<4> in one Vivado HLS 2020.1 project pack two products per DSP."""
 
 # --- LUT / FF per unit -------------------------------------------------------------------------
 LUT_PER_CONST_MULT_BITPROD = 0.1
@@ -287,7 +294,9 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     if layer.strategy == "resource" and rf > 1:
         # Weights in a ROM: block_factor generic multipliers, reuse loop of RF iterations (II=1).
         bf = -(-n_w // rf)
-        generic_lut = layer.mult_impl == "lut" or (layer.mult_impl == "auto" and min(wb, db) <= GENERIC_LUT_MAX_BITS)
+        narrow = min(wb, db) <= GENERIC_LUT_MAX_BITS or (
+            not ctx.data.signed and wb + db <= GENERIC_LUT_MAX_UNSIGNED_PRODUCT_BITS)
+        generic_lut = layer.mult_impl == "lut" or (layer.mult_impl == "auto" and narrow)
         est.multipliers = bf
         est.dsp = 0.0 if generic_lut else bf * per
         mult_lut = bf * wb * db * LUT_PER_GENERIC_MULT_BITPROD if generic_lut else 0.0

@@ -89,3 +89,17 @@ def test_strategy_less_struct_with_reuse_is_dense_large() -> None:
     assert _strategy({**old, "reuse_factor": 1}) == "latency"
     assert _strategy({**old, "strategy": "nnet::latency"}) == "latency"
     assert _strategy({"reuse_factor": 4, "strategy": "nnet::resource"}) == "resource"
+
+
+def test_narrow_unsigned_generic_products_are_luts() -> None:
+    part = get_part(VIVADO.part)
+    layer = dense(54, 8, w=8, rf=9, strategy="resource")
+    signed = LayerContext(part, 5.0, FixedType(8, 3), family="vivado_hls")
+    unsigned = LayerContext(part, 5.0, FixedType(8, 3, signed=False), family="vivado_hls")
+    wide = LayerContext(part, 5.0, FixedType(16, 6, signed=False), family="vivado_hls")
+    est_s, _ = estimate_layer(layer, signed)
+    est_u, _ = estimate_layer(layer, unsigned)
+    est_w, _ = estimate_layer(layer, wide)
+    assert est_s.dsp == 48  # block_factor = 54 * 8 / 9 generic multipliers on DSPs
+    assert est_u.dsp == 0 and est_u.lut > est_s.lut  # 8 x ufixed<8>: LUT multipliers
+    assert est_w.dsp == 48  # 8 x 16 bits: DSPs again
