@@ -52,6 +52,7 @@ from cost_models.stream import (
     fifo_bram18,
     fifo_logic,
     parallel_channel_logic,
+    parallel_input_channel,
     shift_register_luts,
 )
 from cost_models.weight_stats import WeightStats
@@ -620,8 +621,12 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         data = layer.result
     if stream:
         _stream_fifos(hw_layers, rows)
-    elif parallel_dataflow(layers):
-        _parallel_channels(hw_layers, rows, family)
+    elif parallel_dataflow(layers) and hw_layers:
+        first = hw_layers[0][0]
+        in_type = first.input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
+        g0 = first.conv
+        n_first = g0.in_pixels * g0.n_chan if g0 is not None and first.kind in CONV_KINDS else first.n_in
+        _parallel_channels(hw_layers, rows, family, n_first * in_type.width)
     dsp = lut = ff = bram = 0.0
     ii = 1.0
     lat_sum = 0.0
@@ -706,16 +711,23 @@ def _output_elements(layer: LayerSpec) -> int:
 
 
 def _parallel_channels(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[LayerEstimate],
-                       family: str) -> None:
+                       family: str, input_bits: int) -> None:
     """io_parallel DATAFLOW: one depth-2 channel per element of every layer's output array but the model's
-    output port (:func:`cost_models.stream.parallel_channel_logic`), reported in ``fifo_lut`` / ``fifo_ff``."""
+    output port (:func:`cost_models.stream.parallel_channel_logic`), reported in ``fifo_lut`` / ``fifo_ff``,
+    and the channel that carries the top function's input (``ARRAY_RESHAPE ... complete``: one word of
+    ``input_bits``) into the region (:func:`cost_models.stream.parallel_input_channel`), on the first layer."""
+    if rows:
+        bram, lut, ff = parallel_input_channel(input_bits, family)
+        rows[0].fifo_bram_18k += bram
+        rows[0].fifo_lut += lut
+        rows[0].fifo_ff += ff
     for i, ((layer, _), row) in enumerate(zip(hw_layers, rows, strict=True)):
         if i == len(hw_layers) - 1 or layer.kind in PARALLEL_INPLACE_KINDS:
             continue
         n = _output_elements(layer)
         lut, ff = parallel_channel_logic(layer.result.width, family)
-        row.fifo_lut = n * lut
-        row.fifo_ff = n * ff
+        row.fifo_lut += n * lut
+        row.fifo_ff += n * ff
 
 
 def _depth_of_slowest(rows: list[LayerEstimate], lat_max: float) -> float:

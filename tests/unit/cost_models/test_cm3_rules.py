@@ -50,8 +50,9 @@ def test_resource_dataflow_adds_one_channel_per_output_element() -> None:
     assert all(r.fifo_lut == 0 and r.fifo_ff == 0 for r in rows)
     _, rows = analytic_totals(res, VIVADO)
     by = {r.name: r for r in rows}
-    # fc1's 32 outputs (16 bits) and the ReLU's 32 outputs (8 bits); the model's output is a port
-    assert by["fc1"].fifo_lut == 32 * (16 + 12) and by["fc1"].fifo_ff == 32 * 5
+    # fc1's 32 outputs (16 bits) and the ReLU's 32 outputs (8 bits); the model's output is a port; the
+    # model's input (16 x 16 bits, reshaped into one 256-bit word) enters through one more channel
+    assert by["fc1"].fifo_lut == 32 * (16 + 12) + (256 + 12) and by["fc1"].fifo_ff == 32 * 5 + 5
     assert by["relu"].fifo_lut == 32 * (8 + 12)
     assert by["fc2"].fifo_lut == 0
     assert parallel_channel_logic(16, "vitis_hls") == (40.0, 68.0)
@@ -103,3 +104,11 @@ def test_narrow_unsigned_generic_products_are_luts() -> None:
     assert est_s.dsp == 48  # block_factor = 54 * 8 / 9 generic multipliers on DSPs
     assert est_u.dsp == 0 and est_u.lut > est_s.lut  # 8 x ufixed<8>: LUT multipliers
     assert est_w.dsp == 48  # 8 x 16 bits: DSPs again
+
+
+def test_wide_input_channel_is_a_bram_fifo() -> None:
+    from cost_models.stream import parallel_input_channel
+
+    assert parallel_input_channel(256, "vivado_hls") == (0.0, 268.0, 5.0)
+    assert parallel_input_channel(4704, "vivado_hls") == (262.0, 4704.0, 4714.0)
+    assert parallel_input_channel(0, "vivado_hls") == (0.0, 0.0, 0.0)
