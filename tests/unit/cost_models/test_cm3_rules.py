@@ -112,3 +112,16 @@ def test_wide_input_channel_is_a_bram_fifo() -> None:
     assert parallel_input_channel(256, "vivado_hls") == (0.0, 268.0, 5.0)
     assert parallel_input_channel(4704, "vivado_hls") == (262.0, 4704.0, 4714.0)
     assert parallel_input_channel(0, "vivado_hls") == (0.0, 0.0, 0.0)
+
+
+def test_unpartitioned_product_array_is_held_in_registers() -> None:
+    # Vitis HLS 2021.1 honours config_array_partition -maximum_size 4096: a 561x20 latency dense is filled
+    # sequentially and holds its n_in * n_out products in registers
+    t = Target(part="xc7z007sclg225-1", clock_period_ns=5.0, backend="vitis", tool_version="2021.1")
+    big = dense(561, 20, w=8, d=16)
+    small = dense(56, 20, w=8, d=16)
+    tot_big, rows = analytic_totals([big], t)
+    assert any("not fully partitioned" in n for n in rows[0].notes)
+    assert rows[0].ff >= 561 * 20 * 16
+    _, rows_small = analytic_totals([small], t)
+    assert rows_small[0].ff < 56 * 20 * 16
