@@ -628,7 +628,8 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         data = layer.result
     if stream:
         _stream_fifos(hw_layers, rows)
-    elif parallel_dataflow(layers) and hw_layers:
+    dataflow = not stream and parallel_dataflow(layers)
+    if dataflow and hw_layers:
         first = hw_layers[0][0]
         in_type = first.input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
         g0 = first.conv
@@ -653,12 +654,20 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     if stream:
         # Dataflow: layers overlap; the slowest streams the image, the others add their depth.
         latency = lat_max + max(0.0, depth_sum - _depth_of_slowest(rows, lat_max))
+    elif dataflow:
+        # io_parallel DATAFLOW: the processes run one after the other on one input, and each channel
+        # between two of them adds a cycle (csynth: five processes of latency 0 -> 4 cycles, Kenny-Jia at
+        # 25 ns; 7,841 + 0 + 501 + 57 -> 8,402, mgrailoo)
+        n_proc = sum(1 for layer, _ in hw_layers if layer.kind not in PARALLEL_INPLACE_KINDS)
+        latency = lat_sum + max(0, n_proc - 1)
+        ii = max(ii, 1.0)
     else:
         # every call of the top-level pipeline (and its output) adds a boundary: a cycle at short
         # clock periods, a fraction where the tool chains consecutive layers into one cycle
         per_call = min(1.0, k.t_boundary_ns * speed / usable_period(period))
         latency = lat_sum + per_call * len(rows) + IO_PARALLEL_IO_CYCLES
         ii = max(ii, 1.0)
+    if not stream:
         # the top-level function registers its input and output vectors
         hw = [layer for layer in layers if layer.kind != "input"]
         if hw:

@@ -125,3 +125,11 @@ def test_unpartitioned_product_array_is_held_in_registers() -> None:
     assert rows[0].ff >= 561 * 20 * 16
     _, rows_small = analytic_totals([small], t)
     assert rows_small[0].ff < 56 * 20 * 16
+
+
+def test_dataflow_latency_adds_a_cycle_per_channel() -> None:
+    # five processes of latency 0 at 25 ns (Kenny-Jia's Resource VAE: csynth 4 cycles)
+    t = Target(part="xcvu9p-flga2104-2-e", clock_period_ns=25.0, backend="vitis", tool_version="2023.1")
+    res = _mlp("resource", 1) + [LayerSpec("relu2", "activation", 5, 5, FixedType(8, 3), activation="relu")]
+    tot, rows = analytic_totals(res, t)
+    assert sum(r.latency_cycles for r in rows) + 3 == tot["latency_cycles"]
