@@ -64,7 +64,7 @@ def train_candidate(cand: Candidate, space: SpaceConfig, data: Dataset, seed: in
     tf.keras.utils.set_random_seed(seed)
     t = space.training
     steps_per_epoch = max(1, math.ceil(len(data.x_train) / t.batch_size))
-    model = build_model(cand, space, data.n_features, data.n_classes)
+    model = build_model(cand, space, data.input_shape, data.n_classes)
     model = apply_pruning(model, cand, space, steps_per_epoch, t.epochs)
     optimizer = {"adam": tf.keras.optimizers.Adam, "sgd": tf.keras.optimizers.SGD,
                  "rmsprop": tf.keras.optimizers.RMSprop}[t.optimizer](learning_rate=cand.learning_rate)
