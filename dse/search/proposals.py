@@ -457,7 +457,8 @@ class Planner:
         if len(done) < MIN_TRIALS_FOR_SURROGATE:
             return options[0]
         gains = expected_gains(self.space, done, [(o.candidate, o.pre) for o in options], self.input_shape,
-                               seed=derive_seed(self.seed, self.searcher.version, len(trials)), n_classes=self.n_classes)
+                               seed=derive_seed(self.seed, self.searcher.version, len(trials)),
+                               n_classes=self.n_classes)
         best = max(range(len(options)), key=lambda i: (gains[i], -i))
         log.info("chose %s of %d proposals (expected hypervolume gain %.4g)", options[best].candidate.short(),
                  len(options), gains[best])
