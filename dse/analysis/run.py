@@ -295,8 +295,8 @@ class Run:
     def layer_table(self, number: int) -> Any:
         """Where trial ``number``'s latency, II and resources go: one row per hardware layer (any layer kind;
         see ``dse.analysis.layer_table``), from the cost model's per-layer breakdown of its trained layer
-        list (``estimate.json``; recomputed, uncalibrated, from ``layers.json`` when the estimate file is
-        missing). A repeated design reads the trial it repeats. Empty when the trial was not trained."""
+        list (``estimate.json``; recomputed, uncalibrated, from ``layers.json`` when that file is missing or
+        has no per-layer rows). A repeated design reads the trial it repeats. Empty when the trial was not trained."""
         import pandas as pd
 
         rows = self.trials[self.trials["number"] == number]
@@ -305,7 +305,7 @@ class Run:
         tdir = self.folder.trial_dir(number)
         layers = _read_json(tdir / "layers.json")
         est = _read_json(tdir / "estimate.json")
-        if not isinstance(est, dict) and isinstance(layers, list):
+        if not (isinstance(est, dict) and est.get("layers")) and isinstance(layers, list):
             est = self._estimate_of(layers)
         if not isinstance(est, dict):
             return layer_table({})
