@@ -55,6 +55,7 @@ from typing import Any
 from dse.design.candidate import Candidate, suggest_candidate
 from dse.design.layer_kind import InputShape, as_shape
 from dse.design.prebuild import prebuild_layers, snapped_reuse_factors
+from dse.errors import ConfigError
 from dse.search.screening import PreEstimate, Screener
 from dse.search.searcher import Proposal, Searcher, derive_seed, make_sampler
 from dse.space import COST_METRICS, SpaceConfig
@@ -99,7 +100,7 @@ def make_design_key(space: SpaceConfig, input_shape: int | Sequence[int] | None,
     def key(params: Mapping[str, Any]) -> str:
         try:
             return design_key(Candidate.from_params(params, space), space, shape, n_classes)
-        except (KeyError, ValueError, TypeError):  # params of an incomplete proposal
+        except (KeyError, ValueError, TypeError, ConfigError):  # an incomplete proposal, or one hls4ml cannot build
             return params_key(dict(params))
 
     return key
@@ -262,8 +263,11 @@ class Planner:
         products: list[float] = []
         per: list[list[float]] = [[] for _ in cost]
         for _ in range(n_designs):
-            pre = self.screener.estimate(suggest_candidate(study.ask(), self.space))
-            probs = [pre.probabilities[i] for i in cost]
+            try:
+                pre = self.screener.estimate(suggest_candidate(study.ask(), self.space))
+                probs = [pre.probabilities[i] for i in cost]
+            except ConfigError:  # a design hls4ml cannot build for the data's shape meets no budget
+                probs = [0.0 for _ in cost]
             products.append(math.prod(p for p in probs if p is not None))
             for k, p in enumerate(probs):
                 per[k].append(1.0 if p is None else p)
@@ -334,7 +338,15 @@ class Planner:
                 if repeats == REPEATS_BEFORE_RANDOM:  # the sampler is stuck on known designs: explore at random
                     twin.sampler = optuna.samplers.RandomSampler(seed=derive_seed(self.seed, asks, len(trials)))
                 continue
-            pre = self.screener.estimate(cand) if self.screener is not None else PreEstimate({}, {}, [])
+            try:
+                pre = self.screener.estimate(cand) if self.screener is not None else PreEstimate({}, {}, [])
+            except ConfigError as exc:  # hls4ml cannot build it for the data's shape: never trained
+                self._record_unbuildable(trial, cand, exc)
+                twin.tell(trial, state=optuna.trial.TrialState.FAIL)
+                known.add(key)
+                self.stats.screened += 1
+                self.rejected_in_a_row += 1
+                continue
             if pre.reason and self.screen:
                 self._record_screened(trial, cand, pre)
                 for name, value in self._relative(self._screen_constraints(pre)).items():
@@ -449,6 +461,16 @@ class Planner:
             state=optuna.trial.TrialState.FAIL, params=trial.params, distributions=trial.distributions,
             user_attrs=attrs))
         log.info("not trained (screened): %s: %s", cand.short(), pre.reason)
+
+    def _record_unbuildable(self, trial: Any, cand: Candidate, exc: ConfigError) -> None:
+        import optuna
+
+        reason = f"cannot be built for the data's input shape {self.input_shape}: {exc}"
+        attrs = {"screened": reason, "candidate": cand.to_dict()}
+        self.searcher.study.add_trial(optuna.trial.create_trial(
+            state=optuna.trial.TrialState.FAIL, params=trial.params, distributions=trial.distributions,
+            user_attrs=attrs))
+        log.info("not trained: %s %s", cand.short(), reason)
 
     # ------------------------------------------------------------------ the surrogate
     def _choose(self, options: list[_Option], trials: list[Any]) -> _Option:
