@@ -196,7 +196,9 @@ class Conv(DesignLayer):
     def reuse_factor_for_shape(self, shape: InputShape, ctx_n_out: int, strategy: str) -> int | None:
         spatial, chan = _spatial(shape, self.name)
         n_in, n_out = chan * self.kernel_size ** len(spatial), self.filters
-        if _strategy(strategy) != "resource":
+        if _strategy(strategy) != "resource" or self.kernel_size == 1:
+            # hls4ml's optimize_pointwise_conv remakes a 1x1 conv as a PointwiseConv node, which reads its
+            # ReuseFactor from the config again: the snapped value is lost
             return self.reuse_factor
         return snap_reuse_factor(n_in, n_out, self.reuse_factor)
 
@@ -243,7 +245,7 @@ class Conv(DesignLayer):
             geo = _geometry(spatial, padded, chan, 1, chan, 1, pads)
             specs.append(LayerSpec(name=f"zp{dims}d_{self.name}", kind=f"zeropadding{dims}d",  # type: ignore[arg-type]
                                    n_in=flow.n, n_out=math.prod(padded) * chan, result=flow.type,
-                                   reuse_factor=flow.reuse_factor, io_type="io_stream", conv=geo))
+                                   io_type="io_stream", conv=geo))  # an inserted node: no ReuseFactor
             spatial, pads = padded, [(0, 0)] * dims
         n_i, n_o = chan * self.kernel_size ** dims, self.filters
         wt = weight_type(self.weight_bits, wib)

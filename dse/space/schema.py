@@ -517,6 +517,14 @@ class HardwareConfig(Section):
         return part
 
     @model_validator(mode="after")
+    def _encoded_needs_vivado(self) -> HardwareConfig:
+        """hls4ml 1.3's Vitis backend switches Encoded convs back to LineBuffer (vitis/passes/feature_check.py)."""
+        if self.backend == "vitis" and "encoded" in self.conv_implementation.values():
+            raise problem("encoded is not supported by hls4ml's Vitis backend (it builds LineBuffer instead); "
+                          "use linebuffer, or backend: vivado", "conv_implementation")
+        return self
+
+    @model_validator(mode="after")
     def _da_limits(self) -> HardwareConfig:
         """hls4ml 1.3 refuses distributed arithmetic with ReuseFactor != 1 (vivado_backend.py) and
         implements it for io_parallel only."""

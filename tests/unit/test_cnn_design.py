@@ -30,7 +30,6 @@ def cnn_space_dict(**over: object) -> dict:
                            "pool_size": [2], "head": ["flatten", "global_max", "global_average"]}}
     d["hardware"]["io_type"] = ["io_parallel", "io_stream"]
     d["hardware"]["parallelization_factor"] = [1, 2, 3, 4]
-    d["hardware"]["conv_implementation"] = ["linebuffer", "encoded"]
     d["hardware"]["strategy"] = ["latency", "resource"]
     for path, value in over.items():
         keys = path.split("__")
@@ -54,7 +53,8 @@ FIXED = {"quantization__weight_bits": 6, "quantization__activation_bits": 6, "sp
 CNN_SPACES = {
     "cnn_shared": cnn_space(),
     "cnn_per_layer": cnn_space(quantization__per_layer=True, sparsity__per_layer=True,
-                               hardware__per_layer_reuse=True, quantization__bias_bits=[4, 8]),
+                               hardware__per_layer_reuse=True, quantization__bias_bits=[4, 8],
+                               hardware__backend="vivado", hardware__conv_implementation=["linebuffer", "encoded"]),
     "cnn_fixed": cnn_space(model__conv={"blocks": 2, "filters": 4, "kernel_size": 3, "padding": "same",
                                         "pooling": "max", "head": "flatten"},
                            hardware__io_type="io_stream", **FIXED),
@@ -217,6 +217,9 @@ def test_space_refusals() -> None:
     with pytest.raises(ConfigError, match="is required for type: cnn") as exc:
         parse_space_text(yaml.safe_dump(cnn_space_dict(model={"type": "cnn"})))
     assert exc.value.path == "model.conv"
+    with pytest.raises(ConfigError, match="not supported by hls4ml's Vitis backend") as exc:
+        cnn_space(hardware__conv_implementation=["linebuffer", "encoded"])
+    assert exc.value.path == "hardware.conv_implementation"
     with pytest.raises(ConfigError, match="every stride") as exc:
         cnn_space(model__conv={"blocks": 1, "filters": 4, "kernel_size": 2, "stride": 3})
     assert exc.value.path == "model.conv.stride"
