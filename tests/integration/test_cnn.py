@@ -11,11 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dse.design.candidate import Candidate
 from dse.design.conv_kinds import Conv, Pooling
 from dse.design.hls4ml_adapter import Hls4mlTarget, layers_from_keras
 from dse.design.prebuild import prebuild_layers
-from tests.unit.test_cnn_design import FIXED, CNN_SPACES, cnn_space, sampled
+from tests.unit.test_cnn_design import CNN_SPACES, FIXED, cnn_space, sampled
 
 pytestmark = pytest.mark.slow  # TensorFlow, QKeras and hls4ml
 
