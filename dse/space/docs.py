@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from dse.space.schema import (
+    ConvConfig,
     DataConfig,
     HardwareConfig,
     ModelConfig,
@@ -28,6 +29,7 @@ from dse.space.schema import (
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "data": DataConfig,
     "model": ModelConfig,
+    "model_conv": ConvConfig,
     "quantization": QuantizationConfig,
     "sparsity": SparsityConfig,
     "hardware": HardwareConfig,
