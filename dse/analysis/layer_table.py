@@ -58,7 +58,8 @@ def layer_table(estimate: Mapping[str, Any], layers: Sequence[Mapping[str, Any]]
     ``layers``: the ``layers.json`` list the estimate was made from (adds shape and precision).
 
     ``sets_ii`` marks the layer(s) whose II is the design's largest (the slowest stage under io_stream,
-    the layer that limits how often a new input is accepted under io_parallel)."""
+    the layer that limits how often a new input is accepted under io_parallel); none when every layer has
+    the same II."""
     import pandas as pd
 
     specs = {str(s.get("name")): s for s in (layers or [])}
@@ -81,7 +82,8 @@ def layer_table(estimate: Mapping[str, Any], layers: Sequence[Mapping[str, Any]]
     for col, share in (("dsp", "dsp_share"), ("lut", "lut_share"), ("latency_cycles", "latency_share")):
         total = float(frame[col].sum()) if len(frame) else 0.0
         frame[share] = frame[col] / total if total > 0 else 0.0
-    frame["sets_ii"] = frame["ii"] >= frame["ii"].max() if len(frame) else pd.Series(dtype=bool)
+    varies = len(frame) and frame["ii"].max() > frame["ii"].min()
+    frame["sets_ii"] = (frame["ii"] >= frame["ii"].max()) if varies else False
     return frame[list(LAYER_COLUMNS)]
 
 

@@ -110,7 +110,7 @@ class Candidate:
         ``p<size>`` (max) or ``ap<size>`` (average), global pooling ``gmp``/``gap``; flatten and
         activations are not shown; `` stream`` ends the line of an io_stream design)."""
         def seq(xs: tuple[Any, ...]) -> str:
-            return "-" if not xs else str(xs[0]) if len(set(xs)) == 1 else "/".join(str(x) for x in xs)
+            return str(xs[0]) if len(set(xs)) == 1 else "/".join(str(x) for x in xs)
 
         def dims(v: Any) -> str:
             vs = tuple(v) if isinstance(v, (tuple, list)) else (v,)

@@ -72,6 +72,7 @@ def test_an_mlp_table_follows_the_prebuild_layer_list() -> None:
     row = table.iloc[0]
     assert row["shape"] == "64x16" and row["precision"].startswith("w ap_fixed<6,1>")
     assert row["multipliers"] > 0 and row["lut"] > 0
+    assert not table["sets_ii"].any()  # every layer pipelined at II 1: none sets it
     # the dense layers hold the multiplications: most of the LUTs go there
     assert table.loc[table["kind"] == "dense", "lut_share"].sum() > 0.5
 
