@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dse.analysis.formatting import format_frame
+from dse.analysis.formatting import format_frame, io_type_text
 from dse.store.atomic import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def _header(run: Any, message: str) -> list[tuple[str, str]]:
     hw = run.space.hardware
     return [("run", f"{run.space.name} ({run.path})"),
             ("generated", time.strftime("%Y-%m-%d %H:%M:%S")),
-            ("target", f"{hw.part}, {hw.backend}, {hw.clock_period_ns:g} ns clock, {hw.io_type}"),
+            ("target", f"{hw.part}, {hw.backend}, {hw.clock_period_ns:g} ns clock, {io_type_text(hw)}"),
             ("objectives", ", ".join(f"{o.metric} ({o.direction})" for o in run.space.objectives)),
             ("constraints", ", ".join(map(str, run.space.constraints)) or "none"),
             ("status", message),

@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from dse.analysis.formatting import io_type_text
 from dse.analysis.fronts import (
     ObjectiveSpec,
     hypervolume_history,
@@ -385,7 +386,7 @@ class Run:
         n_ok = int((synth["status"] == "ok").sum()) if not synth.empty else 0
         return (f"run {self.space.name} at {self.path}\n"
                 f"part {self.space.hardware.part}, {self.space.hardware.backend}, "
-                f"{self.space.hardware.clock_period_ns:g} ns clock, {self.space.hardware.io_type}\n"
+                f"{self.space.hardware.clock_period_ns:g} ns clock, {io_type_text(self.space.hardware)}\n"
                 f"objectives: {', '.join(f'{o.metric} ({o.direction})' for o in self.space.objectives)}; "
                 f"constraints: {', '.join(map(str, self.space.constraints)) or 'none'}\n"
                 f"trials: {c['COMPLETE']} complete, {c['PRUNED']} pruned, {c['FAIL']} failed, "
