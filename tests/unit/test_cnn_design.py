@@ -233,3 +233,23 @@ def test_space_refusals() -> None:
                                              "hardware": resolved["hardware"]}))
     assert again.to_dict()["model"] == resolved["model"] and again.to_dict()["hardware"] == resolved["hardware"]
     assert again.hardware.io_types.values() == ["io_parallel", "io_stream"]
+
+
+def test_the_cost_model_estimates_every_buildable_cnn() -> None:
+    """Every kind the CNN layers describe has a cost rule: screening can estimate any sampled CNN."""
+    from cost_models import Target, estimate
+
+    n = 0
+    for space in CNN_SPACES.values():
+        hw = space.hardware
+        target = Target(part=hw.part, clock_period_ns=hw.clock_period_ns, backend=hw.backend)
+        for shape in [(8, 8, 1), (4, 64, 1), (32, 2)]:
+            for cand in sampled(space, 12, seed=4):
+                try:
+                    specs = prebuild_layers(cand, space, shape, 10)
+                except InfeasibleDesign:
+                    continue
+                est = estimate(specs, target)
+                assert est.latency_cycles > 0 and est.lut > 0, cand.short()
+                n += 1
+    assert n > 60
