@@ -88,8 +88,8 @@ def export_trial(run_path: str | Path, trial: int, out_dir: str | Path, *, write
 
 
 def hls4ml_config_document(space: Any, hls_config: dict[str, Any], io_type: str | None = None) -> dict[str, Any]:
-    """The ``hls4ml_config.yml`` mapping (Backend/Part/ClockPeriod/IOType/HLSConfig) for ``space``;
-    ``io_type``: the design's (a space may search it), default the space's."""
+    """The ``hls4ml_config.yml`` mapping (Backend/Part/ClockPeriod/IOType/HLSConfig) for ``space``; ``io_type``:
+    the candidate's (a CNN space may search it), else the space's."""
     hw = space.hardware
     return {"Backend": "Vitis" if hw.backend == "vitis" else "Vivado", "Part": hw.part,
             "ClockPeriod": hw.clock_period_ns, "IOType": io_type or hw.io_type, "HLSConfig": hls_config}
@@ -112,7 +112,7 @@ def _write(run: Any, t: Any, tdir: Path, out: Path, write_project: bool) -> Expo
     else:
         raise RunFolderError(f"trial {t.number} has neither hls_config.json nor a stored candidate")
     atomic_write_json(out / "hls_config.json", hls_config)
-    doc = hls4ml_config_document(space, hls_config, _io_type(cand_dict, space))
+    doc = hls4ml_config_document(space, hls_config, cand.io_type if cand is not None else None)
     atomic_write_text(out / "hls4ml_config.yml", yaml.safe_dump(doc, sort_keys=False))
     result.files += ["hls_config.json", "hls4ml_config.yml"]
     for name in ("metrics.json", "estimate.json", "params.json"):

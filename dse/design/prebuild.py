@@ -12,16 +12,19 @@ the cost model assumes typical trained values.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from cost_models.layers import FixedType, LayerSpec
 from dse.design.candidate import Candidate
+from dse.design.conv_kinds import Conv, snap_parallelization_factor
 from dse.design.layer_kind import CostFlow, WeightModel, as_shape
 from dse.design.layer_kinds import TABLE_SIZE, TABLE_TYPE, dense_result_type
 from dse.space import SpaceConfig
 
-__all__ = ["TABLE_SIZE", "TABLE_TYPE", "WeightModel", "check_shapes", "dense_result_type", "prebuild_layers",
-           "snapped_reuse_factors"]
+__all__ = ["TABLE_SIZE", "TABLE_TYPE", "WeightModel", "check_shapes", "dense_result_type", "normalized",
+           "prebuild_layers", "snapped_reuse_factors"]
 
 
 def snapped_reuse_factors(cand: Candidate, input_shape: int | Sequence[int], n_out: int) -> tuple[int, ...]:
@@ -36,6 +39,23 @@ def snapped_reuse_factors(cand: Candidate, input_shape: int | Sequence[int], n_o
             out.append(rf)
         shape = layer.output_shape(shape, n_out)
     return tuple(out)
+
+
+def normalized(cand: Candidate, input_shape: int | Sequence[int], n_out: int) -> Candidate:
+    """``cand`` as hls4ml will build it: ReuseFactors snapped (``snapped_reuse_factors``) and each conv's
+    ParallelizationFactor snapped to the closest divisor of its output pixels, so that two candidates
+    hls4ml builds alike compare equal (the search's dedupe key). ``n_out``: the model's outputs."""
+    layers = []
+    shape = as_shape(input_shape)
+    for layer in cand.with_reuse_factors(snapped_reuse_factors(cand, input_shape, n_out)).layers:
+        out = layer.output_shape(shape, n_out)
+        if isinstance(layer, Conv) and layer.parallelization_factor is not None:
+            pixels = math.prod(out[:-1])
+            pf = snap_parallelization_factor(pixels, layer.parallelization_factor)
+            layer = replace(layer, parallelization_factor=pf)
+        layers.append(layer)
+        shape = out
+    return replace(cand, layers=tuple(layers))
 
 
 def check_shapes(cand: Candidate, space: SpaceConfig, input_shape: int | Sequence[int], n_classes: int) -> None:

@@ -43,24 +43,13 @@ def make_job(folder: RunFolder, space: SpaceConfig, trial: int, job_root: Path |
     s, hw = space.synthesis, space.hardware
     backend = s.backend if s.backend != "none" else hw.backend
     root = job_root or folder.synthesis_dir / "jobs"
+    params = read_json(tdir / "params.json") if (tdir / "params.json").exists() else {}
+    io_type = str((params.get("candidate") or {}).get("io_type") or hw.io_type)  # a CNN space may search it
     return SynthesisJob(
         trial=trial, model_h5=(tdir / "model.h5").read_bytes(), hls_config=read_json(tdir / "hls_config.json"),
-        part=hw.part, clock_period_ns=hw.clock_period_ns, io_type=trial_io_type(tdir, hw.io_type),
+        part=hw.part, clock_period_ns=hw.clock_period_ns, io_type=io_type,
         job_dir=str((root / f"{trial:05d}").resolve()), backend=backend, executable=s.executable,
         timeout_s=s.timeout_s, threads=s.num_cpus, vsynth=s.vsynth)
-
-
-def trial_io_type(trial_dir: Path, default: str) -> str:
-    """The hls4ml io_type of a trained trial: its stored candidate's (``params.json``; a space may search
-    ``hardware.io_type``), else ``default`` (the space's)."""
-    from dse.store import read_json
-
-    try:
-        cand = (read_json(trial_dir / "params.json") or {}).get("candidate") or {}
-    except (OSError, ValueError, AttributeError):
-        return default
-    io = cand.get("io_type") if isinstance(cand, dict) else None
-    return str(io) if io in ("io_parallel", "io_stream") else default
 
 
 def complete_record(record: SynthesisRecord, trial: Any) -> None:

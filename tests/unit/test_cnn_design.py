@@ -233,3 +233,40 @@ def test_space_refusals() -> None:
                                              "hardware": resolved["hardware"]}))
     assert again.to_dict()["model"] == resolved["model"] and again.to_dict()["hardware"] == resolved["hardware"]
     assert again.hardware.io_types.values() == ["io_parallel", "io_stream"]
+
+
+def test_the_cost_model_estimates_every_buildable_cnn() -> None:
+    """Every kind the CNN layers describe has a cost rule: screening can estimate any sampled CNN."""
+    from cost_models import Target, estimate
+
+    n = 0
+    for space in CNN_SPACES.values():
+        hw = space.hardware
+        target = Target(part=hw.part, clock_period_ns=hw.clock_period_ns, backend=hw.backend)
+        for shape in [(8, 8, 1), (4, 64, 1), (32, 2)]:
+            for cand in sampled(space, 12, seed=4):
+                try:
+                    specs = prebuild_layers(cand, space, shape, 10)
+                except InfeasibleDesign:
+                    continue
+                est = estimate(specs, target)
+                assert est.latency_cycles > 0 and est.lut > 0, cand.short()
+                n += 1
+    assert n > 60
+
+
+def test_normalized_snaps_reuse_and_parallelization_factors() -> None:
+    from dataclasses import replace
+
+    from dse.design.prebuild import normalized
+
+    space = cnn_space(model__conv={"blocks": 1, "filters": 4, "kernel_size": 3, "padding": "valid"},
+                      hardware__io_type="io_parallel", **FIXED)
+    (cand,) = set(sampled(space, 2, seed=0))
+    # (7, 7, 1) -> conv0 5x5 = 25 output pixels: PF 4 and 5 are one design (5), PF 7 is another (5 too)
+    with_pf = [replace(cand, layers=tuple(replace(la, parallelization_factor=pf) if isinstance(la, Conv) else la
+                                          for la in cand.layers)) for pf in (4, 5, 7, 20)]
+    got = [next(la for la in normalized(c, (7, 7, 1), 10).layers if isinstance(la, Conv)).parallelization_factor
+           for c in with_pf]
+    assert got == [snap_parallelization_factor(25, pf) for pf in (4, 5, 7, 20)] == [5, 5, 5, 25]
+    assert normalized(with_pf[0], (7, 7, 1), 10) == normalized(with_pf[1], (7, 7, 1), 10)
