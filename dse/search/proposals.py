@@ -54,7 +54,7 @@ from typing import Any
 
 from dse.design.candidate import Candidate, suggest_candidate
 from dse.design.layer_kind import InputShape, as_shape
-from dse.design.prebuild import prebuild_layers, snapped_reuse_factors
+from dse.design.prebuild import normalized, prebuild_layers
 from dse.errors import ConfigError
 from dse.search.screening import PreEstimate, Screener
 from dse.search.searcher import Proposal, Searcher, derive_seed, make_sampler
@@ -82,12 +82,12 @@ PROPOSER_SEED_OFFSET = 7919
 
 
 def design_key(cand: Candidate, space: SpaceConfig, input_shape: int | Sequence[int], n_classes: int) -> str:
-    """A design's identity after the cost model's normalisation: the candidate with the ReuseFactors
-    hls4ml will use (snapped under the Resource strategy). ``input_shape``: one sample's shape (an int:
-    that many flat features)."""
+    """A design's identity after the cost model's normalisation: the candidate as hls4ml will build it
+    (``dse.design.prebuild.normalized``: ReuseFactors snapped under the Resource strategy, each conv's
+    ParallelizationFactor snapped to a divisor of its output pixels). ``input_shape``: one sample's shape
+    (an int: that many flat features)."""
     n_out = 1 if space.model.output_activation == "sigmoid" else n_classes
-    snapped = cand.with_reuse_factors(snapped_reuse_factors(cand, input_shape, n_out))
-    return json.dumps(snapped.to_dict(), sort_keys=True, default=str)
+    return json.dumps(normalized(cand, input_shape, n_out).to_dict(), sort_keys=True, default=str)
 
 
 def make_design_key(space: SpaceConfig, input_shape: int | Sequence[int] | None, n_classes: int | None

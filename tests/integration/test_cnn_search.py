@@ -132,6 +132,15 @@ def test_the_design_key_of_a_cnn_uses_the_sample_shape() -> None:
     assert design_key(odd, SPACE, SHAPE, 10) != json.dumps(odd.to_dict(), sort_keys=True)
     assert design_key(lenet(), SPACE, SHAPE, 10) == design_key(lenet(), SPACE, list(SHAPE), 10)
 
+    def with_pf(pf: int) -> Candidate:
+        c = lenet()
+        return dataclasses.replace(c, layers=tuple(dataclasses.replace(la, parallelization_factor=pf)
+                                                   if la.name == "conv0" else la for la in c.layers))
+
+    # conv0 has 6x6 = 36 output pixels: a ParallelizationFactor of 35 is built as 36, 5 is not
+    assert design_key(with_pf(35), SPACE, SHAPE, 10) == design_key(with_pf(36), SPACE, SHAPE, 10)
+    assert design_key(with_pf(5), SPACE, SHAPE, 10) != design_key(with_pf(36), SPACE, SHAPE, 10)
+
 
 # --------------------------------------------------------------------------- the search loop
 
