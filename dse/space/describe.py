@@ -45,6 +45,20 @@ def _model(space: SpaceConfig) -> str:
     return ", ".join(parts)
 
 
+def _conv_hardware(space: SpaceConfig) -> str:
+    """``, ParallelizationFactor {1, 2}, ConvImplementation encoded`` for a CNN space that sets them (else empty)."""
+    if space.model.type == "mlp":
+        return ""
+    h = space.hardware
+    out = ""
+    for attr, label, default in (("parallelization_factor", "ParallelizationFactor", 1),
+                                 ("conv_implementation", "ConvImplementation", "linebuffer")):
+        v = getattr(h, attr, None)
+        if isinstance(v, Searchable) and not (v.is_fixed and v.fixed_value == default):
+            out += f", {label} {_fmt(v)}"
+    return out
+
+
 def describe_space(space: SpaceConfig) -> str:
     q, sp, h, t = space.quantization, space.sparsity, space.hardware, space.training
     d = space.data
@@ -60,7 +74,8 @@ def describe_space(space: SpaceConfig) -> str:
         f"{', per layer' if q.per_layer else ''}",
         f"  sparsity      {_fmt(sp.target)}{' per layer' if sp.per_layer else ''}",
         f"  hardware      {h.backend} {h.part} @ {h.clock_period_ns:g} ns, {io_text}, ReuseFactor "
-        f"{_fmt(h.reuse_factor)}{' per layer' if h.per_layer_reuse else ''}, strategy {_fmt(h.strategy)}",
+        f"{_fmt(h.reuse_factor)}{' per layer' if h.per_layer_reuse else ''}, strategy {_fmt(h.strategy)}"
+        f"{_conv_hardware(space)}",
         f"  training      {t.epochs} epochs, batch {t.batch_size}, {t.optimizer} lr {_fmt(t.learning_rate)}, "
         f"early stopping {t.early_stopping_patience or 'off'}, pruner {t.pruner}",
         "  objectives    " + ", ".join(f"{o.direction} {o.metric}" for o in space.objectives),
