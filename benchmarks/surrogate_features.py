@@ -109,10 +109,12 @@ def main() -> None:
     p.add_argument("--spaces", nargs="+", default=["quickstart", "cnn_digits"])
     args = p.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    results = [run_space(s, args.n, args.epochs, args.seed) for s in args.spaces]
     path = ROOT / "benchmarks" / "results" / "surrogate_features.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    results = []
+    for s in args.spaces:  # written after each space: an interrupted run keeps what it measured
+        results.append(run_space(s, args.n, args.epochs, args.seed))
+        path.write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps(results[-1], indent=2), flush=True)
 
 
 if __name__ == "__main__":

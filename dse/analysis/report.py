@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 FIGURES_DIR = "report_figures"
 FRONT_COSTS = ("dsp", "lut", "latency_ns")
+UNBUILDABLE = "cannot be built"
+"""How the ``screened`` reason of a proposal hls4ml cannot build begins (``dse.search.proposals``)."""
 LAYER_TABLE_DESIGNS = 3
 """Designs of the front (best first) whose per-layer table the report shows (front_layers.csv has all)."""
 
@@ -89,10 +91,15 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
                    f"{counts['RUNNING']} running trials; {len(front)} design(s) on the feasible front.")
         if counts["RUNNING"]:
             message += " The run is still in progress."
-    n_screened = int(trials["screened"].notna().sum()) if "screened" in trials else 0
+    screened = trials["screened"].dropna().astype(str) if "screened" in trials else []
+    n_unbuildable = int(sum(1 for s in screened if s.startswith(UNBUILDABLE)))
+    n_screened = len(screened) - n_unbuildable
     if n_screened:  # FAIL trials that were never trained (dse.search.screening)
         message += (f" {n_screened} of the failed are proposed designs not trained: their pre-training estimate "
                     "broke a budget (column screened of trials.csv).")
+    if n_unbuildable:  # FAIL trials hls4ml could not build for the data's shape (dse.search.proposals)
+        message += (f" {n_unbuildable} of the failed are proposed designs that cannot be built for the data's "
+                    "sample shape (column screened of trials.csv).")
     costs = list(FRONT_COSTS) + [o.metric for o in run.space.objectives
                                  if o.metric not in ("accuracy", "loss", "auc", *FRONT_COSTS)]
     if counts["COMPLETE"]:

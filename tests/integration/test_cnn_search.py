@@ -200,6 +200,11 @@ def test_a_cnn_search_screens_proposes_and_reports_per_layer(tmp_path: Path) -> 
         assert cand.architecture == "cnn" and cand.values("filters")
         assert "pre_estimate" in t.user_attrs
     run = load_run(tmp_path / "run")
+    if unbuildable:
+        from dse.analysis.report import build_sections
+
+        _, message = build_sections(run)
+        assert f"{len(unbuildable)} of the failed are proposed designs that cannot be built" in message
     assert all(" | " in c for c in run.trials.loc[run.trials["state"] == "COMPLETE", "candidate"])
     n = complete[-1].number
     table = run.layer_table(n)
