@@ -298,3 +298,18 @@ def test_normalized_snaps_reuse_and_parallelization_factors() -> None:
            for c in with_pf]
     assert got == [snap_parallelization_factor(25, pf) for pf in (4, 5, 7, 20)] == [5, 5, 5, 25]
     assert normalized(with_pf[0], (7, 7, 1), 10) == normalized(with_pf[1], (7, 7, 1), 10)
+
+
+def test_conv_output_sizes_and_padding_are_hls4mls() -> None:
+    from hls4ml.converters.utils import compute_padding_1d
+
+    from dse.design.conv_kinds import conv_output
+
+    rng = random.Random(2)
+    for _ in range(500):
+        n, k, s = rng.randint(1, 40), rng.randint(1, 7), rng.randint(1, 4)
+        padding = rng.choice(["valid", "same"])
+        if padding == "valid" and k > n:
+            assert conv_output(n, k, s, padding)[0] == 0
+            continue
+        assert conv_output(n, k, s, padding) == compute_padding_1d(padding, n, s, k)
