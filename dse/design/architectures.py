@@ -189,8 +189,9 @@ class Cnn(Architecture):
     pooling is ``none``; then ``flatten`` or a global pooling ``gpool`` (``model.conv.head``); then the
     MLP's head ``fc{i}`` + ``relu{i}`` (``model.hidden_layers``, may be 0), ``out`` and ``out_act``.
 
-    Structural params (each only when the space searches it): ``conv_blocks``, ``pooling_{i}`` per
-    block, ``head``, ``n_hidden``; the candidate's ``io_type`` (sampled before them) pins the conv
+    Structural params (each only when the space searches it): ``conv_blocks``, ``pooling_{i}`` and
+    ``pool_size_{i}`` per block (``model.conv.per_block`` may give block ``i`` its own choices), ``head``,
+    ``n_hidden``; the candidate's ``io_type`` (sampled before them) pins the conv
     knobs that do not apply: ParallelizationFactor under io_stream, ConvImplementation under io_parallel.
     Stored in the generic ``{"architecture": "cnn", "layers": [...]}`` form."""
 
@@ -204,10 +205,12 @@ class Cnn(Architecture):
         n_blocks = sum(1 for la in layers if isinstance(la, Conv))
         if not conv.blocks.is_fixed:
             out["conv_blocks"] = n_blocks
-        if not conv.pooling.is_fixed:
-            for i in range(n_blocks):
-                pool = names.get(f"pool{i}")
+        for i in range(n_blocks):
+            pool = names.get(f"pool{i}")
+            if not conv.for_block("pooling", i).is_fixed:
                 out[f"pooling_{i}"] = pool.op if isinstance(pool, Pooling) else "none"
+            if isinstance(pool, Pooling) and not conv.for_block("pool_size", i).is_fixed:
+                out[f"pool_size_{i}"] = pool.pool_size
         if not conv.head.is_fixed:
             g = names.get("gpool")
             out["head"] = f"global_{g.op}" if isinstance(g, GlobalPooling) else "flatten"
@@ -222,9 +225,14 @@ class Cnn(Architecture):
         if not conv.blocks.is_fixed:
             out["conv_blocks"] = int(suggest("conv_blocks", conv.blocks))
         n_blocks = int(out.get("conv_blocks", conv.blocks.values()[0]))
-        if not conv.pooling.is_fixed:
-            for i in range(n_blocks):
-                out[f"pooling_{i}"] = str(suggest(f"pooling_{i}", conv.pooling))
+        for i in range(n_blocks):
+            pooling = conv.for_block("pooling", i)
+            op = str(pooling.fixed_value if pooling.is_fixed else suggest(f"pooling_{i}", pooling))
+            if not pooling.is_fixed:
+                out[f"pooling_{i}"] = op
+            size = conv.for_block("pool_size", i)
+            if op != "none" and not size.is_fixed:
+                out[f"pool_size_{i}"] = int(suggest(f"pool_size_{i}", size))
         if not conv.head.is_fixed:
             out["head"] = str(suggest("head", conv.head))
         if not space.model.hidden_layers.is_fixed:
@@ -242,10 +250,13 @@ class Cnn(Architecture):
         out: list[LayerSlot] = []
         for i in range(n_blocks):
             out += [LayerSlot(Conv, f"conv{i}", dict(not_here)), LayerSlot(Activation, f"cact{i}")]
-            pooling = str(params.get(f"pooling_{i}", conv.pooling.values()[0]))
+            pooling = str(params.get(f"pooling_{i}", conv.for_block("pooling", i).values()[0]))
             if pooling != "none":
-                out.append(LayerSlot(Pooling, f"pool{i}", {"op": pooling} if stream else
-                                     {"op": pooling, "conv_implementation": None}))
+                size = int(params.get(f"pool_size_{i}", conv.for_block("pool_size", i).values()[0]))
+                pinned: dict[str, Any] = {"op": pooling, "pool_size": size}
+                if not stream:
+                    pinned["conv_implementation"] = None
+                out.append(LayerSlot(Pooling, f"pool{i}", pinned))
         head = str(params.get("head", conv.head.values()[0]))
         out.append(LayerSlot(Flatten, "flatten") if head == "flatten" else
                    LayerSlot(GlobalPooling, "gpool", {"op": head.removeprefix("global_")}))

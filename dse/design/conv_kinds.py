@@ -135,11 +135,11 @@ def _shared(space: SpaceConfig) -> bool:
     return False
 
 
-FILTERS = Knob("filters", "filters", 1, lambda space, i: _conv(space).filters, _per_block, int)
-KERNEL = Knob("kernel_size", "kernel_size", 2, lambda space, i: _conv(space).kernel_size, _per_block, int)
-STRIDE = Knob("stride", "stride", 3, lambda space, i: _conv(space).stride, _per_block, int)
-PADDING = Knob("padding", "padding", 4, lambda space, i: _conv(space).padding, _per_block, str)
-POOL_SIZE = Knob("pool_size", "pool_size", 6, lambda space, i: _conv(space).pool_size, _per_block, int)
+FILTERS = Knob("filters", "filters", 1, lambda space, i: _conv(space).for_block("filters", i), _per_block, int)
+KERNEL = Knob("kernel_size", "kernel_size", 2, lambda space, i: _conv(space).for_block("kernel_size", i),
+              _per_block, int)
+STRIDE = Knob("stride", "stride", 3, lambda space, i: _conv(space).for_block("stride", i), _per_block, int)
+PADDING = Knob("padding", "padding", 4, lambda space, i: _conv(space).for_block("padding", i), _per_block, str)
 PARALLELIZATION = Knob("parallelization_factor", "parallelization_factor", 55,
                        lambda space, i: space.hardware.parallelization_factor, _per_layer_reuse, int)
 CONV_IMPLEMENTATION = Knob("conv_implementation", "conv_implementation", 56,
@@ -278,10 +278,11 @@ class Conv(DesignLayer):
 @dataclass(frozen=True)
 class Pooling(DesignLayer):
     """Max or average pooling (``op``) of ``pool_size`` pixels a side, stride = pool size, no padding;
-    ``conv_implementation`` as the convs' (io_stream; None under io_parallel)."""
+    ``conv_implementation`` as the convs' (io_stream; None under io_parallel). ``op`` and ``pool_size``
+    are structural (the architecture samples them per block: ``pooling_{i}``, ``pool_size_{i}``)."""
 
     KIND: ClassVar[str] = "pooling"
-    KNOBS: ClassVar[tuple[Knob, ...]] = (POOL_SIZE, CONV_IMPLEMENTATION)
+    KNOBS: ClassVar[tuple[Knob, ...]] = (CONV_IMPLEMENTATION,)
 
     name: str
     op: str

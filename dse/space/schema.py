@@ -313,6 +313,31 @@ IO_TYPES = ("io_parallel", "io_stream")
 CONV_IMPLEMENTATIONS = ("linebuffer", "encoded")
 
 
+Filters = Annotated[Searchable, IntValues(1, "filters")]
+KernelSize = Annotated[Searchable, IntValues(1, "kernel size")]
+Stride = Annotated[Searchable, IntValues(1, "stride")]
+Padding = Annotated[Searchable, StrValues(PADDINGS)]
+Pooling = Annotated[Searchable, StrValues(POOLINGS)]
+PoolSize = Annotated[Searchable, IntValues(2, "pool size")]
+BLOCK_KEYS = ("filters", "kernel_size", "stride", "padding", "pooling", "pool_size")
+
+
+class ConvBlockConfig(Section):
+    """One entry of ``model.conv.per_block``: the values of block ``i`` where they differ from the shared ones."""
+
+    filters: Filters | None = Field(None, description="searchable integer: this block's conv filters")
+    kernel_size: KernelSize | None = Field(None, description="searchable integer: this block's kernel size")
+    stride: Stride | None = Field(None, description="searchable integer: this block's stride")
+    padding: Padding | None = Field(None, description="searchable: this block's padding")
+    pooling: Pooling | None = Field(None, description="searchable: this block's pooling")
+    pool_size: PoolSize | None = Field(None, description="searchable integer: this block's pool size")
+
+    ATTRIBUTES = BLOCK_KEYS
+
+    def resolved(self) -> dict[str, Any]:
+        return {k: _plain(getattr(self, k)) for k in BLOCK_KEYS if getattr(self, k) is not None}
+
+
 class ConvConfig(Section):
     """``model.conv``: the convolutional blocks of a ``cnn`` (1D or 2D from the data's sample shape:
     ``(L, C)`` sequences get Conv1D, ``(H, W, C)`` images Conv2D). Block ``i`` is a QConv with its own
@@ -321,37 +346,65 @@ class ConvConfig(Section):
 
     blocks: Annotated[Searchable, IntValues(1, "the number of conv blocks")] = Field(
         description="searchable integer: number of conv blocks (conv + activation [+ pooling])")
-    filters: Annotated[Searchable, IntValues(1, "filters")] = Field(
-        description="searchable integer: output channels of each block's conv")
-    kernel_size: Annotated[Searchable, IntValues(1, "kernel size")] = Field(
+    filters: Filters = Field(description="searchable integer: output channels of each block's conv")
+    kernel_size: KernelSize = Field(
         3, validate_default=True, description="searchable integer: square kernel side (length for 1D), pixels")
-    stride: Annotated[Searchable, IntValues(1, "stride")] = Field(
-        1, validate_default=True, description="searchable integer: conv stride, pixels")
-    padding: Annotated[Searchable, StrValues(PADDINGS)] = Field(
+    stride: Stride = Field(1, validate_default=True, description="searchable integer: conv stride, pixels")
+    padding: Padding = Field(
         "valid", validate_default=True,
         description="searchable: `valid` or `same` (io_stream: hls4ml inserts a ZeroPadding layer)")
-    pooling: Annotated[Searchable, StrValues(POOLINGS)] = Field(
+    pooling: Pooling = Field(
         "none", validate_default=True, description="searchable: `none`, `max` or `average` after each block")
-    pool_size: Annotated[Searchable, IntValues(2, "pool size")] = Field(
+    pool_size: PoolSize = Field(
         2, validate_default=True, description="searchable integer: pool window = stride, pixels")
     head: Annotated[Searchable, StrValues(HEADS)] = Field(
         "flatten", validate_default=True,
         description="searchable: `flatten`, `global_max` or `global_average` before the dense head")
+    per_block: Annotated[tuple[ConvBlockConfig, ...] | None, AsTuple] = Field(
+        None, min_length=1,
+        description="optional list, entry `i` for block `i`: any of `filters`, `kernel_size`, `stride`, "
+                    "`padding`, `pooling`, `pool_size` replacing the shared value for that block")
 
     ATTRIBUTES = ("blocks", "filters", "kernel_size", "stride", "padding", "pooling", "pool_size", "head")
+
+    def resolved(self) -> dict[str, Any]:
+        out = super().resolved()
+        if self.per_block is not None:
+            out["per_block"] = [b.resolved() for b in self.per_block]
+        return out
 
     @property
     def max_blocks(self) -> int:
         return int(max(self.blocks.values()))
 
+    def for_block(self, key: str, i: int) -> Searchable:
+        """The searchable ``key`` (one of ``BLOCK_KEYS``) of block ``i``: its ``per_block`` entry, else the shared."""
+        if self.per_block is not None and i < len(self.per_block):
+            own = getattr(self.per_block[i], key)
+            if own is not None:
+                return own  # type: ignore[no-any-return]
+        return getattr(self, key)  # type: ignore[no-any-return]
+
+    def key_of(self, key: str, i: int) -> str:
+        """The key path (below ``model.conv``) that sets ``key`` for block ``i``."""
+        own = self.per_block is not None and i < len(self.per_block) and getattr(self.per_block[i], key) is not None
+        return f"per_block[{i}].{key}" if own else key
+
+    def _values(self, key: str, i: int) -> list[Any]:
+        return self.for_block(key, i).values()
+
     @model_validator(mode="after")
     def _stride_within_kernel(self) -> ConvConfig:
         """A stride larger than every kernel skips input pixels that no output ever reads."""
-        k_max = max(int(v) for v in self.kernel_size.values())
-        s_min = min(int(v) for v in self.stride.values())
-        if s_min > k_max:
-            raise problem(f"every stride ({s_min}+) is larger than every kernel ({k_max} or less): "
-                          "pixels between windows would never be read", "stride")
+        if self.per_block is not None and len(self.per_block) > self.max_blocks:
+            raise problem(f"has {len(self.per_block)} entries but at most {self.max_blocks} blocks are searched",
+                          "per_block")
+        for i in range(self.max_blocks):
+            k_max = max(int(v) for v in self._values("kernel_size", i))
+            s_min = min(int(v) for v in self._values("stride", i))
+            if s_min > k_max:
+                raise problem(f"every stride ({s_min}+) is larger than every kernel ({k_max} or less) of block {i}: "
+                              "pixels between windows would never be read", self.key_of("stride", i))
         return self
 
 
@@ -437,30 +490,31 @@ class ModelConfig(Section):
         return self
 
 
-def _check_conv_shapes(conv: ConvConfig, shape: tuple[int, ...]) -> None:
+def _check_conv_shapes(conv: ConvConfig, shape: tuple[int, ...], prefix: str = "conv.",
+                       shape_from: str = "input_shape") -> None:
     """Refuse a space whose worst case leaves no pixel: the largest kernel, stride and pool at every one
     of the most blocks, with ``valid`` padding where the space allows it (the key path names the culprit)."""
     if len(shape) not in (2, 3) or any(n < 1 for n in shape):
         raise problem(f"must be [H, W, C] (images) or [L, C] (sequences) of positive sizes, got {list(shape)}",
                       "input_shape")
     spatial = list(shape[:-1])
-    k_max = max(int(v) for v in conv.kernel_size.values())
-    s_max = max(int(v) for v in conv.stride.values())
-    valid = "valid" in conv.padding.values()
-    pools = [p for p in conv.pooling.values() if p != "none"]
-    p_max = max(int(v) for v in conv.pool_size.values()) if pools else 1
     for block in range(conv.max_blocks):
+        k_max = max(int(v) for v in conv.for_block("kernel_size", block).values())
+        s_max = max(int(v) for v in conv.for_block("stride", block).values())
+        valid = "valid" in conv.for_block("padding", block).values()
+        pools = [p for p in conv.for_block("pooling", block).values() if p != "none"]
+        p_max = max(int(v) for v in conv.for_block("pool_size", block).values()) if pools else 1
         if valid and any(k_max > n for n in spatial):
             raise problem(f"kernel {k_max} is larger than the {'x'.join(map(str, spatial))} feature map of block "
-                          f"{block} (input_shape {list(shape)}, {conv.max_blocks} blocks, strides up to {s_max}, "
+                          f"{block} ({shape_from} {list(shape)}, {conv.max_blocks} blocks, strides up to {s_max}, "
                           f"pools up to {p_max}); lower kernel_size or blocks, or use padding: same only",
-                          "conv.kernel_size")
+                          prefix + conv.key_of("kernel_size", block))
         spatial = [((n - k_max) // s_max + 1) if valid else -(-n // s_max) for n in spatial]
         if pools:
             if any(p_max > n for n in spatial):
                 raise problem(f"pool {p_max} is larger than the {'x'.join(map(str, spatial))} feature map after the "
-                              f"conv of block {block} (input_shape {list(shape)}); lower pool_size, stride or blocks",
-                              "conv.pool_size")
+                              f"conv of block {block} ({shape_from} {list(shape)}); lower pool_size, stride or blocks",
+                              prefix + conv.key_of("pool_size", block))
             spatial = [n // p_max for n in spatial]
 
 

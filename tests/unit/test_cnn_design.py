@@ -54,7 +54,9 @@ CNN_SPACES = {
     "cnn_shared": cnn_space(),
     "cnn_per_layer": cnn_space(quantization__per_layer=True, sparsity__per_layer=True,
                                hardware__per_layer_reuse=True, quantization__bias_bits=[4, 8],
-                               hardware__backend="vivado", hardware__conv_implementation=["linebuffer", "encoded"]),
+                               hardware__backend="vivado", hardware__conv_implementation=["linebuffer", "encoded"],
+                               model__conv__per_block=[{}, {"filters": [8, 16], "pool_size": [2, 3],
+                                                            "pooling": ["none", "average"]}]),
     "cnn_fixed": cnn_space(model__conv={"blocks": 2, "filters": 4, "kernel_size": 3, "padding": "same",
                                         "pooling": "max", "head": "flatten"},
                            hardware__io_type="io_stream", **FIXED),
@@ -209,6 +211,32 @@ def test_validate_refuses_kernels_and_pools_that_leave_nothing(tmp_path: Path) -
     assert load_space(path).model.input_shape == (18, 18, 1)
 
 
+def test_per_block_values() -> None:
+    space = CNN_SPACES["cnn_per_layer"]
+    conv = space.model.conv
+    assert conv is not None and conv.for_block("filters", 1).values() == [8, 16]
+    assert conv.for_block("filters", 0).values() == [2, 4, 8]
+    assert conv.key_of("pool_size", 1) == "per_block[1].pool_size" and conv.key_of("pool_size", 0) == "pool_size"
+    pools = {}
+    for cand in sampled(space, 60, seed=2):
+        f = {la.name: la for la in cand.layers}
+        if "conv1" in f:
+            assert f["conv1"].filters in (8, 16)  # type: ignore[attr-defined]
+        if "pool1" in f:
+            pools.setdefault(f["pool1"].op, set()).add(f["pool1"].pool_size)  # type: ignore[attr-defined]
+    assert set(pools) == {"average"} and pools["average"] == {2, 3}
+    d = cnn_space_dict(model__input_shape=[12, 12, 1])
+    d["model"]["conv"] = {"blocks": 2, "filters": 4, "kernel_size": 3, "padding": "same", "pooling": "max",
+                          "per_block": [{}, {"kernel_size": 7, "padding": "valid"}]}
+    with pytest.raises(ConfigError, match="kernel 7 is larger than the 6x6 feature map of block 1") as exc:
+        parse_space_text(yaml.safe_dump(d))
+    assert exc.value.path == "model.conv.per_block[1].kernel_size"
+    d["model"]["conv"]["per_block"] = [{}, {}, {}]
+    with pytest.raises(ConfigError, match="has 3 entries but at most 2 blocks") as exc:
+        parse_space_text(yaml.safe_dump(d))
+    assert exc.value.path == "model.conv.per_block"
+
+
 def test_space_refusals() -> None:
     with pytest.raises(ConfigError, match="io_stream is not supported yet for MLPs") as exc:
         parse_space_text(yaml.safe_dump({**yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text()),
@@ -270,3 +298,18 @@ def test_normalized_snaps_reuse_and_parallelization_factors() -> None:
            for c in with_pf]
     assert got == [snap_parallelization_factor(25, pf) for pf in (4, 5, 7, 20)] == [5, 5, 5, 25]
     assert normalized(with_pf[0], (7, 7, 1), 10) == normalized(with_pf[1], (7, 7, 1), 10)
+
+
+def test_conv_output_sizes_and_padding_are_hls4mls() -> None:
+    from hls4ml.converters.utils import compute_padding_1d
+
+    from dse.design.conv_kinds import conv_output
+
+    rng = random.Random(2)
+    for _ in range(500):
+        n, k, s = rng.randint(1, 40), rng.randint(1, 7), rng.randint(1, 4)
+        padding = rng.choice(["valid", "same"])
+        if padding == "valid" and k > n:
+            assert conv_output(n, k, s, padding)[0] == 0
+            continue
+        assert conv_output(n, k, s, padding) == compute_padding_1d(padding, n, s, k)
