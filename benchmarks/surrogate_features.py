@@ -85,11 +85,15 @@ def run_space(name: str, n: int, epochs: int, seed: int) -> dict[str, Any]:
         print(f"{name} {len(cands)}/{n} {cand.short()} acc {res.val_accuracy:.3f}", flush=True)
     train_s = time.perf_counter() - t0
     y = np.array(accs)
+    generic = [layer_list_features(c, space, shape, n_classes) for c in cands]
+    width = max(len(r) for r in generic)
     sets = {"surrogate": np.array(surrogate_matrix(cands, space, shape, n_classes)),
-            "layer_list": np.array([layer_list_features(c, space, shape, n_classes) for c in cands])}
+            "layer_list": np.array([r + [0.0] * (width - len(r)) for r in generic])}
     out: dict[str, Any] = {"space": name, "n": n, "epochs": epochs, "seed": seed, "train_seconds": round(train_s, 1),
                            "accuracy_min": float(y.min()), "accuracy_max": float(y.max()),
-                           "accuracy_std": float(y.std()), "features": {}}
+                           "accuracy_std": float(y.std()), "features": {},
+                           "designs": [{"candidate": c.to_dict(), "val_accuracy": a} for c, a in zip(cands, accs,
+                                                                                                    strict=True)]}
     for key, x in sets.items():
         pred = np.zeros_like(y)
         for train, test in KFold(5, shuffle=True, random_state=0).split(x):

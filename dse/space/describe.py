@@ -62,7 +62,13 @@ def _conv_hardware(space: SpaceConfig) -> str:
 def describe_space(space: SpaceConfig) -> str:
     q, sp, h, t = space.quantization, space.sparsity, space.hardware, space.training
     d = space.data
-    data = d.name if d.source == "sklearn" else (d.path if d.source == "file" else f"openml {d.name or d.openml_id}")
+    data = str(d.name if d.source == "sklearn" else
+               (d.path if d.source == "file" else f"openml {d.name or d.openml_id}"))
+    if d.source == "generator":
+        g = d.generator_settings
+        data = f"{d.name} ({g.samples} images of {g.layers}x{g.strips}x1, {g.angle_bins} classes, seed {g.seed})"
+    if d.shape is not None:
+        data += f", each sample as {'x'.join(map(str, d.shape))}"
     io = getattr(h, "io_types", None)
     io_text = _fmt(io) if isinstance(io, Searchable) else h.io_type
     lines = [

@@ -23,7 +23,7 @@ from dse.training.data import npz_feature_arrays, npz_shapes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["check_data", "data_columns"]
+__all__ = ["check_data", "data_columns", "sample_shape"]
 
 
 def _line_of(space_file: str | Path, key: str) -> int | None:
@@ -149,6 +149,39 @@ def check_data(space: Any, space_file: str | Path) -> list[str]:
     if sample_note or len(shape) > 1:
         return [f"data file {path}: {len(labels)} samples of {_shape_words(shape)}{sample_note}, {label_note}"]
     return [f"data file {path}: {len(labels)} rows, {n_features} feature {kind}(s), {label_note}"]
+
+
+def sample_shape(d: Any) -> tuple[int, ...] | None:
+    """One sample's shape as ``load_dataset`` will give it for the space's ``data`` section ``d``
+    (``data.shape`` if set; else ``(n_features,)`` for a table, ``(H, W, C)`` images, ``(L, C)``
+    sequences), found without loading the data: from scikit-learn's known sizes, the generator's
+    settings, a CSV/Parquet header or an NPZ's array headers. None when it cannot be known cheaply
+    (OpenML) or the file cannot be read (``check_data`` reports why)."""
+    from dse.space.schema import SKLEARN_N_FEATURES
+
+    if d.shape is not None:
+        return tuple(int(n) for n in d.shape)
+    if d.source == "sklearn":
+        return (SKLEARN_N_FEATURES[str(d.name)],)
+    if d.source == "generator":
+        g = d.generator_settings
+        return (g.layers, g.strips, 1)
+    if d.source != "file" or not d.path:
+        return None
+    path = Path(d.path)
+    try:
+        if path.suffix.lower() == ".npz":
+            shapes = npz_shapes(path)
+            names, image = npz_feature_arrays(path.name, {n: s for n, (s, _) in shapes.items()}, d.features,
+                                              str(d.label))
+            if not image:
+                return (sum(math.prod(shapes[n][0][1:]) for n in names),)
+            sample = shapes[names[0]][0][1:]
+            return (*sample, 1) if len(sample) == 2 else sample
+        columns = data_columns(path)
+    except Exception:  # unreadable or inconsistent: check_data says why
+        return None
+    return (len(d.features) if d.features else len(columns) - 1,)
 
 
 def _shape_words(shape: tuple[int, ...]) -> str:

@@ -1,9 +1,11 @@
 """Image data through training and the test bench: an MLP space trains on digits as 8x8x1 images (the
 MLP flattens them), the generated muon strip images are learnable, and ``tb_data/`` of an image model
-holds one flat line per sample in the order hls4ml's C++ reads (its ``compile()``+``predict`` agree)."""
+holds one flat line per sample in the order hls4ml's C++ reads (its ``compile()``+``predict`` and its
+own test bench, built with g++, reproduce the Keras outputs from it)."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +127,15 @@ def test_tb_data_of_an_image_model_is_what_hls4ml_s_firmware_reads(tmp_path: Pat
     shuffled = x_lines.reshape(40, 8, 8).transpose(0, 2, 1).reshape(40, 64)
     wrong = np.asarray(hls_model.predict(np.ascontiguousarray(shuffled))).reshape(stored.shape)
     assert float(np.abs(wrong - stored).mean()) > 5 * float(np.abs(firmware - stored).mean())
+
+    # hls4ml's own C++ test bench (myproject_test.cpp, built with g++ instead of the HLS tool's csim)
+    # reads tb_data/ and logs the firmware's outputs: they are the emulation's
+    prj = tmp_path / "prj"
+    write_tb_data(model, data.x_test, prj / "tb_data", max_samples=40)
+    subprocess.run(["g++", "-O1", "-std=c++14", "-Ifirmware/ap_types", "-Ifirmware",
+                    '-DWEIGHTS_DIR="firmware/weights"', "myproject_test.cpp", "firmware/myproject.cpp", "-o", "csim"],
+                   cwd=prj, check=True, timeout=600, capture_output=True)
+    subprocess.run(["./csim"], cwd=prj, check=True, timeout=300, capture_output=True)
+    csim = read_dat(prj / "tb_data" / "csim_results.log")
+    assert csim.shape == stored.shape
+    np.testing.assert_allclose(csim, firmware, atol=1e-5)  # cout prints 6 digits; one LSB here is ~1e-3

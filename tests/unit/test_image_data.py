@@ -176,3 +176,23 @@ def test_the_generator_source_loads_images_and_refuses_foreign_keys(tmp_path: Pa
         load_space(_space_file(tmp_path, {"source": "generator", "name": "muon_strips",
                                           "generator": {"strips": 16, "max_slope": 4.0}}))
     assert info.value.path == "data.generator.max_slope"
+
+
+def test_a_nan_in_an_image_names_the_pixel(tmp_path: Path) -> None:
+    x = np.zeros((30, 3, 4, 2))
+    x[5, 1, 2, 0] = np.nan
+    npz = _npz(tmp_path, x=x, y=_labels(30))
+    with pytest.raises(DataError, match=r"NaN or infinite values in feature column\(s\) 'x\[1,2,0\]' \(1 value\(s\), "
+                                        r"first at data row 6\)"):
+        _load(tmp_path, {"source": "file", "path": npz, "features": ["x"], "label": "y"})
+
+
+def test_npz_shapes_reads_headers_of_plain_and_compressed_files(tmp_path: Path) -> None:
+    from dse.training.data import npz_shapes
+
+    arrays = {"x": np.zeros((7, 3, 2), dtype=np.uint8), "y": np.arange(7)}
+    np.savez(tmp_path / "a.npz", **arrays)  # type: ignore[arg-type]
+    np.savez_compressed(tmp_path / "b.npz", **arrays)  # type: ignore[arg-type]
+    for name in ("a.npz", "b.npz"):
+        shapes = npz_shapes(tmp_path / name)
+        assert shapes["x"] == ((7, 3, 2), "uint8") and shapes["y"][0] == (7,)
