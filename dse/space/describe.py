@@ -15,6 +15,18 @@ def _fmt(s: Searchable | None) -> str:
     return f"[{s.low:g}, {s.high:g}]{' log' if s.log else ''}{step}"
 
 
+def _items(section: object) -> list[str]:
+    """``filters {4, 8}``, ``padding valid``, ... for each attribute of a section that is set."""
+    items = []
+    for attr in getattr(section, "ATTRIBUTES", ()):
+        v = getattr(section, attr, None)
+        if isinstance(v, Searchable):
+            items.append(f"{attr.replace('_', ' ')} {_fmt(v)}")
+        elif v is not None:
+            items.append(f"{attr.replace('_', ' ')} {v}")
+    return items
+
+
 def _model(space: SpaceConfig) -> str:
     """The model line: ``MLP, hidden layers ..., widths ..., output softmax``; for other architectures
     the type, then each searchable or set field of its sections (``conv blocks {1, 2}, filters {4, 8}, ...``),
@@ -31,14 +43,11 @@ def _model(space: SpaceConfig) -> str:
         section = getattr(m, section_name, None)
         if section is None:
             continue
-        items = []
-        for attr in getattr(section, "ATTRIBUTES", ()):
-            v = getattr(section, attr, None)
-            if isinstance(v, Searchable):
-                items.append(f"{attr.replace('_', ' ')} {_fmt(v)}")
-            elif v is not None:
-                items.append(f"{attr.replace('_', ' ')} {v}")
-        parts.append(f"{section_name} " + ", ".join(items))
+        parts.append(f"{section_name} " + ", ".join(_items(section)))
+        for i, block in enumerate(getattr(section, "per_block", None) or ()):
+            own = _items(block)
+            if own:
+                parts.append(f"block {i}: " + ", ".join(own))
     head = f"dense head: hidden layers {_fmt(m.hidden_layers)}" + (f", widths {widths}" if widths else "")
     parts.append(head)
     parts.append(f"output {m.output_activation}")

@@ -32,3 +32,11 @@ def test_the_mlp_model_line_is_as_it_was() -> None:
     assert line(text, "model") == "  model         MLP, hidden layers {1, 2}, widths {8, 16, 32}, output softmax"
     assert line(text, "hardware") == ("  hardware      vitis xcvu9p-flga2104-2L-e @ 5 ns, io_parallel, ReuseFactor "
                                       "{1, 2, 4}, strategy latency")
+
+
+def test_per_block_settings_are_listed_after_the_shared_ones() -> None:
+    space = cnn_space(model__conv={"blocks": 2, "filters": [4, 8],
+                                   "per_block": [{"filters": [2]}, {"kernel_size": [1, 3], "pooling": "max"}]})
+    model = line(describe_space(space), "model")
+    assert "filters {4, 8}, kernel size 3" in model
+    assert "block 0: filters 2, block 1: kernel size {1, 3}, pooling max, dense head" in model
