@@ -12,6 +12,10 @@ Reported per space: Spearman rank correlation and mean absolute error (accuracy 
 out-of-fold predictions, and the spread of the accuracies. Spaces: ``quickstart`` (the MLP on digits)
 and ``cnn_digits`` (a CNN on digits as 8x8x1 images). Writes benchmarks/results/surrogate_features.json.
 
+Measured (``--n 30 --epochs 3``, seed 0, 2 shared cores): cnn_digits Spearman 0.73, MAE 0.072 (accuracy
+spread 0.29; both sets are the same for a CNN); quickstart: ``surrogate`` (the MLP features) Spearman 0.83,
+MAE 0.083, ``layer_list`` 0.83, MAE 0.069 (one seed, 30 designs: comparable, not a verdict).
+
 Usage: python benchmarks/surrogate_features.py [--n 40] [--epochs 4] [--spaces quickstart cnn_digits]
 """
 
