@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dse.design.conv_kinds import Conv, Flatten, GlobalPooling, Pooling
 from dse.design.layer_kind import DesignLayer
 from dse.design.layer_kinds import Activation, Dense, OutputActivation
 from dse.space import Searchable, SpaceConfig
 
-__all__ = ["ARCHITECTURES", "MLP", "Architecture", "LayerSlot", "MlpFields", "architecture_of", "register_architecture"]
+__all__ = ["ARCHITECTURES", "CNN", "MLP", "Architecture", "Cnn", "LayerSlot", "MlpFields", "architecture_of",
+           "register_architecture"]
 
 
 @dataclass(frozen=True)
@@ -179,3 +181,95 @@ class Mlp(Architecture):
 
 
 MLP = register_architecture(Mlp())
+
+
+class Cnn(Architecture):
+    """Conv blocks, then a dense head: block ``i`` is ``conv{i}`` (a ``conv`` layer: QConv1D or QConv2D
+    from the data's sample shape) and its quantized ReLU ``cact{i}``, then ``pool{i}`` unless the block's
+    pooling is ``none``; then ``flatten`` or a global pooling ``gpool`` (``model.conv.head``); then the
+    MLP's head ``fc{i}`` + ``relu{i}`` (``model.hidden_layers``, may be 0), ``out`` and ``out_act``.
+
+    Structural params (each only when the space searches it): ``conv_blocks``, ``pooling_{i}`` and
+    ``pool_size_{i}`` per block (``model.conv.per_block`` may give block ``i`` its own choices), ``head``,
+    ``n_hidden``; the candidate's ``io_type`` (sampled before them) pins the conv
+    knobs that do not apply: ParallelizationFactor under io_stream, ConvImplementation under io_parallel.
+    Stored in the generic ``{"architecture": "cnn", "layers": [...]}`` form."""
+
+    NAME = "cnn"
+
+    def structure_params(self, layers: tuple[DesignLayer, ...], space: SpaceConfig) -> dict[str, Any]:
+        conv = space.model.conv
+        assert conv is not None
+        out: dict[str, Any] = {}
+        names = {la.name: la for la in layers}
+        n_blocks = sum(1 for la in layers if isinstance(la, Conv))
+        if not conv.blocks.is_fixed:
+            out["conv_blocks"] = n_blocks
+        for i in range(n_blocks):
+            pool = names.get(f"pool{i}")
+            if not conv.for_block("pooling", i).is_fixed:
+                out[f"pooling_{i}"] = pool.op if isinstance(pool, Pooling) else "none"
+            if isinstance(pool, Pooling) and not conv.for_block("pool_size", i).is_fixed:
+                out[f"pool_size_{i}"] = pool.pool_size
+        if not conv.head.is_fixed:
+            g = names.get("gpool")
+            out["head"] = f"global_{g.op}" if isinstance(g, GlobalPooling) else "flatten"
+        if not space.model.hidden_layers.is_fixed:
+            out["n_hidden"] = sum(1 for la in layers if isinstance(la, Dense) and la.units is not None)
+        return out
+
+    def suggest_structure(self, suggest: Suggest, space: SpaceConfig) -> dict[str, Any]:
+        conv = space.model.conv
+        assert conv is not None
+        out: dict[str, Any] = {}
+        if not conv.blocks.is_fixed:
+            out["conv_blocks"] = int(suggest("conv_blocks", conv.blocks))
+        n_blocks = int(out.get("conv_blocks", conv.blocks.values()[0]))
+        for i in range(n_blocks):
+            pooling = conv.for_block("pooling", i)
+            op = str(pooling.fixed_value if pooling.is_fixed else suggest(f"pooling_{i}", pooling))
+            if not pooling.is_fixed:
+                out[f"pooling_{i}"] = op
+            size = conv.for_block("pool_size", i)
+            if op != "none" and not size.is_fixed:
+                out[f"pool_size_{i}"] = int(suggest(f"pool_size_{i}", size))
+        if not conv.head.is_fixed:
+            out["head"] = str(suggest("head", conv.head))
+        if not space.model.hidden_layers.is_fixed:
+            out["n_hidden"] = int(suggest("n_hidden", space.model.hidden_layers))
+        return out
+
+    def slots(self, params: Mapping[str, Any], space: SpaceConfig) -> list[LayerSlot]:
+        m = space.model
+        conv = m.conv
+        assert conv is not None
+        io_type = str(params.get("io_type", space.hardware.io_type))
+        n_blocks = int(params.get("conv_blocks", conv.blocks.values()[0]))
+        stream = io_type == "io_stream"
+        not_here = {"parallelization_factor": None} if stream else {"conv_implementation": None}
+        out: list[LayerSlot] = []
+        for i in range(n_blocks):
+            out += [LayerSlot(Conv, f"conv{i}", dict(not_here)), LayerSlot(Activation, f"cact{i}")]
+            pooling = str(params.get(f"pooling_{i}", conv.for_block("pooling", i).values()[0]))
+            if pooling != "none":
+                size = int(params.get(f"pool_size_{i}", conv.for_block("pool_size", i).values()[0]))
+                pinned: dict[str, Any] = {"op": pooling, "pool_size": size}
+                if not stream:
+                    pinned["conv_implementation"] = None
+                out.append(LayerSlot(Pooling, f"pool{i}", pinned))
+        head = str(params.get("head", conv.head.values()[0]))
+        out.append(LayerSlot(Flatten, "flatten") if head == "flatten" else
+                   LayerSlot(GlobalPooling, "gpool", {"op": head.removeprefix("global_")}))
+        n_hidden = int(params.get("n_hidden", m.hidden_layers.values()[0]))
+        for i in range(n_hidden):
+            out += [LayerSlot(Dense, f"fc{i}"), LayerSlot(Activation, f"relu{i}")]
+        return [*out, LayerSlot(Dense, "out", {"units": None}), LayerSlot(OutputActivation, "out_act")]
+
+    def to_dict(self, layers: tuple[DesignLayer, ...]) -> dict[str, Any] | None:
+        return None
+
+    def from_dict(self, d: Mapping[str, Any]) -> tuple[DesignLayer, ...] | None:
+        return None
+
+
+CNN = register_architecture(Cnn())

@@ -22,8 +22,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
+from cost_models.layers import IOType
 from dse.design.architectures import ARCHITECTURES, MLP, LayerSlot, MlpFields, architecture_of
 from dse.design.layer_kind import DesignContext, DesignLayer, Knob, as_shape, layer_from_dict
 from dse.design.layer_kinds import WeightBits, hls_strategy
@@ -36,12 +37,14 @@ __all__ = ["Candidate", "WeightBits", "suggest_candidate"]
 @dataclass(frozen=True)
 class Candidate:
     """One design: its layers (model order), the hls4ml strategy (``latency``/``resource``), the
-    learning rate, and the architecture that laid the layers out (a ``model.type``)."""
+    learning rate, the architecture that laid the layers out (a ``model.type``) and hls4ml's
+    ``io_type`` (``io_parallel``/``io_stream``; ``hardware.io_type`` may search it for a CNN)."""
 
     layers: tuple[DesignLayer, ...]
     strategy: str
     learning_rate: float
     architecture: str = "mlp"
+    io_type: str = "io_parallel"
 
     def __post_init__(self) -> None:
         names = [la.name for la in self.layers]
@@ -49,6 +52,8 @@ class Candidate:
             raise ValueError(f"layer names must be unique, got {names}")
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {self.architecture!r}; known: {', '.join(ARCHITECTURES)}")
+        if self.io_type not in ("io_parallel", "io_stream"):
+            raise ValueError(f"io_type must be io_parallel or io_stream, got {self.io_type!r}")
 
     @classmethod
     def mlp(cls, widths: tuple[int, ...], weight_bits: tuple[WeightBits, ...], bias_bits: tuple[int, ...],
@@ -98,13 +103,49 @@ class Candidate:
         return self._knob_values.get(group, ())
 
     def short(self) -> str:
-        """A one-line human summary, e.g. ``64-32 w6/6/6 a6/6 sp0.5 rf1 latency``."""
+        """A one-line human summary, e.g. ``64-32 w6/6/6 a6/6 sp0.5 rf1 latency`` for an MLP (hidden widths,
+        then per knob group one value if all layers share it, else the values in model order). Other layer
+        lists show their feature layers before ``|`` and the hidden dense widths after it, e.g.
+        ``c8k3-p2 | 16 w6 a6 sp0.5 rf1/2/1 latency`` (conv ``c<filters>k<kernel>[s<stride>]``, pooling
+        ``p<size>`` (max) or ``ap<size>`` (average), global pooling ``gmp``/``gap``; flatten and
+        activations are not shown; `` stream`` ends the line of an io_stream design)."""
         def seq(xs: tuple[Any, ...]) -> str:
             return str(xs[0]) if len(set(xs)) == 1 else "/".join(str(x) for x in xs)
 
-        return (f"{'-'.join(map(str, self.values('width')))} w{seq(self.values('weight_bits'))} "
+        def dims(v: Any) -> str:
+            vs = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+            return str(vs[0]) if len(set(vs)) == 1 else "x".join(map(str, vs))
+
+        def average(la: DesignLayer) -> bool:
+            op = next((getattr(la, a) for a in ("pool_type", "pooling", "mode", "op", "function")
+                       if isinstance(getattr(la, a, None), str)), "")
+            return str(op).lower().startswith("av") or "average" in la.KIND
+
+        def token(la: DesignLayer) -> str | None:
+            kind = la.KIND
+            if hasattr(la, "filters"):
+                kernel = getattr(la, "kernel_size", getattr(la, "kernel", None))
+                out = f"c{la.filters}" + (f"k{dims(kernel)}" if kernel is not None else "")  # type: ignore[attr-defined]
+                stride = getattr(la, "strides", getattr(la, "stride", None))
+                if stride is not None and dims(stride) != "1":
+                    out += f"s{dims(stride)}"
+                return out
+            if "pool" in kind:
+                if "global" in kind:
+                    return "gap" if average(la) else "gmp"
+                size = next((getattr(la, a) for a in ("pool_size", "size") if getattr(la, a, None) is not None), "")
+                return f"{'ap' if average(la) else 'p'}{dims(size) if size != '' else ''}"
+            if kind in ("dense", "activation", "output_activation", "flatten") or "activation" in kind:
+                return None
+            return kind
+
+        widths = '-'.join(map(str, self.values('width')))
+        features = [t for t in (token(la) for la in self.layers) if t is not None]
+        design = f"{'-'.join(features)} | {widths}".rstrip() if features else widths
+        io = " stream" if self.io_type == "io_stream" else ""
+        return (f"{design} w{seq(self.values('weight_bits'))} "
                 f"a{seq(self.values('activation_bits'))} sp{seq(self.values('sparsity'))} "
-                f"rf{seq(self.values('reuse_factor'))} {self.strategy}")
+                f"rf{seq(self.values('reuse_factor'))} {self.strategy}{io}")
 
     # ------------------------------------------------------------------ stored form
 
@@ -116,12 +157,13 @@ class Candidate:
         own = ARCHITECTURES[self.architecture].to_dict(self.layers)
         if own is None:
             return self.to_layer_dict()
-        return {**own, "strategy": self.strategy, "learning_rate": self.learning_rate}
+        io = {"io_type": self.io_type} if self.io_type != "io_parallel" else {}
+        return {**own, "strategy": self.strategy, "learning_rate": self.learning_rate, **io}
 
     def to_layer_dict(self) -> dict[str, Any]:
         """The generic stored form: every layer with its kind and fields."""
         return {"architecture": self.architecture, "layers": [la.to_dict() for la in self.layers],
-                "strategy": self.strategy, "learning_rate": self.learning_rate}
+                "strategy": self.strategy, "learning_rate": self.learning_rate, "io_type": self.io_type}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Candidate:
@@ -132,6 +174,7 @@ class Candidate:
             raise ConfigError(f"a stored candidate must be a mapping, got {type(d).__name__}")
         try:
             strategy, lr = str(d["strategy"]), float(d["learning_rate"])
+            io_type = str(d.get("io_type", "io_parallel"))
         except (KeyError, TypeError, ValueError):
             raise ConfigError(f"cannot read a stored candidate without strategy and learning_rate "
                               f"(keys: {sorted(d)})") from None
@@ -141,11 +184,11 @@ class Candidate:
                 if arch not in ARCHITECTURES:
                     raise ConfigError(f"stored candidate of unknown architecture {arch!r}; "
                                       f"known: {', '.join(ARCHITECTURES)}")
-                return cls(tuple(layer_from_dict(x) for x in d["layers"]), strategy, lr, arch)
+                return cls(tuple(layer_from_dict(x) for x in d["layers"]), strategy, lr, arch, io_type)
             for name, arch_obj in ARCHITECTURES.items():
                 layers = arch_obj.from_dict(d)
                 if layers is not None:
-                    return cls(layers, strategy, lr, name)
+                    return cls(layers, strategy, lr, name, io_type)
         except ConfigError:
             raise
         except (TypeError, ValueError) as exc:  # wrong lengths, duplicate names, bad values
@@ -161,7 +204,8 @@ class Candidate:
         one sample's shape, or an int for a flat input of that many features)."""
         n_out = 1 if space.model.output_activation == "sigmoid" else n_classes
         shape = as_shape(input_shape)
-        return DesignContext(space, self.strategy, math.prod(shape) if shape else 0, n_out, shape)
+        return DesignContext(space, self.strategy, math.prod(shape) if shape else 0, n_out, shape,
+                             cast(IOType, self.io_type))
 
     def to_hls_config(self, space: SpaceConfig) -> dict[str, Any]:
         """The hls4ml ``HLSConfig`` dict (``granularity='name'`` layout) for this candidate: each layer
@@ -210,7 +254,10 @@ class Candidate:
 
         Fixed values (a single choice) are not params; per-layer keys exist only for the
         layers this candidate has."""
-        out = ARCHITECTURES[self.architecture].structure_params(self.layers, space)
+        out: dict[str, Any] = {}
+        if not space.hardware.io_types.is_fixed:
+            out["io_type"] = self.io_type
+        out.update(ARCHITECTURES[self.architecture].structure_params(self.layers, space))
         for group in _groups(self.layers):
             for position, (layer, knob) in enumerate(group):
                 spec = knob.spec(space, position)
@@ -246,6 +293,7 @@ class Candidate:
             strategy=str(params.get("strategy", h.strategy.choices[0] if h.strategy.choices else "latency")),
             learning_rate=float(params.get("learning_rate", space.training.learning_rate.values()[0])),
             architecture=arch.NAME,
+            io_type=str(params.get("io_type", h.io_type)),
         )
 
 
@@ -280,7 +328,10 @@ def suggest_candidate(trial: Any, space: SpaceConfig) -> Candidate:
         return trial.suggest_float(name, spec.low, spec.high, step=spec.step, log=spec.log)
 
     arch = architecture_of(space)
-    params = arch.suggest_structure(suggest, space)
+    params: dict[str, Any] = {}
+    if not space.hardware.io_types.is_fixed:
+        params["io_type"] = suggest("io_type", space.hardware.io_types)
+    params.update(arch.suggest_structure(suggest, space))
     for group in _slot_groups(arch.slots(params, space)):
         for position, (_, knob) in enumerate(group):
             spec = knob.spec(space, position)

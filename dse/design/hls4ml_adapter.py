@@ -54,10 +54,11 @@ class Hls4mlTarget:
     io_type: str = "io_parallel"
 
     @classmethod
-    def of_space(cls, space: Any) -> Hls4mlTarget:
-        """The target of a ``SpaceConfig`` (its ``hardware`` section)."""
+    def of_space(cls, space: Any, io_type: str | None = None) -> Hls4mlTarget:
+        """The target of a ``SpaceConfig`` (its ``hardware`` section); ``io_type``: a candidate's
+        (``Candidate.io_type``; a CNN space may search it), else the space's."""
         hw = space.hardware
-        return cls(hw.backend, hw.part, float(hw.clock_period_ns), hw.io_type)
+        return cls(hw.backend, hw.part, float(hw.clock_period_ns), io_type or hw.io_type)
 
     @classmethod
     def of_cost_target(cls, target: Target, io_type: str = "io_parallel") -> Hls4mlTarget:

@@ -20,18 +20,19 @@ iterate over the layers and need no change.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from cost_models.layers import FixedType, LayerSpec
+from cost_models.layers import FixedType, IOType, LayerSpec
 from cost_models.weight_stats import WeightStats
 from dse.errors import ConfigError
 from dse.space import Searchable, SpaceConfig
 
-__all__ = ["LAYER_KINDS", "CostFlow", "DesignContext", "DesignLayer", "InputShape", "Knob", "WeightModel", "as_shape",
-           "layer_from_dict", "register_layer_kind"]
+__all__ = ["LAYER_KINDS", "CostFlow", "DesignContext", "DesignLayer", "InfeasibleDesign", "InputShape", "Knob",
+           "WeightModel", "as_shape", "layer_from_dict", "register_layer_kind"]
 
 InputShape = tuple[int, ...]
 """The shape of one input sample: ``(n_features,)`` for a table, ``(H, W, C)`` for images, ``(L, C)`` for sequences."""
@@ -42,6 +43,11 @@ def as_shape(shape: int | Sequence[int]) -> InputShape:
     if isinstance(shape, int):
         return (shape,) if shape else ()
     return tuple(int(n) for n in shape)
+
+
+class InfeasibleDesign(ConfigError):
+    """A sampled design hls4ml cannot build for the data's input shape (a kernel or pool larger than
+    its feature map, a stride that leaves no output pixel). ``path`` names the space key to change."""
 
 
 class WeightModel(Protocol):
@@ -82,24 +88,32 @@ class Knob:
 class DesignContext:
     """What a layer needs besides its own fields: the space, the candidate's global strategy, and the
     data's sizes (``n_features`` inputs, of shape ``input_shape`` per sample; ``n_out`` outputs of
-    the last layer, 1 for a sigmoid)."""
+    the last layer, 1 for a sigmoid) and the candidate's hls4ml ``io_type`` (``io_parallel``/``io_stream``)."""
 
     space: SpaceConfig
     strategy: str
     n_features: int = 0
     n_out: int = 0
     input_shape: InputShape = ()
+    io_type: IOType = "io_parallel"
 
 
 @dataclass(frozen=True)
 class CostFlow:
     """What flows from one layer to the next in the prebuild layer list: the tensor size (values),
-    its hls4ml type, and the ReuseFactor of the last weighted layer (as the candidate wrote it,
-    which the activations after it inherit)."""
+    its hls4ml type, the ReuseFactor of the last weighted layer (as the candidate wrote it,
+    which the activations after it inherit) and the tensor's shape per sample (``(n,)`` for a
+    vector, ``(L, C)`` / ``(H, W, C)`` after a conv; ``()`` means ``(n,)``)."""
 
     n: int
     type: FixedType
     reuse_factor: int = 1
+    shape: InputShape = ()
+
+    @property
+    def tensor_shape(self) -> InputShape:
+        """``shape``, or ``(n,)`` when no shape was given."""
+        return self.shape or (self.n,)
 
 
 class DesignLayer(ABC):
@@ -131,6 +145,20 @@ class DesignLayer(ABC):
     def snapped_reuse_factor(self, n_in: int, n_out: int, strategy: str) -> int | None:
         """The ReuseFactor hls4ml will use (weighted layers), None for layers without one."""
         return None
+
+    def output_shape(self, shape: InputShape, ctx_n_out: int) -> InputShape:
+        """The tensor shape out for ``shape`` in (default: the shape is kept when ``output_size``
+        keeps the size, else a vector of ``output_size`` values). A shape this layer cannot take
+        (a kernel larger than its input) raises ``InfeasibleDesign``."""
+        n_in = math.prod(shape) if shape else 0
+        n_out = self.output_size(n_in, ctx_n_out)
+        return shape if n_out == n_in and shape else (n_out,)
+
+    def reuse_factor_for_shape(self, shape: InputShape, ctx_n_out: int, strategy: str) -> int | None:
+        """``snapped_reuse_factor`` for an input tensor of ``shape`` (convs override: their product is
+        ``n_chan*filt_h*filt_w`` by ``n_filt``)."""
+        n_in = math.prod(shape) if shape else 0
+        return self.snapped_reuse_factor(n_in, self.output_size(n_in, ctx_n_out), strategy)
 
     @abstractmethod
     def build_qkeras(self, x: Any, ctx: DesignContext) -> Any:

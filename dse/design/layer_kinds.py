@@ -26,7 +26,15 @@ from typing import Any, ClassVar, Literal
 
 from cost_models.layers import FixedType, LayerSpec
 from cost_models.reuse import snap_reuse_factor
-from dse.design.layer_kind import CostFlow, DesignContext, DesignLayer, Knob, WeightModel, register_layer_kind
+from dse.design.layer_kind import (
+    CostFlow,
+    DesignContext,
+    DesignLayer,
+    InputShape,
+    Knob,
+    WeightModel,
+    register_layer_kind,
+)
 from dse.errors import ConfigError
 from dse.space import SpaceConfig
 
@@ -158,6 +166,9 @@ class Dense(DesignLayer):
     def output_size(self, n_in: int, ctx_n_out: int) -> int:
         return ctx_n_out if self.units is None else self.units
 
+    def output_shape(self, shape: InputShape, ctx_n_out: int) -> InputShape:
+        return (self.output_size(0, ctx_n_out),)
+
     def snapped_reuse_factor(self, n_in: int, n_out: int, strategy: str) -> int | None:
         if _strategy(strategy) != "resource":
             return self.reuse_factor
@@ -201,9 +212,9 @@ class Dense(DesignLayer):
         spec = LayerSpec(name=self.name, kind="dense", n_in=n_i, n_out=n_o, result=result, weight=wt, bias=bt,
                          accum=result, n_zeros=n_zeros,
                          reuse_factor=int(self.snapped_reuse_factor(n_i, n_o, ctx.strategy) or 1),
-                         strategy=_strategy(ctx.strategy), io_type=ctx.space.hardware.io_type,
+                         strategy=_strategy(ctx.strategy), io_type=ctx.io_type,
                          weights=stats)
-        return [spec], CostFlow(n_o, result, self.reuse_factor)
+        return [spec], CostFlow(n_o, result, self.reuse_factor, (n_o,))
 
 
 @register_layer_kind
@@ -238,9 +249,9 @@ class Activation(DesignLayer):
                    ) -> tuple[list[LayerSpec], CostFlow]:
         act = self._type(ctx.space)
         spec = LayerSpec(name=self.name, kind="activation", n_in=flow.n, n_out=flow.n, result=act,
-                         reuse_factor=flow.reuse_factor, io_type=ctx.space.hardware.io_type,
+                         reuse_factor=flow.reuse_factor, io_type=ctx.io_type,
                          activation="relu", table_size=TABLE_SIZE, table=TABLE_TYPE)
-        return [spec], CostFlow(flow.n, act, flow.reuse_factor)
+        return [spec], replace(flow, type=act)
 
 
 @register_layer_kind
@@ -272,12 +283,12 @@ class OutputActivation(DesignLayer):
         n, rf = flow.n, flow.reuse_factor
         if function == "softmax":
             specs = [LayerSpec(name=self.name, kind="softmax", n_in=n, n_out=n, result=default, accum=default,
-                               reuse_factor=rf, io_type=hw.io_type,
+                               reuse_factor=rf, io_type=ctx.io_type,
                                activation="softmax", table_size=TABLE_SIZE, table=TABLE_TYPE)]
         elif function == "sigmoid":
             specs = [LayerSpec(name=self.name, kind="activation", n_in=n, n_out=n, result=default,
-                               reuse_factor=rf, io_type=hw.io_type,
+                               reuse_factor=rf, io_type=ctx.io_type,
                                activation="sigmoid", table_size=TABLE_SIZE, table=TABLE_TYPE)]
         else:  # linear: hls4ml drops it
             specs = []
-        return specs, CostFlow(n, default, rf)
+        return specs, replace(flow, type=default)

@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from dse.space.schema import (
+    ConvConfig,
     DataConfig,
     GeneratorConfig,
     HardwareConfig,
@@ -30,6 +31,7 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "data": DataConfig,
     "data.generator": GeneratorConfig,
     "model": ModelConfig,
+    "model_conv": ConvConfig,
     "quantization": QuantizationConfig,
     "sparsity": SparsityConfig,
     "hardware": HardwareConfig,

@@ -305,31 +305,151 @@ class DataConfig(Section):
 # --------------------------------------------------------------------------- model and quantization
 
 Width = Annotated[Searchable, IntValues(1, "width")]
+ARCHITECTURE_TYPES = ("mlp", "cnn")
+PADDINGS = ("valid", "same")
+POOLINGS = ("none", "max", "average")
+HEADS = ("flatten", "global_max", "global_average")
+IO_TYPES = ("io_parallel", "io_stream")
+CONV_IMPLEMENTATIONS = ("linebuffer", "encoded")
+
+
+Filters = Annotated[Searchable, IntValues(1, "filters")]
+KernelSize = Annotated[Searchable, IntValues(1, "kernel size")]
+Stride = Annotated[Searchable, IntValues(1, "stride")]
+Padding = Annotated[Searchable, StrValues(PADDINGS)]
+Pooling = Annotated[Searchable, StrValues(POOLINGS)]
+PoolSize = Annotated[Searchable, IntValues(2, "pool size")]
+BLOCK_KEYS = ("filters", "kernel_size", "stride", "padding", "pooling", "pool_size")
+
+
+class ConvBlockConfig(Section):
+    """One entry of ``model.conv.per_block``: the values of block ``i`` where they differ from the shared ones."""
+
+    filters: Filters | None = Field(None, description="searchable integer: this block's conv filters")
+    kernel_size: KernelSize | None = Field(None, description="searchable integer: this block's kernel size")
+    stride: Stride | None = Field(None, description="searchable integer: this block's stride")
+    padding: Padding | None = Field(None, description="searchable: this block's padding")
+    pooling: Pooling | None = Field(None, description="searchable: this block's pooling")
+    pool_size: PoolSize | None = Field(None, description="searchable integer: this block's pool size")
+
+    ATTRIBUTES = BLOCK_KEYS
+
+    def resolved(self) -> dict[str, Any]:
+        return {k: _plain(getattr(self, k)) for k in BLOCK_KEYS if getattr(self, k) is not None}
+
+
+class ConvConfig(Section):
+    """``model.conv``: the convolutional blocks of a ``cnn`` (1D or 2D from the data's sample shape:
+    ``(L, C)`` sequences get Conv1D, ``(H, W, C)`` images Conv2D). Block ``i`` is a QConv with its own
+    quantized ReLU, then optional pooling (stride = pool size, no padding, as io_stream requires);
+    every value below is sampled per block from the same choices."""
+
+    blocks: Annotated[Searchable, IntValues(1, "the number of conv blocks")] = Field(
+        description="searchable integer: number of conv blocks (conv + activation [+ pooling])")
+    filters: Filters = Field(description="searchable integer: output channels of each block's conv")
+    kernel_size: KernelSize = Field(
+        3, validate_default=True, description="searchable integer: square kernel side (length for 1D), pixels")
+    stride: Stride = Field(1, validate_default=True, description="searchable integer: conv stride, pixels")
+    padding: Padding = Field(
+        "valid", validate_default=True,
+        description="searchable: `valid` or `same` (io_stream: hls4ml inserts a ZeroPadding layer)")
+    pooling: Pooling = Field(
+        "none", validate_default=True, description="searchable: `none`, `max` or `average` after each block")
+    pool_size: PoolSize = Field(
+        2, validate_default=True, description="searchable integer: pool window = stride, pixels")
+    head: Annotated[Searchable, StrValues(HEADS)] = Field(
+        "flatten", validate_default=True,
+        description="searchable: `flatten`, `global_max` or `global_average` before the dense head")
+    per_block: Annotated[tuple[ConvBlockConfig, ...] | None, AsTuple] = Field(
+        None, min_length=1,
+        description="optional list, entry `i` for block `i`: any of `filters`, `kernel_size`, `stride`, "
+                    "`padding`, `pooling`, `pool_size` replacing the shared value for that block")
+
+    ATTRIBUTES = ("blocks", "filters", "kernel_size", "stride", "padding", "pooling", "pool_size", "head")
+
+    def resolved(self) -> dict[str, Any]:
+        out = super().resolved()
+        if self.per_block is not None:
+            out["per_block"] = [b.resolved() for b in self.per_block]
+        return out
+
+    @property
+    def max_blocks(self) -> int:
+        return int(max(self.blocks.values()))
+
+    def for_block(self, key: str, i: int) -> Searchable:
+        """The searchable ``key`` (one of ``BLOCK_KEYS``) of block ``i``: its ``per_block`` entry, else the shared."""
+        if self.per_block is not None and i < len(self.per_block):
+            own = getattr(self.per_block[i], key)
+            if own is not None:
+                return own  # type: ignore[no-any-return]
+        return getattr(self, key)  # type: ignore[no-any-return]
+
+    def key_of(self, key: str, i: int) -> str:
+        """The key path (below ``model.conv``) that sets ``key`` for block ``i``."""
+        own = self.per_block is not None and i < len(self.per_block) and getattr(self.per_block[i], key) is not None
+        return f"per_block[{i}].{key}" if own else key
+
+    def _values(self, key: str, i: int) -> list[Any]:
+        return self.for_block(key, i).values()
+
+    @model_validator(mode="after")
+    def _stride_within_kernel(self) -> ConvConfig:
+        """A stride larger than every kernel skips input pixels that no output ever reads."""
+        if self.per_block is not None and len(self.per_block) > self.max_blocks:
+            raise problem(f"has {len(self.per_block)} entries but at most {self.max_blocks} blocks are searched",
+                          "per_block")
+        for i in range(self.max_blocks):
+            k_max = max(int(v) for v in self._values("kernel_size", i))
+            s_min = min(int(v) for v in self._values("stride", i))
+            if s_min > k_max:
+                raise problem(f"every stride ({s_min}+) is larger than every kernel ({k_max} or less) of block {i}: "
+                              "pixels between windows would never be read", self.key_of("stride", i))
+        return self
 
 
 class ModelConfig(Section):
-    """``model``: the network architecture (an MLP)."""
+    """``model``: the network architecture, an MLP (``type: mlp``) or a CNN (``type: cnn``)."""
 
     model_config = ConfigDict(populate_by_name=False)
 
-    type: Literal["mlp"] = Field("mlp", description="the architecture (MLP; Conv is planned)")
-    hidden_layers: Annotated[Searchable, IntValues(1, "the number of hidden layers")] = Field(
-        description="searchable integer: number of hidden dense layers")
+    type: Literal["mlp", "cnn"] = Field(
+        "mlp", description="`mlp` (dense layers) or `cnn` (conv blocks from `conv`, then the dense head)")
+    hidden_layers: Annotated[Searchable, IntValues(0, "the number of hidden layers")] = Field(
+        None, validate_default=False,  # type: ignore[assignment]
+        description="searchable integer: number of hidden dense layers (required for an MLP, >= 1; a CNN's "
+                    "dense head, default 0)")
     shared_width: Width | None = Field(
         None, alias="width", description="searchable integer shared by every hidden layer position…")
     layer_widths: Annotated[tuple[Width, ...] | None, AsTuple] = Field(
         None, alias="widths", min_length=1, description="…or a list with one searchable width per position")
     output_activation: Literal["softmax", "sigmoid", "linear"] = Field(
         "softmax", description="`softmax`, `sigmoid` (2 classes) or `linear`")
+    conv: ConvConfig | None = Field(None, description="`type: cnn` only: the conv blocks (see `model.conv`)")
+    input_shape: Annotated[tuple[int, ...] | None, AsTuple] = Field(
+        None, min_length=1, max_length=3,
+        description="`type: cnn`, optional: one sample's shape (`[H, W, C]` or `[L, C]`) as the data gives it; "
+                    "when given, `dse validate` refuses kernels, strides and pools that leave no pixel")
 
     ATTRIBUTES = ("type", "hidden_layers", "widths", "output_activation")
+
+    def resolved(self) -> dict[str, Any]:
+        out = super().resolved()
+        if self.type == "cnn":
+            out["conv"] = _plain(self.conv)
+            if self.input_shape is not None:
+                out["input_shape"] = list(self.input_shape)
+            if self.layer_widths is None and self.shared_width is None:
+                del out["widths"]
+        return out
 
     @property
     def widths(self) -> tuple[Searchable, ...]:
         """One entry per hidden layer position (a single entry is shared by all positions)."""
         if self.layer_widths is not None:
             return self.layer_widths
-        assert self.shared_width is not None
+        if self.shared_width is None:
+            return ()
         return (self.shared_width,)
 
     @property
@@ -339,16 +459,63 @@ class ModelConfig(Section):
     def width_for(self, i: int) -> Searchable:
         return self.widths[i] if len(self.widths) > 1 else self.widths[0]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _cnn_defaults(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and raw.get("type") == "cnn" and raw.get("hidden_layers") is None:
+            return {**raw, "hidden_layers": 0}
+        return raw
+
     @model_validator(mode="after")
     def _one_width_form(self) -> ModelConfig:
+        if self.hidden_layers is None:
+            raise problem("is required", "hidden_layers")
+        if self.type == "mlp":
+            if min(int(v) for v in self.hidden_layers.values()) < 1:
+                raise problem(f"an MLP needs at least 1 hidden layer, got {self.hidden_layers.to_yaml()}",
+                              "hidden_layers")
+            if self.conv is not None or self.input_shape is not None:
+                raise problem("is for type: cnn only", "conv" if self.conv is not None else "input_shape")
+        elif self.conv is None:
+            raise problem("is required for type: cnn", "conv")
         if self.shared_width is not None and self.layer_widths is not None:
             raise problem("give either width (shared by every layer) or widths (one per layer)", "widths")
-        if self.shared_width is None and self.layer_widths is None:
+        if self.shared_width is None and self.layer_widths is None and self.max_hidden_layers > 0:
             raise problem("is required", "width")
         if self.layer_widths is not None and len(self.layer_widths) < self.max_hidden_layers:
             raise problem(f"has {len(self.layer_widths)} entries but up to {self.max_hidden_layers} hidden "
                           f"layers are searched", "widths")
+        if self.type == "cnn" and self.input_shape is not None:
+            _check_conv_shapes(self.conv, self.input_shape)  # type: ignore[arg-type]
         return self
+
+
+def _check_conv_shapes(conv: ConvConfig, shape: tuple[int, ...], prefix: str = "conv.",
+                       shape_from: str = "input_shape") -> None:
+    """Refuse a space whose worst case leaves no pixel: the largest kernel, stride and pool at every one
+    of the most blocks, with ``valid`` padding where the space allows it (the key path names the culprit)."""
+    if len(shape) not in (2, 3) or any(n < 1 for n in shape):
+        raise problem(f"must be [H, W, C] (images) or [L, C] (sequences) of positive sizes, got {list(shape)}",
+                      "input_shape")
+    spatial = list(shape[:-1])
+    for block in range(conv.max_blocks):
+        k_max = max(int(v) for v in conv.for_block("kernel_size", block).values())
+        s_max = max(int(v) for v in conv.for_block("stride", block).values())
+        valid = "valid" in conv.for_block("padding", block).values()
+        pools = [p for p in conv.for_block("pooling", block).values() if p != "none"]
+        p_max = max(int(v) for v in conv.for_block("pool_size", block).values()) if pools else 1
+        if valid and any(k_max > n for n in spatial):
+            raise problem(f"kernel {k_max} is larger than the {'x'.join(map(str, spatial))} feature map of block "
+                          f"{block} ({shape_from} {list(shape)}, {conv.max_blocks} blocks, strides up to {s_max}, "
+                          f"pools up to {p_max}); lower kernel_size or blocks, or use padding: same only",
+                          prefix + conv.key_of("kernel_size", block))
+        spatial = [((n - k_max) // s_max + 1) if valid else -(-n // s_max) for n in spatial]
+        if pools:
+            if any(p_max > n for n in spatial):
+                raise problem(f"pool {p_max} is larger than the {'x'.join(map(str, spatial))} feature map after the "
+                              f"conv of block {block} ({shape_from} {list(shape)}); lower pool_size, stride or blocks",
+                              prefix + conv.key_of("pool_size", block))
+            spatial = [n // p_max for n in spatial]
 
 
 Bits = Annotated[Searchable, IntValues(1, "bits", maximum=32)]
@@ -427,8 +594,16 @@ class HardwareConfig(Section):
     part: NonEmptyStr = Field(
         description="e.g. `xcvu9p-flga2104-2L-e`; unknown parts are refused with the list of known ones")
     clock_period_ns: float = Field(5.0, ge=0.5, le=100, description="target clock period (ns)")
-    io_type: Literal["io_parallel", "io_stream"] = Field(
-        "io_parallel", description="`io_parallel` (io_stream is not supported for MLPs yet)")
+    io_types: Annotated[Searchable, StrValues(IO_TYPES)] = Field(
+        "io_parallel", alias="io_type", validate_default=True,
+        description="searchable: `io_parallel` or `io_stream` (CNNs only; MLPs are io_parallel)")
+    parallelization_factor: Annotated[Searchable, IntValues(1, "ParallelizationFactor")] = Field(
+        1, validate_default=True,
+        description="searchable ParallelizationFactor of io_parallel convs: output pixels per pass (hls4ml "
+                    "snaps it to the closest divisor of the output pixels)")
+    conv_implementation: Annotated[Searchable, StrValues(CONV_IMPLEMENTATIONS)] = Field(
+        "linebuffer", validate_default=True,
+        description="searchable ConvImplementation of io_stream convs and pooling: `linebuffer` or `encoded`")
     reuse_factor: Annotated[Searchable, IntValues(1, "ReuseFactor")] = Field(
         1, validate_default=True, description="searchable ReuseFactor")
     per_layer_reuse: bool = Field(False, description="one ReuseFactor per dense layer")
@@ -444,6 +619,21 @@ class HardwareConfig(Section):
 
     ATTRIBUTES = ("backend", "part", "clock_period_ns", "io_type", "reuse_factor", "per_layer_reuse", "strategy",
                   "tool_version", "default_precision")
+    model_config = ConfigDict(populate_by_name=False)
+
+    @property
+    def io_type(self) -> str:
+        """The io_type when the space fixes one, else the first of its choices (a candidate carries its own)."""
+        return str(self.io_types.values()[0])
+
+    def resolved(self) -> dict[str, Any]:
+        out = super().resolved()
+        out["io_type"] = _plain(self.io_types)
+        if not (self.parallelization_factor.is_fixed and self.parallelization_factor.fixed_value == 1):
+            out["parallelization_factor"] = _plain(self.parallelization_factor)
+        if not (self.conv_implementation.is_fixed and self.conv_implementation.fixed_value == "linebuffer"):
+            out["conv_implementation"] = _plain(self.conv_implementation)
+        return out
 
     @field_validator("part")
     @classmethod
@@ -456,12 +646,13 @@ class HardwareConfig(Section):
             raise problem(str(exc)) from None
         return part
 
-    @field_validator("io_type")
-    @classmethod
-    def _io_parallel_only(cls, io_type: str) -> str:
-        if io_type == "io_stream":
-            raise problem("io_stream is not supported yet for MLPs; use io_parallel")
-        return io_type
+    @model_validator(mode="after")
+    def _encoded_needs_vivado(self) -> HardwareConfig:
+        """hls4ml 1.3's Vitis backend switches Encoded convs back to LineBuffer (vitis/passes/feature_check.py)."""
+        if self.backend == "vitis" and "encoded" in self.conv_implementation.values():
+            raise problem("encoded is not supported by hls4ml's Vitis backend (it builds LineBuffer instead); "
+                          "use linebuffer, or backend: vivado", "conv_implementation")
+        return self
 
     @model_validator(mode="after")
     def _da_limits(self) -> HardwareConfig:
@@ -473,7 +664,7 @@ class HardwareConfig(Section):
         if any(rf != 1 for rf in rfs):
             raise problem(f"strategy distributed_arithmetic needs ReuseFactor 1 (hls4ml refuses any other); "
                           f"got reuse_factor {rfs}", "reuse_factor")
-        if self.io_type != "io_parallel":
+        if "io_stream" in self.io_types.values():
             raise problem("strategy distributed_arithmetic is implemented for io_parallel only", "io_type")
         return self
 
@@ -803,6 +994,8 @@ class SpaceConfig(Section):
             if o.metric in seen:
                 raise problem(f"objective {o.metric!r} is listed twice", f"objectives[{i}].metric")
             seen.add(o.metric)
+        if self.model.type == "mlp" and "io_stream" in self.hardware.io_types.values():
+            raise problem("io_stream is not supported yet for MLPs; use io_parallel", "hardware.io_type")
         if self.search.sampler == "gp" and self.training.pruner != "none":
             raise problem("pruning is not used with the gp sampler; set pruner: none", "training.pruner")
         return self

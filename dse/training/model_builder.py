@@ -14,6 +14,7 @@ from typing import Any
 from dse.design.candidate import Candidate
 from dse.design.hls4ml_adapter import custom_objects
 from dse.design.layer_kinds import weight_quantizer
+from dse.design.prebuild import check_shapes
 from dse.space import SpaceConfig
 
 __all__ = ["apply_pruning", "build_model", "custom_objects", "pruning_done_epoch", "pruning_schedule", "strip_pruning",
@@ -25,6 +26,7 @@ def build_model(cand: Candidate, space: SpaceConfig, input_shape: int | Sequence
     ``input_shape``: one sample's shape (an int: that many flat features)."""
     import tensorflow as tf
 
+    check_shapes(cand, space, input_shape, n_classes)
     ctx = cand.context(space, input_shape, n_classes)
     inputs = tf.keras.Input(shape=ctx.input_shape, name="features")
     x = inputs

@@ -79,7 +79,7 @@ def execute_trial(payload: TrialPayload, data: Dataset,
 
         hls_config = cand.to_hls_config(space)
         t0 = time.perf_counter()
-        layers = layers_from_keras(result.model, hls_config, space_target(space), space.hardware.io_type)
+        layers = layers_from_keras(result.model, hls_config, space_target(space), cand.io_type)
         metrics["hls_convert_seconds"] = time.perf_counter() - t0
         with tempfile.TemporaryDirectory(prefix="dse_model_") as tmp:
             path = os.path.join(tmp, "model.h5")

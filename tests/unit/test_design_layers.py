@@ -16,7 +16,10 @@ from dse.design.candidate import Candidate, suggest_candidate
 from dse.design.layer_kind import LAYER_KINDS, DesignLayer, layer_from_dict, register_layer_kind
 from dse.design.layer_kinds import Activation, Dense, OutputActivation
 from dse.errors import ConfigError
-from tests.unit.test_candidate import SPACES
+from tests.unit.test_candidate import SPACES as MLP_SPACES
+from tests.unit.test_cnn_design import CNN_SPACES
+
+SPACES = {**MLP_SPACES, **CNN_SPACES}
 
 
 def sampled(space_name: str, n: int, seed: int) -> list[Candidate]:
@@ -63,12 +66,15 @@ def test_a_new_kind_is_one_registered_class() -> None:
         LAYER_KINDS.pop("test_flatten", None)
 
 
+KINDS_SEEN: set[str] = set()
+
+
 @pytest.mark.parametrize("space_name", list(SPACES))
 def test_every_kinds_knobs_round_trip_through_their_optuna_params(space_name: str) -> None:
     """Each knob of each layer is the Optuna param of its group at the layer's position, and changing
     that one param changes that one field of that one layer (or, shared, of every layer having it)."""
     space = SPACES[space_name]
-    kinds_seen: set[str] = set()
+    kinds_seen = KINDS_SEEN
     for cand in sampled(space_name, 25, seed=11):
         params = cand.to_params(space)
         positions: dict[str, int] = {}
@@ -88,6 +94,8 @@ def test_every_kinds_knobs_round_trip_through_their_optuna_params(space_name: st
                 if other is None:
                     continue
                 changed = Candidate.from_params({**params, name: other}, space)
+                if len(changed.layers) != len(cand.layers):
+                    continue
                 diff = [(a.name, f) for a, b in zip(cand.layers, changed.layers, strict=True)
                         for f in a.to_dict() if a.to_dict()[f] != b.to_dict()[f]]
                 fields = {f for _, f in diff}
@@ -97,12 +105,21 @@ def test_every_kinds_knobs_round_trip_through_their_optuna_params(space_name: st
                 assert layer.name in changed_layers
                 if knob.per_layer(space):
                     assert changed_layers == {layer.name}
-    assert kinds_seen == {k for k, cls in LAYER_KINDS.items() if not k.startswith("test_")}, \
+
+
+def test_every_registered_kind_is_covered_by_the_spaces() -> None:
+    for name in SPACES:
+        for cand in sampled(name, 25, seed=11):
+            KINDS_SEEN.update(la.KIND for la in cand.layers)
+    assert {k for k, cls in LAYER_KINDS.items() if not k.startswith("test_")} == KINDS_SEEN, \
         "a registered kind is not covered by these spaces: add a space that uses it"
 
 
 SCRAMBLED = {"dense": {"weight_bits": 16, "bias_bits": 16, "reuse_factor": 99}, "activation": {"bits": 16},
-             "output_activation": {}}
+             "output_activation": {},
+             "conv": {"weight_bits": 16, "bias_bits": 16, "reuse_factor": 99, "parallelization_factor": 77,
+                      "conv_implementation": "scrambled"},
+             "pooling": {"conv_implementation": "scrambled"}, "global_pooling": {}, "flatten": {}}
 """Per kind, other values of the fields its hls4ml entry holds (a new kind adds its own)."""
 
 
@@ -114,7 +131,7 @@ def test_each_layer_reads_back_its_own_hls4ml_entry(space_name: str) -> None:
         ctx = cand.context(space)
         for layer in cand.layers:
             entry = json.loads(json.dumps(layer.hls_config(ctx, 7)))
-            assert "Precision" in entry and "ReuseFactor" in entry
+            assert "ReuseFactor" in entry
             scrambled = replace(layer, **SCRAMBLED[layer.KIND])  # type: ignore[type-var]
             assert scrambled.with_hls_config(entry) == layer
 
@@ -125,8 +142,11 @@ def test_the_generic_stored_form_round_trips(space_name: str) -> None:
         d = json.loads(json.dumps(cand.to_layer_dict()))
         assert [x["kind"] for x in d["layers"]][-2:] == ["dense", "output_activation"]
         assert Candidate.from_dict(d) == cand
-        assert MlpFields.of_layers(cand.layers) is not None  # an MLP stores its flat form
-        assert "layers" not in cand.to_dict()
+        if cand.architecture == "mlp":
+            assert MlpFields.of_layers(cand.layers) is not None  # an MLP stores its flat form
+            assert "layers" not in cand.to_dict()
+        else:
+            assert MlpFields.of_layers(cand.layers) is None and cand.to_dict() == d
 
 
 def test_a_layer_list_that_is_not_an_mlp_stores_its_layers() -> None:
