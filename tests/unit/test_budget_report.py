@@ -149,7 +149,10 @@ def test_failure_summary_names_errors_and_associated_parameters() -> None:
     rows += [{"number": 9, "state": "FAIL", "param_weight_bits": 8, "error": "worker error: OOM", "interrupted": False},
              {"number": 10, "state": "FAIL", "param_weight_bits": 8, "error": "stopped", "interrupted": True},
              {"number": 11, "state": "PRUNED", "param_weight_bits": 4, "error": None},
-             {"number": 12, "state": "RUNNING", "param_weight_bits": 4, "error": None}]
+             {"number": 12, "state": "RUNNING", "param_weight_bits": 4, "error": None},
+             # screened out before training: stored as a failed trial, counted apart by the summary
+             {"number": 13, "state": "FAIL", "param_weight_bits": 8, "error": None, "interrupted": False,
+              "screened": "latency_ns 800 breaks latency_ns <= 500"}]
     lines = failure_summary(pd.DataFrame(rows))
     assert len(lines) == 2
     assert lines[0].startswith("4 of 11 finished trials failed (3x ValueError: NaN loss; 1x worker error: OOM)")
