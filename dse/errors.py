@@ -38,7 +38,15 @@ class RunFolderError(DseError):
 
 
 class DataError(DseError):
-    """A data set cannot be loaded (missing file, missing column, no cached copy offline)."""
+    """A data set cannot be loaded (missing file, missing column, no cached copy offline).
+
+    ``key`` is the space-file key at fault when one is (``data.features``); the message then starts
+    with it, and ``dse validate`` reports it with the key's line."""
+
+    def __init__(self, message: str, key: str = ""):
+        self.message = message
+        self.key = key
+        super().__init__(f"{key}: {message}" if key else message)
 
 
 class SynthesisError(DseError):

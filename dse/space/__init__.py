@@ -7,6 +7,7 @@ from dse.space.loading import load_space, parse_space, parse_space_text
 from dse.space.schema import (
     COST_METRICS,
     ESTIMATE_KEYS,
+    GENERATORS,
     MAXIMIZED_METRICS,
     METRICS,
     PART_METRICS,
@@ -19,6 +20,7 @@ from dse.space.schema import (
     Constraint,
     DataConfig,
     EarlyStopping,
+    GeneratorConfig,
     HardwareConfig,
     ModelConfig,
     Objective,
@@ -33,9 +35,9 @@ from dse.space.schema import (
 from dse.space.searchable import Searchable
 
 __all__ = [
-    "COST_METRICS", "ESTIMATE_KEYS", "MAXIMIZED_METRICS", "METRICS", "PART_METRICS", "PART_RESOURCE_KEYS", "PRUNERS",
-    "QUALITY_METRICS", "SAMPLERS", "SKLEARN_SETS", "WEIGHT_SPECIAL_BITS", "Constraint", "DataConfig", "EarlyStopping",
-    "HardwareConfig", "ModelConfig", "Objective", "QuantizationConfig", "Searchable", "SearchConfig", "SpaceConfig",
-    "SparsityConfig", "SplitConfig", "SynthesisConfig", "TrainingConfig", "load_space", "parse_space",
-    "parse_space_text",
+    "COST_METRICS", "ESTIMATE_KEYS", "GENERATORS", "MAXIMIZED_METRICS", "METRICS", "PART_METRICS",
+    "PART_RESOURCE_KEYS", "PRUNERS", "QUALITY_METRICS", "SAMPLERS", "SKLEARN_SETS", "WEIGHT_SPECIAL_BITS",
+    "Constraint", "DataConfig", "EarlyStopping", "GeneratorConfig", "HardwareConfig", "ModelConfig", "Objective",
+    "QuantizationConfig", "Searchable", "SearchConfig", "SpaceConfig", "SparsityConfig", "SplitConfig",
+    "SynthesisConfig", "TrainingConfig", "load_space", "parse_space", "parse_space_text",
 ]

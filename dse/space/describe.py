@@ -18,7 +18,13 @@ def _fmt(s: Searchable | None) -> str:
 def describe_space(space: SpaceConfig) -> str:
     m, q, sp, h, t = space.model, space.quantization, space.sparsity, space.hardware, space.training
     d = space.data
-    data = d.name if d.source == "sklearn" else (d.path if d.source == "file" else f"openml {d.name or d.openml_id}")
+    data = str(d.name if d.source == "sklearn" else
+               (d.path if d.source == "file" else f"openml {d.name or d.openml_id}"))
+    if d.source == "generator":
+        g = d.generator_settings
+        data = f"{d.name} ({g.samples} images of {g.layers}x{g.strips}x1, {g.angle_bins} classes, seed {g.seed})"
+    if d.shape is not None:
+        data += f", each sample as {'x'.join(map(str, d.shape))}"
     widths = ", ".join(_fmt(w) for w in m.widths)
     lines = [
         f"space {space.name!r} is valid",

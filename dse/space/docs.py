@@ -16,6 +16,7 @@ from pydantic_core import PydanticUndefined
 from dse.space.schema import (
     ConvConfig,
     DataConfig,
+    GeneratorConfig,
     HardwareConfig,
     ModelConfig,
     QuantizationConfig,
@@ -28,6 +29,7 @@ from dse.space.schema import (
 
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "data": DataConfig,
+    "data.generator": GeneratorConfig,
     "model": ModelConfig,
     "model_conv": ConvConfig,
     "quantization": QuantizationConfig,
@@ -38,7 +40,7 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "synthesis": SynthesisConfig,
 }
 
-_BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end generated -->)", re.S)
+_BLOCK = re.compile(r"(<!-- generated: ([\w.]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 
 def json_schema() -> dict[str, Any]:

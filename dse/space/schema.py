@@ -10,6 +10,7 @@ generated from these models. Loading YAML with line numbers is dse.space.loading
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
@@ -142,19 +143,55 @@ class SplitConfig(Section):
         return self
 
 
+GENERATORS: tuple[str, ...] = ("muon_strips",)
+"""Built-in data generators (``data.source: generator``, ``data.name``)."""
+SKLEARN_N_FEATURES: dict[str, int] = {"digits": 64, "breast_cancer": 30, "iris": 4, "wine": 13}
+"""Values per sample of scikit-learn's bundled sets (to check ``data.shape`` before loading)."""
+
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class GeneratorConfig(Section):
+    """``data.generator``: settings of a generated data set (``muon_strips``: muon-like strip-detector
+    hit maps, a stand-in for real muon-chamber data; see dse.training.generators)."""
+
+    layers: int = Field(4, ge=2, le=64, description="detector layers (image rows), e.g. 4 or 9")
+    strips: int = Field(64, ge=8, le=4096, description="strips per layer (image columns)")
+    samples: int = Field(6000, ge=100, le=2_000_000, description="images generated")
+    angle_bins: int = Field(5, ge=2, le=64, description="classes: equal bins of the track slope")
+    max_slope: float = Field(
+        2.0, gt=0, le=16, description="largest track slope, in strips per layer (bins cover ±max_slope)")
+    noise: float = Field(0.01, ge=0, lt=0.5, description="probability of a noise hit per strip")
+    efficiency: float = Field(0.95, gt=0, le=1, description="probability that the track leaves a hit in a layer")
+    seed: int = Field(0, ge=0, description="seed of the generator (same settings and seed: same images)")
+
+    ATTRIBUTES = ("layers", "strips", "samples", "angle_bins", "max_slope", "noise", "efficiency", "seed")
+
+    @model_validator(mode="after")
+    def _track_fits(self) -> GeneratorConfig:
+        span = 2 * self.max_slope * (self.layers - 1)
+        if span >= self.strips:
+            raise problem(f"a track of slope {self.max_slope:g} crosses {span:g} strips over {self.layers} layers, "
+                          f"more than the {self.strips} strips; lower max_slope or add strips", "max_slope")
+        return self
+
+
 class DataConfig(Section):
     """``data``: where the samples come from and how they are split."""
 
-    source: Literal["sklearn", "file", "openml"] = Field(description="`sklearn`, `file` or `openml`")
+    source: Literal["sklearn", "file", "openml", "generator"] = Field(
+        description="`sklearn`, `file`, `openml` or `generator`")
     name: NonEmptyStr | None = Field(
-        None, description="sklearn: `digits`, `breast_cancer`, `iris`, `wine`; openml: the data-set name")
+        None, description="sklearn: `digits`, `breast_cancer`, `iris`, `wine`; openml: the data-set name; "
+                          "generator: `muon_strips`")
     openml_id: int | None = Field(None, ge=1, description="openml: the data-set id (instead of name)")
     version: int | None = Field(None, ge=1, description="openml: the data-set version")
     path: NonEmptyStr | None = Field(
         None, description="file: a `.csv`, `.parquet` or `.npz`, relative to the space file")
     features: Annotated[tuple[NonEmptyStr, ...] | None, AsTuple] = Field(
         None, min_length=1,
-        description="file/openml: feature column names (NPZ: array names, 1-D or 2-D); default: all but the label")
+        description="file/openml: feature column names (NPZ: array names, 1-D or 2-D, or one image/sequence "
+                    "array of shape (N, H, W, C), (N, H, W) or (N, L, C)); default: all but the label")
     label: NonEmptyStr | None = Field(
         None, description="the class-label column or array (openml: default the set's target)")
     cache_dir: NonEmptyStr = Field(
@@ -163,9 +200,32 @@ class DataConfig(Section):
     standardize: bool = Field(True, description="subtract the training mean, divide by the training std")
     max_samples: int | None = Field(
         None, ge=10, description="a stratified subset (for quick experiments); default: all")
+    shape: Annotated[tuple[PositiveInt, ...] | None, AsTuple] = Field(
+        None, min_length=1, max_length=3,
+        description="one sample's shape, channels last: `[H, W, C]` images, `[L, C]` sequences, `[n]` flat; "
+                    "reshapes each sample (e.g. digits as `[8, 8, 1]`); default: the data's own shape")
+    generator: GeneratorConfig | None = Field(
+        None, description="generator: its settings (default: the generator's defaults)")
 
     ATTRIBUTES = ("source", "name", "path", "features", "label", "openml_id", "openml_version", "cache_dir",
                   "val_fraction", "test_fraction", "seed", "standardize", "max_samples")
+    OPTIONAL_ATTRIBUTES: ClassVar[tuple[str, ...]] = ("shape", "generator")
+    """Written to the resolved space only when set, so the identity of spaces without them (and the
+    resume of their runs) is unchanged."""
+
+    def resolved(self) -> dict[str, Any]:
+        out = super().resolved()
+        for name in self.OPTIONAL_ATTRIBUTES:
+            value = self.generator_settings if name == "generator" and self.source == "generator" else getattr(
+                self, name)
+            if value is not None:
+                out[name] = _plain(value)
+        return out
+
+    @property
+    def generator_settings(self) -> GeneratorConfig:
+        """``generator`` with its defaults filled in (for ``source: generator``)."""
+        return self.generator if self.generator is not None else GeneratorConfig()
 
     @property
     def openml_version(self) -> int | None:
@@ -221,8 +281,24 @@ class DataConfig(Section):
                 raise problem(f"unsupported file type {path.suffix!r}: use .csv, .parquet or .npz", "path")
             if self.label is None:
                 raise problem("is required", "label")
+        elif self.source == "generator":
+            if self.name is None:
+                raise problem("is required", "name")
+            if self.name not in GENERATORS:
+                raise problem(f"must be one of {', '.join(GENERATORS)}; got {self.name!r}"
+                              f"{did_you_mean(self.name, GENERATORS)}", "name")
+            for k in ("path", "features", "label", "openml_id", "version"):
+                if k in given:
+                    raise problem("is not used with source: generator", k)
         elif self.name is None and self.openml_id is None:
             raise problem("openml needs name or openml_id")
+        if self.source != "generator" and "generator" in given:
+            raise problem("is only used with source: generator", "generator")
+        if self.shape is not None and self.source == "sklearn":
+            n = SKLEARN_N_FEATURES[str(self.name)]
+            if math.prod(self.shape) != n:
+                raise problem(f"{list(self.shape)} holds {math.prod(self.shape)} values, but each sample of "
+                              f"{self.name} has {n}", "shape")
         return self
 
 

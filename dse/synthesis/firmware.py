@@ -19,6 +19,7 @@ def firmware_accuracy(job: SynthesisJob, hls4ml_backend: str, data: Any) -> floa
     import numpy as np
 
     from dse.synthesis.project import convert
+    from dse.training.data import flat
     from dse.training.train import accuracy
 
     folder = Path(job.job_dir) / "firmware"
@@ -26,6 +27,7 @@ def firmware_accuracy(job: SynthesisJob, hls4ml_backend: str, data: Any) -> floa
     with tempfile.TemporaryDirectory(dir=folder, prefix="emu_") as tmp:
         hls_model = convert(job, hls4ml_backend, Path(tmp) / "prj")
         hls_model.compile()
-        prob = hls_model.predict(np.ascontiguousarray(data.x_test, dtype=np.float64))
+        # one flat row per sample, channels last: how the C++ top function takes an image input
+        prob = hls_model.predict(np.ascontiguousarray(flat(data.x_test), dtype=np.float64))
         prob = np.asarray(prob).reshape(len(data.x_test), -1)
         return accuracy(prob, data.y_test)

@@ -145,9 +145,10 @@ class YosysBackend(SynthesisBackend):
         import numpy as np
 
         from dse.synthesis.verilator_sim import simulate
+        from dse.training.data import flat
         from dse.training.train import accuracy
 
-        out = np.asarray(simulate(project, np.asarray(data.x_test, dtype=np.float64), timeout_s=job.timeout_s))
+        out = np.asarray(simulate(project, flat(np.asarray(data.x_test, dtype=np.float64)), timeout_s=job.timeout_s))
         if out.ndim == 2 and out.shape[1] == 1:
             out = (out > 0).astype(np.float64)  # sigmoid(logit) > 0.5
         return float(accuracy(out, data.y_test))  # the argmax of the logits is the softmax's

@@ -5,6 +5,11 @@ per line, values separated by single spaces, the inputs exactly as the model tak
 standardised features) and the model's predictions (class probabilities) to compare with. With
 them, ``csim`` and co-simulation run out of the box and print the firmware's outputs next to the
 Keras model's.
+
+An image or sequence sample is one line too: its values in C order, channels last (row by row,
+each pixel's channels together), the order in which hls4ml 1.3's ``nnet::copy_data`` fills the
+input array or the io_stream pixel packs, and in which hls4ml's own ``__make_dat_file`` flattens.
+The Keras model is given the samples in its own input shape (a flat MLP input or images).
 """
 
 from __future__ import annotations
@@ -38,13 +43,16 @@ def _dat_text(rows: Any) -> str:
 
 
 def write_tb_data(model: Any, x: Any, tb_dir: str | Path, max_samples: int = DEFAULT_MAX_SAMPLES) -> TestBenchData:
-    """Write the first ``max_samples`` rows of ``x`` (features as the model takes them) and ``model``'s
-    predictions on them into ``tb_dir`` (atomically). Returns the two paths and the sample count."""
+    """Write the first ``max_samples`` samples of ``x`` (features as the model takes them, flat or in any
+    shape with the model's values per sample) and ``model``'s predictions on them into ``tb_dir``
+    (atomically), one flat line per sample. Returns the two paths and the sample count."""
     import numpy as np
 
+    from dse.training.data import as_model_input, flat
+
     xs = np.asarray(x, dtype=np.float32)[:max_samples]
-    xs = xs.reshape(len(xs), -1)
-    preds = np.asarray(model.predict(xs, verbose=0)).reshape(len(xs), -1)
+    preds = np.asarray(model.predict(as_model_input(xs, model.input_shape[1:]), verbose=0)).reshape(len(xs), -1)
+    xs = flat(xs)
     out = Path(tb_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / INPUT_FILE, _dat_text(xs))

@@ -13,7 +13,7 @@ import numpy as np
 
 from dse.design.candidate import Candidate
 from dse.space import SpaceConfig
-from dse.training.data import Dataset
+from dse.training.data import Dataset, as_model_input
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,14 @@ class TrainResult:
     """Measured fraction of exactly-zero (quantized) kernel weights per weighted layer."""
 
 
+def model_input_shape(cand: Candidate, data: Dataset) -> tuple[int, ...]:
+    """The sample shape ``cand``'s model takes: the data's own (``data.input_shape``), flattened to
+    ``(data.n_features,)`` when the first layer is dense (an MLP, also on images or sequences)."""
+    if cand.layers and cand.layers[0].KIND == "dense":
+        return (data.n_features,)
+    return data.input_shape
+
+
 def train_candidate(cand: Candidate, space: SpaceConfig, data: Dataset, seed: int,
                     reporter: EpochReporter | None = None, want_auc: bool = False) -> TrainResult:
     """Build, prune-train and evaluate ``cand``. Seeded with ``seed``."""
@@ -64,7 +72,9 @@ def train_candidate(cand: Candidate, space: SpaceConfig, data: Dataset, seed: in
     tf.keras.utils.set_random_seed(seed)
     t = space.training
     steps_per_epoch = max(1, math.ceil(len(data.x_train) / t.batch_size))
-    model = build_model(cand, space, data.n_features, data.n_classes)
+    shape = model_input_shape(cand, data)
+    x_train, x_val, x_test = (as_model_input(x, shape) for x in (data.x_train, data.x_val, data.x_test))
+    model = build_model(cand, space, shape, data.n_classes)
     model = apply_pruning(model, cand, space, steps_per_epoch, t.epochs)
     optimizer = {"adam": tf.keras.optimizers.Adam, "sgd": tf.keras.optimizers.SGD,
                  "rmsprop": tf.keras.optimizers.RMSprop}[t.optimizer](learning_rate=cand.learning_rate)
@@ -100,13 +110,13 @@ def train_candidate(cand: Candidate, space: SpaceConfig, data: Dataset, seed: in
     y_train = data.y_train.astype(np.float32) if sigmoid else data.y_train
     y_val = data.y_val.astype(np.float32) if sigmoid else data.y_val
     start = time.perf_counter()
-    hist = model.fit(data.x_train, y_train, validation_data=(data.x_val, y_val), epochs=t.epochs,
+    hist = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=t.epochs,
                      batch_size=t.batch_size, callbacks=callbacks, verbose=0)
     train_seconds = time.perf_counter() - start
     model = strip_pruning(model)
     # Direct eager calls: no predict()/evaluate() graph tracing per trial (that cost ~0.5 s a trial).
-    val_prob = probabilities(model, data.x_val, space.model.output_activation)
-    test_prob = probabilities(model, data.x_test, space.model.output_activation)
+    val_prob = probabilities(model, x_val, space.model.output_activation)
+    test_prob = probabilities(model, x_test, space.model.output_activation)
     val_acc = accuracy(val_prob, data.y_val)
     test_acc = accuracy(test_prob, data.y_test)
     val_loss = cross_entropy(val_prob, data.y_val)

@@ -95,3 +95,103 @@ def test_validate_into_a_closed_pipe_prints_no_traceback(tmp_path: Path) -> None
                           timeout=120, env={**os.environ, "PYTHONUNBUFFERED": "0"})
     assert proc.stdout.startswith("space 'tiny' is valid")
     assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr, proc.stderr
+
+
+# --------------------------------------------------------------------------- image and sequence arrays
+
+
+def _npz(path: Path, **arrays: np.ndarray) -> Path:
+    np.savez(path, **arrays)  # type: ignore[arg-type]
+    return path
+
+
+def test_validate_says_how_an_npz_image_array_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    npz = _npz(tmp_path / "img.npz", x=np.zeros((50, 12, 10), dtype=np.uint8), y=np.arange(50) % 5)
+    space = _space(tmp_path, {"path": str(npz), "label": "y"})
+    assert main(["validate", str(space)]) == 0
+    out = capsys.readouterr().out
+    assert ("50 samples of 12x10x1 images (H x W x C) (array 'x', uint8: divided by 255); a 3-D array is read as "
+            "one-channel images: for sequences of length 12 with 10 channels set data.shape: [12, 10], label 'y' "
+            "with 5 classes") in out
+    seq = _space(tmp_path, {"path": str(npz), "label": "y", "features": ["x"], "shape": [12, 10]})
+    assert main(["validate", str(seq)]) == 0
+    assert "50 samples of sequences of length 12 with 10 channel(s) (array 'x', uint8: divided by 255)" in (
+        capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(("arrays", "data", "key", "line_text", "message"), [
+    ({"x": np.zeros((40, 4, 4, 1, 2))}, {"features": ["x"]}, "data.features", "features:",
+     "array 'x' of d.npz has shape (40, 4, 4, 1, 2); an image array is (N, H, W, C)"),
+    ({"x": np.zeros((40, 4, 4, 1)), "z": np.zeros((40, 4, 4, 1))}, {}, "data.features", None,
+     "an image or sequence array must be the only feature array; d.npz gives 'x' (40, 4, 4, 1), 'z' (40, 4, 4, 1) "
+     "(data.features not set: every array but the label)"),
+    ({"x": np.zeros((39, 4, 4, 1))}, {"features": ["x"]}, "data.label", "label: y",
+     "array 'y' of d.npz has 40 values but feature array 'x' has shape (39, 4, 4, 1) (39 samples)"),
+    ({"x": np.zeros((40, 4, 4, 1))}, {"shape": [4, 5, 1]}, "data.shape", "shape:",
+     "[4, 5, 1] holds 20 values, but each sample of"),
+])
+def test_validate_catches_bad_image_arrays_with_the_key_and_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], arrays: dict, data: dict, key: str,
+        line_text: str | None, message: str) -> None:
+    npz = _npz(tmp_path / "d.npz", y=np.arange(40) % 2, **arrays)
+    space = _space(tmp_path, {"path": str(npz), "label": "y", **data})
+    assert main(["validate", str(space)]) == 2
+    err = capsys.readouterr().err
+    where = f"{space}:{_line(space, line_text)}: " if line_text else f"{space}: "
+    assert f"{where}{key}: {message}" in err, err
+
+
+def test_validate_checks_data_shape_against_a_csv_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    space = _space(tmp_path, {"path": str(_csv(tmp_path / "d.csv")), "label": "kind", "shape": [2, 2]})
+    assert main(["validate", str(space)]) == 2
+    assert "data.shape: [2, 2] holds 4 values, but each sample of" in capsys.readouterr().err
+    space = _space(tmp_path, {"path": str(_csv(tmp_path / "d.csv")), "label": "kind", "shape": [3, 1]})
+    assert main(["validate", str(space)]) == 0
+    assert "40 samples of sequences of length 3 with 1 channel(s), label 'kind'" in capsys.readouterr().out
+
+
+def test_validate_describes_generated_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = tiny_space_dict()
+    d["data"] = {"source": "generator", "name": "muon_strips", "generator": {"layers": 9, "samples": 3000}}
+    path = tmp_path / "space.yaml"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "generated data muon_strips: 3000 images of 9x64x1 (layers x strips), 5 classes" in out
+    assert "data          generator: muon_strips (3000 images of 9x64x1, 5 classes, seed 0)" in out
+
+
+def test_sample_shape_is_known_before_loading_and_matches_the_loaded_data(tmp_path: Path) -> None:
+    from dse.training.data_checks import sample_shape
+
+    cases = [
+        {"source": "sklearn", "name": "digits"},
+        {"source": "sklearn", "name": "digits", "shape": [8, 8, 1]},
+        {"source": "generator", "name": "muon_strips", "generator": {"layers": 9, "strips": 40, "samples": 200}},
+        {"source": "file", "path": str(_csv(tmp_path / "d.csv")), "label": "kind"},
+        {"source": "file", "path": str(_csv(tmp_path / "d.csv")), "label": "kind", "features": ["f0", "f2"]},
+        {"source": "file", "path": str(_npz(tmp_path / "i.npz", x=np.zeros((40, 5, 6), dtype=np.uint8),
+                                            y=np.arange(40) % 2)), "label": "y"},
+        {"source": "file", "path": str(_npz(tmp_path / "s.npz", x=np.ones((40, 5, 6)), y=np.arange(40) % 2)),
+         "label": "y", "shape": [5, 6]},
+        {"source": "file", "path": str(_npz(tmp_path / "t.npz", a=np.ones((40, 3)), b=np.ones(40),
+                                            y=np.arange(40) % 2)), "label": "y"},
+    ]
+    expected = [(64,), (8, 8, 1), (9, 40, 1), (3,), (2,), (5, 6, 1), (5, 6), (4,)]
+    for data, want in zip(cases, expected, strict=True):
+        d = tiny_space_dict()
+        d["data"] = {**data, "max_samples": 200} if data["source"] == "sklearn" else data
+        path = tmp_path / "space.yaml"
+        path.write_text(yaml.safe_dump(d, sort_keys=False))
+        space = load_space(path)
+        assert sample_shape(space.data) == want, data
+        assert load_dataset(space.data).input_shape == want, data
+    d = tiny_space_dict()
+    d["data"] = {"source": "openml", "name": "higgs"}
+    assert sample_shape(load_space(_write(tmp_path, d)).data) is None
+
+
+def _write(tmp_path: Path, d: dict) -> Path:
+    path = tmp_path / "space.yaml"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    return path
