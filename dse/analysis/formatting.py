@@ -12,7 +12,7 @@ from typing import Any
 
 __all__ = [
     "INTEGER_KEYS", "base_key", "fmt_count_pct", "fmt_interval", "fmt_pct", "fmt_probability", "fmt_value",
-    "format_frame",
+    "format_frame", "io_type_text",
 ]
 
 INTEGER_KEYS = ("dsp", "lut", "ff", "bram_18k", "bram", "latency_cycles", "ii")
@@ -115,3 +115,12 @@ def format_frame(frame: Any) -> Any:
         else:
             out[col] = ["" if _missing(v) else fmt_value(name, v) for v in frame[col]]
     return out
+
+
+def io_type_text(hardware: Any) -> str:
+    """The space's io_type as people read it: ``io_parallel``, or ``{io_parallel, io_stream}`` when searched."""
+    searched = getattr(hardware, "io_types", None)
+    choices = getattr(searched, "choices", None)
+    if choices and len(choices) > 1:
+        return "{" + ", ".join(map(str, choices)) + "}"
+    return str(hardware.io_type)

@@ -7,6 +7,8 @@ Writes (atomically, into the run folder):
   (``_low``/``_high``), measured (``measured_<k>``, where synthesized) and % of the part,
   then the parameters;
 * ``trials.csv``: every trial (the ``Run.trials`` table, with ``on_front`` and ``synthesized``);
+* ``front_layers.csv``: per design of the front, one row per hardware layer: where its latency, II
+  and resources go (``Run.layer_tables``, the cost model's per-layer breakdown; any layer kind);
 * ``report.html``: one self-contained page (CSS inline, figures as base64 PNG: opens offline);
 * ``report.md`` with its figures in ``report_figures/*.png``.
 
@@ -23,13 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dse.analysis.formatting import format_frame
+from dse.analysis.formatting import format_frame, io_type_text
 from dse.store.atomic import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
 
 FIGURES_DIR = "report_figures"
 FRONT_COSTS = ("dsp", "lut", "latency_ns")
+UNBUILDABLE = "cannot be built"
+"""How the ``screened`` reason of a proposal hls4ml cannot build begins (``dse.search.proposals``)."""
+LAYER_TABLE_DESIGNS = 3
+"""Designs of the front (best first) whose per-layer table the report shows (front_layers.csv has all)."""
 
 
 @dataclass
@@ -85,10 +91,15 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
                    f"{counts['RUNNING']} running trials; {len(front)} design(s) on the feasible front.")
         if counts["RUNNING"]:
             message += " The run is still in progress."
-    n_screened = int(trials["screened"].notna().sum()) if "screened" in trials else 0
+    screened = trials["screened"].dropna().astype(str) if "screened" in trials else []
+    n_unbuildable = int(sum(1 for s in screened if s.startswith(UNBUILDABLE)))
+    n_screened = len(screened) - n_unbuildable
     if n_screened:  # FAIL trials that were never trained (dse.search.screening)
         message += (f" {n_screened} of the failed are proposed designs not trained: their pre-training estimate "
                     "broke a budget (column screened of trials.csv).")
+    if n_unbuildable:  # FAIL trials hls4ml could not build for the data's shape (dse.search.proposals)
+        message += (f" {n_unbuildable} of the failed are proposed designs that cannot be built for the data's "
+                    "sample shape (column screened of trials.csv).")
     costs = list(FRONT_COSTS) + [o.metric for o in run.space.objectives
                                  if o.metric not in ("accuracy", "loss", "auc", *FRONT_COSTS)]
     if counts["COMPLETE"]:
@@ -101,6 +112,19 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
             "parameters) is in the folded table below and in pareto.csv.",
             table=front_display(front, run.space, part_totals, budgets, confidence), details=front,
             details_title=f"All columns of the front ({len(front.columns)})"))
+        shown = [int(n) for n in front["number"].tolist()[:LAYER_TABLE_DESIGNS]]
+        per_layer = run.layer_tables(shown)
+        if len(per_layer):
+            from dse.analysis.layer_table import layer_display
+
+            sections.append(Section(
+                "layers", "Where the cost goes, per layer",
+                f"The first {len(shown)} design(s) of the front, one row per hardware layer, from the cost "
+                "model's per-layer breakdown (before calibration; shares are of the layers' sum, so they say "
+                "where the cost goes rather than the total). RF: ReuseFactor; mults: multiplications per pass "
+                "after zeros; II *: the layer whose initiation interval is the design's largest. Every design "
+                "of the front is in front_layers.csv.",
+                table=layer_display(per_layer)))
         if budgets:
             breakers = budget_breakers(trials, budgets, confidence)
             sections.append(Section("budgets", "Budgets: which trials broke them, and why",
@@ -166,6 +190,9 @@ def write_report(path: str | Path, *, html_report: bool = True) -> ReportResult:
     atomic_write_text(files["pareto.csv"], front.to_csv(index=False))
     files["trials.csv"] = run.path / "trials.csv"
     atomic_write_text(files["trials.csv"], run.trials.to_csv(index=False))
+    if len(front):
+        files["front_layers.csv"] = run.path / "front_layers.csv"
+        atomic_write_text(files["front_layers.csv"], run.layer_tables(front["number"].tolist()).to_csv(index=False))
     for s in sections:
         if s.png is not None:
             p = run.path / FIGURES_DIR / f"{s.key}.png"
@@ -185,7 +212,7 @@ def _header(run: Any, message: str) -> list[tuple[str, str]]:
     hw = run.space.hardware
     return [("run", f"{run.space.name} ({run.path})"),
             ("generated", time.strftime("%Y-%m-%d %H:%M:%S")),
-            ("target", f"{hw.part}, {hw.backend}, {hw.clock_period_ns:g} ns clock, {hw.io_type}"),
+            ("target", f"{hw.part}, {hw.backend}, {hw.clock_period_ns:g} ns clock, {io_type_text(hw)}"),
             ("objectives", ", ".join(f"{o.metric} ({o.direction})" for o in run.space.objectives)),
             ("constraints", ", ".join(map(str, run.space.constraints)) or "none"),
             ("status", message),
@@ -233,6 +260,7 @@ th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right;white-space:nowr
 th{background:#f4f4f4;white-space:normal;vertical-align:bottom}
 #table-front td:last-child{text-align:left}
 #table-budgets td,#table-failed td{white-space:normal;min-width:8em}
+#table-layers td:nth-child(2),#table-layers td:nth-child(3),#table-layers td:nth-child(4){text-align:left}
 details{margin:.6em 0}summary{cursor:pointer;color:#555}
 """
 

@@ -8,6 +8,7 @@
     run.synthesis                    # one row per synthesis record (empty without synthesis)
     run.pareto()                     # the feasible front over the space's objectives
     run.pareto(["accuracy", "lut"])  # ... or over any metrics
+    run.layer_table(7)               # where trial 7's latency, II and resources go, per layer
     fig = run.plot_pareto("dsp")     # matplotlib Figure (Agg backend, never shown)
 
 Units: resources (dsp, lut, ff, bram_18k) are counts, ``latency_ns`` nanoseconds,
@@ -28,6 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from dse.analysis.formatting import io_type_text
 from dse.analysis.fronts import (
     ObjectiveSpec,
     hypervolume_history,
@@ -35,6 +37,7 @@ from dse.analysis.fronts import (
     pareto_front,
     resolve_objectives,
 )
+from dse.analysis.layer_table import layer_table
 from dse.analysis.plots import hypervolume_figure, importance_figure, pareto_figure, parity_figure
 from dse.analysis.tables import trials_frame
 from dse.errors import ConfigError, RunFolderError
@@ -290,6 +293,49 @@ class Run:
                 out[c] = frame[c]
         return out.reset_index(drop=True)
 
+    def layer_table(self, number: int) -> Any:
+        """Where trial ``number``'s latency, II and resources go: one row per hardware layer (any layer kind;
+        see ``dse.analysis.layer_table``), from the cost model's per-layer breakdown of its trained layer
+        list (``estimate.json``; recomputed, uncalibrated, from ``layers.json`` when that file is missing or
+        has no per-layer rows). A repeated design reads the trial it repeats. Empty when the trial was not trained."""
+        import pandas as pd
+
+        rows = self.trials[self.trials["number"] == number]
+        if "duplicate_of" in rows.columns and len(rows) and pd.notna(rows["duplicate_of"].iloc[0]):
+            number = int(rows["duplicate_of"].iloc[0])
+        tdir = self.folder.trial_dir(number)
+        layers = _read_json(tdir / "layers.json")
+        est = _read_json(tdir / "estimate.json")
+        if not (isinstance(est, dict) and est.get("layers")) and isinstance(layers, list):
+            est = self._estimate_of(layers)
+        if not isinstance(est, dict):
+            return layer_table({})
+        return layer_table(est, layers if isinstance(layers, list) else None)
+
+    def layer_tables(self, numbers: Iterable[int]) -> Any:
+        """``layer_table`` of several trials stacked, with a leading ``trial`` column."""
+        import pandas as pd
+
+        frames = []
+        for n in numbers:
+            f = self.layer_table(int(n))
+            f.insert(0, "trial", int(n))
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True) if frames else layer_table({}).assign(trial=[])
+
+    def _estimate_of(self, layers: list[Any]) -> dict[str, Any] | None:
+        from cost_models.layers import Target, layers_from_dicts
+        from dse.scoring import estimate_dict
+
+        hw = self.space.hardware
+        try:
+            target = Target(part=hw.part, clock_period_ns=hw.clock_period_ns, backend=hw.backend,
+                            tool_version=hw.tool_version)
+            return estimate_dict(layers_from_dicts(layers), target, None)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("cannot estimate the layers of %s: %s", self.path, exc)
+            return None
+
     def hypervolume_history(self, objectives: Iterable[ObjectiveSpec] | None = None) -> Any:
         """Normalised hypervolume after each trial (see ``dse.analysis.hypervolume_history``)."""
         return hypervolume_history(self.trials, resolve_objectives(objectives, self.space))
@@ -340,7 +386,7 @@ class Run:
         n_ok = int((synth["status"] == "ok").sum()) if not synth.empty else 0
         return (f"run {self.space.name} at {self.path}\n"
                 f"part {self.space.hardware.part}, {self.space.hardware.backend}, "
-                f"{self.space.hardware.clock_period_ns:g} ns clock, {self.space.hardware.io_type}\n"
+                f"{self.space.hardware.clock_period_ns:g} ns clock, {io_type_text(self.space.hardware)}\n"
                 f"objectives: {', '.join(f'{o.metric} ({o.direction})' for o in self.space.objectives)}; "
                 f"constraints: {', '.join(map(str, self.space.constraints)) or 'none'}\n"
                 f"trials: {c['COMPLETE']} complete, {c['PRUNED']} pruned, {c['FAIL']} failed, "
@@ -363,6 +409,13 @@ class Run:
     def plot_importances(self) -> Any:
         """Parameter importances per objective (``dse.analysis.plots.importance_figure``)."""
         return importance_figure(self)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def load_run(path: str | Path) -> Run:

@@ -233,7 +233,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"\nRun folder: {result.run_dir}")
     dups = f", {result.n_duplicates} repeated design(s) not retrained" if result.n_duplicates else ""
     if result.n_screened:
-        dups += f", {result.n_screened} design(s) not trained (pre-training estimate broke a budget)"
+        dups += f", {result.n_screened} design(s) not trained (pre-training estimate broke a budget, or not buildable)"
     print(f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed{dups} "
           f"in {result.wall_seconds:.0f} s (study {result.study_name})")
     print(format_pareto(result.pareto, space))

@@ -135,6 +135,12 @@ def _write(run: Any, t: Any, tdir: Path, out: Path, write_project: bool) -> Expo
     return result
 
 
+def _io_type(cand_dict: Any, space: Any) -> str:
+    """The design's io_type (stored with its candidate when not the default), else the space's."""
+    io = cand_dict.get("io_type") if isinstance(cand_dict, dict) else None
+    return str(io) if io in ("io_parallel", "io_stream") else str(space.hardware.io_type)
+
+
 def is_da_design(hls_config: dict[str, Any]) -> bool:
     """Every weighted layer uses ``strategy: distributed_arithmetic``."""
     return bool(hls_config.get("LayerName") or {}) and not da_strategy_layers(hls_config)
@@ -221,6 +227,20 @@ def _budget_section(run: Any, number: int) -> list[str]:
         [f"- {line}" for line in lines]
 
 
+def _layer_section(run: Any, number: int) -> list[str]:
+    """``## Where the cost goes`` with the per-layer table of the design (empty without per-layer estimates)."""
+    from dse.analysis.layer_table import layer_display
+    from dse.analysis.report import markdown_table
+
+    shown = layer_display(run.layer_table(number))
+    if not len(shown):
+        return []
+    return ["", "## Where the cost goes", "",
+            "Per hardware layer, from the cost model's breakdown before calibration (shares are of the layers' "
+            "sum). RF: ReuseFactor; mults: multiplications per pass after zeros; II *: the layer that sets the "
+            "design's initiation interval.", "", markdown_table(shown)]
+
+
 def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
     """The README.md of an export: what the design is, how good and how big, and what to do next."""
     space = run.space
@@ -234,7 +254,8 @@ def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
     part = run.part
     lines = [f"# dse export: trial {t.number} of run {space.name}", "",
              f"Design: `{cand.short() if cand is not None else '?'}`", "",
-             f"Target: {hw.part} ({hw.backend}), clock {hw.clock_period_ns:g} ns, {hw.io_type}.", "",
+             f"Target: {hw.part} ({hw.backend}), clock {hw.clock_period_ns:g} ns, "
+             f"{_io_type(t.user_attrs.get('candidate'), space)}.", "",
              "## Accuracy", "",
              f"- validation: {_fmt(metrics.get('val_accuracy'))}",
              f"- test: {_fmt(metrics.get('test_accuracy'))}"]
@@ -255,6 +276,7 @@ def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
         interval = fmt_interval(k, est.get(f"{k}_low"), est.get(f"{k}_high"))
         lines.append(f"| {k} | {fmt_value(k, est.get(k))} | {interval} | {fmt_value(k, measured.get(k))} "
                      f"| {pct or '-'} |")
+    lines += _layer_section(run, t.number)
     if cand is not None:
         lines += ["", "## Design", "", "```json", json.dumps(cand.to_dict(), indent=2), "```"]
     lines += ["", "## Files", "",

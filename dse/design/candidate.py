@@ -103,13 +103,47 @@ class Candidate:
         return self._knob_values.get(group, ())
 
     def short(self) -> str:
-        """A one-line human summary, e.g. ``64-32 w6/6/6 a6/6 sp0.5 rf1 latency``."""
+        """A one-line human summary, e.g. ``64-32 w6/6/6 a6/6 sp0.5 rf1 latency`` for an MLP (hidden widths,
+        then per knob group one value if all layers share it, else the values in model order). Other layer
+        lists show their feature layers before ``|`` and the hidden dense widths after it, e.g.
+        ``c8k3-p2 | 16 w6 a6 sp0.5 rf1/2/1 latency`` (conv ``c<filters>k<kernel>[s<stride>]``, pooling
+        ``p<size>`` (max) or ``ap<size>`` (average), global pooling ``gmp``/``gap``; flatten and
+        activations are not shown; `` stream`` ends the line of an io_stream design)."""
         def seq(xs: tuple[Any, ...]) -> str:
             return str(xs[0]) if len(set(xs)) == 1 else "/".join(str(x) for x in xs)
 
-        convs = "c" + "-".join(map(str, self.values("filters"))) + " " if self.values("filters") else ""
+        def dims(v: Any) -> str:
+            vs = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+            return str(vs[0]) if len(set(vs)) == 1 else "x".join(map(str, vs))
+
+        def average(la: DesignLayer) -> bool:
+            op = next((getattr(la, a) for a in ("pool_type", "pooling", "mode", "op", "function")
+                       if isinstance(getattr(la, a, None), str)), "")
+            return str(op).lower().startswith("av") or "average" in la.KIND
+
+        def token(la: DesignLayer) -> str | None:
+            kind = la.KIND
+            if hasattr(la, "filters"):
+                kernel = getattr(la, "kernel_size", getattr(la, "kernel", None))
+                out = f"c{la.filters}" + (f"k{dims(kernel)}" if kernel is not None else "")  # type: ignore[attr-defined]
+                stride = getattr(la, "strides", getattr(la, "stride", None))
+                if stride is not None and dims(stride) != "1":
+                    out += f"s{dims(stride)}"
+                return out
+            if "pool" in kind:
+                if "global" in kind:
+                    return "gap" if average(la) else "gmp"
+                size = next((getattr(la, a) for a in ("pool_size", "size") if getattr(la, a, None) is not None), "")
+                return f"{'ap' if average(la) else 'p'}{dims(size) if size != '' else ''}"
+            if kind in ("dense", "activation", "output_activation", "flatten") or "activation" in kind:
+                return None
+            return kind
+
+        widths = '-'.join(map(str, self.values('width')))
+        features = [t for t in (token(la) for la in self.layers) if t is not None]
+        design = f"{'-'.join(features)} | {widths}".rstrip() if features else widths
         io = " stream" if self.io_type == "io_stream" else ""
-        return (f"{convs}{'-'.join(map(str, self.values('width')))} w{seq(self.values('weight_bits'))} "
+        return (f"{design} w{seq(self.values('weight_bits'))} "
                 f"a{seq(self.values('activation_bits'))} sp{seq(self.values('sparsity'))} "
                 f"rf{seq(self.values('reuse_factor'))} {self.strategy}{io}")
 

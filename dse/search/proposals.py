@@ -48,12 +48,14 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dse.design.candidate import Candidate, suggest_candidate
-from dse.design.prebuild import snapped_reuse_factors
+from dse.design.layer_kind import InputShape, as_shape
+from dse.design.prebuild import normalized, prebuild_layers
+from dse.errors import ConfigError
 from dse.search.screening import PreEstimate, Screener
 from dse.search.searcher import Proposal, Searcher, derive_seed, make_sampler
 from dse.space import COST_METRICS, SpaceConfig
@@ -62,7 +64,8 @@ from dse.store import RunFolder, params_key
 log = logging.getLogger(__name__)
 
 __all__ = ["MAX_REJECTED_IN_A_ROW", "FeasibleShare", "Planner", "PlannerStats", "design_key", "expected_gains",
-           "make_design_key", "make_planner", "relative_violation", "surrogate_features"]
+           "layer_list_features", "make_design_key", "make_planner", "relative_violation", "surrogate_features",
+           "surrogate_matrix"]
 
 MAX_REJECTED_IN_A_ROW = 300
 MIN_TRIALS_FOR_SURROGATE = 5
@@ -78,32 +81,46 @@ PROPOSER_SEED_OFFSET = 7919
 """Keeps the proposer's seed stream apart from the stored study's sampler."""
 
 
-def design_key(cand: Candidate, space: SpaceConfig, n_features: int, n_classes: int) -> str:
-    """A design's identity after the cost model's normalisation: the candidate with the ReuseFactors
-    hls4ml will use (snapped under the Resource strategy)."""
+def design_key(cand: Candidate, space: SpaceConfig, input_shape: int | Sequence[int], n_classes: int) -> str:
+    """A design's identity after the cost model's normalisation: the candidate as hls4ml will build it
+    (``dse.design.prebuild.normalized``: ReuseFactors snapped under the Resource strategy, each conv's
+    ParallelizationFactor snapped to a divisor of its output pixels). ``input_shape``: one sample's shape
+    (an int: that many flat features)."""
     n_out = 1 if space.model.output_activation == "sigmoid" else n_classes
-    snapped = cand.with_reuse_factors(snapped_reuse_factors(cand, n_features, n_out))
-    return json.dumps(snapped.to_dict(), sort_keys=True, default=str)
+    return json.dumps(normalized(cand, input_shape, n_out).to_dict(), sort_keys=True, default=str)
 
 
-def make_design_key(space: SpaceConfig, n_features: int | None, n_classes: int | None
+def make_design_key(space: SpaceConfig, input_shape: int | Sequence[int] | None, n_classes: int | None
                     ) -> Callable[[Mapping[str, Any]], str]:
     """``params -> key`` for the searcher's dedupe: normalised when the data sizes are known."""
-    if n_features is None or n_classes is None:
+    if input_shape is None or n_classes is None:
         return lambda params: params_key(dict(params))
+    shape = as_shape(input_shape)
 
     def key(params: Mapping[str, Any]) -> str:
         try:
-            return design_key(Candidate.from_params(params, space), space, n_features, n_classes)
-        except (KeyError, ValueError, TypeError):  # params of an incomplete proposal
+            return design_key(Candidate.from_params(params, space), space, shape, n_classes)
+        except (KeyError, ValueError, TypeError, ConfigError):  # an incomplete proposal, or one hls4ml cannot build
             return params_key(dict(params))
 
     return key
 
 
-def surrogate_features(cand: Candidate, space: SpaceConfig, n_features: int) -> list[float]:
-    """A fixed-length numeric description of a candidate (per-layer entries padded with 0), from the
-    values of its layers' knob groups in model order."""
+def surrogate_features(cand: Candidate, space: SpaceConfig, input_shape: int | Sequence[int],
+                       n_classes: int = 10) -> list[float]:
+    """A numeric description of a candidate for the surrogate.
+
+    MLPs: a fixed-length vector (per-layer entries padded with 0 to the space's largest depth) from the
+    values of the layers' knob groups in model order, as dse has always computed it. Other
+    architectures: ``layer_list_features`` of the pre-training layer list (its length varies with the
+    number of weighted layers: ``surrogate_matrix`` pads a batch to equal lengths). ``input_shape``: one
+    sample's shape (an int: that many flat features); ``n_classes``: the data's classes."""
+    if cand.architecture == "mlp":
+        return _mlp_features(cand, space, math.prod(as_shape(input_shape)))
+    return layer_list_features(cand, space, input_shape, n_classes)
+
+
+def _mlp_features(cand: Candidate, space: SpaceConfig, n_features: int) -> list[float]:
     n_max = space.model.max_hidden_layers
     widths = [float(w) for w in cand.values("width")]
     sparsity = [float(x) for x in cand.values("sparsity")]
@@ -119,6 +136,52 @@ def surrogate_features(cand: Candidate, space: SpaceConfig, n_features: int) -> 
             *pad([float(b) for b in cand.values("activation_bits")], n_max), *pad(sparsity, n_max + 1),
             *pad([math.log2(r) for r in cand.values("reuse_factor")], n_max + 1), float(cand.strategy == "resource"),
             math.log10(cand.learning_rate), math.log(1.0 + nonzero)]
+
+
+LAYER_FEATURES = 6
+"""Numbers per weighted layer in ``layer_list_features``."""
+GLOBAL_FEATURES = 8
+"""Numbers before the per-layer block in ``layer_list_features``."""
+
+
+def layer_list_features(cand: Candidate, space: SpaceConfig, input_shape: int | Sequence[int],
+                        n_classes: int) -> list[float]:
+    """The surrogate's description of any layer list, from its pre-training cost-model layers
+    (``dse.design.prebuild.prebuild_layers``, no weight model).
+
+    Globals first (``GLOBAL_FEATURES``): the number of weighted layers, log of total multiplications
+    per inference (MACs, a convolution's per-pixel product times its output pixels), log of total
+    weights and of non-zero weights, mean activation bits, 1 for the Resource strategy, log10 of the
+    learning rate, log2 of the largest ReuseFactor. Then per weighted layer in model order
+    (``LAYER_FEATURES`` each): log MACs, log weights, weight bits, sparsity (share of zero weights),
+    log2 ReuseFactor, log output values."""
+    from cost_models.layers import WEIGHTED_KINDS
+
+    specs = prebuild_layers(cand, space, input_shape, n_classes)
+    weighted = [s for s in specs if s.kind in WEIGHTED_KINDS]
+    per_layer: list[float] = []
+    macs = params = nonzero = 0.0
+    for s in weighted:
+        pixels = s.conv.out_pixels if s.conv is not None else 1
+        n_w = float(s.n_weights)
+        m = n_w * pixels
+        macs, params, nonzero = macs + m, params + n_w, nonzero + n_w - s.n_zeros
+        bits = float(s.weight.width) if s.weight is not None else 0.0
+        per_layer += [math.log(1.0 + m), math.log(1.0 + n_w), bits, s.n_zeros / n_w if n_w else 0.0,
+                      math.log2(max(1, s.reuse_factor)), math.log(1.0 + s.n_out * pixels)]
+    act = [float(b) for b in cand.values("activation_bits")]
+    rfs = [s.reuse_factor for s in weighted] or [1]
+    return [float(len(weighted)), math.log(1.0 + macs), math.log(1.0 + params), math.log(1.0 + nonzero),
+            sum(act) / len(act) if act else 0.0, float(cand.strategy == "resource"), math.log10(cand.learning_rate),
+            math.log2(max(1, max(rfs))), *per_layer]
+
+
+def surrogate_matrix(cands: Sequence[Candidate], space: SpaceConfig, input_shape: int | Sequence[int],
+                     n_classes: int = 10) -> list[list[float]]:
+    """``surrogate_features`` of each candidate, padded with 0 to the longest (one row per candidate)."""
+    rows = [surrogate_features(c, space, input_shape, n_classes) for c in cands]
+    width = max((len(r) for r in rows), default=0)
+    return [r + [0.0] * (width - len(r)) for r in rows]
 
 
 @dataclass
@@ -173,9 +236,10 @@ class Planner:
     """Fills training slots for a driver (see the module docstring)."""
 
     def __init__(self, space: SpaceConfig, folder: RunFolder, searcher: Searcher, screener: Screener | None,
-                 n_features: int, seed: int):
+                 input_shape: int | Sequence[int], seed: int, n_classes: int = 10):
         self.space, self.folder, self.searcher, self.screener = space, folder, searcher, screener
-        self.n_features, self.seed = n_features, seed
+        self.input_shape: InputShape = as_shape(input_shape)
+        self.n_classes, self.seed = n_classes, seed
         self.stats = PlannerStats()
         self.rejected_in_a_row = 0
         self.screen = space.search.screening and any(c.metric in COST_METRICS for c in space.constraints)
@@ -199,8 +263,11 @@ class Planner:
         products: list[float] = []
         per: list[list[float]] = [[] for _ in cost]
         for _ in range(n_designs):
-            pre = self.screener.estimate(suggest_candidate(study.ask(), self.space))
-            probs = [pre.probabilities[i] for i in cost]
+            try:
+                pre = self.screener.estimate(suggest_candidate(study.ask(), self.space))
+                probs = [pre.probabilities[i] for i in cost]
+            except ConfigError:  # a design hls4ml cannot build for the data's shape meets no budget
+                probs = [0.0 for _ in cost]
             products.append(math.prod(p for p in probs if p is not None))
             for k, p in enumerate(probs):
                 per[k].append(1.0 if p is None else p)
@@ -271,7 +338,15 @@ class Planner:
                 if repeats == REPEATS_BEFORE_RANDOM:  # the sampler is stuck on known designs: explore at random
                     twin.sampler = optuna.samplers.RandomSampler(seed=derive_seed(self.seed, asks, len(trials)))
                 continue
-            pre = self.screener.estimate(cand) if self.screener is not None else PreEstimate({}, {}, [])
+            try:
+                pre = self.screener.estimate(cand) if self.screener is not None else PreEstimate({}, {}, [])
+            except ConfigError as exc:  # hls4ml cannot build it for the data's shape: never trained
+                self._record_unbuildable(trial, cand, exc)
+                twin.tell(trial, state=optuna.trial.TrialState.FAIL)
+                known.add(key)
+                self.stats.screened += 1
+                self.rejected_in_a_row += 1
+                continue
             if pre.reason and self.screen:
                 self._record_screened(trial, cand, pre)
                 for name, value in self._relative(self._screen_constraints(pre)).items():
@@ -387,14 +462,25 @@ class Planner:
             user_attrs=attrs))
         log.info("not trained (screened): %s: %s", cand.short(), pre.reason)
 
+    def _record_unbuildable(self, trial: Any, cand: Candidate, exc: ConfigError) -> None:
+        import optuna
+
+        reason = f"cannot be built for the data's input shape {self.input_shape}: {exc}"
+        attrs = {"screened": reason, "candidate": cand.to_dict()}
+        self.searcher.study.add_trial(optuna.trial.create_trial(
+            state=optuna.trial.TrialState.FAIL, params=trial.params, distributions=trial.distributions,
+            user_attrs=attrs))
+        log.info("not trained: %s %s", cand.short(), reason)
+
     # ------------------------------------------------------------------ the surrogate
     def _choose(self, options: list[_Option], trials: list[Any]) -> _Option:
         done = [t for t in trials if t.state.name == "COMPLETE" and "duplicate_of" not in t.user_attrs
                 and t.values]
         if len(done) < MIN_TRIALS_FOR_SURROGATE:
             return options[0]
-        gains = expected_gains(self.space, done, [(o.candidate, o.pre) for o in options], self.n_features,
-                               seed=derive_seed(self.seed, self.searcher.version, len(trials)))
+        gains = expected_gains(self.space, done, [(o.candidate, o.pre) for o in options], self.input_shape,
+                               seed=derive_seed(self.seed, self.searcher.version, len(trials)),
+                               n_classes=self.n_classes)
         best = max(range(len(options)), key=lambda i: (gains[i], -i))
         log.info("chose %s of %d proposals (expected hypervolume gain %.4g)", options[best].candidate.short(),
                  len(options), gains[best])
@@ -416,7 +502,7 @@ def relative_violation(space: SpaceConfig, bounds: list[float], values: Mapping[
 
 
 def expected_gains(space: SpaceConfig, done: list[Any], options: list[tuple[Candidate, PreEstimate]],
-                   n_features: int, seed: int) -> list[float]:
+                   input_shape: int | Sequence[int], seed: int, n_classes: int = 10) -> list[float]:
     """Expected hypervolume gain of each option over the feasible front of ``done`` (COMPLETE trials).
 
     Quality objectives are predicted by a seeded random forest on ``surrogate_features`` (one
@@ -430,9 +516,9 @@ def expected_gains(space: SpaceConfig, done: list[Any], options: list[tuple[Cand
     from dse.analysis import hypervolume
     from dse.scoring.pareto import pareto_mask
 
-    x_done = np.array([surrogate_features(Candidate.from_dict(t.user_attrs["candidate"]), space, n_features)
-                       for t in done])
-    x_opt = np.array([surrogate_features(c, space, n_features) for c, _ in options])
+    rows = surrogate_matrix([*(Candidate.from_dict(t.user_attrs["candidate"]) for t in done),
+                             *(c for c, _ in options)], space, input_shape, n_classes)
+    x_done, x_opt = np.array(rows[:len(done)]), np.array(rows[len(done):])
     n_obj = len(space.objectives)
     samples: list[np.ndarray] = []  # per objective: (n_options, n_samples)
     n_samples = 1
@@ -482,15 +568,19 @@ def make_planner(space: SpaceConfig, folder: RunFolder, searcher: Searcher, data
     """The planner of a driver, or None when neither screening nor several proposals apply.
 
     Sets the searcher's design key to the normalised one when the data's sizes are known
-    (``data.n_features``, ``data.n_classes``)."""
-    n_features, n_classes = getattr(data, "n_features", None), getattr(data, "n_classes", None)
-    if n_features is None or n_classes is None:
+    (``data.input_shape``, or ``data.n_features`` for a flat input, and ``data.n_classes``)."""
+    shape = getattr(data, "input_shape", None)
+    if shape is None and getattr(data, "n_features", None) is not None:
+        shape = (int(data.n_features),)
+    n_classes = getattr(data, "n_classes", None)
+    if shape is None or n_classes is None:
         log.info("data sizes unknown: no pre-training estimates, designs compared by their parameters")
         return None
-    searcher.design_key = make_design_key(space, int(n_features), int(n_classes))
+    shape = as_shape(shape)
+    searcher.design_key = make_design_key(space, shape, int(n_classes))
     searcher.reindex()
     if not (space.search.screening and any(c.metric in COST_METRICS for c in space.constraints)) \
             and space.search.proposals <= 1:
         return None
-    screener = Screener(space, int(n_features), int(n_classes), target, calibration, bounds)
-    return Planner(space, folder, searcher, screener, int(n_features), seed)
+    screener = Screener(space, shape, int(n_classes), target, calibration, bounds)
+    return Planner(space, folder, searcher, screener, shape, seed, int(n_classes))

@@ -37,15 +37,16 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cost_models.calibration import LOG_OFFSET, Z80
-from cost_models.layers import FixedType, LayerSpec, Target
+from cost_models.layers import WEIGHTED_KINDS, FixedType, LayerSpec, Target
 from cost_models.weight_stats import MAX_DIGITS, WeightStats
 from cost_models.weights import typical_weight_stats
 from dse.design.candidate import Candidate
+from dse.design.layer_kind import as_shape
 from dse.design.prebuild import prebuild_layers
 from dse.scoring import estimate_dict
 from dse.scoring.budgets import probability_met
@@ -93,10 +94,18 @@ class DigitModel:
     def __init__(self) -> None:
         self.sums: dict[str, _TypeSums] = defaultdict(_TypeSums)
 
-    def observe(self, layers: Iterable[LayerSpec], sparsity: Iterable[float]) -> None:
-        """Add the dense layers of one trained design (``sparsity``: its target per dense layer)."""
-        dense = [s for s in layers if s.kind == "dense" and s.weight is not None]
-        for layer, target in zip(dense, sparsity, strict=False):
+    def observe(self, layers: Iterable[LayerSpec], sparsity: Mapping[str, float] | Sequence[float]) -> None:
+        """Add the weighted layers (dense, convolutions) of one trained design.
+
+        ``sparsity``: the design's target sparsity per weighted layer, by layer name (the cost model's
+        layer names are the design's: ``Candidate.weighted_names``); a layer the mapping does not name
+        (one hls4ml added) is not learned from. A sequence pairs with the weighted layers by position."""
+        weighted = [s for s in layers if s.kind in WEIGHTED_KINDS and s.weight is not None]
+        if isinstance(sparsity, Mapping):
+            pairs = [(layer, float(sparsity[layer.name])) for layer in weighted if layer.name in sparsity]
+        else:
+            pairs = list(zip(weighted, (float(x) for x in sparsity), strict=False))
+        for layer, target in pairs:
             if layer.weights is None:
                 continue
             assert layer.weight is not None
@@ -180,11 +189,12 @@ class PreEstimate:
 
 
 class Screener:
-    """Pre-training estimates of candidates of ``space`` (``n_features`` inputs, ``n_classes`` classes)."""
+    """Pre-training estimates of candidates of ``space`` on samples of ``input_shape`` (an int: that many
+    flat features) with ``n_classes`` classes."""
 
-    def __init__(self, space: SpaceConfig, n_features: int, n_classes: int, target: Target, calibration: Any,
-                 bounds: list[float]):
-        self.space, self.n_features, self.n_classes = space, n_features, n_classes
+    def __init__(self, space: SpaceConfig, input_shape: int | Sequence[int], n_classes: int, target: Target,
+                 calibration: Any, bounds: list[float]):
+        self.space, self.input_shape, self.n_classes = space, as_shape(input_shape), n_classes
         self.target, self.calibration, self.bounds = target, calibration, bounds
         self.digits = DigitModel()
         self.error = PreTrainingError()
@@ -196,12 +206,17 @@ class Screener:
         if number in self.seen:
             return
         self.seen.add(number)
-        self.digits.observe(layers, candidate.sparsity)
+        self.digits.observe(layers, dict(zip(candidate.weighted_names, candidate.sparsity, strict=True)))
         if pre and post:
             self.error.observe(pre, post)
 
+    @property
+    def n_features(self) -> int:
+        """Values per sample (the product of ``input_shape``)."""
+        return math.prod(self.input_shape)
+
     def layers(self, cand: Candidate) -> list[LayerSpec]:
-        return prebuild_layers(cand, self.space, self.n_features, self.n_classes, self.digits)
+        return prebuild_layers(cand, self.space, self.input_shape, self.n_classes, self.digits)
 
     def estimate(self, cand: Candidate) -> PreEstimate:
         est = estimate_dict(self.layers(cand), self.target, self.calibration)
