@@ -313,3 +313,35 @@ def test_conv_output_sizes_and_padding_are_hls4mls() -> None:
             assert conv_output(n, k, s, padding)[0] == 0
             continue
         assert conv_output(n, k, s, padding) == compute_padding_1d(padding, n, s, k)
+
+
+def test_validate_checks_a_cnn_against_the_datas_sample_shape(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def validate(d: dict) -> subprocess.CompletedProcess:
+        path = tmp_path / "space.yaml"
+        path.write_text(yaml.safe_dump(d, sort_keys=False))
+        return subprocess.run([sys.executable, "-m", "dse.commands.cli", "validate", str(path)],
+                              capture_output=True, text=True, cwd=ROOT)
+
+    d = cnn_space_dict()
+    d["data"]["shape"] = [8, 8, 1]
+    d["model"]["conv"] = {"blocks": [1, 2], "filters": 4, "kernel_size": [3, 5], "padding": "valid",
+                          "pooling": "max"}
+    run = validate(d)
+    assert run.returncode == 2 and "model.conv.kernel_size" in run.stderr, run.stderr
+    assert "kernel 5 is larger than the 2x2 feature map of block 1 (the data [8, 8, 1]" in run.stderr
+    import re
+
+    assert re.search(r"space\.yaml:\d+: model\.conv\.kernel_size: ", run.stderr)  # file:line, then the key path
+    del d["data"]["shape"]  # digits as 64 flat values: not images
+    run = validate(d)
+    assert run.returncode == 2 and "model.type: a cnn needs [H, W, C] image or [L, C] sequence samples" in run.stderr
+    d["data"]["shape"] = [8, 8, 1]
+    d["model"]["conv"]["kernel_size"] = 3  # 8 -> 6 -> pool 3 -> 1 -> pool 2: nothing left
+    run = validate(d)
+    assert run.returncode == 2 and "model.conv.pool_size: pool 2 is larger than the 1x1 feature map" in run.stderr
+    d["model"]["conv"]["padding"] = "same"  # 8 -> 8 -> 4 -> 4 -> 2
+    run = validate(d)
+    assert run.returncode == 0, run.stderr
