@@ -112,8 +112,11 @@ def items(projects: Sequence[Project]) -> list[FitRecord]:
     return [FitRecord(p.record, p.repo) for p in projects]
 
 
-Residual = tuple[str, str, float, str]
-"""(repository, metric, log(pred/true), "MLP" or "CNN") of one held-out project."""
+Residual = tuple[str, str, float, str, str]
+"""(repository, metric, log(pred/true), "MLP" or "CNN", tool family) of one held-out project."""
+MIN_SIGMA_REPOS = 3
+"""A tool family's interval width is its own held-out spread when at least this many of its repositories
+(of the design class) have held-out residuals; else the spread over every family."""
 
 
 def loro_residuals(projects: Sequence[Project]) -> tuple[dict[str, ConstantSet], list[Residual]]:
@@ -130,22 +133,25 @@ def loro_residuals(projects: Sequence[Project]) -> tuple[dict[str, ConstantSet],
             for m in (*METRICS, "bram_18k"):
                 true = getattr(p.record, m)
                 if true is not None:
-                    res.append((repo, m, log_error(float(getattr(est, m)), float(true), m), p.kind))
+                    res.append((repo, m, log_error(float(getattr(est, m)), float(true), m), p.kind,
+                                tool_family(p.record.target())))
     return folds, res
 
 
-def sigma_from(res: Sequence[Residual], kind: str, leave_out: str | None = None) -> dict[str, float]:
+def sigma_from(res: Sequence[Residual], kind: str, leave_out: str | None = None,
+               family: str | None = None) -> dict[str, float]:
     """Log-scale spread per metric such that ±1.28 sigma covers 80 % of the held-out residuals.
 
     Repository-weighted (each repository's projects share one unit of weight) and robust: the 80 %
     quantile of ``|log(pred/true)|`` divided by 1.2816, not an RMS that a few absurd rows inflate.
-    Optionally without one repository (so that it never informs its own interval).
+    Optionally without one repository (so that it never informs its own interval), and of one tool
+    family only.
     """
     out: dict[str, float] = {}
     for m in (*METRICS, "bram_18k"):
         per_repo: dict[str, list[float]] = {}
-        for repo, mm, e, kd in res:
-            if mm == m and kd == kind and repo != leave_out:
+        for repo, mm, e, kd, fam in res:
+            if mm == m and kd == kind and repo != leave_out and (family is None or fam == family):
                 per_repo.setdefault(repo, []).append(abs(e))
         pts = sorted((e, 1.0 / len(v)) for v in per_repo.values() for e in v)
         if not pts:
@@ -161,10 +167,21 @@ def sigma_from(res: Sequence[Residual], kind: str, leave_out: str | None = None)
     return out
 
 
+def _family_sigma(res: Sequence[Residual], kind: str, family: str, leave_out: str | None) -> dict[str, float]:
+    repos = {r[0] for r in res if r[3] == kind and r[4] == family and r[0] != leave_out}
+    if len(repos) >= MIN_SIGMA_REPOS:
+        return sigma_from(res, kind, leave_out, family)
+    return sigma_from(res, kind, leave_out)
+
+
 def with_sigma(cs: ConstantSet, res: Sequence[Residual], leave_out: str | None = None) -> ConstantSet:
-    mlp, cnn = sigma_from(res, "MLP", leave_out), sigma_from(res, "CNN", leave_out)
-    fams = {f: dataclasses.replace(k, log_sigma=tuple(sorted(mlp.items())), log_sigma_conv=tuple(sorted(cnn.items())))
-            for f, k in cs.families.items()}
+    """``cs`` with the uncalibrated interval widths: per tool family and design class, the family's own
+    held-out spread (where :data:`MIN_SIGMA_REPOS` of its repositories have residuals), else the pooled one."""
+    fams = {}
+    for f, k in cs.families.items():
+        mlp, cnn = _family_sigma(res, "MLP", f, leave_out), _family_sigma(res, "CNN", f, leave_out)
+        fams[f] = dataclasses.replace(k, log_sigma=tuple(sorted(mlp.items())),
+                                      log_sigma_conv=tuple(sorted(cnn.items())))
     return ConstantSet(fams, cs.source)
 
 

@@ -51,6 +51,8 @@ from cost_models.stream import (
     STREAM_STAGE_LOGIC,
     fifo_bram18,
     fifo_logic,
+    parallel_channel_logic,
+    parallel_input_channel,
     shift_register_luts,
 )
 from cost_models.weight_stats import WeightStats
@@ -83,8 +85,13 @@ n_in*n_out product array is larger is not completely partitioned: its products a
 partly sequential loop over the inputs (observed: a few inputs per cycle) on fewer multipliers."""
 UNPARTITIONED_INPUTS_PER_CYCLE = 3.5
 BIG_ROM_ENTRIES = 32768
-"""Resource strategy: a weight ROM larger than this is a cascade of block RAMs whose reads do not
-sustain one reuse iteration per cycle (observed in Vivado HLS; cycles per iteration are fitted)."""
+"""Resource strategy: ``ARRAY_RESHAPE variable=weights block factor=block_factor`` leaves a ROM of
+``n_in * n_out / block_factor = ReuseFactor`` words, read once per reuse iteration (and the
+``rf_gt_nin_rem0`` variant keeps an ``outidx[rufactor]`` index table of the same depth). With more
+than this many words the tool does not pipeline the reuse loop (csynth rows of the shared Vivado HLS
+2020.1 designs: RF 39,200 / 40,000 / 307,200 take 21-24 cycles per iteration, pipeline "none"; RF 28,
+1,000, 2,000, 7,840 and 10,000 run at II=1, also with 78,400-109,760 weights); cycles per iteration
+are fitted (``big_rom_ii``)."""
 RESOURCE_ITERATION_NS = 3.0
 """Resource strategy: one reuse iteration's weight read and generic (DSP) multiply, unregistered, in ns
 at speed 1.0; its registers scale with how much of the clock period it fills (csynth per-layer FF of
@@ -105,6 +112,13 @@ T_RELU_NS = 1.05
 fit the cycle."""
 GENERIC_LUT_MAX_BITS = 4
 """A generic (non-constant) product with an operand this narrow or narrower is LUT logic."""
+GENERIC_LUT_MAX_UNSIGNED_PRODUCT_BITS = 20
+"""A generic (Resource-strategy) product of UNSIGNED data (the ``ap_ufixed`` output of a quantized ReLU)
+whose operand widths add up to at most this is LUT logic. The csynth per-instance rows of the shared
+projects: 8-bit weights x ufixed<8> (Vivado HLS 2019.1, two projects), 6 x ufixed<6> (2019.2) and
+10 x ufixed<10> (Vitis HLS 2023.1) take 0 DSP; signed data of the same width (6 x fixed<6>, Vivado HLS
+2020.1) and wider products (5-12 bit weights x 16-28 bit data) use DSPs. One exception: 4-bit weights x
+ufixed<4> in one Vivado HLS 2020.1 project pack two products per DSP."""
 
 # --- LUT / FF per unit -------------------------------------------------------------------------
 LUT_PER_CONST_MULT_BITPROD = 0.1
@@ -281,7 +295,9 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     if layer.strategy == "resource" and rf > 1:
         # Weights in a ROM: block_factor generic multipliers, reuse loop of RF iterations (II=1).
         bf = -(-n_w // rf)
-        generic_lut = layer.mult_impl == "lut" or (layer.mult_impl == "auto" and min(wb, db) <= GENERIC_LUT_MAX_BITS)
+        narrow = min(wb, db) <= GENERIC_LUT_MAX_BITS or (
+            not ctx.data.signed and wb + db <= GENERIC_LUT_MAX_UNSIGNED_PRODUCT_BITS)
+        generic_lut = layer.mult_impl == "lut" or (layer.mult_impl == "auto" and narrow)
         est.multipliers = bf
         est.dsp = 0.0 if generic_lut else bf * per
         mult_lut = bf * wb * db * LUT_PER_GENERIC_MULT_BITPROD if generic_lut else 0.0
@@ -291,19 +307,18 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         else:
             rom_lut = bf * wb * math.ceil(rf / 64)
         acc_levels = math.ceil(math.log2(max(1, bf // max(1, n_out)))) if bf > n_out else 0
-        # operand multiplexers: each multiplier picks its input (of n_in) and accumulator (of n_out) per
-        # reuse iteration; a LUT6 is a 4:1 mux of one bit
-        mux_lut = bf * (db * min(n_in, rf) + ab * min(n_out, rf)) / 4.0 if rf > 1 else 0.0
+        mux_lut = resource_mux_luts(n_in, n_out, rf, bf, db, ab)
         est.lut = mult_lut + rom_lut + bf * ab + mux_lut
         # registers: the accumulators, plus each multiplier's operands and product as far as one
         # reuse iteration (ROM read, multiply, accumulate) does not fit in the clock period
         t_iter = ctx.speed * (RESOURCE_ITERATION_NS + ctx.k.t_add_ns)
         est.ff = n_out * ab + bf * (wb + db + ab) * min(1.0, t_iter / ctx.t_eff)
-        iter_cycles = ctx.k.big_rom_ii if n_w > BIG_ROM_ENTRIES else 1.0
+        iter_cycles = ctx.k.big_rom_ii if rf > BIG_ROM_ENTRIES else 1.0
         est.latency_cycles = rf * iter_cycles + _tree_cycles(acc_levels, ctx) + 2
         est.ii = rf * iter_cycles
         if iter_cycles > 1:
-            est.notes.append(f"{n_w} weights in one ROM: ~{iter_cycles:g} cycles per reuse iteration")
+            est.notes.append(f"a weight ROM of {rf} words: reuse loop not pipelined, "
+                             f"~{iter_cycles:g} cycles per iteration")
         return
     # Latency strategy: every weight is a constant; zeros vanish, equal constants of one input are
     # (partly) merged, few-digit constants are shift-adds in LUTs, hard ones go to DSPs under the
@@ -327,15 +342,47 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     path = ctx.speed * (t_mult + (levels - 1 + 1) * k.t_add_ns)
     cuts = _cuts(path, ctx)
     est.latency_cycles = cuts + slots - 1
+    product_regs = 0.0
     if n_w > MAXIMUM_PARTITION_SIZE and ctx.partition_limited and layer.io_type == "io_parallel" and slots == 1:
         seq = math.ceil(n_in / UNPARTITIONED_INPUTS_PER_CYCLE)
         est.latency_cycles += seq
         est.dsp = min(units, prod.hard / seq) * dsp_per_mult(prod.weight_bits, db, ctx.part)
+        # the product array (mult[n_in * n_out] of nnet_dense_latency.h) is not completely partitioned but
+        # filled over the sequential cycles: each product is held in a register until the accumulation
+        # reads it (csynth per-layer FF of the 561x20 and 196x56 layers of Vitis HLS 2021.1: ~1.06x and
+        # ~0.79x n_in * n_out * accumulator bits at RF 1, x0.76 at RF 2); they replace the cut registers
+        product_regs = float(n_w * acc_w)
         est.notes.append(f"{n_w} products > {MAXIMUM_PARTITION_SIZE}: not fully partitioned, {seq} extra cycles")
     est.ii = min(rf, est.latency_cycles + 1)
     est.ff = k.ff_scale * _cut_registers(path, cuts, nz, n_out, acc_w, t_mult * ctx.speed, k.t_add_ns * ctx.speed)
+    est.ff = max(est.ff, product_regs)  # the held products are the registers of the sequential schedule
     if rf >= 2:
         est.ff *= FF_REUSE_FACTOR
+
+
+def resource_mux_luts(n_in: int, n_out: int, rf: int, bf: int, data_bits: int, acc_bits: int) -> float:
+    """LUTs of the operand multiplexers of a Resource-strategy dense (``nnet_dense_resource.h``).
+
+    Multiplier ``im`` handles weight ``w = ir + rf * im`` in reuse iteration ``ir``:
+
+    * ``rf <= n_in`` (``dense_resource_rf_leq_nin``): its input ``data[in_index]`` changes every
+      iteration (an ``rf``:1 mux per multiplier) but its ``out_index`` depends on ``im`` only: no
+      accumulator mux.
+    * ``rf > n_in``, ``rf % n_in == 0`` (``dense_resource_rf_gt_nin_rem0``): every multiplier reads the
+      same ``data[in_index]`` (one ``n_in``:1 mux, shared) and writes ``rf / n_in`` accumulators in turn.
+    * otherwise (``dense_resource_rf_gt_nin``): ``data[w % n_in]`` per multiplier (``n_in``:1 each) and
+      ``mult[w / n_in]``: ``ceil(rf / n_in)`` accumulators each.
+
+    A LUT6 is a 4:1 multiplexer of one bit. Units: LUTs.
+    """
+    if rf <= 1:
+        return 0.0
+    if rf <= n_in:
+        return bf * data_bits * rf / 4.0
+    acc_ways = min(n_out, -(-rf // n_in))
+    if rf % n_in == 0:
+        return (data_bits * n_in + bf * acc_bits * acc_ways) / 4.0
+    return bf * (data_bits * n_in + acc_bits * acc_ways) / 4.0
 
 
 FF_REUSE_FACTOR = 0.7
@@ -581,6 +628,13 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         data = layer.result
     if stream:
         _stream_fifos(hw_layers, rows)
+    dataflow = not stream and parallel_dataflow(layers)
+    if dataflow and hw_layers:
+        first = hw_layers[0][0]
+        in_type = first.input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
+        g0 = first.conv
+        n_first = g0.in_pixels * g0.n_chan if g0 is not None and first.kind in CONV_KINDS else first.n_in
+        _parallel_channels(hw_layers, rows, family, n_first * in_type.width)
     dsp = lut = ff = bram = 0.0
     ii = 1.0
     lat_sum = 0.0
@@ -600,12 +654,20 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     if stream:
         # Dataflow: layers overlap; the slowest streams the image, the others add their depth.
         latency = lat_max + max(0.0, depth_sum - _depth_of_slowest(rows, lat_max))
+    elif dataflow:
+        # io_parallel DATAFLOW: the processes run one after the other on one input, and each channel
+        # between two of them adds a cycle (csynth: five processes of latency 0 -> 4 cycles, Kenny-Jia at
+        # 25 ns; 7,841 + 0 + 501 + 57 -> 8,402, mgrailoo)
+        n_proc = sum(1 for layer, _ in hw_layers if layer.kind not in PARALLEL_INPLACE_KINDS)
+        latency = lat_sum + max(0, n_proc - 1)
+        ii = max(ii, 1.0)
     else:
         # every call of the top-level pipeline (and its output) adds a boundary: a cycle at short
         # clock periods, a fraction where the tool chains consecutive layers into one cycle
         per_call = min(1.0, k.t_boundary_ns * speed / usable_period(period))
         latency = lat_sum + per_call * len(rows) + IO_PARALLEL_IO_CYCLES
         ii = max(ii, 1.0)
+    if not stream:
         # the top-level function registers its input and output vectors
         hw = [layer for layer in layers if layer.kind != "input"]
         if hw:
@@ -644,6 +706,44 @@ def _stream_fifos(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[Lay
         lut, ff = fifo_logic(depth, width)
         row.fifo_lut = per_pixel * lut
         row.fifo_ff = per_pixel * ff
+
+
+def parallel_dataflow(layers: Sequence[LayerSpec]) -> bool:
+    """hls4ml's ``SetPipelineStyle`` at io_parallel: DATAFLOW when a layer uses the Resource strategy or a
+    convolution runs in more than one partition (``n_partitions != 1``), else ``PIPELINE``."""
+    return any(layer.strategy == "resource" or (layer.kind in CONV_KINDS and layer.n_partitions > 1)
+               for layer in layers if layer.kind != "input")
+
+
+PARALLEL_INPLACE_KINDS = ("flatten", "reshape")
+"""io_parallel kinds hls4ml writes in place (``InplaceParallelReshape``): no array, no channel."""
+
+
+def _output_elements(layer: LayerSpec) -> int:
+    g = layer.conv
+    if layer.kind in CONV_KINDS and g is not None:
+        return g.out_pixels * g.n_filt
+    return layer.n_out
+
+
+def _parallel_channels(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[LayerEstimate],
+                       family: str, input_bits: int) -> None:
+    """io_parallel DATAFLOW: one depth-2 channel per element of every layer's output array but the model's
+    output port (:func:`cost_models.stream.parallel_channel_logic`), reported in ``fifo_lut`` / ``fifo_ff``,
+    and the channel that carries the top function's input (``ARRAY_RESHAPE ... complete``: one word of
+    ``input_bits``) into the region (:func:`cost_models.stream.parallel_input_channel`), on the first layer."""
+    if rows:
+        bram, lut, ff = parallel_input_channel(input_bits, family)
+        rows[0].fifo_bram_18k += bram
+        rows[0].fifo_lut += lut
+        rows[0].fifo_ff += ff
+    for i, ((layer, _), row) in enumerate(zip(hw_layers, rows, strict=True)):
+        if i == len(hw_layers) - 1 or layer.kind in PARALLEL_INPLACE_KINDS:
+            continue
+        n = _output_elements(layer)
+        lut, ff = parallel_channel_logic(layer.result.width, family)
+        row.fifo_lut += n * lut
+        row.fifo_ff += n * ff
 
 
 def _depth_of_slowest(rows: list[LayerEstimate], lat_max: float) -> float:

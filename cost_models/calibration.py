@@ -231,6 +231,15 @@ class Calibration:
             return _legacy_target_keys(target)
         return _target_keys(target, layers, self._arch_leaves())
 
+    def class_keys(self, target: Target, cls: str) -> list[str]:
+        """The target's group keys for designs of class ``cls`` (``mlp``/``cnn``) before any layer list is
+        known (no architecture-level key), most specific first, in this file's format."""
+        if self.format == FORMAT_V2:
+            return group_keys(target.backend, target.tool_version, part_family(target.part))
+        if self.format in LEGACY_FORMATS:
+            return _legacy_target_keys(target)
+        return group_keys(target.backend, target.tool_version, part_family(target.part), cls)
+
     def lookup(self, target: Target, metric: str, layers: Sequence[LayerSpec] | None = None,
                keys: Sequence[str] | None = None) -> tuple[Correction, str | None]:
         """The most specific correction fitted for ``target`` (and its layers), and its group key.

@@ -123,6 +123,16 @@ def _io(d: Mapping[str, Any], default: str) -> str:
 
 
 def _strategy(d: Mapping[str, Any]) -> str:
+    """The layer's strategy from its config struct.
+
+    hls4ml before ``strategy`` became a config member (0.x, with ``store_weights_in_bram`` and
+    ``n_nonzeros`` already there) chose the dense implementation in ``myproject.cpp``, which the shared
+    projects do not keep; with a ReuseFactor above 1 it called ``nnet::dense_large`` (the Resource
+    implementation): both such projects of the shared data show ``dense_large`` instances (and their
+    DATAFLOW channels) in their csynth reports. So a struct without ``strategy`` and RF > 1 is Resource.
+    """
+    if "strategy" not in d and "store_weights_in_bram" in d and _int(d.get("reuse_factor"), 1) > 1:
+        return "resource"
     s = str(d.get("strategy", "latency")).lower()
     return "resource" if "resource" in s else "distributed_arithmetic" if s == "distributed_arithmetic" else "latency"
 

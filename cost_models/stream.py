@@ -20,7 +20,7 @@ import math
 
 __all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_PIXEL_MIN_II", "STREAM_RESOURCE_CYCLES_PER_REUSE",
            "STREAM_RESOURCE_PIXEL_OVERHEAD", "STREAM_STAGE_LOGIC", "fifo_bram18", "fifo_logic",
-           "shift_register_luts"]
+           "parallel_channel_logic", "parallel_input_channel", "shift_register_luts"]
 
 STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 3}
 """Cycles per input pixel of an io_stream convolution at ReuseFactor 1, per tool family (csynth per-instance
@@ -81,3 +81,51 @@ def shift_register_luts(depth: int, width: int, copies: int = 1) -> float:
     if depth <= 0 or width <= 0 or copies <= 0:
         return 0.0
     return float(copies * width * math.ceil(depth / SRL_DEPTH))
+
+
+PARALLEL_CHANNEL_LUT_OVER_WIDTH: dict[str, float] = {"vivado_hls": 12.0}
+"""Vivado HLS: LUTs of one depth-2 channel beyond one per data bit (csynth FIFO tables of the shared
+io_parallel DATAFLOW designs, Vivado HLS 2019.2-2020.1, 4 repositories: total FIFO LUT = sum of
+(bits + 12) exactly, e.g. 133 x 16-bit + 128 x 15-bit + 1 x 256-bit -> 7,448)."""
+PARALLEL_CHANNEL_FF: dict[str, float] = {"vivado_hls": 5.0, "vitis_hls": 68.0}
+"""FF of one depth-2 channel (the FIFO tables: 5 in Vivado HLS, 68 in Vitis HLS 2023.1 for 31-32-bit words)."""
+PARALLEL_CHANNEL_LUT_VITIS = 40.0
+"""Vitis HLS 2023.1: LUTs of one depth-2 channel of a 31-32-bit word (one repository: thin)."""
+
+
+def parallel_channel_logic(width: int, family: str) -> tuple[float, float]:
+    """(LUT, FF) of one element channel between two processes of an io_parallel DATAFLOW design.
+
+    hls4ml 1.3 (``backends/vivado/passes/pipeline_style.py``, ``SetPipelineStyle``) writes
+    ``#pragma HLS DATAFLOW`` instead of ``PIPELINE`` at io_parallel when a layer uses the Resource strategy
+    or a convolution has ``n_partitions != 1``. Each layer's output array is completely partitioned
+    (``ARRAY_PARTITION ... complete``), so the tool makes one depth-2 FIFO per element between the
+    processes (the csynth FIFO tables list ``layerN_out_K_V_U`` of depth 2, one per element).
+    """
+    if family == "vitis_hls":
+        return PARALLEL_CHANNEL_LUT_VITIS, PARALLEL_CHANNEL_FF["vitis_hls"]
+    return width + PARALLEL_CHANNEL_LUT_OVER_WIDTH["vivado_hls"], PARALLEL_CHANNEL_FF["vivado_hls"]
+
+
+PARALLEL_WIDE_CHANNEL_BITS = 1024
+"""A depth-2 io_parallel channel wider than this is a BRAM FIFO (one BRAM_18K per 18 bits), narrower ones are
+shift registers (csynth FIFO tables: a 256-bit input channel is SRL, 4,704- and 6,272-bit ones take 262 and
+349 BRAM_18K; the boundary in between is an assumption)."""
+
+
+def parallel_input_channel(bits: int, family: str) -> tuple[float, float, float]:
+    """(BRAM_18K, LUT, FF) of the channel that carries an io_parallel DATAFLOW model's input into the region.
+
+    hls4ml reshapes the top function's input array into one word (``#pragma HLS ARRAY_RESHAPE ... complete``);
+    in the DATAFLOW region the tool passes it to the first process through a depth-2 channel of that width
+    (``<input>_V_c_U`` in the csynth FIFO tables of three shared Vivado HLS 2020.1 repositories: 256 bits ->
+    268 LUT / 5 FF; 4,704 bits -> 262 BRAM_18K, 4,714 FF and ~4,600 LUT; 6,272 bits -> 349 BRAM_18K and
+    6,282 FF). One repository passes it twice, one (Vivado HLS 2019.2 / Vitis HLS 2023.1) not at all: one
+    copy is assumed.
+    """
+    if bits <= 0:
+        return 0.0, 0.0, 0.0
+    if bits <= PARALLEL_WIDE_CHANNEL_BITS:
+        lut, ff = parallel_channel_logic(bits, family)
+        return 0.0, lut, ff
+    return float(math.ceil(bits / 18)), float(bits), float(bits + 10)

@@ -324,12 +324,13 @@ def _short(x: float) -> str:
 def failure_summary(frame: Any, top: int = 2) -> list[str]:
     """Lines on failed and pruned trials: how many, the commonest errors, and the parameter conditions
     most associated with failing or being pruned (among finished trials). Trials failed by an
-    interruption (redone on resume) are left out. Empty when there is none."""
+    interruption (redone on resume) and designs screened out before training (stored as failed trials
+    with their reason in ``screened``; the summary counts them apart) are left out. Empty when there is none."""
     if frame is None or len(frame) == 0 or "state" not in frame.columns:
         return []
     records = frame.to_dict("records")
     finished = [r for r in records if r.get("state") in ("COMPLETE", "PRUNED", "FAIL")
-                and not (r.get("state") == "FAIL" and r.get("interrupted") is True)]
+                and not (r.get("state") == "FAIL" and (r.get("interrupted") is True or _given(r.get("screened"))))]
     lines = []
     for state, word in (("FAIL", "failed"), ("PRUNED", "pruned")):
         hits = [r.get("state") == state for r in finished]
@@ -355,3 +356,8 @@ def failure_summary(frame: Any, top: int = 2) -> list[str]:
 def format_breakers(breakers: Sequence[Breakers]) -> list[str]:
     """One line per budget (see :meth:`Breakers.text`)."""
     return [b.text() for b in breakers]
+
+
+def _given(value: Any) -> bool:
+    """A table cell that holds something (not None, NaN or an empty string)."""
+    return value is not None and value == value and value != ""

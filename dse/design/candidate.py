@@ -125,7 +125,7 @@ class Candidate:
             kind = la.KIND
             if hasattr(la, "filters"):
                 kernel = getattr(la, "kernel_size", getattr(la, "kernel", None))
-                out = f"c{la.filters}" + (f"k{dims(kernel)}" if kernel is not None else "")  # type: ignore[attr-defined]
+                out = f"c{la.filters}" + (f"k{dims(kernel)}" if kernel is not None else "")
                 stride = getattr(la, "strides", getattr(la, "stride", None))
                 if stride is not None and dims(stride) != "1":
                     out += f"s{dims(stride)}"

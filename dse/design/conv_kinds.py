@@ -262,7 +262,7 @@ class Conv(DesignLayer):
             name=self.name, kind=kind, n_in=n_i, n_out=n_o, result=result, weight=wt, bias=bt,  # type: ignore[arg-type]
             accum=result, n_zeros=n_zeros,
             reuse_factor=int(self.reuse_factor_for_shape(flow.tensor_shape, ctx.n_out, ctx.strategy) or 1),
-            strategy=_strategy(ctx.strategy), io_type=ctx.io_type, conv=geo, weights=stats,  # type: ignore[arg-type]
+            strategy=_strategy(ctx.strategy), io_type=ctx.io_type, conv=geo, weights=stats,
             parallelization_factor=snap_parallelization_factor(geo.out_pixels, self.parallelization_factor),
             conv_implementation=self.conv_implementation or "linebuffer"))  # type: ignore[arg-type]
         shape = (*out, self.filters)
@@ -332,7 +332,7 @@ class Pooling(DesignLayer):
         geo = _geometry(spatial, out, chan, self.pool_size, chan, self.pool_size, [(0, 0)] * dims)
         shape = (*out, chan)
         spec = LayerSpec(name=self.name, kind=f"pooling{dims}d", n_in=flow.n, n_out=math.prod(shape),  # type: ignore[arg-type]
-                         result=flow.type, accum=accum, reuse_factor=flow.reuse_factor, io_type=ctx.io_type,  # type: ignore[arg-type]
+                         result=flow.type, accum=accum, reuse_factor=flow.reuse_factor, io_type=ctx.io_type,
                          conv=geo, pool_op=self.op, conv_implementation=self.conv_implementation or "linebuffer")  # type: ignore[arg-type]
         return [spec], CostFlow(math.prod(shape), flow.type, flow.reuse_factor, shape)
 
@@ -376,7 +376,7 @@ class GlobalPooling(DesignLayer):
         geo = ConvGeometry(in_width=iw, in_height=ih, n_chan=chan, filt_width=iw, filt_height=ih, n_filt=chan,
                            out_width=1, out_height=1, stride_width=iw, stride_height=ih)
         spec = LayerSpec(name=self.name, kind=f"global_pooling{len(spatial)}d", n_in=flow.n, n_out=chan,  # type: ignore[arg-type]
-                         result=default, accum=default, reuse_factor=flow.reuse_factor, io_type=ctx.io_type,  # type: ignore[arg-type]
+                         result=default, accum=default, reuse_factor=flow.reuse_factor, io_type=ctx.io_type,
                          conv=geo, pool_op=self.op)  # type: ignore[arg-type]
         return [spec], CostFlow(chan, default, flow.reuse_factor, (chan,))
 
@@ -409,5 +409,5 @@ class Flatten(DesignLayer):
     def cost_specs(self, ctx: DesignContext, flow: CostFlow, weights: WeightModel | None
                    ) -> tuple[list[LayerSpec], CostFlow]:
         spec = LayerSpec(name=self.name, kind="flatten", n_in=flow.n, n_out=flow.n, result=flow.type,
-                         reuse_factor=flow.reuse_factor, io_type=ctx.io_type)  # type: ignore[arg-type]
+                         reuse_factor=flow.reuse_factor, io_type=ctx.io_type)
         return [spec], replace(flow, shape=(flow.n,))

@@ -21,19 +21,21 @@ log = logging.getLogger("dse.calibration")
 __all__ = ["uncalibrated_message", "uncalibrated_metrics", "warn_if_uncalibrated"]
 
 
-def uncalibrated_metrics(calibration: Any, target: Any) -> list[str]:
+def uncalibrated_metrics(calibration: Any, target: Any, design_class: str = "mlp") -> list[str]:
     """The cost metrics (``dsp``, ``lut``, ...) for which ``calibration`` (a ``cost_models.Calibration``,
-    or None) has no correction fitted for ``target``'s tool and part family."""
+    or None) has no correction fitted for ``target``'s tool and part family and designs of
+    ``design_class`` (``mlp``/``cnn``: a space's ``model.type``)."""
     if calibration is None:  # estimates then use the shipped prior
         calibration = PRIOR_CALIBRATION
-    return [m for m in METRICS if calibration.lookup(target, m)[1] is None]
+    keys = calibration.class_keys(target, design_class)
+    return [m for m in METRICS if calibration.lookup(target, m, keys=keys)[1] is None]
 
 
-def uncalibrated_message(calibration: Any, target: Any, run_dir: Any = None, has_synthesis: bool = False
-                         ) -> str | None:
+def uncalibrated_message(calibration: Any, target: Any, run_dir: Any = None, has_synthesis: bool = False,
+                         design_class: str = "mlp") -> str | None:
     """The start-up warning for ``target`` (a ``cost_models.Target``), or None when every metric is
-    calibrated for its tool and part family."""
-    missing = uncalibrated_metrics(calibration, target)
+    calibrated for its tool and part family and designs of ``design_class``."""
+    missing = uncalibrated_metrics(calibration, target, design_class)
     if not missing:
         return None
     family = part_family(target.part)
@@ -49,9 +51,10 @@ def uncalibrated_message(calibration: Any, target: Any, run_dir: Any = None, has
             f"judged with that uncertainty. {how}")
 
 
-def warn_if_uncalibrated(calibration: Any, target: Any, run_dir: Any = None, has_synthesis: bool = False) -> bool:
+def warn_if_uncalibrated(calibration: Any, target: Any, run_dir: Any = None, has_synthesis: bool = False,
+                         design_class: str = "mlp") -> bool:
     """Log :func:`uncalibrated_message` as a warning when there is one; True when it warned."""
-    message = uncalibrated_message(calibration, target, run_dir, has_synthesis)
+    message = uncalibrated_message(calibration, target, run_dir, has_synthesis, design_class)
     if message is None:
         return False
     log.warning("%s", message)

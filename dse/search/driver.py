@@ -139,7 +139,8 @@ def _locked_search(space: SpaceConfig, run_dir: Path, *, source_text: str, n_tri
                      n_trials, workers)
             driver = Driver(space, folder, executor, data, n_trials=n_trials, workers=workers, seed=seed,
                             progress=progress)
-            warn_if_uncalibrated(driver.calibration, driver.target, folder.path, space.synthesis.backend != "none")
+            warn_if_uncalibrated(driver.calibration, driver.target, folder.path, space.synthesis.backend != "none",
+                                 space.model.type)
             try:
                 driver.run()
             except KeyboardInterrupt:

@@ -26,6 +26,9 @@
    the proposer study every budget's constraint is divided by its bound, so Optuna's constrained sampler
    ranks infeasible trials by their total relative violation (not by whichever metric has the
    largest units) and moves toward the feasible region.
+   **Once one is**, survivors at least ``LIKELY_MET`` likely to meet every budget are sought (up to
+   ``search.proposals`` of them, within the slot's asks) and chosen among; a less likely survivor is
+   trained only when none is found, so that trained designs mostly land inside the budgets.
 4. With one survivor wanted it is trained. With more, a random forest (scikit-learn, seeded)
    fitted on the trained trials predicts each quality objective; the known cost objectives come
    from the pre-training estimate; the survivor with the largest expected gain of hypervolume
@@ -75,6 +78,10 @@ SURVEY_DESIGNS = 256
 """Random designs estimated before training to measure the feasible share of the space."""
 SLIVER_SHARE = 0.05
 """A feasible share below this is reported as a sliver."""
+LIKELY_MET = 0.5
+"""Once a trained design meets every budget, a slot is filled from proposals at least this likely to meet
+them all after training (the study's verdict; ``search.proposals`` of them are sought), and from the
+others only when the proposer finds none."""
 P_MET_TIE = 0.02
 """Probabilities of meeting the budgets closer than this count as equal when seeking feasibility."""
 PROPOSER_SEED_OFFSET = 7919
@@ -322,7 +329,9 @@ class Planner:
         seeking = self.screen and not self.any_feasible(trials)
         options: list[_Option] = []
         asks = repeats = screened_at_random = 0
-        while len(options) < wanted and not self.exhausted and (asks < 10 * wanted + 40 or not options):
+        likely_only = self.screen and not seeking  # something feasible is known: train what will likely meet
+        while (sum(not likely_only or _p_met(o) >= LIKELY_MET for o in options) < wanted and not self.exhausted
+               and (asks < 10 * wanted + 40 or not options)):
             if options and screened_at_random >= wanted:
                 break  # the sampler is stuck and random draws are screened: choose among the survivors
             trial = twin.ask()
@@ -364,6 +373,9 @@ class Planner:
             return None
         if seeking and len(options) > 1:
             options = self._closest_to_feasible(options)
+        elif likely_only and len(options) > 1:
+            likely = [o for o in options if _p_met(o) >= LIKELY_MET]
+            options = likely or options
         chosen = self._choose(options, trials) if len(options) > 1 else options[0]
         self.stats.not_chosen += len(options) - 1
         self.stats.trained += 1
@@ -415,7 +427,7 @@ class Planner:
         """The options most likely to meet every budget, then with the smallest relative violation of
         the budgets by their expected trained estimate (several on ties, in proposal order)."""
         bounds = self.screener.bounds if self.screener else []
-        p_met = [math.prod(p for p in o.pre.probabilities if p is not None) for o in options]
+        p_met = [_p_met(o) for o in options]
         top = max(p_met)
         near = [i for i in range(len(options)) if p_met[i] >= top - P_MET_TIE]
         viol = {i: relative_violation(self.space, bounds, options[i].pre.values) for i in near}
@@ -584,3 +596,8 @@ def make_planner(space: SpaceConfig, folder: RunFolder, searcher: Searcher, data
         return None
     screener = Screener(space, shape, int(n_classes), target, calibration, bounds)
     return Planner(space, folder, searcher, screener, shape, seed, int(n_classes))
+
+
+def _p_met(option: _Option) -> float:
+    """The probability that the study will find the option's trained design meeting every cost budget."""
+    return math.prod(p for p in option.pre.probabilities if p is not None)

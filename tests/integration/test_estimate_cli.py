@@ -23,7 +23,7 @@ def model_files(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("est")
     space = parse_space_text(yaml.safe_dump(tiny_space_dict()))
-    model = build_model(CAND, space, n_features=16, n_classes=5)
+    model = build_model(CAND, space, input_shape=16, n_classes=5)
     rng = np.random.default_rng(0)
     for layer in model.layers:
         if layer.get_weights():

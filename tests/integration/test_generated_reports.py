@@ -34,7 +34,7 @@ def report_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
             cand = Candidate.mlp(widths=(width,), weight_bits=(bits, bits), bias_bits=(bits, bits),
                                  activation_bits=(8,), sparsity=(0, 0), reuse_factor=(rf, rf), strategy="latency",
                                  learning_rate=0.01)
-            model = build_model(cand, space, n_features=16, n_classes=4)
+            model = build_model(cand, space, input_shape=16, n_classes=4)
             for layer in model.layers:
                 if layer.get_weights():
                     w, b = layer.get_weights()

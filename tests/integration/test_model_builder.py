@@ -39,7 +39,7 @@ CAND = Candidate.mlp(widths=(24, 12), weight_bits=(4, 6, 8), bias_bits=(5, 6, 8)
 def test_model_has_requested_widths_and_quantizers(space) -> None:
     from dse.training.model_builder import build_model
 
-    model = build_model(CAND, space, n_features=64, n_classes=10)
+    model = build_model(CAND, space, input_shape=64, n_classes=10)
     dense = [model.get_layer(n) for n in CAND.weighted_names]
     assert [layer.units for layer in dense] == [24, 12, 10]
     for layer, wb, bb in zip(dense, CAND.values("weight_bits"), CAND.values("bias_bits"), strict=True):

@@ -84,7 +84,7 @@ def design(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict]:
     from dse.training.model_builder import build_model
 
     space = parse_space_text(yaml.safe_dump(tiny_space_dict()))
-    model = build_model(CAND, space, n_features=16, n_classes=4)
+    model = build_model(CAND, space, input_shape=16, n_classes=4)
     rng = np.random.default_rng(1)
     for layer in model.layers:
         if layer.get_weights():

@@ -42,7 +42,7 @@ def small_model(tmp: Path, cand: Candidate, space, n_features: int = 6, n_classe
     """A random-weight QKeras model of ``cand`` as HDF5 bytes."""
     from dse.training.model_builder import build_model
 
-    model = build_model(cand, space, n_features=n_features, n_classes=n_classes)
+    model = build_model(cand, space, input_shape=n_features, n_classes=n_classes)
     rng = np.random.default_rng(3)
     for layer in model.layers:
         if layer.get_weights():

@@ -149,7 +149,10 @@ def test_failure_summary_names_errors_and_associated_parameters() -> None:
     rows += [{"number": 9, "state": "FAIL", "param_weight_bits": 8, "error": "worker error: OOM", "interrupted": False},
              {"number": 10, "state": "FAIL", "param_weight_bits": 8, "error": "stopped", "interrupted": True},
              {"number": 11, "state": "PRUNED", "param_weight_bits": 4, "error": None},
-             {"number": 12, "state": "RUNNING", "param_weight_bits": 4, "error": None}]
+             {"number": 12, "state": "RUNNING", "param_weight_bits": 4, "error": None},
+             # screened out before training: stored as a failed trial, counted apart by the summary
+             {"number": 13, "state": "FAIL", "param_weight_bits": 8, "error": None, "interrupted": False,
+              "screened": "latency_ns 800 breaks latency_ns <= 500"}]
     lines = failure_summary(pd.DataFrame(rows))
     assert len(lines) == 2
     assert lines[0].startswith("4 of 11 finished trials failed (3x ValueError: NaN loss; 1x worker error: OOM)")
@@ -184,6 +187,22 @@ def test_numbers_as_people_read_them() -> None:
 
 def _calibration(group: str) -> Calibration:
     return Calibration(groups={group: {m: Correction(0.1, 0.2, 5, 3.0) for m in METRICS}}, n_records=5)
+
+
+def test_a_calibration_of_mlps_only_leaves_a_cnn_space_uncalibrated() -> None:
+    """The design class is part of the group: corrections fitted on MLPs do not count as a CNN's."""
+    target = Target("xcvu9p-flga2104-2L-e", 5.0, "vitis")
+    mlp_only = _calibration("vitis|virtexuplus|mlp")
+    assert uncalibrated_metrics(mlp_only, target, "mlp") == []
+    assert uncalibrated_metrics(mlp_only, target, "cnn") == list(METRICS)
+    msg = uncalibrated_message(mlp_only, target, "runs/x", design_class="cnn")
+    assert msg is not None and "no calibration of the cost model for vitis" in msg
+    assert uncalibrated_message(mlp_only, target, "runs/x", design_class="mlp") is None
+    # the shipped prior has MLP and CNN groups for Vitis HLS on UltraScale+, MLPs only on Zynq-7000
+    assert uncalibrated_metrics(None, target, "cnn") == []
+    zynq = Target("xc7z020clg400-1", 5.0, "vitis")
+    assert uncalibrated_metrics(None, zynq, "mlp") == []
+    assert uncalibrated_metrics(None, zynq, "cnn") == list(METRICS)
 
 
 def test_no_calibration_for_the_tool_and_part_family_warns_once_with_how_to_fix(
