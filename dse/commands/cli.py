@@ -192,16 +192,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from dse.training.data_checks import check_data
 
     notes = check_data(space, args.space)  # header and labels only: cheap
+    shape_note = _check_model_shape(space, args.space)
+    notes += [shape_note] if shape_note else []
     print(describe_space(space))
     for note in notes:
         print(f"  {note}")
     return EXIT_OK
 
 
+def _check_model_shape(space: Any, space_file: str) -> str | None:
+    """A CNN space against the data's sample shape (known without loading it): a space in which no design
+    can be built is a ``ConfigError``; a note when only some designs cannot be built."""
+    from dse.space import check_model_shape
+    from dse.training.data_checks import sample_shape
+
+    if space.model.type != "cnn":
+        return None
+    return check_model_shape(space, sample_shape(space.data), space_file)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from dse.store import run_dir_for, validate_run_name
 
     space, text = _read_space(args.space)
+    _check_model_shape(space, args.space)
     if args.name is not None:
         space = space.model_copy(update={"name": validate_run_name(args.name)})
     else:

@@ -3,7 +3,7 @@ and the text summary of a space (``describe``)."""
 
 from __future__ import annotations
 
-from dse.space.loading import load_space, parse_space, parse_space_text
+from dse.space.loading import check_model_shape, load_space, parse_space, parse_space_text
 from dse.space.schema import (
     COST_METRICS,
     ESTIMATE_KEYS,
@@ -39,5 +39,5 @@ __all__ = [
     "PART_RESOURCE_KEYS", "PRUNERS", "QUALITY_METRICS", "SAMPLERS", "SKLEARN_SETS", "WEIGHT_SPECIAL_BITS",
     "Constraint", "DataConfig", "EarlyStopping", "GeneratorConfig", "HardwareConfig", "ModelConfig", "Objective",
     "QuantizationConfig", "Searchable", "SearchConfig", "SpaceConfig", "SparsityConfig", "SplitConfig",
-    "SynthesisConfig", "TrainingConfig", "load_space", "parse_space", "parse_space_text",
+    "SynthesisConfig", "TrainingConfig", "check_model_shape", "load_space", "parse_space", "parse_space_text",
 ]

@@ -172,3 +172,34 @@ def _message(err: ErrorDetails, keys: list[str | int]) -> str:
         op, name = bounds[kind]
         return f"must be {op} {ctx[name]}, got {value!r}"
     return str(err["msg"])
+
+
+def check_model_shape(space: SpaceConfig, sample_shape: tuple[int, ...] | None, file: str | Path | None,
+                      shape_from: str = "the data") -> str | None:
+    """Refuse a ``cnn`` space in which no design can be built on samples of ``sample_shape`` (the data's,
+    known before loading: ``dse.training.data_checks.sample_shape``): even its smallest kernels, strides
+    and pools leave no pixel, or the samples are not images or sequences: ``ConfigError`` with the key
+    path under ``model`` and its line in ``file``. When only some sampled designs cannot be built (they
+    are screened, never trained) the note saying which key to narrow is returned. Nothing to check for an
+    MLP or an unknown shape (None)."""
+    from dse.space.schema import conv_shape_problem
+
+    if space.model.type != "cnn" or space.model.conv is None or sample_shape is None:
+        return None
+    found = conv_shape_problem(space.model.conv, tuple(sample_shape), shape_from, worst=False)
+    if found is None:
+        some = conv_shape_problem(space.model.conv, tuple(sample_shape), shape_from, worst=True)
+        if some is None:
+            return None
+        return (f"note: some designs of this space cannot be built and are never trained (model.{some[1]}): "
+                f"{some[0]}")
+    message, key = found
+    path = "data.shape" if key == "type" and space.data.shape is not None else f"model.{key}"
+    line = None
+    if file is not None:
+        try:
+            _, lines = load_yaml_with_lines(Path(file).read_text(encoding="utf-8"))
+            line = _line(lines, path)
+        except (OSError, ValueError):  # the space already parsed; a line is only a nicety
+            line = None
+    raise ConfigError(message, path=path, file=str(file) if file is not None else None, line=line)

@@ -490,32 +490,48 @@ class ModelConfig(Section):
         return self
 
 
-def _check_conv_shapes(conv: ConvConfig, shape: tuple[int, ...], prefix: str = "conv.",
-                       shape_from: str = "input_shape") -> None:
-    """Refuse a space whose worst case leaves no pixel: the largest kernel, stride and pool at every one
-    of the most blocks, with ``valid`` padding where the space allows it (the key path names the culprit)."""
+def conv_shape_problem(conv: ConvConfig, shape: tuple[int, ...], shape_from: str = "input_shape",
+                       worst: bool = True) -> tuple[str, str] | None:
+    """Why the worst case of ``conv`` cannot be built on samples of ``shape`` (``shape_from`` names where the
+    shape comes from, for the message), as ``(message, key path below model)``; None when every sampled
+    design fits (``worst``; else None when the smallest design fits: the fewest blocks with the smallest
+    kernel, stride and pool, ``same`` padding and no pooling where allowed). The worst case: the largest
+    kernel, stride and pool at every one of the most blocks, with ``valid`` padding where allowed."""
     if len(shape) not in (2, 3) or any(n < 1 for n in shape):
-        raise problem(f"must be [H, W, C] (images) or [L, C] (sequences) of positive sizes, got {list(shape)}",
-                      "input_shape")
+        return (f"a cnn needs [H, W, C] image or [L, C] sequence samples, {shape_from} gives {list(shape)}"
+                + ("; set data.shape (e.g. [8, 8, 1] for digits)" if len(shape) == 1 else ""), "type")
     spatial = list(shape[:-1])
-    for block in range(conv.max_blocks):
-        k_max = max(int(v) for v in conv.for_block("kernel_size", block).values())
-        s_max = max(int(v) for v in conv.for_block("stride", block).values())
-        valid = "valid" in conv.for_block("padding", block).values()
-        pools = [p for p in conv.for_block("pooling", block).values() if p != "none"]
-        p_max = max(int(v) for v in conv.for_block("pool_size", block).values()) if pools else 1
+    pick = max if worst else min
+    n_blocks = conv.max_blocks if worst else int(min(conv.blocks.values()))
+    for block in range(n_blocks):
+        k_max = pick(int(v) for v in conv.for_block("kernel_size", block).values())
+        s_max = pick(int(v) for v in conv.for_block("stride", block).values())
+        paddings = conv.for_block("padding", block).values()
+        valid = "valid" in paddings if worst else "same" not in paddings
+        poolings = conv.for_block("pooling", block).values()
+        pools = [p for p in poolings if p != "none"] if worst or "none" not in poolings else []
+        p_max = pick(int(v) for v in conv.for_block("pool_size", block).values()) if pools else 1
         if valid and any(k_max > n for n in spatial):
-            raise problem(f"kernel {k_max} is larger than the {'x'.join(map(str, spatial))} feature map of block "
-                          f"{block} ({shape_from} {list(shape)}, {conv.max_blocks} blocks, strides up to {s_max}, "
-                          f"pools up to {p_max}); lower kernel_size or blocks, or use padding: same only",
-                          prefix + conv.key_of("kernel_size", block))
+            return (f"kernel {k_max} is larger than the {'x'.join(map(str, spatial))} feature map of block {block} "
+                    f"({shape_from} {list(shape)}, {conv.max_blocks} blocks, strides up to {s_max}, pools up to "
+                    f"{p_max}); lower kernel_size or blocks, or use padding: same only",
+                    "conv." + conv.key_of("kernel_size", block))
         spatial = [((n - k_max) // s_max + 1) if valid else -(-n // s_max) for n in spatial]
         if pools:
             if any(p_max > n for n in spatial):
-                raise problem(f"pool {p_max} is larger than the {'x'.join(map(str, spatial))} feature map after the "
-                              f"conv of block {block} ({shape_from} {list(shape)}); lower pool_size, stride or blocks",
-                              prefix + conv.key_of("pool_size", block))
+                return (f"pool {p_max} is larger than the {'x'.join(map(str, spatial))} feature map after the conv "
+                        f"of block {block} ({shape_from} {list(shape)}); lower pool_size, stride or blocks",
+                        "conv." + conv.key_of("pool_size", block))
             spatial = [n // p_max for n in spatial]
+    return None
+
+
+def _check_conv_shapes(conv: ConvConfig, shape: tuple[int, ...]) -> None:
+    """``conv_shape_problem`` for ``model.input_shape``, as a validation error."""
+    found = conv_shape_problem(conv, shape)
+    if found is not None:
+        message, key = found
+        raise problem(message, "input_shape" if key == "type" else key)
 
 
 Bits = Annotated[Searchable, IntValues(1, "bits", maximum=32)]

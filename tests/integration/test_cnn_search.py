@@ -223,7 +223,7 @@ def test_a_cnn_search_screens_proposes_and_reports_per_layer(tmp_path: Path) -> 
     assert screener.digits.sums and all(acc.n_nonzero > 0 for acc in screener.digits.sums.values())
     gains = expected_gains(space, complete, [(c, screener.estimate(c)) for c in (lenet(), lenet((4,), stride=2))],
                            SHAPE, seed=1, n_classes=10)
-    assert len(gains) == 2 and all(g >= 0 for g in gains)
+    assert len(gains) == 2 and all(g >= -1e-12 for g in gains)  # expected gains, >= 0 up to rounding
 
 
 def test_sampled_cnns_all_have_features_or_are_refused_as_unbuildable() -> None:

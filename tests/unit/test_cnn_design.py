@@ -313,3 +313,36 @@ def test_conv_output_sizes_and_padding_are_hls4mls() -> None:
             assert conv_output(n, k, s, padding)[0] == 0
             continue
         assert conv_output(n, k, s, padding) == compute_padding_1d(padding, n, s, k)
+
+
+def test_validate_checks_a_cnn_against_the_datas_sample_shape(tmp_path: Path) -> None:
+    """A space in which no design fits the data's samples exits 2 naming the key and its line; a space in
+    which only some designs do not fit validates, with a note naming the key (those are never trained)."""
+    import re
+    import subprocess
+    import sys
+
+    def validate(d: dict) -> subprocess.CompletedProcess:
+        path = tmp_path / "space.yaml"
+        path.write_text(yaml.safe_dump(d, sort_keys=False))
+        return subprocess.run([sys.executable, "-m", "dse.commands.cli", "validate", str(path)],
+                              capture_output=True, text=True, cwd=ROOT)
+
+    d = cnn_space_dict()
+    d["data"]["shape"] = [8, 8, 1]
+    d["model"]["conv"] = {"blocks": 2, "filters": 4, "kernel_size": [5, 7], "padding": "valid", "pooling": "max"}
+    run = validate(d)  # 8 -> 4 -> pool 2 -> kernel 5 > 2
+    assert run.returncode == 2 and "kernel 5 is larger than the 2x2 feature map of block 1" in run.stderr
+    assert re.search(r"space\.yaml:\d+: model\.conv\.kernel_size: ", run.stderr)  # file:line, then the key path
+    del d["data"]["shape"]  # digits as 64 flat values: not images
+    run = validate(d)
+    assert run.returncode == 2 and "model.type: a cnn needs [H, W, C] image or [L, C] sequence samples" in run.stderr
+    d["data"]["shape"] = [8, 8, 1]
+    d["model"]["conv"] = {"blocks": [1, 2], "filters": 4, "kernel_size": 3, "padding": "valid",
+                          "pooling": ["none", "max"]}
+    run = validate(d)  # the worst case 8 -> 6 -> 3 -> 1 -> pool 2 cannot be built, smaller designs can
+    assert run.returncode == 0, run.stderr
+    assert "some designs of this space cannot be built and are never trained (model.conv.pool_size)" in run.stdout
+    d["model"]["conv"]["padding"] = "same"  # 8 -> 8 -> 4 -> 4 -> 2: every design fits
+    run = validate(d)
+    assert run.returncode == 0 and "cannot be built" not in run.stdout, run.stderr
