@@ -282,13 +282,25 @@ class Planner:
         result = FeasibleShare(n_designs, sum(products) / len(products), per_budget)
         if result.share <= 0:
             log.warning("the budgets look unreachable: none of %d random designs of the space is expected to meet "
-                        "them from its pre-training estimate (%s)", n_designs,
-                        ", ".join(f"{k}: {_percent(v)}" for k, v in result.per_budget.items()))
+                        "them from its pre-training estimate (%s)%s", n_designs,
+                        ", ".join(f"{k}: {_percent(v)}" for k, v in result.per_budget.items()),
+                        self._conv_latency_hint(result))
         elif result.share < SLIVER_SHARE:
             log.warning("only a sliver of the space meets the budgets: %s", result.text())
         else:
             log.info("%s", result.text())
         return result
+
+    def _conv_latency_hint(self, share: FeasibleShare) -> str:
+        """What to search when a CNN's latency or II budget is out of reach at ParallelizationFactor 1."""
+        hw = self.space.hardware
+        timing = [k for k, v in share.per_budget.items() if v <= 0 and k.split()[0] in ("latency_ns", "latency_cycles",
+                                                                                        "ii")]
+        if (self.space.model.type != "cnn" or not timing or "io_parallel" not in hw.io_types.values()
+                or max(int(v) for v in hw.parallelization_factor.values()) > 1):
+            return ""
+        return ("; an io_parallel convolution at ParallelizationFactor 1 takes a cycle per output pixel: search "
+                "hardware.parallelization_factor (e.g. [1, 4, 16]) to compute several pixels per cycle")
 
     # ------------------------------------------------------------------ learning from the study
     def sync(self, trials: list[Any]) -> None:
