@@ -51,11 +51,10 @@ from dse.design.layer_kinds import (
     _bits_of,
     _strategy,
     _weight_bits_of,
-    dense_result_type,
     hls_strategy,
     weight_precision,
     weight_quantizer,
-    weight_type,
+    weighted_types,
 )
 from dse.space import SpaceConfig
 
@@ -236,7 +235,6 @@ class Conv(DesignLayer):
 
     def cost_specs(self, ctx: DesignContext, flow: CostFlow, weights: WeightModel | None
                    ) -> tuple[list[LayerSpec], CostFlow]:
-        wib = ctx.space.quantization.weight_integer_bits
         spatial, out, chan, pads = self._out(flow.tensor_shape)
         dims = len(spatial)
         specs: list[LayerSpec] = []
@@ -248,14 +246,8 @@ class Conv(DesignLayer):
                                    io_type="io_stream", conv=geo))  # an inserted node: no ReuseFactor
             spatial, pads = padded, [(0, 0)] * dims
         n_i, n_o = chan * self.kernel_size ** dims, self.filters
-        wt = weight_type(self.weight_bits, wib)
-        bt = FixedType(self.bias_bits, wib + 1)
-        result = dense_result_type(flow.type, wt, bt, n_i)
-        n_w = n_i * n_o
-        sparsity = float(self.sparsity)
-        zero_share = weights.zero_share(wt, sparsity) if weights is not None else sparsity
-        n_zeros = min(n_w, round(n_w * zero_share))
-        stats = weights.stats(wt, n_i, n_o, n_w - n_zeros) if weights is not None and n_w > n_zeros else None
+        wt, bt, result, n_zeros, stats = weighted_types(ctx, flow, self.weight_bits, self.bias_bits, self.sparsity,
+                                                        n_i, n_o, weights)
         geo = _geometry(spatial, out, chan, self.kernel_size, self.filters, self.stride, pads)
         kind = f"{'pointwise_' if self.kernel_size == 1 else ''}conv{dims}d"
         specs.append(LayerSpec(

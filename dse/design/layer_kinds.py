@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Literal
 
 from cost_models.layers import FixedType, LayerSpec
 from cost_models.reuse import snap_reuse_factor
+from cost_models.weight_stats import WeightStats
 from dse.design.layer_kind import (
     CostFlow,
     DesignContext,
@@ -74,6 +75,24 @@ def weight_precision(bits: WeightBits, weight_integer_bits: int) -> str:
     if bits == "ternary":
         return "int<2>"
     return f"fixed<{bits},{weight_integer_bits + 1},TRN,WRAP>"
+
+
+def weighted_types(ctx: DesignContext, flow: CostFlow, weight_bits: WeightBits, bias_bits: int, sparsity: float,
+                   n_i: int, n_o: int, weights: WeightModel | None
+                   ) -> tuple[FixedType, FixedType, FixedType, int, WeightStats | None]:
+    """What hls4ml gives a weighted layer with ``n_i`` inputs and ``n_o`` outputs per product (dense: the
+    layer; conv: one output pixel, ``n_i`` = channels x kernel): weight, bias and result types, the
+    expected zero weights (the sparsity target plus zeros from quantization) and the expected CSD
+    statistics of the non-zero ones (None without a ``WeightModel``)."""
+    wib = ctx.space.quantization.weight_integer_bits
+    wt = weight_type(weight_bits, wib)
+    bt = FixedType(bias_bits, wib + 1)
+    result = dense_result_type(flow.type, wt, bt, n_i)
+    n_w = n_i * n_o
+    zero_share = weights.zero_share(wt, float(sparsity)) if weights is not None else float(sparsity)
+    n_zeros = min(n_w, round(n_w * zero_share))
+    stats = weights.stats(wt, n_i, n_o, n_w - n_zeros) if weights is not None and n_w > n_zeros else None
+    return wt, bt, result, n_zeros, stats
 
 
 def _bits_of(t: str) -> int:
@@ -198,17 +217,10 @@ class Dense(DesignLayer):
 
     def cost_specs(self, ctx: DesignContext, flow: CostFlow, weights: WeightModel | None
                    ) -> tuple[list[LayerSpec], CostFlow]:
-        wib = ctx.space.quantization.weight_integer_bits
         n_i = flow.n
         n_o = self.output_size(n_i, ctx.n_out)
-        wt = weight_type(self.weight_bits, wib)
-        bt = FixedType(self.bias_bits, wib + 1)
-        result = dense_result_type(flow.type, wt, bt, n_i)
-        n_w = n_i * n_o
-        sparsity = float(self.sparsity)
-        zero_share = weights.zero_share(wt, sparsity) if weights is not None else sparsity
-        n_zeros = min(n_w, round(n_w * zero_share))
-        stats = weights.stats(wt, n_i, n_o, n_w - n_zeros) if weights is not None and n_w > n_zeros else None
+        wt, bt, result, n_zeros, stats = weighted_types(ctx, flow, self.weight_bits, self.bias_bits, self.sparsity,
+                                                        n_i, n_o, weights)
         spec = LayerSpec(name=self.name, kind="dense", n_in=n_i, n_out=n_o, result=result, weight=wt, bias=bt,
                          accum=result, n_zeros=n_zeros,
                          reuse_factor=int(self.snapped_reuse_factor(n_i, n_o, ctx.strategy) or 1),
