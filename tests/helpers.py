@@ -27,6 +27,12 @@ def tiny_space_dict(**overrides: object) -> dict:
     d["search"]["n_trials"] = 4
     d["search"]["workers"] = 2
     d["constraints"] = ["latency_ns <= 1000"]
+    return set_by_path(d, overrides)
+
+
+def set_by_path(d: dict, overrides: dict[str, object]) -> dict:
+    """``d`` with each ``overrides`` key set, the key a path with ``__`` between the parts
+    (``search__workers``); returns ``d``."""
     for key, value in overrides.items():
         cur = d
         parts = key.split("__")

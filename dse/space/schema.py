@@ -262,15 +262,16 @@ class DataConfig(Section):
     @model_validator(mode="after")
     def _source_keys(self) -> DataConfig:
         given = self.model_fields_set
-        if self.source == "sklearn":
+        if self.source in ("sklearn", "generator"):  # a named built-in set: nothing to point at
+            names = SKLEARN_SETS if self.source == "sklearn" else GENERATORS
             if self.name is None:
                 raise problem("is required", "name")
-            if self.name not in SKLEARN_SETS:
-                raise problem(f"must be one of {', '.join(SKLEARN_SETS)}; got {self.name!r}"
-                              f"{did_you_mean(self.name, SKLEARN_SETS)}", "name")
+            if self.name not in names:
+                raise problem(f"must be one of {', '.join(names)}; got {self.name!r}"
+                              f"{did_you_mean(self.name, names)}", "name")
             for k in ("path", "features", "label", "openml_id", "version"):
                 if k in given:
-                    raise problem("is not used with source: sklearn", k)
+                    raise problem(f"is not used with source: {self.source}", k)
         elif self.source == "file":
             if self.path is None:
                 raise problem("is required", "path")
@@ -281,15 +282,6 @@ class DataConfig(Section):
                 raise problem(f"unsupported file type {path.suffix!r}: use .csv, .parquet or .npz", "path")
             if self.label is None:
                 raise problem("is required", "label")
-        elif self.source == "generator":
-            if self.name is None:
-                raise problem("is required", "name")
-            if self.name not in GENERATORS:
-                raise problem(f"must be one of {', '.join(GENERATORS)}; got {self.name!r}"
-                              f"{did_you_mean(self.name, GENERATORS)}", "name")
-            for k in ("path", "features", "label", "openml_id", "version"):
-                if k in given:
-                    raise problem("is not used with source: generator", k)
         elif self.name is None and self.openml_id is None:
             raise problem("openml needs name or openml_id")
         if self.source != "generator" and "generator" in given:

@@ -10,19 +10,14 @@ import yaml
 
 from dse.design.candidate import Candidate, suggest_candidate
 from dse.space import parse_space_text
+from tests.helpers import set_by_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def space_with(**over: object):
     d = yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
-    for path, value in over.items():
-        keys = path.split("__")
-        cur = d
-        for k in keys[:-1]:
-            cur = cur[k]
-        cur[keys[-1]] = value
-    return parse_space_text(yaml.safe_dump(d))
+    return parse_space_text(yaml.safe_dump(set_by_path(d, over)))
 
 
 SPACES = {

@@ -18,6 +18,7 @@ from dse.design.layer_kind import InfeasibleDesign
 from dse.design.prebuild import check_shapes, prebuild_layers, snapped_reuse_factors
 from dse.errors import ConfigError
 from dse.space import parse_space_text
+from tests.helpers import set_by_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,13 +32,7 @@ def cnn_space_dict(**over: object) -> dict:
     d["hardware"]["io_type"] = ["io_parallel", "io_stream"]
     d["hardware"]["parallelization_factor"] = [1, 2, 3, 4]
     d["hardware"]["strategy"] = ["latency", "resource"]
-    for path, value in over.items():
-        keys = path.split("__")
-        cur = d
-        for k in keys[:-1]:
-            cur = cur[k]
-        cur[keys[-1]] = value
-    return d
+    return set_by_path(d, over)
 
 
 def cnn_space(**over: object):
