@@ -342,7 +342,7 @@ class Planner:
         options: list[_Option] = []
         asks = repeats = screened_at_random = 0
         likely_only = self.screen and not seeking  # something feasible is known: train what will likely meet
-        while (sum(not likely_only or _p_met(o) >= LIKELY_MET for o in options) < wanted and not self.exhausted
+        while (sum(not likely_only or o.pre.p_all_met >= LIKELY_MET for o in options) < wanted and not self.exhausted
                and (asks < 10 * wanted + 40 or not options)):
             if options and screened_at_random >= wanted:
                 break  # the sampler is stuck and random draws are screened: choose among the survivors
@@ -386,7 +386,7 @@ class Planner:
         if seeking and len(options) > 1:
             options = self._closest_to_feasible(options)
         elif likely_only and len(options) > 1:
-            likely = [o for o in options if _p_met(o) >= LIKELY_MET]
+            likely = [o for o in options if o.pre.p_all_met >= LIKELY_MET]
             options = likely or options
         chosen = self._choose(options, trials) if len(options) > 1 else options[0]
         self.stats.not_chosen += len(options) - 1
@@ -439,7 +439,7 @@ class Planner:
         """The options most likely to meet every budget, then with the smallest relative violation of
         the budgets by their expected trained estimate (several on ties, in proposal order)."""
         bounds = self.screener.bounds if self.screener else []
-        p_met = [_p_met(o) for o in options]
+        p_met = [o.pre.p_all_met for o in options]
         top = max(p_met)
         near = [i for i in range(len(options)) if p_met[i] >= top - P_MET_TIE]
         viol = {i: relative_violation(self.space, bounds, options[i].pre.values) for i in near}
@@ -576,7 +576,7 @@ def expected_gains(space: SpaceConfig, done: list[Any], options: list[tuple[Cand
     base = hypervolume(front, ref) if front else 0.0
     gains = []
     for j, (_, pre) in enumerate(options):
-        p_met = math.prod(p for p in pre.probabilities if p is not None) if pre.probabilities else 1.0
+        p_met = pre.p_all_met
         total = 0.0
         for s in range(n_samples):
             point = norm(np.array([samples[i][j, s] for i in range(n_obj)]))
@@ -608,8 +608,3 @@ def make_planner(space: SpaceConfig, folder: RunFolder, searcher: Searcher, data
         return None
     screener = Screener(space, shape, int(n_classes), target, calibration, bounds)
     return Planner(space, folder, searcher, screener, shape, seed, int(n_classes))
-
-
-def _p_met(option: _Option) -> float:
-    """The probability that the study will find the option's trained design meeting every cost budget."""
-    return math.prod(p for p in option.pre.probabilities if p is not None)

@@ -181,6 +181,11 @@ class PreEstimate:
     probabilities: list[float | None]
     reason: str = ""
 
+    @property
+    def p_all_met(self) -> float:
+        """The probability that the study will count every cost budget as met (1.0 with none)."""
+        return math.prod(p for p in self.probabilities if p is not None)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: round(v, 3) for k, v in self.values.items()}
         for k, (lo, hi) in self.intervals.items():
