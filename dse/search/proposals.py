@@ -393,7 +393,7 @@ class Planner:
         self.stats.trained += 1
         self.rejected_in_a_row = 0
         attrs: dict[str, Any] = {"pre_estimate": chosen.pre.to_dict()} if chosen.pre.values else {}
-        self.searcher.study.enqueue_trial(chosen.trial.params, user_attrs=attrs, skip_if_exists=False)
+        self.searcher.enqueue(chosen.trial.params, attrs)
         return self.searcher.ask()
 
     def _proposer(self, trials: list[Any]) -> Any:
@@ -477,23 +477,15 @@ class Planner:
         return out
 
     def _record_screened(self, trial: Any, cand: Candidate, pre: PreEstimate) -> None:
-        import optuna
-
         attrs = {"screened": pre.reason, "candidate": cand.to_dict(), "pre_estimate": pre.to_dict(),
                  "screen_probabilities": pre.probabilities, "screen_constraints": self._screen_constraints(pre)}
-        self.searcher.study.add_trial(optuna.trial.create_trial(
-            state=optuna.trial.TrialState.FAIL, params=trial.params, distributions=trial.distributions,
-            user_attrs=attrs))
+        self.searcher.add_failed(trial.params, trial.distributions, attrs)
         log.info("not trained (screened): %s: %s", cand.short(), pre.reason)
 
     def _record_unbuildable(self, trial: Any, cand: Candidate, exc: ConfigError) -> None:
-        import optuna
-
         reason = f"cannot be built for the data's input shape {self.input_shape}: {exc}"
         attrs = {"screened": reason, "candidate": cand.to_dict()}
-        self.searcher.study.add_trial(optuna.trial.create_trial(
-            state=optuna.trial.TrialState.FAIL, params=trial.params, distributions=trial.distributions,
-            user_attrs=attrs))
+        self.searcher.add_failed(trial.params, trial.distributions, attrs)
         log.info("not trained: %s %s", cand.short(), reason)
 
     # ------------------------------------------------------------------ the surrogate
