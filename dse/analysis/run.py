@@ -33,7 +33,6 @@ from dse.analysis.formatting import io_type_text
 from dse.analysis.fronts import (
     ObjectiveSpec,
     hypervolume_history,
-    metric_column,
     pareto_front,
     resolve_objectives,
 )
@@ -41,6 +40,7 @@ from dse.analysis.layer_table import layer_table
 from dse.analysis.plots import hypervolume_figure, importance_figure, pareto_figure, parity_figure
 from dse.analysis.tables import trials_frame
 from dse.errors import ConfigError, RunFolderError
+from dse.scoring.budgets import space_budgets
 from dse.space import ESTIMATE_KEYS, PART_RESOURCE_KEYS, SpaceConfig
 from dse.store import RunFolder
 from dse.store.study_reader import open_study_readonly, param_importances, read_trials
@@ -229,15 +229,8 @@ class Run:
         """Constraints as absolute bounds per trials column: ``{"latency_ns": [("<=", 200.0)]}``
         (% of part budgets resolved against the target part's totals)."""
         out: dict[str, list[tuple[str, float]]] = {}
-        part = self.part
-        for c in self.space.constraints:
-            col = metric_column(c.metric)
-            bound = c.bound
-            if c.percent:
-                if part is None:
-                    continue
-                bound = c.bound / 100.0 * float(part.totals()[col])
-            out.setdefault(col, []).append((c.op, bound))
+        for b in space_budgets(self.space):
+            out.setdefault(b.column, []).append((b.op, b.bound))
         return out
 
     # ------------------------------------------------------------------ analysis

@@ -132,6 +132,21 @@ class Budget:
         (None for a measured figure: 1 or 0); see :func:`probability_met`."""
         return probability_met(float(point), self.op, self.bound, interval)
 
+    def probability_of(self, estimate: Mapping[str, Any], measured: Mapping[str, Any] | None = None
+                       ) -> float | None:
+        """Probability (0..1) that a design meets the budget: certain (1 or 0) from a measured figure
+        (``measured[column]``), else from the estimate ``estimate[column]`` and its 80 % interval
+        (``<column>_low``/``<column>_high``, as ``estimate_summary`` and the trials table hold it).
+        None when neither has a value (a failed or pruned trial)."""
+        m = _number((measured or {}).get(self.column))
+        if m is not None:
+            return self.probability(m, None)
+        point = _number(estimate.get(self.column))
+        if point is None:
+            return None
+        lo, hi = _number(estimate.get(f"{self.column}_low")), _number(estimate.get(f"{self.column}_high"))
+        return self.probability(point, (lo, hi) if lo is not None and hi is not None else None)
+
     def broken_by(self, value: float) -> bool:
         """True when ``value`` violates the budget (on the value itself, no uncertainty)."""
         return self.probability(value, None) < 0.5
@@ -190,3 +205,14 @@ def verdict(probability: float | None, confidence: float = DEFAULT_CONFIDENCE) -
     if near_budget(probability, confidence):
         return "near budget"
     return "meets" if probability >= confidence else "breaks"
+
+
+def _number(v: Any) -> float | None:
+    """A finite float, or None for a missing, non-numeric or NaN cell."""
+    if v is None or isinstance(v, (str, bool)):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None

@@ -45,7 +45,7 @@ def pareto_rows(trials: Iterable[TrialView], space: SpaceConfig) -> list[dict[st
         if not is_complete_original(t) or not is_feasible(t):
             continue
         assert t.values is not None
-        row = {"number": t.number, "candidate": t.candidate}
+        row: dict[str, Any] = {"number": t.number, "candidate": t.candidate}
         for o, v in zip(space.objectives, t.values, strict=True):
             row[o.metric] = v
         row["test_accuracy"] = t.metrics.get("test_accuracy")

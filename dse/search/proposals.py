@@ -59,6 +59,7 @@ from dse.design.candidate import Candidate, suggest_candidate
 from dse.design.layer_kind import InputShape, as_shape
 from dse.design.prebuild import normalized, prebuild_layers
 from dse.errors import ConfigError
+from dse.scoring.budgets import with_bound
 from dse.search.screening import PreEstimate, Screener
 from dse.search.searcher import Proposal, Searcher, derive_seed, make_sampler
 from dse.space import COST_METRICS, SpaceConfig
@@ -430,10 +431,10 @@ class Planner:
 
     def _relative(self, constraints: Mapping[str, float]) -> dict[str, float]:
         """Margins (metric units, by budget name) divided by their bounds: comparable across budgets."""
-        scale = {str(c): max(abs(b), 1e-9) for c, b in zip(self.space.constraints,
+        budgets = {str(c): with_bound(c, b) for c, b in zip(self.space.constraints,
                                                              self.screener.bounds if self.screener else [],
                                                              strict=False)}
-        return {name: float(v) / scale.get(name, 1.0) for name, v in constraints.items()}
+        return {name: budgets[name].relative(v) if name in budgets else float(v) for name, v in constraints.items()}
 
     def _closest_to_feasible(self, options: list[_Option]) -> list[_Option]:
         """The options most likely to meet every budget, then with the smallest relative violation of
@@ -458,8 +459,7 @@ class Planner:
             if p is None or key is None:
                 out[str(con)] = 0.0
                 continue
-            v = pre.values[key]
-            margin = v - bound if con.op == "<=" else bound - v
+            margin = with_bound(con, bound).margin(pre.values[key])
             out[str(con)] = max(margin, 1e-9) if p < self.space.search.screen_probability else min(margin, 0.0)
         return out
 
@@ -511,9 +511,8 @@ def relative_violation(space: SpaceConfig, bounds: list[float], values: Mapping[
         key = COST_METRICS.get(con.metric)
         if key is None or values.get(key) is None:
             continue
-        v = float(values[key])
-        margin = v - bound if con.op in ("<=", "<") else bound - v
-        total += max(0.0, margin) / max(abs(bound), 1e-9)
+        budget = with_bound(con, bound)
+        total += max(0.0, budget.relative(budget.margin(float(values[key]))))
     return total
 
 
