@@ -64,6 +64,8 @@ from dse.search.screening import PreEstimate, Screener
 from dse.search.searcher import Proposal, Searcher, derive_seed, make_sampler
 from dse.space import COST_METRICS, SpaceConfig
 from dse.store import RunFolder, params_key
+from dse.store.study_reader import trial_view
+from dse.store.trial_view import TrialState, TrialView
 
 log = logging.getLogger(__name__)
 
@@ -304,23 +306,25 @@ class Planner:
                 "hardware.parallelization_factor (e.g. [1, 4, 16]) to compute several pixels per cycle")
 
     # ------------------------------------------------------------------ learning from the study
-    def sync(self, trials: list[Any]) -> None:
+    def sync(self, trials: list[TrialView]) -> None:
         """Let the screener learn from trained trials it has not seen."""
         if self.screener is None:
             return
         from cost_models.layers import layers_from_dicts
 
         for t in trials:
-            ua = t.user_attrs
-            if t.state.name != "COMPLETE" or "duplicate_of" in ua or t.number in self.screener.seen:
+            if t.state is not TrialState.COMPLETE or t.duplicate_of is not None or t.number in self.screener.seen:
                 continue
             try:
                 layers = layers_from_dicts(self.folder.read_layers(t.number))
             except (OSError, ValueError):
                 self.screener.seen.add(t.number)
                 continue
-            self.screener.observe_trial(t.number, layers, Candidate.from_dict(ua["candidate"]),
-                                        ua.get("pre_estimate"), ua.get("estimate"))
+            cand = t.design()
+            if cand is None:  # a complete trial always stores its design; nothing to learn otherwise
+                self.screener.seen.add(t.number)
+                continue
+            self.screener.observe_trial(t.number, layers, cand, t.pre_estimate, dict(t.estimate) or None)
 
     # ------------------------------------------------------------------ one slot
     def propose(self, calibration: Any = None) -> Proposal | None:
@@ -334,12 +338,13 @@ class Planner:
         if any(t.state.name == "WAITING" for t in self.searcher.trials()):
             return self.searcher.ask()  # an interrupted design queued again: it was screened before
         trials = self.searcher.trials()
-        self.sync(trials)
+        views = [trial_view(t) for t in trials]
+        self.sync(views)
         twin = self._proposer(trials)
-        known = set(self.searcher.designs) | {self.searcher.design_key(t.params) for t in trials
-                                              if "screened" in t.user_attrs}
+        known = set(self.searcher.designs) | {self.searcher.design_key(t.params) for t in views
+                                              if t.screened is not None}
         wanted = self.space.search.proposals
-        seeking = self.screen and not self.any_feasible(trials)
+        seeking = self.screen and not self.any_feasible(views)
         options: list[_Option] = []
         asks = repeats = screened_at_random = 0
         likely_only = self.screen and not seeking  # something feasible is known: train what will likely meet
@@ -424,10 +429,10 @@ class Planner:
             twin.add_trials(frozen)
         return twin
 
-    def any_feasible(self, trials: list[Any]) -> bool:
+    def any_feasible(self, trials: list[TrialView]) -> bool:
         """True when some trained (COMPLETE) trial meets every budget, as the study judged it."""
-        return any(t.state.name == "COMPLETE" and "duplicate_of" not in t.user_attrs
-                   and all(c <= 0 for c in (t.user_attrs.get("constraint_values") or [])) for t in trials)
+        return any(t.state is TrialState.COMPLETE and t.duplicate_of is None and t.feasible is not False
+                   for t in trials)
 
     def _relative(self, constraints: Mapping[str, float]) -> dict[str, float]:
         """Margins (metric units, by budget name) divided by their bounds: comparable across budgets."""
