@@ -5,8 +5,8 @@ or ``trials.csv``, and the space's constraints); the probabilities come from
 :func:`dse.scoring.budgets.probability_met`. Used by the end-of-run summary (``dse run``), the report
 and the export.
 
-* :func:`budgets_of` turns the space's constraints into absolute :class:`Budget` s (``%`` budgets
-  against the part's totals).
+* :func:`space_budgets`: the space's constraints as absolute :class:`dse.scoring.budgets.Budget` s
+  (``%`` budgets against the part's totals) and the confidence of verdicts.
 * :func:`budget_probability` / :func:`budget_status`: per design, the probability of meeting each
   budget (measured figures, where synthesized, count as certain) and a verdict ``meets``,
   ``near budget`` or ``breaks`` at a confidence (``search.budget_confidence``, default 0.9).
@@ -18,13 +18,13 @@ and the export.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dse.analysis.formatting import fmt_probability, fmt_value
-from dse.scoring.budgets import near_budget, percent_bound, probability_met
-from dse.space import METRICS
+from dse.scoring.budgets import DEFAULT_CONFIDENCE, Budget, budget_confidence, budgets_of, verdict
+from dse.scoring.budgets import space_budgets as _space_budgets
 
 __all__ = [
     "Association", "Breakers", "Budget", "DEFAULT_CONFIDENCE", "budget_breakers", "budget_probability",
@@ -32,62 +32,13 @@ __all__ = [
     "outcome_associations", "space_budgets", "with_budget_columns",
 ]
 
-DEFAULT_CONFIDENCE = 0.9
-"""A budget is "near" when its probability of being met is between 10 % and 90 %, unless the space
-sets ``search.budget_confidence``."""
-
 _UNITS = {"latency_ns": " ns", "latency_cycles": " cycles", "ii": " cycles"}
-_COLUMN_OF = METRICS
-
-
-@dataclass(frozen=True)
-class Budget:
-    """One constraint as an absolute bound on a trials-table column: ``column op bound``."""
-
-    name: str
-    """As written in the space file, e.g. ``latency_ns <= 100`` or ``lut <= 30%``."""
-    column: str
-    """The trials-table column: ``latency_ns``, ``bram_18k``, ``val_accuracy``."""
-    op: str
-    bound: float
-    """In the column's units (counts, ns, cycles, fraction)."""
-
-    def broken_by(self, value: float) -> bool:
-        """True when ``value`` violates the budget (on the value itself, no uncertainty)."""
-        return probability_met(float(value), self.op, self.bound, None) < 0.5
-
-    def excess(self, value: float) -> float:
-        """How far ``value`` is past the bound, in the column's units (<= 0 when met)."""
-        return float(value) - self.bound if self.op in ("<=", "<") else self.bound - float(value)
-
-
-def budgets_of(constraints: Iterable[Any], part_totals: Mapping[str, float] | None) -> list[Budget]:
-    """Absolute budgets from the space's constraints (objects with ``metric``, ``op``, ``bound``,
-    ``percent``). A ``%`` budget needs ``part_totals`` (``Part.totals()``); without it, it is left out."""
-    out = []
-    for c in constraints:
-        column = _COLUMN_OF.get(c.metric, c.metric)
-        bound = float(c.bound)
-        if getattr(c, "percent", False):
-            if not part_totals or column not in part_totals:
-                continue
-            bound = percent_bound(bound, column, part_totals)
-        out.append(Budget(str(c), column, str(c.op), bound))
-    return out
 
 
 def space_budgets(space: Any) -> tuple[list[Budget], float]:
-    """The budgets of a ``SpaceConfig`` (``%`` budgets against its part) and the confidence at which
-    a design counts as near a budget (``search.budget_confidence``, else :data:`DEFAULT_CONFIDENCE`)."""
-    from cost_models import get_part
-    from cost_models.errors import UnknownPartError
-
-    try:
-        totals: Mapping[str, float] | None = get_part(space.hardware.part).totals()
-    except (UnknownPartError, ValueError):
-        totals = None
-    confidence = getattr(space.search, "budget_confidence", None) or DEFAULT_CONFIDENCE
-    return budgets_of(space.constraints, totals), float(confidence)
+    """The budgets of a ``SpaceConfig`` (``dse.scoring.budgets.space_budgets``: ``%`` budgets against its
+    part) and the confidence at which a design counts as near a budget (``budget_confidence``)."""
+    return _space_budgets(space), budget_confidence(space)
 
 
 def _num(v: Any) -> float | None:
@@ -101,29 +52,15 @@ def _num(v: Any) -> float | None:
 
 
 def budget_probability(row: Mapping[str, Any], budget: Budget) -> float | None:
-    """Probability (0..1) that the design of ``row`` meets ``budget``.
-
-    A measured figure (``measured_<column>``) is certain (1 or 0); otherwise the estimate and its
-    80 % interval (``<column>_low``/``_high``) give the probability (see ``dse.scoring.budgets``). None
-    when the row has no value for the column (a failed or pruned trial)."""
-    measured = _num(row.get(f"measured_{budget.column}"))
-    if measured is not None:
-        return probability_met(measured, budget.op, budget.bound, None)
-    point = _num(row.get(budget.column))
-    if point is None:
-        return None
-    lo, hi = _num(row.get(f"{budget.column}_low")), _num(row.get(f"{budget.column}_high"))
-    interval = (lo, hi) if lo is not None and hi is not None else None
-    return probability_met(point, budget.op, budget.bound, interval)
+    """Probability (0..1) that the design of a trials-table ``row`` meets ``budget``
+    (``Budget.probability_of``: ``measured_<column>`` is certain, else the estimate and its 80 % interval
+    ``<column>_low``/``_high``). None when the row has no value for the column (a failed or pruned trial)."""
+    return budget.probability_of(row, {budget.column: row.get(f"measured_{budget.column}")})
 
 
 def budget_status(probability: float | None, confidence: float = DEFAULT_CONFIDENCE) -> str:
-    """``meets`` (p >= confidence), ``breaks`` (p <= 1 - confidence), ``near budget`` between, ``-`` unknown."""
-    if probability is None:
-        return "-"
-    if near_budget(probability, confidence):
-        return "near budget"
-    return "meets" if probability >= confidence else "breaks"
+    """``meets``, ``near budget``, ``breaks`` or ``-`` (``dse.scoring.budgets.verdict``)."""
+    return verdict(probability, confidence)
 
 
 def with_budget_columns(frame: Any, budgets: Sequence[Budget], confidence: float = DEFAULT_CONFIDENCE) -> Any:

@@ -9,13 +9,32 @@ ns (and clock cycles on the top axis), accuracy as a fraction.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from dse.analysis.fronts import default_direction, metric_column, pareto_front
-from dse.space import PART_RESOURCE_KEYS
+from dse.space import PART_RESOURCE_KEYS, SpaceConfig
 
-if TYPE_CHECKING:
-    from dse.analysis.run import Run
+
+class Run(Protocol):
+    """What the figures read of a run (``dse.analysis.Run`` provides it; a protocol here, so this
+    module does not import the one that imports it)."""
+
+    space: SpaceConfig
+
+    @property
+    def trials(self) -> Any: ...
+
+    @property
+    def synthesis(self) -> Any: ...
+
+    @property
+    def part(self) -> Any: ...
+
+    def constraint_bounds(self) -> dict[str, list[tuple[str, float]]]: ...
+
+    def hypervolume_history(self) -> Any: ...
+
+    def importances(self) -> tuple[Any, dict[str, str]]: ...
 
 LABELS = {"dsp": "DSP slices", "lut": "LUTs", "ff": "flip-flops", "bram_18k": "BRAM (18 Kb blocks)",
           "latency_ns": "latency (ns)", "latency_cycles": "latency (cycles)", "ii": "initiation interval (cycles)",

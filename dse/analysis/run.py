@@ -33,7 +33,6 @@ from dse.analysis.formatting import io_type_text
 from dse.analysis.fronts import (
     ObjectiveSpec,
     hypervolume_history,
-    metric_column,
     pareto_front,
     resolve_objectives,
 )
@@ -41,8 +40,11 @@ from dse.analysis.layer_table import layer_table
 from dse.analysis.plots import hypervolume_figure, importance_figure, pareto_figure, parity_figure
 from dse.analysis.tables import trials_frame
 from dse.errors import ConfigError, RunFolderError
+from dse.scoring.budgets import space_budgets
 from dse.space import ESTIMATE_KEYS, PART_RESOURCE_KEYS, SpaceConfig
-from dse.store import STUDY_NAME, RunFolder
+from dse.store import RunFolder
+from dse.store.study_reader import open_study_readonly, param_importances, read_trials
+from dse.store.trial_view import TrialState, TrialView
 
 log = logging.getLogger(__name__)
 
@@ -111,27 +113,6 @@ def _num(v: Any) -> float | None:
 # --------------------------------------------------------------------------- the run
 
 
-def open_study_readonly(folder: RunFolder) -> Any | None:
-    """The run's Optuna study through a read-only connection, or None if it has no study yet."""
-    import optuna
-    from optuna.storages import RDBStorage
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = folder.storage_url()
-    if url.startswith("sqlite:///"):
-        db = Path(url[len("sqlite:///"):])
-        if not db.is_file():
-            return None
-        url = f"sqlite:///file:{db}?mode=ro&uri=true"
-    try:
-        storage = RDBStorage(url, skip_table_creation=True)
-        return optuna.load_study(study_name=getattr(folder, "study_name", STUDY_NAME), storage=storage)
-    except KeyError:  # the study was not created yet
-        return None
-    except Exception as exc:  # SQLAlchemy / Optuna schema errors: a storage this dse cannot read
-        raise RunFolderError(f"cannot read the study of {folder.path} ({url}): {exc}") from None
-
-
 class Run:
     """A run folder opened for analysis (read-only). See the module docstring for examples."""
 
@@ -144,6 +125,7 @@ class Run:
             raise RunFolderError(f"cannot read the space of {folder.path}: {exc}") from None
         self._study: Any = None
         self._study_loaded = False
+        self._views: list[TrialView] | None = None
         self._trials: Any = None
         self._synthesis: Any = None
 
@@ -159,9 +141,22 @@ class Run:
             self._study_loaded = True
         return self._study
 
+    @property
+    def trial_views(self) -> list[TrialView]:
+        """Every trial of the study as a typed view (``dse.store.TrialView``), in number order."""
+        if self._views is None:
+            study = self.study
+            self._views = read_trials(self.folder, study) if study is not None else []
+        return self._views
+
+    def trial_view(self, number: int) -> TrialView | None:
+        """Trial ``number`` as a typed view, or None when the study has no such trial."""
+        return next((t for t in self.trial_views if t.number == number), None)
+
     def refresh(self) -> Run:
         """Forget cached tables (re-read the study and records on next access; for runs in progress)."""
         self._study, self._study_loaded, self._trials, self._synthesis = None, False, None, None
+        self._views = None
         return self
 
     @property
@@ -177,8 +172,8 @@ class Run:
     def _build_trials(self) -> Any:
         import pandas as pd
 
-        study = self.study
-        frame = trials_frame(study, self.space) if study is not None else pd.DataFrame()
+        views = self.trial_views
+        frame = trials_frame(views, self.space) if views else pd.DataFrame()
         for c in BASE_COLUMNS:
             if c not in frame.columns:
                 frame[c] = None
@@ -234,15 +229,8 @@ class Run:
         """Constraints as absolute bounds per trials column: ``{"latency_ns": [("<=", 200.0)]}``
         (% of part budgets resolved against the target part's totals)."""
         out: dict[str, list[tuple[str, float]]] = {}
-        part = self.part
-        for c in self.space.constraints:
-            col = metric_column(c.metric)
-            bound = c.bound
-            if c.percent:
-                if part is None:
-                    continue
-                bound = c.bound / 100.0 * float(part.totals()[col])
-            out.setdefault(col, []).append((c.op, bound))
+        for b in space_budgets(self.space):
+            out.setdefault(b.column, []).append((b.op, b.bound))
         return out
 
     # ------------------------------------------------------------------ analysis
@@ -352,21 +340,13 @@ class Run:
         problems: dict[str, str] = {}
         cols: dict[str, Any] = {}
         study = self.study
-        complete = [] if study is None else [t for t in study.get_trials(deepcopy=False)
-                                             if t.state.name == "COMPLETE" and t.values is not None]
+        complete = [t for t in self.trial_views if t.state is TrialState.COMPLETE and t.values is not None]
         for i, o in enumerate(self.space.objectives):
             if study is None or len(complete) < 2:
                 problems[o.metric] = f"needs at least 2 complete trials, the run has {len(complete)}"
                 continue
             try:
-                import optuna
-
-                def target(t: Any, i: int = i) -> float:
-                    return float(t.values[i])
-
-                imp = optuna.importance.get_param_importances(
-                    study, target=target,
-                    evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
+                imp = param_importances(study, i)
             except Exception as exc:  # Optuna raises ValueError/RuntimeError for degenerate studies
                 problems[o.metric] = f"{type(exc).__name__}: {exc}"
                 continue

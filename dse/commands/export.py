@@ -34,6 +34,7 @@ from dse.analysis.formatting import fmt_interval, fmt_pct, fmt_value
 from dse.errors import ConfigError, RunFolderError
 from dse.space import ESTIMATE_KEYS
 from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from dse.store.trial_view import TrialState, TrialView
 from dse.synthesis.yosys_backend import RTL_DIR, da_strategy_layers, write_da_project
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,14 @@ def export_trial(run_path: str | Path, trial: int, out_dir: str | Path, *, write
     from dse.analysis.run import load_run
 
     run = load_run(run_path)
-    study = run.study
-    trials = {t.number: t for t in study.get_trials(deepcopy=False)} if study is not None else {}
+    trials = {t.number: t for t in run.trial_views}
     if trial not in trials:
         have = f"trials 0..{max(trials)}" if trials else "no trials"
         raise ConfigError(f"unknown trial {trial}: {run.path} has {have}")
     t = trials[trial]
-    if t.state.name != "COMPLETE":
-        why = f" ({t.user_attrs['error']})" if t.user_attrs.get("error") else ""
-        raise ConfigError(f"trial {trial} is {t.state.name}{why}: only complete trials can be exported")
+    if t.state is not TrialState.COMPLETE:
+        why = f" ({t.error})" if t.error else ""
+        raise ConfigError(f"trial {trial} is {t.state.value}{why}: only complete trials can be exported")
     tdir = run.folder.trial_dir(trial)
     model_src = tdir / "model.h5"
     if not model_src.is_file():
@@ -95,15 +95,13 @@ def hls4ml_config_document(space: Any, hls_config: dict[str, Any], io_type: str 
             "ClockPeriod": hw.clock_period_ns, "IOType": io_type or hw.io_type, "HLSConfig": hls_config}
 
 
-def _write(run: Any, t: Any, tdir: Path, out: Path, write_project: bool) -> ExportResult:
-    from dse.design.candidate import Candidate
+def _write(run: Any, t: TrialView, tdir: Path, out: Path, write_project: bool) -> ExportResult:
 
     space = run.space
     result = ExportResult(out, t.number)
     atomic_write_bytes(out / "model.h5", (tdir / "model.h5").read_bytes())
     result.files.append("model.h5")
-    cand_dict = t.user_attrs.get("candidate")
-    cand = Candidate.from_dict(cand_dict) if cand_dict else None
+    cand = t.design() if t.candidate else None
     hls_path = tdir / "hls_config.json"
     if hls_path.is_file():
         hls_config = json.loads(hls_path.read_text(encoding="utf-8"))
@@ -241,12 +239,11 @@ def _layer_section(run: Any, number: int) -> list[str]:
             "design's initiation interval.", "", markdown_table(shown)]
 
 
-def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
+def readme_text(run: Any, t: TrialView, cand: Any, write_project: bool) -> str:
     """The README.md of an export: what the design is, how good and how big, and what to do next."""
     space = run.space
     hw = space.hardware
-    metrics = t.user_attrs.get("metrics", {}) or {}
-    est = t.user_attrs.get("estimate", {}) or {}
+    metrics, est = t.metrics, t.estimate
     row = run.trials[run.trials["number"] == t.number]
     measured = {k[len("measured_"):]: row[k].iloc[0] for k in row.columns
                 if k.startswith("measured_") and not row[k].isna().all()}
@@ -255,7 +252,7 @@ def readme_text(run: Any, t: Any, cand: Any, write_project: bool) -> str:
     lines = [f"# dse export: trial {t.number} of run {space.name}", "",
              f"Design: `{cand.short() if cand is not None else '?'}`", "",
              f"Target: {hw.part} ({hw.backend}), clock {hw.clock_period_ns:g} ns, "
-             f"{_io_type(t.user_attrs.get('candidate'), space)}.", "",
+             f"{_io_type(t.candidate, space)}.", "",
              "## Accuracy", "",
              f"- validation: {_fmt(metrics.get('val_accuracy'))}",
              f"- test: {_fmt(metrics.get('test_accuracy'))}"]

@@ -8,18 +8,31 @@ half has the spread that puts ``low`` at the 10 % quantile, its upper half the s
 
 Measured figures (a synthesized design) carry no interval: the probability is 1 or 0.
 
-Pure functions, no third-party imports: used by the scorer (``search.budget_confidence``), the
-end-of-run summary, the report and the export.
+:class:`Budget` is one constraint of the space as an absolute bound (``%`` budgets against the target
+part's totals, :func:`space_budgets`), with its margin (:meth:`Budget.margin`, metric units, <= 0 met)
+and the probability of meeting it (:meth:`Budget.probability`); :func:`verdict` words a probability
+(``meets``, ``near budget``, ``breaks``). Each is stated here only: the scorer, screening, the
+proposals, synthesis selection, the end-of-run summary, the report and the export use them.
+
+Pure functions, no third-party imports.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from dse.space import COST_METRICS
+from dse.errors import ConfigError
+from dse.space import COST_METRICS, METRICS
 
-__all__ = ["Z80", "near_budget", "percent_bound", "probability_met"]
+__all__ = ["DEFAULT_CONFIDENCE", "Budget", "Z80", "budget_confidence", "budgets_of", "near_budget", "percent_bound",
+           "probability_met", "space_budgets", "verdict", "with_bound"]
+
+DEFAULT_CONFIDENCE = 0.9
+"""A budget is "near" when its probability of being met is between 10 % and 90 %, unless the space
+sets ``search.budget_confidence``."""
 
 Z80 = 1.2815515655446004
 """Standard normal quantile of the 90 % point: an 80 % central interval is ``± Z80`` sigma."""
@@ -89,3 +102,117 @@ def percent_bound(percent: float, metric: str, part_totals: Mapping[str, float])
     """A ``%`` budget as an absolute bound: ``percent`` of the target part's total of ``metric``
     (a space metric name, ``bram`` or ``bram_18k`` for BRAM; ``part_totals`` as ``Part.totals()``)."""
     return percent / 100.0 * float(part_totals[COST_METRICS.get(metric, metric)])
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One constraint of the space as an absolute bound: ``metric op bound``."""
+
+    name: str
+    """As written in the space file, e.g. ``latency_ns <= 100`` or ``lut <= 30%``."""
+    metric: str
+    """The space's metric name (``accuracy``, ``bram``, ``latency_ns``)."""
+    column: str
+    """The estimate key and trials-table column of the metric (``val_accuracy``, ``bram_18k``, ``latency_ns``)."""
+    op: str
+    bound: float
+    """In the metric's units (counts, ns, cycles, fraction)."""
+
+    def margin(self, value: float) -> float:
+        """How far ``value`` is past the bound, in the metric's units (<= 0 when met on the value itself):
+        ``value - bound`` for ``<=``/``<``, ``bound - value`` for ``>=``/``>``."""
+        return float(value) - self.bound if self.op in ("<=", "<") else self.bound - float(value)
+
+    def relative(self, margin: float) -> float:
+        """A margin (metric units) as a share of the bound, comparable across budgets."""
+        return float(margin) / max(abs(self.bound), 1e-9)
+
+    def probability(self, point: float, interval: Sequence[float] | None = None) -> float:
+        """Probability (0..1) of meeting the budget for an estimate ``point`` with its 80 % ``interval``
+        (None for a measured figure: 1 or 0); see :func:`probability_met`."""
+        return probability_met(float(point), self.op, self.bound, interval)
+
+    def probability_of(self, estimate: Mapping[str, Any], measured: Mapping[str, Any] | None = None
+                       ) -> float | None:
+        """Probability (0..1) that a design meets the budget: certain (1 or 0) from a measured figure
+        (``measured[column]``), else from the estimate ``estimate[column]`` and its 80 % interval
+        (``<column>_low``/``<column>_high``, as ``estimate_summary`` and the trials table hold it).
+        None when neither has a value (a failed or pruned trial)."""
+        m = _number((measured or {}).get(self.column))
+        if m is not None:
+            return self.probability(m, None)
+        point = _number(estimate.get(self.column))
+        if point is None:
+            return None
+        lo, hi = _number(estimate.get(f"{self.column}_low")), _number(estimate.get(f"{self.column}_high"))
+        return self.probability(point, (lo, hi) if lo is not None and hi is not None else None)
+
+    def broken_by(self, value: float) -> bool:
+        """True when ``value`` violates the budget (on the value itself, no uncertainty)."""
+        return self.probability(value, None) < 0.5
+
+    def excess(self, value: float) -> float:
+        """Same as :meth:`margin` (kept for the report's wording)."""
+        return self.margin(value)
+
+
+def budgets_of(constraints: Iterable[Any], part_totals: Mapping[str, float] | None) -> list[Budget]:
+    """Absolute budgets from the space's constraints (objects with ``metric``, ``op``, ``bound``,
+    ``percent``); a ``%`` budget is taken of ``part_totals`` (``Part.totals()``). Raises ``ConfigError``
+    for a ``%`` budget without the part's total of its metric."""
+    out = []
+    for c in constraints:
+        bound = float(c.bound)
+        if getattr(c, "percent", False):
+            key = COST_METRICS.get(c.metric, c.metric)
+            if not part_totals or key not in part_totals:
+                raise ConfigError(f"budget {c}: the target part has no total of {key} to take a percentage of")
+            bound = percent_bound(bound, c.metric, part_totals)
+        out.append(with_bound(c, bound))
+    return out
+
+
+def with_bound(constraint: Any, bound: float) -> Budget:
+    """The :class:`Budget` of one space constraint at the absolute ``bound`` (metric units)."""
+    return Budget(str(constraint), str(constraint.metric), METRICS.get(constraint.metric, constraint.metric),
+                  str(constraint.op), float(bound))
+
+
+def space_budgets(space: Any) -> list[Budget]:
+    """The budgets of a ``SpaceConfig`` in its order (``%`` budgets against ``hardware.part``'s totals).
+    Raises ``ConfigError`` for an unknown part (a loaded space has a known one)."""
+    if not space.constraints:
+        return []
+    from cost_models import get_part
+
+    try:
+        totals = get_part(space.hardware.part).totals()
+    except ValueError as exc:  # UnknownPartError
+        raise ConfigError(str(exc)) from None
+    return budgets_of(space.constraints, totals)
+
+
+def budget_confidence(space: Any) -> float:
+    """The confidence at which a design counts as meeting a budget in verdicts: the space's
+    ``search.budget_confidence``, else :data:`DEFAULT_CONFIDENCE`."""
+    return float(getattr(space.search, "budget_confidence", None) or DEFAULT_CONFIDENCE)
+
+
+def verdict(probability: float | None, confidence: float = DEFAULT_CONFIDENCE) -> str:
+    """``meets`` (p >= confidence), ``breaks`` (p <= 1 - confidence), ``near budget`` between, ``-`` unknown."""
+    if probability is None:
+        return "-"
+    if near_budget(probability, confidence):
+        return "near budget"
+    return "meets" if probability >= confidence else "breaks"
+
+
+def _number(v: Any) -> float | None:
+    """A finite float, or None for a missing, non-numeric or NaN cell."""
+    if v is None or isinstance(v, (str, bool)):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None

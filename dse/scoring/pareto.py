@@ -1,21 +1,22 @@
-"""Pareto fronts over finished trials (plain Python: no Optuna needed to compute them)."""
+"""Pareto fronts over finished trials (plain Python on typed trial views: no Optuna)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dse.space import SpaceConfig
+from dse.store.trial_view import TrialView
 
 
-def is_complete_original(trial: Any) -> bool:
-    """A COMPLETE Optuna trial with values that is not a repeated design (``duplicate_of``)."""
-    return trial.state.name == "COMPLETE" and trial.values is not None and "duplicate_of" not in trial.user_attrs
+def is_complete_original(trial: TrialView) -> bool:
+    """A COMPLETE trial with values that is not a repeated design (``duplicate_of``)."""
+    return trial.complete_original
 
 
-def is_feasible(trial: Any) -> bool:
-    """Every constraint value (Optuna's convention, <= 0 met) of the trial is met."""
-    return all(c <= 0 for c in trial.user_attrs.get("constraint_values") or [])
+def is_feasible(trial: TrialView) -> bool:
+    """Every constraint value (Optuna's convention, <= 0 met) of the trial is met (True when none was stored)."""
+    return trial.feasible is not False
 
 
 def pareto_mask(points: Sequence[Sequence[float]], directions: Sequence[str]) -> list[bool]:
@@ -37,18 +38,19 @@ def pareto_mask(points: Sequence[Sequence[float]], directions: Sequence[str]) ->
     return mask
 
 
-def pareto_rows(study: Any, space: SpaceConfig) -> list[dict[str, Any]]:
-    """The feasible Pareto front of the study's complete trials, as dicts sorted by the first objective."""
+def pareto_rows(trials: Iterable[TrialView], space: SpaceConfig) -> list[dict[str, Any]]:
+    """The feasible Pareto front of the complete trials, as dicts sorted by the first objective."""
     rows = []
-    for t in study.get_trials(deepcopy=False):
+    for t in trials:
         if not is_complete_original(t) or not is_feasible(t):
             continue
-        row = {"number": t.number, "candidate": t.user_attrs.get("candidate")}
+        assert t.values is not None
+        row: dict[str, Any] = {"number": t.number, "candidate": t.candidate}
         for o, v in zip(space.objectives, t.values, strict=True):
             row[o.metric] = v
-        metrics = t.user_attrs.get("metrics", {})
-        row["test_accuracy"] = metrics.get("test_accuracy")
-        row.update({f"est_{k}": v for k, v in (t.user_attrs.get("estimate") or {}).items()})
+        row["test_accuracy"] = t.metrics.get("test_accuracy")
+        row.update({f"est_{k}": v for k, v in t.estimate.items()})
+        row.update({f"measured_{k}": v for k, v in t.measured.items()})
         rows.append(row)
     if not rows:
         return []

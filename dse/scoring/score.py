@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dse.scoring.budgets import percent_bound, probability_met
+from dse.scoring.budgets import space_budgets, with_bound
 from dse.space import COST_METRICS, ESTIMATE_KEYS, SpaceConfig
 
 __all__ = ["Score", "estimate_dict", "estimate_summary", "metric_values", "part_bounds", "score"]
@@ -44,13 +44,9 @@ class Score:
 
 
 def part_bounds(space: SpaceConfig) -> list[float]:
-    """The absolute bound of each constraint (% budgets turned into counts of the target part)."""
-    from cost_models import get_part
-
-    if not space.constraints:
-        return []
-    totals = get_part(space.hardware.part).totals()
-    return [percent_bound(c.bound, c.metric, totals) if c.percent else c.bound for c in space.constraints]
+    """The absolute bound of each constraint (% budgets turned into counts of the target part;
+    ``dse.scoring.budgets.space_budgets``)."""
+    return [b.bound for b in space_budgets(space)]
 
 
 def metric_values(metrics: Mapping[str, Any], costs: Mapping[str, Any]) -> dict[str, float]:
@@ -73,16 +69,17 @@ def score(space: SpaceConfig, metrics: Mapping[str, Any], estimate: Mapping[str,
     the figures of real synthesis, which replace the estimate where present (no interval)."""
     measured = dict(measured or {})
     values = metric_values(metrics, {**estimate, **measured})
-    bounds = part_bounds(space) if bounds is None else bounds
+    budgets = space_budgets(space) if bounds is None else [
+        with_bound(c, b) for c, b in zip(space.constraints, bounds, strict=True)]
     intervals = estimate.get("intervals") or {}
     confidence = space.search.budget_confidence
     margins, probabilities, constraints = [], [], []
-    for c, bound in zip(space.constraints, bounds, strict=True):
-        value = values[c.metric]
-        margin = value - bound if c.op == "<=" else bound - value
-        key = COST_METRICS.get(c.metric)
+    for budget in budgets:
+        value = values[budget.metric]
+        margin = budget.margin(value)
+        key = COST_METRICS.get(budget.metric)
         interval = None if key is None or key in measured else intervals.get(key)
-        p = probability_met(value, c.op, bound, interval)
+        p = budget.probability(value, interval)
         margins.append(margin)
         probabilities.append(p)
         constraints.append(margin if confidence is None else confidence - p)

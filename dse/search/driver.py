@@ -29,9 +29,10 @@ from dse.scoring.calibration_check import warn_if_uncalibrated
 from dse.scoring.score import estimate_dict, estimate_summary, part_bounds, score
 from dse.search.executor import Executor, Ticket
 from dse.search.proposals import make_planner
-from dse.search.searcher import Proposal, Searcher, counts_toward_budget
+from dse.search.searcher import Proposal, Searcher
 from dse.space import SpaceConfig
 from dse.store import RunFolder, RunLock, TrialRecord
+from dse.store.trial_view import TrialState, TrialView
 from dse.synthesis.loop import SynthesisManager, ok_record_trials
 from dse.synthesis.records import cost_target
 from dse.training.trial_runner import TrialOutput, TrialPayload
@@ -152,15 +153,12 @@ def _locked_search(space: SpaceConfig, run_dir: Path, *, source_text: str, n_tri
             executor.close()
 
 
-def check_stored_designs(trials: list[Any], run_dir: Path) -> None:
+def check_stored_designs(trials: list[TrialView], run_dir: Path) -> None:
     """Refuse to resume a study holding a stored design this version cannot read (``RunFolderError``
     naming the run folder and the trial), rather than fail in the middle of the search."""
     for t in trials:
-        stored = t.user_attrs.get("candidate")
-        if stored is None:
-            continue
         try:
-            Candidate.from_dict(stored)
+            t.design()
         except ConfigError as exc:
             raise RunFolderError(f"{run_dir}: trial {t.number}: {exc.message}; this dse version cannot resume this "
                                  "run (versions.json names the versions that wrote it): start a new run folder "
@@ -175,7 +173,7 @@ class Driver:
         self.space, self.folder, self.executor, self.data = space, folder, executor, data
         self.n_trials, self.workers, self.seed, self.progress = n_trials, workers, seed, progress
         self.searcher = Searcher(space, folder, seed)
-        check_stored_designs(self.searcher.trials(), folder.path)
+        check_stored_designs(self.searcher.views(), folder.path)
         self.bounds = part_bounds(space)
         self.target = cost_target(space)
         self.calibration = _load_calibration(folder)
@@ -218,7 +216,7 @@ class Driver:
                 if self.synth is None or final_round_done:
                     return
                 final_round_done = True  # the last round, on the final study
-                self.synth.round(self.searcher.trials())
+                self.synth.round(self.searcher.views())
                 continue
             results = self.executor.poll(POLL_S)
             # drain the epoch reports first: a finished trial's last reports must reach its pruning
@@ -260,7 +258,7 @@ class Driver:
     def on_result(self, ticket: Ticket, result: Any) -> None:
         if ticket.kind == "synthesis":
             assert self.synth is not None
-            self.synth.on_result(ticket, result, self._trial(ticket.number))
+            self.synth.on_result(ticket, result, self.searcher.view(ticket.number))
             return
         proposal, _ = self.in_flight[ticket.number]
         record = self.save_trial(proposal, result)
@@ -313,16 +311,16 @@ class Driver:
         self.write_trials_csv()
         done = self.searcher.finished_count()
         if self.progress is not None:
-            t = self._trial(record.number)
-            cons = list(t.user_attrs.get("constraint_values") or []) if t is not None else []
-            margins = list(t.user_attrs.get("constraint_margins") or []) if t is not None else []
+            t = self.searcher.view(record.number)
+            cons = list(t.constraint_values or []) if t is not None else []
+            margins = list(t.constraint_margins or []) if t is not None else []
             values = dict(zip([o.metric for o in self.space.objectives], t.values or [], strict=False)) \
                 if t is not None and t.values else {}
             broken = {str(c): float(m) for c, v, m in zip(self.space.constraints, cons, margins, strict=False) if v > 0}
             self.progress(TrialSummary(record.number, record.status.upper(), values, all(c <= 0 for c in cons),
                                        self._short(record), broken), done, self.n_trials)
         if self.synth is not None:
-            self.synth.after_trial(done, self.searcher.trials())
+            self.synth.after_trial(done, self.searcher.views())
 
     # ------------------------------------------------------------------ resume
     def recover(self) -> None:
@@ -364,8 +362,8 @@ class Driver:
 
         records = {r.trial: r for r in self.folder.synthesis_records()}
 
-        def rescored(t: Any) -> tuple[Any, dict[str, Any]]:
-            n = int(t.user_attrs.get("duplicate_of", t.number))
+        def rescored(t: TrialView) -> tuple[Any, dict[str, Any]]:
+            n = t.duplicate_of if t.duplicate_of is not None else t.number
             est = estimate_dict(layers_from_dicts(self.folder.read_layers(n)), self.target, self.calibration)
             if n == t.number:
                 self.folder.write_estimate(n, est)
@@ -376,7 +374,7 @@ class Driver:
                 updates["measured"] = measured
             if rec is not None and rec.firmware_accuracy is not None:
                 updates["firmware_accuracy"] = rec.firmware_accuracy
-            return score(self.space, t.user_attrs.get("metrics", {}), est, measured, self.bounds), updates
+            return score(self.space, t.metrics, est, measured, self.bounds), updates
 
         self.searcher.rescore(rescored, study_calibration=self.folder.calibration_digest(),
                               calibrated_records=ok_record_trials(self.folder))
@@ -401,29 +399,24 @@ class Driver:
     def write_trials_csv(self) -> None:
         from dse.analysis.tables import trials_frame
 
-        self.folder.write_trials_csv(trials_frame(self.searcher.study, self.space).to_csv(index=False))
+        self.folder.write_trials_csv(trials_frame(self.searcher.views(), self.space).to_csv(index=False))
 
     def result(self, wall_seconds: float, resumed: bool) -> SearchResult:
         """The run's outcome from the final study version."""
         from dse.scoring.pareto import pareto_rows
 
-        counted = [t for t in self.searcher.trials() if counts_toward_budget(t)]
-        states = [t.state.name for t in counted]
-        n_dup = sum(1 for t in self.searcher.trials() if "duplicate_of" in t.user_attrs)
-        n_screened = sum(1 for t in self.searcher.trials() if "screened" in t.user_attrs)
+        views = self.searcher.views()
+        counted = [t for t in views if t.counts_toward_budget]
+        states = [t.state.value for t in counted]
+        n_dup = sum(1 for t in views if t.duplicate_of is not None)
+        n_screened = sum(1 for t in views if t.screened is not None)
         return SearchResult(self.folder.path, states.count("COMPLETE"), states.count("FAIL"), states.count("PRUNED"),
-                            wall_seconds, self.train_seconds, resumed, pareto_rows(self.searcher.study, self.space),
-                            n_duplicates=n_dup, study_name=self.searcher.study.study_name, n_screened=n_screened,
+                            wall_seconds, self.train_seconds, resumed, pareto_rows(views, self.space),
+                            n_duplicates=n_dup, study_name=self.searcher.study_name, n_screened=n_screened,
                             proposals=self.planner.stats.to_dict() if self.planner is not None else {},
                             feasible_share=self.feasible_share.to_dict() if self.feasible_share is not None else None,
-                            n_feasible=sum(1 for t in counted if t.state.name == "COMPLETE" and all(
-                                c <= 0 for c in (t.user_attrs.get("constraint_values") or []))))
-
-    def _trial(self, number: int) -> Any:
-        trials = self.searcher.trials()  # Optuna numbers a study's trials 0, 1, 2 ...
-        if 0 <= number < len(trials) and trials[number].number == number:
-            return trials[number]
-        return next((t for t in trials if t.number == number), None)
+                            n_feasible=sum(1 for t in counted if t.state is TrialState.COMPLETE
+                                           and t.feasible is not False))
 
     @staticmethod
     def _short(record: TrialRecord) -> str:

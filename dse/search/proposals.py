@@ -59,10 +59,13 @@ from dse.design.candidate import Candidate, suggest_candidate
 from dse.design.layer_kind import InputShape, as_shape
 from dse.design.prebuild import normalized, prebuild_layers
 from dse.errors import ConfigError
+from dse.scoring.budgets import with_bound
 from dse.search.screening import PreEstimate, Screener
 from dse.search.searcher import Proposal, Searcher, derive_seed, make_sampler
 from dse.space import COST_METRICS, SpaceConfig
 from dse.store import RunFolder, params_key
+from dse.store.study_reader import trial_view
+from dse.store.trial_view import TrialState, TrialView
 
 log = logging.getLogger(__name__)
 
@@ -303,23 +306,25 @@ class Planner:
                 "hardware.parallelization_factor (e.g. [1, 4, 16]) to compute several pixels per cycle")
 
     # ------------------------------------------------------------------ learning from the study
-    def sync(self, trials: list[Any]) -> None:
+    def sync(self, trials: list[TrialView]) -> None:
         """Let the screener learn from trained trials it has not seen."""
         if self.screener is None:
             return
         from cost_models.layers import layers_from_dicts
 
         for t in trials:
-            ua = t.user_attrs
-            if t.state.name != "COMPLETE" or "duplicate_of" in ua or t.number in self.screener.seen:
+            if t.state is not TrialState.COMPLETE or t.duplicate_of is not None or t.number in self.screener.seen:
                 continue
             try:
                 layers = layers_from_dicts(self.folder.read_layers(t.number))
             except (OSError, ValueError):
                 self.screener.seen.add(t.number)
                 continue
-            self.screener.observe_trial(t.number, layers, Candidate.from_dict(ua["candidate"]),
-                                        ua.get("pre_estimate"), ua.get("estimate"))
+            cand = t.design()
+            if cand is None:  # a complete trial always stores its design; nothing to learn otherwise
+                self.screener.seen.add(t.number)
+                continue
+            self.screener.observe_trial(t.number, layers, cand, t.pre_estimate, dict(t.estimate) or None)
 
     # ------------------------------------------------------------------ one slot
     def propose(self, calibration: Any = None) -> Proposal | None:
@@ -333,12 +338,13 @@ class Planner:
         if any(t.state.name == "WAITING" for t in self.searcher.trials()):
             return self.searcher.ask()  # an interrupted design queued again: it was screened before
         trials = self.searcher.trials()
-        self.sync(trials)
+        views = [trial_view(t) for t in trials]
+        self.sync(views)
         twin = self._proposer(trials)
-        known = set(self.searcher.designs) | {self.searcher.design_key(t.params) for t in trials
-                                              if "screened" in t.user_attrs}
+        known = set(self.searcher.designs) | {self.searcher.design_key(t.params) for t in views
+                                              if t.screened is not None}
         wanted = self.space.search.proposals
-        seeking = self.screen and not self.any_feasible(trials)
+        seeking = self.screen and not self.any_feasible(views)
         options: list[_Option] = []
         asks = repeats = screened_at_random = 0
         likely_only = self.screen and not seeking  # something feasible is known: train what will likely meet
@@ -393,7 +399,7 @@ class Planner:
         self.stats.trained += 1
         self.rejected_in_a_row = 0
         attrs: dict[str, Any] = {"pre_estimate": chosen.pre.to_dict()} if chosen.pre.values else {}
-        self.searcher.study.enqueue_trial(chosen.trial.params, user_attrs=attrs, skip_if_exists=False)
+        self.searcher.enqueue(chosen.trial.params, attrs)
         return self.searcher.ask()
 
     def _proposer(self, trials: list[Any]) -> Any:
@@ -423,17 +429,17 @@ class Planner:
             twin.add_trials(frozen)
         return twin
 
-    def any_feasible(self, trials: list[Any]) -> bool:
+    def any_feasible(self, trials: list[TrialView]) -> bool:
         """True when some trained (COMPLETE) trial meets every budget, as the study judged it."""
-        return any(t.state.name == "COMPLETE" and "duplicate_of" not in t.user_attrs
-                   and all(c <= 0 for c in (t.user_attrs.get("constraint_values") or [])) for t in trials)
+        return any(t.state is TrialState.COMPLETE and t.duplicate_of is None and t.feasible is not False
+                   for t in trials)
 
     def _relative(self, constraints: Mapping[str, float]) -> dict[str, float]:
         """Margins (metric units, by budget name) divided by their bounds: comparable across budgets."""
-        scale = {str(c): max(abs(b), 1e-9) for c, b in zip(self.space.constraints,
+        budgets = {str(c): with_bound(c, b) for c, b in zip(self.space.constraints,
                                                              self.screener.bounds if self.screener else [],
                                                              strict=False)}
-        return {name: float(v) / scale.get(name, 1.0) for name, v in constraints.items()}
+        return {name: budgets[name].relative(v) if name in budgets else float(v) for name, v in constraints.items()}
 
     def _closest_to_feasible(self, options: list[_Option]) -> list[_Option]:
         """The options most likely to meet every budget, then with the smallest relative violation of
@@ -458,8 +464,7 @@ class Planner:
             if p is None or key is None:
                 out[str(con)] = 0.0
                 continue
-            v = pre.values[key]
-            margin = v - bound if con.op == "<=" else bound - v
+            margin = with_bound(con, bound).margin(pre.values[key])
             out[str(con)] = max(margin, 1e-9) if p < self.space.search.screen_probability else min(margin, 0.0)
         return out
 
@@ -477,23 +482,15 @@ class Planner:
         return out
 
     def _record_screened(self, trial: Any, cand: Candidate, pre: PreEstimate) -> None:
-        import optuna
-
         attrs = {"screened": pre.reason, "candidate": cand.to_dict(), "pre_estimate": pre.to_dict(),
                  "screen_probabilities": pre.probabilities, "screen_constraints": self._screen_constraints(pre)}
-        self.searcher.study.add_trial(optuna.trial.create_trial(
-            state=optuna.trial.TrialState.FAIL, params=trial.params, distributions=trial.distributions,
-            user_attrs=attrs))
+        self.searcher.add_failed(trial.params, trial.distributions, attrs)
         log.info("not trained (screened): %s: %s", cand.short(), pre.reason)
 
     def _record_unbuildable(self, trial: Any, cand: Candidate, exc: ConfigError) -> None:
-        import optuna
-
         reason = f"cannot be built for the data's input shape {self.input_shape}: {exc}"
         attrs = {"screened": reason, "candidate": cand.to_dict()}
-        self.searcher.study.add_trial(optuna.trial.create_trial(
-            state=optuna.trial.TrialState.FAIL, params=trial.params, distributions=trial.distributions,
-            user_attrs=attrs))
+        self.searcher.add_failed(trial.params, trial.distributions, attrs)
         log.info("not trained: %s %s", cand.short(), reason)
 
     # ------------------------------------------------------------------ the surrogate
@@ -519,9 +516,8 @@ def relative_violation(space: SpaceConfig, bounds: list[float], values: Mapping[
         key = COST_METRICS.get(con.metric)
         if key is None or values.get(key) is None:
             continue
-        v = float(values[key])
-        margin = v - bound if con.op in ("<=", "<") else bound - v
-        total += max(0.0, margin) / max(abs(bound), 1e-9)
+        budget = with_bound(con, bound)
+        total += max(0.0, budget.relative(budget.margin(float(values[key]))))
     return total
 
 

@@ -28,23 +28,27 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dse.design.candidate import Candidate, suggest_candidate
 from dse.scoring.score import Score
 from dse.space import SpaceConfig
-from dse.store import STUDY_NAME, RunFolder, TrialRecord, params_key
+from dse.store import STUDY_NAME, RunFolder, TrialRecord, file_mode, params_key
+from dse.store.study_reader import trial_view
+from dse.store.trial_view import TrialView
 
 log = logging.getLogger(__name__)
 
 MAX_DUPLICATES_IN_A_ROW = 200
 FINISHED = ("COMPLETE", "PRUNED", "FAIL")
 
-Rescorer = Callable[[Any], tuple[Score, dict[str, Any]]]
-"""Given a COMPLETE frozen trial: its new Score and the user attributes to update."""
+Rescorer = Callable[[TrialView], tuple[Score, dict[str, Any]]]
+"""Given a COMPLETE trial: its new Score and the user attributes to update."""
 
 
 def derive_seed(seed: int, version: int, n_finished: int) -> int:
@@ -53,6 +57,29 @@ def derive_seed(seed: int, version: int, n_finished: int) -> int:
         return seed
     digest = hashlib.sha256(f"{seed}:{version}:{n_finished}".encode()).digest()
     return int.from_bytes(digest[:4], "little")
+
+
+def create_storage_file(folder: RunFolder) -> None:
+    """Create the run's SQLite study database under a temporary name and move it into place.
+
+    Readers (``load_run``, optuna-dashboard) may open ``study.db`` at any moment; they must never see
+    a half-created schema (two processes creating Optuna's tables at once fail with ``UNIQUE
+    constraint failed: alembic_version.version_num``). No-op for other storages and when the file
+    exists."""
+    import optuna
+
+    url = folder.storage_url()
+    if not url.startswith("sqlite:///"):
+        return
+    db = Path(url[len("sqlite:///"):])
+    if db.exists():
+        return
+    tmp = db.with_name(f".{db.name}.{os.getpid()}.creating")
+    tmp.unlink(missing_ok=True)
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp}")  # creates the schema
+    storage.engine.dispose()
+    os.chmod(tmp, file_mode())
+    os.replace(tmp, db)
 
 
 def make_sampler(space: SpaceConfig, seed: int) -> Any:
@@ -89,14 +116,8 @@ def study_version(name: str) -> int:
 
 
 def counts_toward_budget(trial: Any) -> bool:
-    """A trained design: complete, pruned, or failed in training. Interrupted trials (redone),
-    duplicates and screened designs (never trained) do not count."""
-    ua = trial.user_attrs
-    if "duplicate_of" in ua or "screened" in ua:
-        return False
-    if trial.state.name in ("COMPLETE", "PRUNED"):
-        return True
-    return trial.state.name == "FAIL" and not ua.get("interrupted", False) and "error" in ua
+    """Whether an Optuna trial counts toward ``n_trials`` (``TrialView.counts_toward_budget``)."""
+    return trial_view(trial).counts_toward_budget
 
 
 @dataclass
@@ -162,7 +183,7 @@ class Searcher:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.space, self.folder, self.seed = space, folder, seed
-        folder.create_storage_file()
+        create_storage_file(folder)
         self.storage = optuna.storages.RDBStorage(folder.storage_url())
         self.study = self._open(folder.study_name)
         self.pruning = PruningTwin(self.storage, space.training.pruner) if space.training.pruner != "none" else None
@@ -196,7 +217,35 @@ class Searcher:
         return study_version(self.study.study_name)
 
     def trials(self) -> list[Any]:
+        """Optuna's frozen trials of the current study version (for dse.search only)."""
         return list(self.study.get_trials(deepcopy=False))
+
+    def views(self) -> list[TrialView]:
+        """Every trial of the current study version as a typed view, in number order."""
+        return [trial_view(t) for t in sorted(self.trials(), key=lambda t: t.number)]
+
+    def view(self, number: int) -> TrialView | None:
+        """Trial ``number`` as a typed view (None when the study has no such trial)."""
+        trials = self.trials()  # Optuna numbers a study's trials 0, 1, 2 ...
+        if 0 <= number < len(trials) and trials[number].number == number:
+            return trial_view(trials[number])
+        found = next((t for t in trials if t.number == number), None)
+        return None if found is None else trial_view(found)
+
+    def enqueue(self, params: dict[str, Any], user_attrs: dict[str, Any]) -> None:
+        """Queue a design (its params) to be asked next, with ``user_attrs`` set on the trial."""
+        self.study.enqueue_trial(params, user_attrs=user_attrs, skip_if_exists=False)
+
+    def add_failed(self, params: dict[str, Any], distributions: dict[str, Any], user_attrs: dict[str, Any]) -> None:
+        """Record a design that is not trained (screened, cannot be built) as a FAIL trial."""
+        import optuna
+
+        self.study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, params=params,
+                                                       distributions=distributions, user_attrs=user_attrs))
+
+    @property
+    def study_name(self) -> str:
+        return str(self.study.study_name)
 
     def finished_count(self) -> int:
         """Trials that count toward ``n_trials`` (see ``counts_toward_budget``); kept up to date by the tells."""
@@ -219,7 +268,7 @@ class Searcher:
                 continue
             ua = dict(t.user_attrs)
             if t.state.name == "COMPLETE":
-                new_score, updates = rescored(t)
+                new_score, updates = rescored(trial_view(t))
                 ua.update(updates)
                 ua.update(_score_attrs(new_score))
                 frozen.append(optuna.trial.create_trial(

@@ -3,7 +3,8 @@
 ``Searchable`` is what the rest of dse reads. ``IntValues``, ``FloatValues`` and ``StrValues``
 are pydantic markers (``Annotated[Searchable, IntValues(minimum=1, noun="width")]``) that
 declare, once, how a searchable key may be written in the space file: they validate the four
-written forms and give the JSON Schema of them. Nothing here imports Optuna at module level.
+written forms and give the JSON Schema of them. Nothing here imports Optuna: the searcher turns a
+``Searchable`` into an Optuna distribution (``dse.search.distributions``).
 """
 
 from __future__ import annotations
@@ -54,19 +55,6 @@ class Searchable:
             step = int(self.step or 1)
             return list(range(int(self.low), int(self.high) + 1, step))
         return [self.low, self.high]
-
-    def distribution(self) -> Any:
-        """The Optuna distribution for this value (Optuna is imported lazily)."""
-        import optuna.distributions as d
-
-        if self.choices is not None:
-            return d.CategoricalDistribution(list(self.choices))
-        assert self.low is not None and self.high is not None
-        if self.kind == "int":
-            return d.IntDistribution(
-                int(self.low), int(self.high), log=self.log, step=1 if self.log else int(self.step or 1)
-            )
-        return d.FloatDistribution(float(self.low), float(self.high), log=self.log, step=self.step)
 
     def to_yaml(self) -> Any:
         """The value as it is written in a space file."""

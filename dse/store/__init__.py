@@ -1,4 +1,5 @@
-"""The run folder: every path and write (``RunFolder``), typed records, atomic I/O, the writer lock."""
+"""The run folder: every path and write (``RunFolder``), typed records, atomic I/O, the writer lock, and
+what dse reads of a trial (``TrialView``, made by ``dse.store.study_reader``, the study's one reader)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from dse.store.run_folder import (
     run_dir_for,
     validate_run_name,
 )
+from dse.store.trial_view import TrialState, TrialStatus, TrialView
 
 __all__ = [
     "RUNS_ROOT", "RUN_FORMAT", "STUDY_NAME", "RunFolder", "RunLock", "RunLockedError", "SynthesisRecord",
-    "TrialRecord", "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "file_mode", "package_versions",
+    "TrialRecord", "TrialState", "TrialStatus", "TrialView",
+    "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "file_mode", "package_versions",
     "params_key", "read_json", "read_lock_holder", "run_dir_for", "validate_run_name",
 ]

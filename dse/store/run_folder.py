@@ -315,29 +315,6 @@ class RunFolder:
         path = self.calibration_path
         return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
-    # ------------------------------------------------------------------ study storage
-    def create_storage_file(self) -> None:
-        """Create the SQLite study database under a temporary name and move it into place.
-
-        Readers (``load_run``, optuna-dashboard) may open ``study.db`` at any moment; they must
-        never see a half-created schema (two processes creating Optuna's tables at once fail
-        with ``UNIQUE constraint failed: alembic_version.version_num``). No-op for other storages
-        and when the file exists."""
-        url = self.storage_url()
-        if not url.startswith("sqlite:///"):
-            return
-        db = Path(url[len("sqlite:///"):])
-        if db.exists():
-            return
-        import optuna
-
-        tmp = db.with_name(f".{db.name}.{os.getpid()}.creating")
-        tmp.unlink(missing_ok=True)
-        storage = optuna.storages.RDBStorage(f"sqlite:///{tmp}")  # creates the schema
-        storage.engine.dispose()
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, db)
-
 
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, default=str)

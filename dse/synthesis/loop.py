@@ -15,22 +15,39 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from dse.design.candidate import Candidate
 from dse.errors import SynthesisError
+from dse.scoring.budgets import with_bound
 from dse.scoring.pareto import is_complete_original, is_feasible
 from dse.scoring.score import estimate_dict
 from dse.space import ESTIMATE_KEYS, SpaceConfig
 from dse.store import RunFolder, SynthesisRecord
+from dse.store.trial_view import TrialView
 from dse.synthesis.base import SynthesisJob, get_backend
 from dse.synthesis.records import calibration_examples, cost_target, fit_calibration
 from dse.synthesis.selection import Scored, constraint_margin, relative_width, select
 
-if TYPE_CHECKING:
-    from dse.search.executor import Executor, Ticket
-
 log = logging.getLogger(__name__)
+
+
+class Ticket(Protocol):
+    """Submitted synthesis work as the executor returns it (``dse.search.executor.Ticket`` is one)."""
+
+    @property
+    def number(self) -> int:
+        """The synthesized trial's number."""
+        ...
+
+
+class Executor(Protocol):
+    """What synthesis needs of an executor (``dse.search.executor.Executor`` provides it): submit a
+    job (returns at once with a ticket) and cancel it (best effort)."""
+
+    def submit_synthesis(self, job: SynthesisJob, with_data: bool) -> Any: ...
+
+    def cancel(self, ticket: Any) -> None: ...
 
 
 def make_job(folder: RunFolder, space: SpaceConfig, trial: int, job_root: Path | None = None) -> SynthesisJob:
@@ -52,15 +69,15 @@ def make_job(folder: RunFolder, space: SpaceConfig, trial: int, job_root: Path |
         timeout_s=s.timeout_s, threads=s.num_cpus, vsynth=s.vsynth)
 
 
-def complete_record(record: SynthesisRecord, trial: Any) -> None:
+def complete_record(record: SynthesisRecord, trial: TrialView | None) -> None:
     """Add the trial's estimate before synthesis and the firmware-accuracy comparison to ``record``
-    (``trial`` is the Optuna frozen trial, or None when the study lacks it)."""
+    (``trial``: the synthesized trial, or None when the study lacks it)."""
     from dse.synthesis.firmware import DROP_WARNING
 
     if trial is None:
         return
-    record.estimate_before = dict(trial.user_attrs.get("estimate") or {})
-    qkeras = (trial.user_attrs.get("metrics") or {}).get("test_accuracy")
+    record.estimate_before = dict(trial.estimate)
+    qkeras = trial.metrics.get("test_accuracy")
     record.qkeras_test_accuracy = qkeras
     fw = record.firmware_accuracy
     record.firmware_drop = None if fw is None or qkeras is None else qkeras - fw
@@ -78,20 +95,22 @@ def ok_record_trials(folder: RunFolder) -> list[int]:
 class SynthesisManager:
     def __init__(self, space: SpaceConfig, folder: RunFolder, executor: Executor, bounds: list[float]):
         self.space, self.folder, self.executor, self.bounds = space, folder, executor, bounds
+        self.budgets = [with_bound(c, b) for c, b in zip(space.constraints, bounds, strict=False)]
         self.queue: deque[int] = deque()
-        self.in_flight: dict[int, Ticket] = {}
+        self.in_flight: dict[int, Any] = {}
+        """trial number -> the executor's ticket of its job."""
         self.last_round_at = 0
         self.recalibrate_needed = False
         self.n_records = 0
 
     # ------------------------------------------------------------------ rounds
-    def after_trial(self, done: int, trials: Iterable[Any]) -> None:
+    def after_trial(self, done: int, trials: Iterable[TrialView]) -> None:
         if done - self.last_round_at >= self.space.synthesis.every:
             self.last_round_at = done
             self.round(trials)
 
-    def round(self, trials: Iterable[Any]) -> list[int]:
-        """Pick this round's designs among the finished ``trials`` (Optuna frozen trials) and queue them."""
+    def round(self, trials: Iterable[TrialView]) -> list[int]:
+        """Pick this round's designs among the finished ``trials`` and queue them."""
         exclude = self.folder.synthesized_trials() | set(self.in_flight) | set(self.queue)
         picked = select(self._scored(trials), self.space.directions, self.space.synthesis.batch, exclude)
         if picked:
@@ -100,7 +119,7 @@ class SynthesisManager:
         self._submit()
         return picked
 
-    def _synthesizable(self, trial: Any) -> bool:
+    def _synthesizable(self, trial: TrialView) -> bool:
         """Whether the backend can synthesize the trial's design (the yosys backend: DA designs only)."""
         s, hw = self.space.synthesis, self.space.hardware
         backend = s.backend if s.backend != "none" else hw.backend
@@ -115,17 +134,16 @@ class SynthesisManager:
         except (KeyError, ValueError):
             return True
 
-    def _scored(self, trials: Iterable[Any]) -> list[Scored]:
+    def _scored(self, trials: Iterable[TrialView]) -> list[Scored]:
         out = []
         for t in trials:
-            if not is_complete_original(t) or not self._synthesizable(t):
+            if not is_complete_original(t) or not self._synthesizable(t) or t.values is None:
                 continue
-            cons = list(t.user_attrs.get("constraint_values") or [])
-            margins = list(t.user_attrs.get("constraint_margins") or cons)
+            margins = list(t.constraint_margins or t.constraint_values or [])
             out.append(Scored(
                 number=t.number, objectives=tuple(t.values),
-                relative_width=relative_width(t.user_attrs.get("estimate") or {}),
-                constraint_margin=constraint_margin(margins, self.bounds[:len(margins)]) if margins else float("inf"),
+                relative_width=relative_width(dict(t.estimate)),
+                constraint_margin=constraint_margin(margins, self.budgets[:len(margins)]) if margins else float("inf"),
                 feasible=is_feasible(t)))
         return out
 
@@ -145,8 +163,8 @@ class SynthesisManager:
     def busy(self) -> bool:
         return bool(self.in_flight or self.queue)
 
-    def on_result(self, ticket: Ticket, outcome: Any, trial: Any) -> SynthesisRecord:
-        """Record a finished job (``trial``: the frozen Optuna trial it synthesized, or None)."""
+    def on_result(self, ticket: Ticket, outcome: Any, trial: TrialView | None) -> SynthesisRecord:
+        """Record a finished job (``trial``: the trial it synthesized, or None)."""
         self.in_flight.pop(ticket.number, None)
         record: SynthesisRecord = outcome
         complete_record(record, trial)

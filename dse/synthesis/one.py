@@ -7,6 +7,7 @@ from typing import Any
 
 from dse.errors import ConfigError, RunFolderError
 from dse.store import RunFolder, RunLock
+from dse.store.trial_view import TrialState
 
 
 def synthesize_trial(run_dir: str | Path, trial: int, backend: str | None = None, timeout_s: float | None = None,
@@ -22,8 +23,7 @@ def synthesize_trial(run_dir: str | Path, trial: int, backend: str | None = None
 
 def _synthesize(folder: RunFolder, trial: int, backend: str | None, timeout_s: float | None, vsynth: bool | None,
                 firmware: bool, executable: str | None) -> dict[str, Any]:
-    import optuna
-
+    from dse.store.study_reader import read_trials
     from dse.synthesis.loop import complete_record, make_job
     from dse.synthesis.runner import run_job
     from dse.training.data import load_dataset
@@ -35,12 +35,11 @@ def _synthesize(folder: RunFolder, trial: int, backend: str | None, timeout_s: f
         "timeout_s": timeout_s or s.timeout_s, "vsynth": s.vsynth if vsynth is None else vsynth,
         "executable": executable or s.executable})
     space = space.model_copy(update={"synthesis": s})
-    study = optuna.load_study(study_name=folder.study_name, storage=folder.storage_url())
-    numbers = {t.number: t for t in study.get_trials(deepcopy=False)}
+    numbers = {t.number: t for t in read_trials(folder)}
     if trial not in numbers:
         raise ConfigError(f"the run has no trial {trial} (it has {len(numbers)} trials)")
-    if numbers[trial].state.name != "COMPLETE":
-        raise ConfigError(f"trial {trial} is {numbers[trial].state.name.lower()}, not complete: nothing to synthesize")
+    if numbers[trial].state is not TrialState.COMPLETE:
+        raise ConfigError(f"trial {trial} is {numbers[trial].state.value.lower()}, not complete: nothing to synthesize")
     if folder.synthesis_record_path(trial).exists():
         raise RunFolderError(f"trial {trial} is already synthesized: {folder.synthesis_record_path(trial)}")
     job = make_job(folder, space, trial)

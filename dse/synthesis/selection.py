@@ -3,9 +3,10 @@ model is least sure about, then those whose estimate sits near a constraint. Nev
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from dse.scoring.budgets import Budget
 from dse.scoring.pareto import pareto_mask
 
 UNCERTAIN_METRICS = ("dsp", "lut", "ff", "latency_cycles")
@@ -59,6 +60,6 @@ def relative_width(estimate: dict[str, float]) -> float:
     return max(widths, default=0.0)
 
 
-def constraint_margin(values: list[float], bounds: list[float]) -> float:
-    margins = [abs(v) / max(abs(b), 1e-9) for v, b in zip(values, bounds, strict=True)]
-    return min(margins, default=float("inf"))
+def constraint_margin(margins: Sequence[float], budgets: Sequence[Budget]) -> float:
+    """Smallest |margin| / |bound| over the budgets (``Budget.relative``): how close to a budget (inf if none)."""
+    return min((abs(b.relative(m)) for m, b in zip(margins, budgets, strict=True)), default=float("inf"))

@@ -27,9 +27,10 @@ from dse.analysis.budget_report import (
 )
 from dse.analysis.formatting import fmt_count_pct, fmt_interval, fmt_pct, fmt_probability, fmt_value, format_frame
 from dse.commands.progress import ProgressBar
+from dse.errors import ConfigError
 from dse.scoring.calibration_check import uncalibrated_message, uncalibrated_metrics, warn_if_uncalibrated
 
-LATENCY = Budget("latency_ns <= 100", "latency_ns", "<=", 100.0)
+LATENCY = Budget("latency_ns <= 100", "latency_ns", "latency_ns", "<=", 100.0)
 
 
 # --------------------------------------------------------------------------- probabilities per design
@@ -67,7 +68,8 @@ def test_percent_budgets_resolve_against_the_part_and_columns_map() -> None:
             SimpleNamespace(metric="bram", op="<=", bound=4.0, percent=False)]
     budgets = budgets_of(cons, {"lut": 1000, "bram_18k": 100})
     assert [(b.column, b.bound) for b in budgets] == [("lut", 100.0), ("bram_18k", 4.0)]
-    assert budgets_of(cons[:1], None) == []  # a % budget without a part cannot be judged
+    with pytest.raises(ConfigError, match="no total of lut"):  # a % budget without a part is refused, not dropped
+        budgets_of(cons[:1], None)
 
 
 def test_with_budget_columns_gives_a_verdict_per_design() -> None:

@@ -206,7 +206,9 @@ def test_searchable_forms() -> None:
     assert space.model.widths[0].values() == [8, 16, 24, 32, 40, 48, 56, 64]
     assert space.training.learning_rate.log
     assert space.quantization.weight_bits.choices == ("binary", "ternary", 4)
-    dist = space.training.learning_rate.distribution()
+    from dse.search.distributions import distribution
+
+    dist = distribution(space.training.learning_rate)
     assert dist.log and dist.low == pytest.approx(1e-4)
 
 
