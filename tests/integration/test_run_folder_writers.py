@@ -29,8 +29,9 @@ def _searched(tmp: Path, n_trials: int = 4) -> Path:
     return run_dir
 
 
+@pytest.mark.slow  # three reports (figures, importances): about 30 s each on a loaded 2-core machine
 def test_report_during_a_search_leaves_trials_csv_to_the_driver_and_writes_its_own_files(
-        tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp: Path, fake_tool: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_dir = _searched(tmp)
     driver_csv = (run_dir / "trials.csv").read_text()
     driver_columns = driver_csv.splitlines()[0].split(",")
