@@ -1,30 +1,36 @@
 """The run folder ``runs/<name>/``: layout, creation, compatibility checks and atomic writes.
 
-Layout (format 1), with the one writer of each file::
+Layout (format 1), with the one writer of each file. "The holder" is the process holding the writer
+lock (``dse.store.lock``): the search driver (``dse run``), ``dse calibrate RUN`` or ``dse synth RUN``::
 
-    file                  written by                               when
-    .lock                 RunLock (dse.store.lock)                 held for a writer's whole life
-    meta.json             the driver (prepare, set_study_name)     creation, resume, recalibration
-    space.yaml            the driver (write_space)                 creation, resume
-    space.source.yaml     the driver (write_space)                 creation, resume
-    versions.json         the driver (prepare)                     creation
-    study.db              the driver's searcher (Optuna)           every ask/tell
-    trials.csv            the lock holder (write_trials_csv)       after every finished trial; by
-                                                                   ``dse report`` only while no
-                                                                   driver runs (refresh_trials_csv)
-    dse.log               the driver's log handler                 every session
-    calibration.json      the driver (save_calibration)            after each synthesis batch
-    trials/00007/         the driver (write_trial, write_estimate): params.json, metrics.json,
-                          estimate.json, layers.json, hls_config.json, history.json, model.h5
-                          (or error.txt), and record.json (a ``TrialRecord``, written last: the
-                          trial is complete)
-    synthesis/records/    the driver (write_synthesis_record): NNNNN.json (``SynthesisRecord``)
-    synthesis/logs/       the driver (write_synthesis_record): NNNNN.log, the tool log's tail
-    synthesis/jobs/NNNNN/ the synthesis job of trial NNNNN (synthesis_job_dir), started by the driver
+    file                   writer (RunFolder method)                    when
+    .lock                  RunLock                                      held for a writer's whole life
+    meta.json              the driver (prepare, set_study_name)         creation, resume, recalibration
+    space.yaml             the driver (prepare -> write_space)          creation, resume
+    space.source.yaml      the driver (prepare -> write_space)          creation, resume
+    versions.json          the driver (prepare)                         creation
+    study.db               the driver's searcher (create_storage_file,  every ask and tell
+                           then Optuna)
+    trials.csv             the holder (write_trials_csv); ``dse report`` after every finished trial;
+                           takes the lock for this one write            on report, while no search runs
+                           (refresh_trials_csv)
+    dse.log                the driver's log handler (log_path)          every session
+    calibration.json       the holder (save_calibration): the driver's  after each synthesis batch;
+                           synthesis loop or ``dse calibrate RUN``      on ``dse calibrate``
+    trials/00007/          the driver (write_trial, write_estimate)     a finished trial; a rescore
+                           params.json, metrics.json, estimate.json, layers.json, hls_config.json,
+                           history.json, model.h5 (or error.txt), and record.json (a ``TrialRecord``,
+                           written last: the trial is complete)
+    synthesis/records/     the holder (write_synthesis_record):         each synthesis
+                           NNNNN.json (``SynthesisRecord``)
+    synthesis/logs/        the holder (write_synthesis_record): NNNNN.log, the tool log's tail
+    synthesis/jobs/NNNNN/  the synthesis job of trial NNNNN (synthesis_job_dir: hls4ml or da4ml
+                           project, tool logs), run by the holder
     pareto.csv, front_layers.csv, report.md, report.html, report_figures/*.png
-                          ``dse report`` (write_report_file)       whenever it is run
+                           ``dse report`` (write_report_file)           whenever it is run
 
-Every write goes through this class, atomically, with the mode the umask gives.
+Every write goes through this class, atomically, with the mode the umask gives (a synthesis job's
+folder is the tool's working folder: the tool writes it).
 
 The lock rules (``dse.store.lock``): the process holding ``.lock`` (a driver) is the only writer
 of the run's files. A reader (``dse report``, ``load_run``) never waits for the lock and writes
