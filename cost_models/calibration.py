@@ -493,20 +493,16 @@ def _ridge(train: Sequence[tuple[float, Any]], alpha: float) -> tuple[Any, tuple
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
-    """Gaussian elimination for a small symmetric positive definite system."""
-    n = len(b)
-    m = [row[:] + [b[i]] for i, row in enumerate(a)]
-    for i in range(n):
-        piv = m[i][i] if abs(m[i][i]) > 1e-12 else 1e-12
-        for k in range(i + 1, n):
-            f = m[k][i] / piv
-            for c in range(i, n + 1):
-                m[k][c] -= f * m[i][c]
-    x = [0.0] * n
-    for i in reversed(range(n)):
-        piv = m[i][i] if abs(m[i][i]) > 1e-12 else 1e-12
-        x[i] = (m[i][n] - sum(m[i][c] * x[c] for c in range(i + 1, n))) / piv
-    return x
+    """The solution x of ``a x = b`` for a small symmetric positive definite ``a`` (the ridge normal
+    equations, regularised, so never singular; least squares if it ever were)."""
+    import numpy as np
+
+    m, v = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    try:
+        x = np.linalg.solve(m, v)
+    except np.linalg.LinAlgError:
+        x = np.linalg.lstsq(m, v, rcond=None)[0]
+    return [float(xi) for xi in x]
 
 
 def _shrink(values: Sequence[float], parent: Correction, k: float) -> Correction:

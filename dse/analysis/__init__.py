@@ -21,9 +21,9 @@ from dse.analysis.run import (
     SYNTHESIS_COLUMNS,
     Run,
     load_run,
-    open_study_readonly,
     read_synthesis_records,
 )
+from dse.store.study_reader import open_study_readonly
 
 __all__ = [
     "BASE_COLUMNS", "MAXIMIZED", "METRIC_COLUMNS", "RESOURCE_KEYS", "SYNTHESIS_COLUMNS", "Run", "default_direction",

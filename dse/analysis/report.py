@@ -1,18 +1,22 @@
 """``dse report RUN``: the Pareto-front report of a run folder.
 
-Writes (atomically, into the run folder):
+Writes (atomically, into the run folder, through ``RunFolder``: see its docstring for the one writer of
+each file and the lock rules):
 
 * ``pareto.csv``: the feasible front of the space's objectives: trial, design, accuracies
   (validation, test, firmware where checked), each cost as estimate, 80 % interval
   (``_low``/``_high``), measured (``measured_<k>``, where synthesized) and % of the part,
   then the parameters;
-* ``trials.csv``: every trial (the ``Run.trials`` table, with ``on_front`` and ``synthesized``);
+* ``trials.csv``: every trial (``Run.trials_csv``: the ``Run.trials`` table, with ``on_front`` and
+  ``synthesized``), only while no search runs on the folder: a running driver holds the writer lock
+  and rewrites the same table itself after every finished trial;
 * ``front_layers.csv``: per design of the front, one row per hardware layer: where its latency, II
   and resources go (``Run.layer_tables``, the cost model's per-layer breakdown; any layer kind);
 * ``report.html``: one self-contained page (CSS inline, figures as base64 PNG: opens offline);
 * ``report.md`` with its figures in ``report_figures/*.png``.
 
-The study is only read (read-only connection), so a run in progress can be reported.
+The study is only read (read-only connection), so a run in progress can be reported; the report's own
+files (``dse.store.REPORT_FILES``, ``report_figures/``) are never written by a driver.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from dse.analysis.formatting import format_frame, io_type_text
-from dse.store.atomic import atomic_write_bytes, atomic_write_text
+from dse.store import REPORT_FIGURES_DIR
 
 log = logging.getLogger(__name__)
 
-FIGURES_DIR = "report_figures"
+FIGURES_DIR = REPORT_FIGURES_DIR
 FRONT_COSTS = ("dsp", "lut", "latency_ns")
 UNBUILDABLE = "cannot be built"
 """How the ``screened`` reason of a proposal hls4ml cannot build begins (``dse.search.proposals``)."""
@@ -174,7 +178,8 @@ def build_sections(run: Any) -> tuple[list[Section], str]:
 
 
 def write_report(path: str | Path, *, html_report: bool = True) -> ReportResult:
-    """Write pareto.csv, trials.csv, report.html and report.md into the run folder at ``path``.
+    """Write pareto.csv, front_layers.csv, report.html, report.md and report_figures/ into the run folder at
+    ``path``, and trials.csv unless a search holds the folder's lock (``RunFolder.refresh_trials_csv``).
 
     Raises ``RunFolderError`` for a missing, foreign or incompatible folder. A run with no
     complete trial still gets every file (the report says why it is empty).
@@ -185,25 +190,24 @@ def write_report(path: str | Path, *, html_report: bool = True) -> ReportResult:
     sections, message = build_sections(run)
     result = ReportResult(run.path, message=message, n_front=int(run.trials["on_front"].sum()))
     front = run.front_table()
+    folder = run.folder
     files = result.files
-    files["pareto.csv"] = run.path / "pareto.csv"
-    atomic_write_text(files["pareto.csv"], front.to_csv(index=False))
-    files["trials.csv"] = run.path / "trials.csv"
-    atomic_write_text(files["trials.csv"], run.trials.to_csv(index=False))
+    files["pareto.csv"] = folder.write_report_file("pareto.csv", front.to_csv(index=False))
+    if folder.refresh_trials_csv(run.trials_csv()):
+        files["trials.csv"] = folder.trials_csv
+    else:
+        result.message += " trials.csv is left to the running search (it rewrites it after every trial)."
     if len(front):
-        files["front_layers.csv"] = run.path / "front_layers.csv"
-        atomic_write_text(files["front_layers.csv"], run.layer_tables(front["number"].tolist()).to_csv(index=False))
+        files["front_layers.csv"] = folder.write_report_file(
+            "front_layers.csv", run.layer_tables(front["number"].tolist()).to_csv(index=False))
     for s in sections:
         if s.png is not None:
-            p = run.path / FIGURES_DIR / f"{s.key}.png"
-            atomic_write_bytes(p, s.png)
-            files[f"{FIGURES_DIR}/{s.key}.png"] = p
+            name = f"{FIGURES_DIR}/{s.key}.png"
+            files[name] = folder.write_report_file(name, s.png)
     header = _header(run, message)
-    files["report.md"] = run.path / "report.md"
-    atomic_write_text(files["report.md"], render_markdown(header, sections))
+    files["report.md"] = folder.write_report_file("report.md", render_markdown(header, sections))
     if html_report:
-        files["report.html"] = run.path / "report.html"
-        atomic_write_text(files["report.html"], render_html(header, sections, run.space.name))
+        files["report.html"] = folder.write_report_file("report.html", render_html(header, sections, run.space.name))
     log.info("report of %s written: %s", run.path, ", ".join(files))
     return result
 

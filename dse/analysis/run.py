@@ -62,39 +62,33 @@ SYNTHESIS_COLUMNS = ("trial", "status", "tool", "tool_version", "part", "error",
 
 
 def read_synthesis_records(run_dir: str | Path) -> Any:
-    """One row per ``synthesis/records/*.json`` file (empty DataFrame when there are none).
+    """One row per synthesis record of the run folder (``RunFolder.synthesis_record_files``; empty DataFrame
+    when there are none).
 
     Columns: ``trial``, ``status`` (ok, failed, timeout), ``tool``, ``tool_version``, ``part``,
     ``error``, ``file``, and per cost key ``measured_<k>``, ``before_<k>`` (uncalibrated
     estimate), ``after_<k>`` (estimate with the calibration fitted after the record). Unreadable
-    files are skipped with a warning.
+    files are skipped with a warning; a figure that is not a finite number is left blank.
     """
     import pandas as pd
 
     rows = []
-    records_dir = Path(run_dir) / "synthesis" / "records"
-    files = sorted(records_dir.glob("*.json")) if records_dir.is_dir() else []
-    for f in files:
+    for path, rec in RunFolder(Path(run_dir)).synthesis_record_files():
         try:
-            rec = json.loads(f.read_text(encoding="utf-8"))
-            if not isinstance(rec, dict):
-                raise ValueError("not a JSON object")
-            row: dict[str, Any] = {"trial": int(rec["trial"]) if rec.get("trial") is not None else None,
-                                   "status": str(rec.get("status", "unknown")), "tool": rec.get("tool"),
-                                   "tool_version": rec.get("tool_version"), "part": rec.get("part"),
-                                   "error": rec.get("error"), "file": f.name}
-            for prefix, key in (("measured", "measured"), ("before", "estimate_before"),
-                                ("after", "estimate_after")):
-                block = rec.get(key) or {}
-                if not isinstance(block, dict):
-                    block = {}
-                for k in ESTIMATE_KEYS:
-                    row[f"{prefix}_{k}"] = _num(block.get(k))
-            if rec.get("firmware_accuracy") is not None:
-                row["firmware_accuracy"] = _num(rec.get("firmware_accuracy"))
-            rows.append(row)
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            log.warning("skipping unreadable synthesis record %s: %s", f, exc)
+            row: dict[str, Any] = {"trial": int(rec.trial) if rec.trial is not None else None,
+                                   "status": str(rec.status), "tool": rec.tool, "tool_version": rec.tool_version,
+                                   "part": rec.part, "error": rec.error, "file": path.name}
+        except (TypeError, ValueError) as exc:
+            log.warning("skipping unreadable synthesis record %s: %s", path, exc)
+            continue
+        for prefix, block in (("measured", rec.measured), ("before", rec.estimate_before),
+                              ("after", rec.estimate_after)):
+            block = block if isinstance(block, dict) else {}
+            for k in ESTIMATE_KEYS:
+                row[f"{prefix}_{k}"] = _num(block.get(k))
+        if rec.firmware_accuracy is not None:
+            row["firmware_accuracy"] = _num(rec.firmware_accuracy)
+        rows.append(row)
     frame = pd.DataFrame(rows)
     for c in SYNTHESIS_COLUMNS:
         if c not in frame.columns:
@@ -116,16 +110,18 @@ def _num(v: Any) -> float | None:
 class Run:
     """A run folder opened for analysis (read-only). See the module docstring for examples."""
 
-    def __init__(self, folder: RunFolder):
+    def __init__(self, folder: RunFolder, *, views: list[TrialView] | None = None, space: SpaceConfig | None = None):
+        """``views``, ``space``: the driver's own trial views and space (for ``trials_csv`` during a search);
+        by default read from the folder (the study read-only)."""
         self.folder = folder
         self.path = folder.path
         try:
-            self.space: SpaceConfig = folder.load_space()
+            self.space: SpaceConfig = space if space is not None else folder.load_space()
         except (OSError, ConfigError) as exc:
             raise RunFolderError(f"cannot read the space of {folder.path}: {exc}") from None
         self._study: Any = None
         self._study_loaded = False
-        self._views: list[TrialView] | None = None
+        self._views: list[TrialView] | None = views
         self._trials: Any = None
         self._synthesis: Any = None
 
@@ -200,6 +196,11 @@ class Run:
         self._trials = frame
         frame["on_front"] = frame["number"].isin(self.pareto()["number"])
         return frame.sort_values("number", kind="stable").reset_index(drop=True)
+
+    def trials_csv(self) -> str:
+        """The content of ``trials.csv``: ``trials`` as CSV. The driver (after every finished trial) and
+        ``dse report`` (while no driver runs) both write this, so trials.csv has one column set."""
+        return str(self.trials.to_csv(index=False))
 
     @property
     def synthesis(self) -> Any:

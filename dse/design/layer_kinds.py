@@ -39,8 +39,8 @@ from dse.design.layer_kind import (
 from dse.errors import ConfigError
 from dse.space import SpaceConfig
 
-__all__ = ["TABLE_SIZE", "TABLE_TYPE", "Activation", "Dense", "OutputActivation", "WeightBits", "dense_result_type",
-           "hls_strategy", "weight_quantizer", "weight_type"]
+__all__ = ["SPECIAL_WEIGHTS", "TABLE_SIZE", "TABLE_TYPE", "Activation", "Dense", "OutputActivation", "SpecialWeights",
+           "WeightBits", "dense_result_type", "hls_strategy", "weight_bits_value", "weight_quantizer", "weight_type"]
 
 WeightBits = int | str  # an integer, or "binary" / "ternary"
 
@@ -59,22 +59,45 @@ TABLE_TYPE = FixedType(18, 8)
 # --------------------------------------------------------------------------- precisions
 
 
+@dataclass(frozen=True)
+class SpecialWeights:
+    """Weights quantized to ``binary`` or ``ternary`` (the space's ``WEIGHT_SPECIAL_BITS``): the QKeras
+    quantizer, the type hls4ml gives them, their width in bits and the bias bits used with them."""
+
+    quantizer: str
+    """The QKeras quantizer class (``qkeras.binary``/``qkeras.ternary``, built with ``alpha=1``)."""
+    precision: str
+    """hls4ml's precision string: a QKeras binary kernel becomes an XNOR (1-bit unsigned) type."""
+    hls_type: FixedType
+    bits: int
+    """The width of a weight (bits)."""
+    bias_bits: int
+    """Bias bits when the space does not search them (the weight bits otherwise)."""
+
+
+SPECIAL_WEIGHTS: dict[str, SpecialWeights] = {
+    "binary": SpecialWeights("binary", "uint<1>", FixedType(1, 1, signed=False), bits=1, bias_bits=2),
+    "ternary": SpecialWeights("ternary", "int<2>", FixedType(2, 2), bits=2, bias_bits=2),
+}
+"""The one statement of the binary/ternary weight mapping (keys: the space's ``WEIGHT_SPECIAL_BITS``)."""
+
+
+def weight_bits_value(bits: WeightBits) -> int:
+    """The width in bits of weights quantized to ``bits``: the integer itself, 1 for binary, 2 for ternary."""
+    special = SPECIAL_WEIGHTS.get(bits) if isinstance(bits, str) else None
+    return special.bits if special is not None else int(bits)
+
+
 def weight_type(bits: WeightBits, weight_integer_bits: int) -> FixedType:
     """The hls4ml type of weights quantized to ``bits`` (as ``weight_precision`` writes it)."""
-    if bits == "binary":
-        return FixedType(1, 1, signed=False)
-    if bits == "ternary":
-        return FixedType(2, 2)
-    return FixedType(int(bits), weight_integer_bits + 1)
+    special = SPECIAL_WEIGHTS.get(bits) if isinstance(bits, str) else None
+    return special.hls_type if special is not None else FixedType(int(bits), weight_integer_bits + 1)
 
 
 def weight_precision(bits: WeightBits, weight_integer_bits: int) -> str:
     """The hls4ml precision string of weights quantized to ``bits``, as hls4ml derives it from the quantizer."""
-    if bits == "binary":
-        return "uint<1>"  # hls4ml turns a QKeras binary kernel into an XNOR (1-bit) type
-    if bits == "ternary":
-        return "int<2>"
-    return f"fixed<{bits},{weight_integer_bits + 1},TRN,WRAP>"
+    special = SPECIAL_WEIGHTS.get(bits) if isinstance(bits, str) else None
+    return special.precision if special is not None else f"fixed<{bits},{weight_integer_bits + 1},TRN,WRAP>"
 
 
 def weighted_types(ctx: DesignContext, flow: CostFlow, weight_bits: WeightBits, bias_bits: int, sparsity: float,
@@ -103,7 +126,8 @@ def _bits_of(t: str) -> int:
 
 
 def _weight_bits_of(t: str) -> WeightBits:
-    return {"uint<1>": "binary", "int<2>": "ternary"}.get(t) or _bits_of(t)
+    """The weight bits of an hls4ml weight precision (``weight_precision`` read back)."""
+    return next((name for name, s in SPECIAL_WEIGHTS.items() if s.precision == t), None) or _bits_of(t)
 
 
 def dense_result_type(inp: FixedType, weight: FixedType, bias: FixedType | None, n_in: int) -> FixedType:
@@ -119,13 +143,12 @@ def dense_result_type(inp: FixedType, weight: FixedType, bias: FixedType | None,
 
 def weight_quantizer(bits: WeightBits, integer: int) -> Any:
     """The QKeras kernel quantizer: ``binary``/``ternary``, else ``quantized_bits(bits, integer, alpha=1)``."""
-    from qkeras import binary, quantized_bits, ternary
+    import qkeras
 
-    if bits == "binary":
-        return binary(alpha=1)
-    if bits == "ternary":
-        return ternary(alpha=1)
-    return quantized_bits(int(bits), integer, alpha=1)
+    special = SPECIAL_WEIGHTS.get(bits) if isinstance(bits, str) else None
+    if special is not None:
+        return getattr(qkeras, special.quantizer)(alpha=1)
+    return qkeras.quantized_bits(int(bits), integer, alpha=1)
 
 
 def _strategy(strategy: str) -> Literal["latency", "resource"]:
@@ -140,9 +163,10 @@ def _weight_bits_value(b: Any) -> WeightBits:
 
 
 def _bias_from_weight_bits(fields: Mapping[str, Any]) -> int:
-    """Bias bits when the space does not search them: the weight bits (2 for binary/ternary weights)."""
+    """Bias bits when the space does not search them: the weight bits (``SPECIAL_WEIGHTS``' bias bits for
+    binary/ternary weights)."""
     b = fields["weight_bits"]
-    return b if isinstance(b, int) else 2
+    return b if isinstance(b, int) else SPECIAL_WEIGHTS[b].bias_bits
 
 
 def _per_layer_quantization(space: SpaceConfig) -> bool:

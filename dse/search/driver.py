@@ -397,9 +397,10 @@ class Driver:
 
     # ------------------------------------------------------------------ results
     def write_trials_csv(self) -> None:
-        from dse.analysis.tables import trials_frame
+        """Rewrite trials.csv from the live study: the same table ``dse report`` writes (``Run.trials_csv``)."""
+        from dse.analysis.run import Run
 
-        self.folder.write_trials_csv(trials_frame(self.searcher.views(), self.space).to_csv(index=False))
+        self.folder.write_trials_csv(Run(self.folder, views=self.searcher.views(), space=self.space).trials_csv())
 
     def result(self, wall_seconds: float, resumed: bool) -> SearchResult:
         """The run's outcome from the final study version."""

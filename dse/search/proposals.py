@@ -57,6 +57,7 @@ from typing import Any
 
 from dse.design.candidate import Candidate, suggest_candidate
 from dse.design.layer_kind import InputShape, as_shape
+from dse.design.layer_kinds import weight_bits_value
 from dse.design.prebuild import normalized, prebuild_layers
 from dse.errors import ConfigError
 from dse.scoring.budgets import with_bound
@@ -139,7 +140,7 @@ def _mlp_features(cand: Candidate, space: SpaceConfig, n_features: int) -> list[
     def pad(xs: list[float], n: int) -> list[float]:
         return (xs + [0.0] * n)[:n]
 
-    bits = [float(b) if isinstance(b, int) else {"binary": 1.0, "ternary": 2.0}[b] for b in cand.values("weight_bits")]
+    bits = [float(weight_bits_value(b)) for b in cand.values("weight_bits")]
     nonzero = sum(sizes[i] * (sizes[i + 1] if i + 1 < len(sizes) else 10) * (1 - sparsity[i])
                   for i in range(len(sizes)))
     return [float(len(widths)), *pad(widths, n_max), *pad(bits, n_max + 1),

@@ -7,6 +7,8 @@ from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write
 from dse.store.lock import RunLock, RunLockedError, read_lock_holder
 from dse.store.records import SynthesisRecord, TrialRecord, params_key
 from dse.store.run_folder import (
+    REPORT_FIGURES_DIR,
+    REPORT_FILES,
     RUN_FORMAT,
     RUNS_ROOT,
     STUDY_NAME,
@@ -18,8 +20,8 @@ from dse.store.run_folder import (
 from dse.store.trial_view import TrialState, TrialStatus, TrialView
 
 __all__ = [
-    "RUNS_ROOT", "RUN_FORMAT", "STUDY_NAME", "RunFolder", "RunLock", "RunLockedError", "SynthesisRecord",
-    "TrialRecord", "TrialState", "TrialStatus", "TrialView",
+    "REPORT_FIGURES_DIR", "REPORT_FILES", "RUNS_ROOT", "RUN_FORMAT", "STUDY_NAME", "RunFolder", "RunLock",
+    "RunLockedError", "SynthesisRecord", "TrialRecord", "TrialState", "TrialStatus", "TrialView",
     "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "file_mode", "package_versions",
     "params_key", "read_json", "read_lock_holder", "run_dir_for", "validate_run_name",
 ]

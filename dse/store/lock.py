@@ -5,7 +5,10 @@ The lock is an advisory ``flock`` on the file, so the kernel drops it when the h
 with a warning naming the dead holder. The file's content says who holds it, as JSON
 ``{"pid": ..., "host": ..., "started": ...}``, so a refused writer can name the holder.
 
-Readers (``dse report``, ``load_run``, optuna-dashboard) never take the lock.
+Readers (``dse report``, ``load_run``, optuna-dashboard) never wait for the lock. ``dse report`` writes
+its own files (which no holder writes) without it, and takes it, without waiting, only for the one
+write of ``trials.csv`` (``RunFolder.refresh_trials_csv``): while a search holds it, the report leaves
+``trials.csv`` to the search. The table of files and their writers is in ``dse.store.run_folder``.
 """
 
 from __future__ import annotations

@@ -1,22 +1,45 @@
 """The run folder ``runs/<name>/``: layout, creation, compatibility checks and atomic writes.
 
-Layout (format 1)::
+Layout (format 1), with the one writer of each file. "The holder" is the process holding the writer
+lock (``dse.store.lock``): the search driver (``dse run``), ``dse calibrate RUN`` or ``dse synth RUN``::
 
-    .lock                the writer lock (see ``dse.store.lock``); readers ignore it
-    meta.json            format version, study name, storage URL, created/updated times
-    space.yaml           the resolved space (every default filled in)
-    space.source.yaml    the space file as the user wrote it
-    versions.json        dse, TensorFlow, QKeras, hls4ml, Optuna, Ray, NumPy, Python
-    study.db             the Optuna study (SQLite), unless another storage URL was given
-    trials.csv           one row per trial, rewritten after every finished trial
-    dse.log              the log of every session on this run
-    calibration.json     the current cost-model calibration (when synthesis records exist)
-    trials/00007/        params.json, metrics.json, estimate.json, layers.json,
-                         hls_config.json, history.json, model.h5 (or error.txt), and
-                         record.json (a ``TrialRecord``, written last: the trial is complete)
-    synthesis/           records/NNNNN.json (``SynthesisRecord``), logs/ and job folders
+    file                   writer (RunFolder method)                    when
+    .lock                  RunLock                                      held for a writer's whole life
+    meta.json              the driver (prepare, set_study_name)         creation, resume, recalibration
+    space.yaml             the driver (prepare -> write_space)          creation, resume
+    space.source.yaml      the driver (prepare -> write_space)          creation, resume
+    versions.json          the driver (prepare)                         creation
+    study.db               the driver's searcher (create_storage_file,  every ask and tell
+                           then Optuna)
+    trials.csv             the holder (write_trials_csv); ``dse report`` after every finished trial;
+                           takes the lock for this one write            on report, while no search runs
+                           (refresh_trials_csv)
+    dse.log                the driver's log handler (log_path)          every session
+    calibration.json       the holder (save_calibration): the driver's  after each synthesis batch;
+                           synthesis loop or ``dse calibrate RUN``      on ``dse calibrate``
+    trials/00007/          the driver (write_trial, write_estimate)     a finished trial; a rescore
+                           params.json, metrics.json, estimate.json, layers.json, hls_config.json,
+                           history.json, model.h5 (or error.txt), and record.json (a ``TrialRecord``,
+                           written last: the trial is complete)
+    synthesis/records/     the holder (write_synthesis_record):         each synthesis
+                           NNNNN.json (``SynthesisRecord``)
+    synthesis/logs/        the holder (write_synthesis_record): NNNNN.log, the tool log's tail
+    synthesis/jobs/NNNNN/  the synthesis job of trial NNNNN (synthesis_job_dir: hls4ml or da4ml
+                           project, tool logs), run by the holder
+    pareto.csv, front_layers.csv, report.md, report.html, report_figures/*.png
+                           ``dse report`` (write_report_file)           whenever it is run
 
-Every write goes through this class, atomically, with the mode the umask gives.
+Every write goes through this class, atomically, with the mode the umask gives (a synthesis job's
+folder is the tool's working folder: the tool writes it).
+
+The lock rules (``dse.store.lock``): the process holding ``.lock`` (a driver) is the only writer
+of the run's files. A reader (``dse report``, ``load_run``) never waits for the lock and writes
+only (a) the report's own files (``REPORT_FILES`` and ``report_figures/``), which no driver
+writes, each atomically, so a report of a run in progress is safe; and (b) ``trials.csv``, and
+only by taking the lock for that one write (``refresh_trials_csv``): while a driver holds it the
+reader leaves ``trials.csv`` to the driver, which rewrites it after every finished trial. Both
+write the same table (``dse.analysis.run.Run.trials_csv``), so ``trials.csv`` has one column set
+whoever writes it.
 """
 
 from __future__ import annotations
@@ -37,7 +60,7 @@ import yaml
 from dse.errors import ConfigError, RunFolderError
 from dse.space import SpaceConfig
 from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, file_mode, read_json
-from dse.store.lock import LOCK_NAME
+from dse.store.lock import LOCK_NAME, RunLock, RunLockedError
 from dse.store.records import SynthesisRecord, TrialRecord
 
 log = logging.getLogger(__name__)
@@ -49,6 +72,11 @@ _PACKAGES = ("dse", "tensorflow", "qkeras", "tensorflow-model-optimization", "hl
 
 
 RUNS_ROOT = Path("runs")
+
+REPORT_FILES = ("pareto.csv", "front_layers.csv", "report.md", "report.html")
+"""The files of ``dse report`` at the top of the run folder (no driver writes them)."""
+REPORT_FIGURES_DIR = "report_figures"
+"""The folder of the report's figures (``report_figures/<section>.png``)."""
 
 
 def validate_run_name(name: str, root: str | Path = RUNS_ROOT) -> str:
@@ -126,6 +154,10 @@ class RunFolder:
 
     def synthesis_record_path(self, trial: int) -> Path:
         return self.records_dir / f"{trial:05d}.json"
+
+    def synthesis_job_dir(self, trial: int, root: Path | None = None) -> Path:
+        """The job folder of trial ``trial``'s synthesis (``synthesis/jobs/NNNNN``, or under ``root``)."""
+        return (root if root is not None else self.synthesis_dir / "jobs") / f"{trial:05d}"
 
     def default_storage(self) -> str:
         return f"sqlite:///{(self.path / 'study.db').resolve()}"
@@ -275,7 +307,40 @@ class RunFolder:
         atomic_write_json(self.trial_dir(number) / "estimate.json", estimate)
 
     def write_trials_csv(self, text: str) -> None:
+        """Rewrite ``trials.csv`` (``Run.trials_csv``). For the lock holder (the driver) only."""
         atomic_write_text(self.trials_csv, text)
+
+    def refresh_trials_csv(self, text: str) -> bool:
+        """For a reader (``dse report``): rewrite ``trials.csv`` under the writer lock, taken for this
+        one write. Returns False, writing nothing, while another process (a driver) holds the lock:
+        ``trials.csv`` is then the driver's, rewritten after every finished trial."""
+        try:
+            with RunLock(self.path):
+                self.write_trials_csv(text)
+        except RunLockedError:
+            log.info("%s is being written by a running search: trials.csv is left to it", self.path)
+            return False
+        return True
+
+    # ------------------------------------------------------------------ report
+    def report_path(self, name: str) -> Path:
+        """Where the report file ``name`` goes: one of ``REPORT_FILES`` or ``report_figures/<key>.png``.
+        Any other name is refused (ValueError): the report never writes a file of the run."""
+        parts = name.split("/")
+        ok = name in REPORT_FILES or (len(parts) == 2 and parts[0] == REPORT_FIGURES_DIR
+                                      and parts[1].endswith(".png") and parts[1] not in ("", ".png")
+                                      and "\\" not in parts[1] and not parts[1].startswith("."))
+        if not ok:
+            raise ValueError(f"{name!r} is not a report file (those are {', '.join(REPORT_FILES)} and "
+                             f"{REPORT_FIGURES_DIR}/*.png)")
+        return self.path / name
+
+    def write_report_file(self, name: str, data: str | bytes) -> Path:
+        """Write one file of ``dse report`` atomically (text as UTF-8) and return its path. Allowed while a
+        driver holds the lock: no driver writes these files. ``name`` as in ``report_path``."""
+        path = self.report_path(name)
+        atomic_write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)
+        return path
 
     # ------------------------------------------------------------------ synthesis
     def write_synthesis_record(self, record: SynthesisRecord) -> Path:
@@ -287,15 +352,21 @@ class RunFolder:
 
     def synthesis_records(self) -> list[SynthesisRecord]:
         """Every synthesis record, oldest trial first; unreadable files are skipped with a warning."""
-        out: list[SynthesisRecord] = []
+        return [record for _, record in self.synthesis_record_files()]
+
+    def synthesis_record_files(self) -> list[tuple[Path, SynthesisRecord]]:
+        """Every synthesis record with its file, oldest trial first (file name order). A file that is
+        not JSON, not an object, or lacks ``trial`` or ``status`` is skipped with a warning."""
+        out: list[tuple[Path, SynthesisRecord]] = []
         if not self.records_dir.is_dir():
             return out
         for path in sorted(self.records_dir.glob("*.json")):
             try:
                 data = read_json(path)
-                if isinstance(data, dict) and "trial" in data:
-                    out.append(SynthesisRecord.from_dict(data))
-            except (OSError, json.JSONDecodeError, TypeError) as exc:
+                if not isinstance(data, dict) or "trial" not in data:
+                    raise TypeError("not a synthesis record (a JSON object with a 'trial')")
+                out.append((path, SynthesisRecord.from_dict(data)))
+            except (OSError, ValueError, TypeError) as exc:
                 log.warning("skipping unreadable synthesis record %s: %s", path, exc)
         return out
 

@@ -59,13 +59,13 @@ def make_job(folder: RunFolder, space: SpaceConfig, trial: int, job_root: Path |
         raise FileNotFoundError(f"trial {trial} has no trained model in {tdir} (failed, pruned or not finished)")
     s, hw = space.synthesis, space.hardware
     backend = s.backend if s.backend != "none" else hw.backend
-    root = job_root or folder.synthesis_dir / "jobs"
     params = read_json(tdir / "params.json") if (tdir / "params.json").exists() else {}
     io_type = str((params.get("candidate") or {}).get("io_type") or hw.io_type)  # a CNN space may search it
     return SynthesisJob(
         trial=trial, model_h5=(tdir / "model.h5").read_bytes(), hls_config=read_json(tdir / "hls_config.json"),
         part=hw.part, clock_period_ns=hw.clock_period_ns, io_type=io_type,
-        job_dir=str((root / f"{trial:05d}").resolve()), backend=backend, executable=s.executable,
+        job_dir=str(folder.synthesis_job_dir(trial, Path(job_root) if job_root else None).resolve()),
+        backend=backend, executable=s.executable,
         timeout_s=s.timeout_s, threads=s.num_cpus, vsynth=s.vsynth)
 
 

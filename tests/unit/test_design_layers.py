@@ -200,3 +200,35 @@ def test_every_model_type_of_the_schema_has_an_architecture() -> None:
     from dse.space.schema import ModelConfig
 
     assert set(get_args(ModelConfig.model_fields["type"].annotation)) == set(ARCHITECTURES)
+
+
+def test_binary_and_ternary_weights_are_stated_once() -> None:
+    """SPECIAL_WEIGHTS is the space's special weight bits, and every use reads it: width, hls4ml type and
+    precision (read back by with_hls_config), the surrogate's feature, the bias bits when not searched."""
+    from cost_models.layers import FixedType
+    from dse.design.layer_kinds import (
+        SPECIAL_WEIGHTS,
+        _bias_from_weight_bits,
+        _weight_bits_of,
+        weight_bits_value,
+        weight_precision,
+        weight_type,
+    )
+    from dse.search.proposals import _mlp_features
+    from dse.space.schema import WEIGHT_SPECIAL_BITS
+
+    assert tuple(SPECIAL_WEIGHTS) == WEIGHT_SPECIAL_BITS
+    assert [weight_bits_value(b) for b in ("binary", "ternary", 6)] == [1, 2, 6]
+    assert weight_type("binary", 3) == FixedType(1, 1, signed=False) and weight_type("ternary", 3) == FixedType(2, 2)
+    assert weight_type(6, 3) == FixedType(6, 4)
+    for bits in ("binary", "ternary", 6):
+        precision = weight_precision(bits, 0)
+        assert FixedType.parse(precision) == weight_type(bits, 0)  # the string and the type agree
+        assert _weight_bits_of(precision) == bits
+    assert [_bias_from_weight_bits({"weight_bits": b}) for b in ("binary", "ternary", 6)] == [2, 2, 6]
+    space = MLP_SPACES["per_layer"]  # searches binary and ternary weights
+    cand = Candidate.mlp(widths=(8,), weight_bits=("binary", "ternary"), bias_bits=(4, 4), activation_bits=(4,),
+                         sparsity=(0.0, 0.0), reuse_factor=(1, 1), strategy="latency", learning_rate=0.001)
+    n_max = space.model.max_hidden_layers
+    features = _mlp_features(cand, space, 16)
+    assert features[1 + n_max:1 + n_max + 2] == [1.0, 2.0]  # weight bits of fc0 and out
