@@ -97,6 +97,19 @@ def _hist(digits: NDArray[Any]) -> tuple[int, ...]:
     return tuple(int(x) for x in c[:MAX_DIGITS])
 
 
+def _unique_per_row(values: NDArray[Any], mask: NDArray[Any]) -> NDArray[Any]:
+    """The distinct ``values[i][mask[i]]`` of each row ``i``, all rows together (one sort, not one
+    ``np.unique`` per row)."""
+    rows, _ = np.nonzero(mask)
+    v = values[mask]
+    order = np.lexsort((v, rows))
+    r, v = rows[order], v[order]
+    first = np.ones(v.shape, dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (v[1:] != v[:-1])
+    out: NDArray[Any] = v[first]
+    return out
+
+
 def summarize_weights(values: NDArray[Any] | Sequence[float], wtype: FixedType, n_in: int, n_out: int,
                       rounding: str = "TRN", overflow: str = "WRAP") -> WeightStats:
     """:class:`WeightStats` of a dense (or per-pixel conv) weight matrix.
@@ -113,8 +126,7 @@ def summarize_weights(values: NDArray[Any] | Sequence[float], wtype: FixedType, 
     nz = a > 0
     d_all = csd_digits(a[nz])
     odd = _odd_part(a)
-    uniq_rows = [np.unique(odd[i][nz[i]]) for i in range(n_in)]
-    uniq = np.concatenate(uniq_rows) if uniq_rows else np.zeros(0, dtype=np.int64)
+    uniq = _unique_per_row(odd, nz)
     bits = _bit_length(odd[nz])
     return WeightStats(
         n_nonzero=int(nz.sum()), digits=_hist(d_all), unique_digits=_hist(csd_digits(uniq)),
@@ -138,8 +150,8 @@ def type_modes(type_text: str) -> tuple[str, str]:
 def read_weights_txt(path: str | Path) -> NDArray[Any]:
     """Values of an hls4ml ``weights/wN.txt`` (comma-separated, as hls4ml writes them)."""
     text = Path(path).read_text(encoding="utf-8", errors="replace")
-    parts = [t for t in re.split(r"[,\s]+", text.strip()) if t]
-    return np.array([float(t) for t in parts], dtype=np.float64)
+    parts = text.replace(",", " ").split()
+    return np.array(parts, dtype=np.float64)  # numpy parses the strings (ValueError on a bad one)
 
 
 TYPICAL_WEIGHT_STD = 0.3

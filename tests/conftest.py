@@ -46,3 +46,14 @@ def tmp(tmp_path: Path) -> Iterator[Path]:
             yield Path(d)
     else:  # pragma: no cover
         yield tmp_path
+
+
+@pytest.fixture
+def few_rejections(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The planner gives up after 30 screened or repeated proposals in a row instead of 300: a search whose
+    budgets no design meets stops ten times sooner (each screened proposal is a trial written to SQLite).
+    Returns the limit."""
+    from dse.search import proposals
+
+    monkeypatch.setattr(proposals, "MAX_REJECTED_IN_A_ROW", 30)
+    return 30

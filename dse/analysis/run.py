@@ -124,6 +124,7 @@ class Run:
         self._views: list[TrialView] | None = views
         self._trials: Any = None
         self._synthesis: Any = None
+        self._importances: tuple[Any, dict[str, str]] | None = None
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
@@ -153,6 +154,7 @@ class Run:
         """Forget cached tables (re-read the study and records on next access; for runs in progress)."""
         self._study, self._study_loaded, self._trials, self._synthesis = None, False, None, None
         self._views = None
+        self._importances = None
         return self
 
     @property
@@ -334,8 +336,15 @@ class Run:
 
         The DataFrame has one row per parameter and one column per objective (importances sum
         to 1 per column). ``problems`` maps an objective to why it could not be computed (too
-        few complete trials, no parameter varies, ...); it never raises for those.
+        few complete trials, no parameter varies, ...); it never raises for those. Computed once per
+        ``refresh`` (fANOVA fits a forest per objective: seconds; the report's table and figure share it).
         """
+        if self._importances is None:
+            self._importances = self._compute_importances()
+        frame, problems = self._importances
+        return frame.copy(), dict(problems)
+
+    def _compute_importances(self) -> tuple[Any, dict[str, str]]:
         import pandas as pd
 
         problems: dict[str, str] = {}

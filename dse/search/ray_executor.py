@@ -51,11 +51,14 @@ def ensure_ray(address: str | None, num_cpus: int, resources: dict[str, float] |
 
 
 def shutdown_if_owned() -> None:
-    """Stop the local Ray this process started (a joined cluster is left running)."""
+    """Stop the local Ray this process started (a joined cluster is left running). Without one, Ray is not
+    imported (seconds, e.g. for a run refused before its first trial)."""
     global _owned
+    if not _owned:
+        return
     import ray
 
-    if _owned and ray.is_initialized():
+    if ray.is_initialized():
         ray.shutdown()
     _owned = False
 

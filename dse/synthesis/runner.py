@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -74,9 +75,12 @@ def _status_of(exc: SynthesisError) -> str:
 
 
 def _ray_node_id() -> str:
+    """The Ray node running this job, "" outside Ray. A Ray worker has imported ``ray``; a process that
+    has not is not inside Ray, and does not pay Ray's import (seconds) to learn it."""
+    ray = sys.modules.get("ray")
+    if ray is None:
+        return ""
     try:
-        import ray
-
         return str(ray.get_runtime_context().get_node_id()) if ray.is_initialized() else ""
     except Exception:  # not inside Ray
         return ""

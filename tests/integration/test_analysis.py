@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -134,18 +135,25 @@ def test_load_run_trials_pareto_and_synthesis(std_run: Path) -> None:
     assert "run tiny" in run.summary()
 
 
-def test_load_run_is_read_only(std_run: Path) -> None:
-    db = std_run / "study.db"
-    before = db.read_bytes()
+@pytest.fixture(scope="module")
+def std_loaded(std_run: Path) -> tuple[Any, bytes]:
+    """``std_run`` loaded once, its trials, importances (fANOVA: seconds) and hypervolume history read, and
+    the study's bytes from before the load."""
+    before = (std_run / "study.db").read_bytes()
     run = dse.load_run(std_run)
     _ = run.trials, run.importances(), run.hypervolume_history()
-    assert db.read_bytes() == before
+    return run, before
 
 
-def test_plot_helpers_return_figures(std_run: Path) -> None:
+def test_load_run_is_read_only(std_run: Path, std_loaded: tuple[Any, bytes]) -> None:
+    _, before = std_loaded
+    assert (std_run / "study.db").read_bytes() == before
+
+
+def test_plot_helpers_return_figures(std_loaded: tuple[Any, bytes]) -> None:
     from matplotlib.figure import Figure
 
-    run = dse.load_run(std_run)
+    run, _ = std_loaded
     for fig in (run.plot_pareto("dsp"), run.plot_pareto("lut"), run.plot_pareto("latency_ns"),
                 run.plot_hypervolume(), run.plot_parity(), run.plot_importances()):
         assert isinstance(fig, Figure)

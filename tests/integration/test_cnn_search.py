@@ -240,19 +240,19 @@ def test_sampled_cnns_all_have_features_or_are_refused_as_unbuildable() -> None:
 
 
 def test_an_out_of_reach_cnn_latency_budget_says_to_search_the_parallelization_factor(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        tmp: Path, caplog: pytest.LogCaptureFixture, few_rejections: int) -> None:
     """At ParallelizationFactor 1 an io_parallel conv takes a cycle per output pixel: on 12x12 images no
     design meets 100 ns, the search stops before training and says which key to search."""
     d = cnn_space_dict(search__n_trials=2, search__workers=1)
     d["hardware"].update(io_type="io_parallel", parallelization_factor=1, strategy="latency")
     d["constraints"] = ["latency_ns <= 100"]
-    path = tmp_path / "cnn.yaml"
+    path = tmp / "cnn.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
     space = load_space(path)
     _SPACES["space"] = space
     trainer = CnnTrainer()
     data = SimpleNamespace(input_shape=(12, 12, 1), n_classes=10)
-    result = run_search(space, tmp_path / "run", source_text=path.read_text(), n_trials=2, workers=1, data=data,
+    result = run_search(space, tmp / "run", source_text=path.read_text(), n_trials=2, workers=1, data=data,
                         executor=InProcessExecutor(trainer, None))
     assert result is not None and result.n_complete == 0 and not trainer.trained
     assert "look unreachable" in caplog.text

@@ -56,6 +56,7 @@ def test_export_of_a_bad_run_folder_exits_2(tmp_path: Path, capsys: pytest.Captu
     assert "no run folder" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # loads the model file with Keras: imports TensorFlow (~8 s)
 def test_failed_export_leaves_nothing_behind(small_run: Path, tmp_path: Path) -> None:
     # Trial 0's model.h5 is not a model: hls4ml conversion fails after the first files were copied.
     out = tmp_path / "out"

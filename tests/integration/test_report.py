@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -73,16 +74,23 @@ def test_html_is_self_contained(reported: Path) -> None:
     assert "optuna-dashboard sqlite:///" in page
 
 
-def test_report_never_writes_the_study(tmp_path: Path) -> None:
-    run = make_run(tmp_path / "run", [T(), T(acc=0.8, dsp=5), T(state="RUNNING")])
+@pytest.fixture(scope="module")
+def unsynthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, bytes]:
+    """A run in progress without synthesis (two complete trials, one running), reported once (a report takes
+    seconds): the run folder, the report's result and the study's bytes before the report."""
+    run = make_run(tmp_path_factory.mktemp("unsynthesized") / "run",
+                   [T(), T(acc=0.8, dsp=5, params={"width_0": 16}), T(state="RUNNING")])
     before = (run / "study.db").read_bytes()
-    write_report(run)
+    return run, write_report(run), before
+
+
+def test_report_never_writes_the_study(unsynthesized: tuple[Path, Any, bytes]) -> None:
+    run, _, before = unsynthesized
     assert (run / "study.db").read_bytes() == before
 
 
-def test_report_without_synthesis(tmp_path: Path) -> None:
-    run = make_run(tmp_path / "run", [T(), T(acc=0.8, dsp=5, params={"width_0": 16})])
-    result = write_report(run)
+def test_report_without_synthesis(unsynthesized: tuple[Path, Any, bytes]) -> None:
+    run, result, _ = unsynthesized
     assert "2 complete" in result.message
     md = (run / "report.md").read_text()
     assert "No synthesis in this run" in md

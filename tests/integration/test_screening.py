@@ -119,12 +119,14 @@ def test_without_screening_every_proposal_is_trained(tmp: Path) -> None:
     assert result.n_screened == 0 and result.n_complete == 6
 
 
-def test_budgets_no_design_can_meet_stop_the_search_with_nothing_trained(tmp: Path, caplog: Any) -> None:
+def test_budgets_no_design_can_meet_stop_the_search_with_nothing_trained(tmp: Path, caplog: Any,
+                                                                     few_rejections: int) -> None:
     path = space_file(tmp, constraints=["lut <= 1"])
     trainer = FakeTrainer()
     result = search(path, tmp / "run", 4, trainer)
     assert result.n_complete == 0 and sum(trainer.calls.values()) == 0
     assert "look unreachable" in caplog.text
+    assert f"{few_rejections} proposals in a row were screened out" in caplog.text
     # said before any training: the survey of random designs found none meeting the budget
     assert result.feasible_share is not None and result.feasible_share["share"] == 0.0
     assert "none of 256 random designs of the space is expected to meet them" in caplog.text

@@ -53,6 +53,7 @@ def small_model(tmp: Path, cand: Candidate, space, n_features: int = 6, n_classe
     return path.read_bytes()
 
 
+@pytest.mark.slow  # builds a QKeras model (TensorFlow), converts it with hls4ml and runs Yosys: ~20 s
 def test_yosys_synthesizes_a_small_da_design_into_a_record(tmp_path: Path) -> None:
     space = da_space()
     cand = Candidate.mlp(widths=(4,), weight_bits=(3, 3), bias_bits=(4, 4), activation_bits=(4,), sparsity=(0, 0),
@@ -77,6 +78,7 @@ def test_yosys_synthesizes_a_small_da_design_into_a_record(tmp_path: Path) -> No
     assert "End of script" in record.log_tail  # yosys.log, appended to the job's log
 
 
+@pytest.mark.slow  # builds a QKeras model (TensorFlow) and converts it with hls4ml
 def test_layer_list_of_a_da_design_carries_da4mls_solution(tmp_path: Path) -> None:
     """hls4ml's DA pass drops the layers' weights while converting: the layer list is read from a
     Latency conversion, marked DA, with da4ml's solution of the trained weights; the DA rule uses it."""

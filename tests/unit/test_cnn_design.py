@@ -175,10 +175,19 @@ def test_conv_reuse_factor_validity_is_hls4mls() -> None:
         assert valid_reuse_factors(n_in, filt) == backend.get_valid_reuse_factors(n_in, filt)
 
 
-def test_validate_refuses_kernels_and_pools_that_leave_nothing(tmp_path: Path) -> None:
-    import subprocess
-    import sys
+def _validate(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``dse validate path`` in this process (the CLI's ``main``, as ``python -m dse.commands.cli`` calls
+    it; a fresh interpreter per call cost ~1 s): exit code, stdout, stderr."""
+    from dse.commands.cli import main
 
+    capsys.readouterr()
+    code = main(["validate", str(path)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_refuses_kernels_and_pools_that_leave_nothing(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
     d = cnn_space_dict()
     d["model"]["input_shape"] = [8, 8, 1]
     d["model"]["conv"] = {"blocks": [1, 3], "filters": 4, "kernel_size": [3, 5], "padding": "valid",
@@ -190,10 +199,9 @@ def test_validate_refuses_kernels_and_pools_that_leave_nothing(tmp_path: Path) -
 
         load_space(path)
     assert exc.value.path == "model.conv.kernel_size" and exc.value.line is not None
-    run = subprocess.run([sys.executable, "-m", "dse.commands.cli", "validate", str(path)],
-                         capture_output=True, text=True, cwd=ROOT)
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert "model.conv.kernel_size" in run.stdout + run.stderr
+    code, out, err = _validate(path, capsys)
+    assert code == 2, out + err
+    assert "model.conv.kernel_size" in out + err
     d["model"]["conv"] = {"blocks": 2, "filters": 4, "kernel_size": 3, "padding": "same", "pooling": "max",
                           "pool_size": [2, 3]}
     d["model"]["input_shape"] = [6, 6, 1]
@@ -310,18 +318,18 @@ def test_conv_output_sizes_and_padding_are_hls4mls() -> None:
         assert conv_output(n, k, s, padding) == compute_padding_1d(padding, n, s, k)
 
 
-def test_validate_checks_a_cnn_against_the_datas_sample_shape(tmp_path: Path) -> None:
+def test_validate_checks_a_cnn_against_the_datas_sample_shape(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     """A space in which no design fits the data's samples exits 2 naming the key and its line; a space in
     which only some designs do not fit validates, with a note naming the key (those are never trained)."""
     import re
-    import subprocess
-    import sys
+    from types import SimpleNamespace
 
-    def validate(d: dict) -> subprocess.CompletedProcess:
+    def validate(d: dict) -> SimpleNamespace:
         path = tmp_path / "space.yaml"
         path.write_text(yaml.safe_dump(d, sort_keys=False))
-        return subprocess.run([sys.executable, "-m", "dse.commands.cli", "validate", str(path)],
-                              capture_output=True, text=True, cwd=ROOT)
+        code, out, err = _validate(path, capsys)
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
 
     d = cnn_space_dict()
     d["data"]["shape"] = [8, 8, 1]
