@@ -122,6 +122,15 @@ def parallel_input_channel(bits: int, family: str) -> tuple[float, float, float]
     268 LUT / 5 FF; 4,704 bits -> 262 BRAM_18K, 4,714 FF and ~4,600 LUT; 6,272 bits -> 349 BRAM_18K and
     6,282 FF). One repository passes it twice, one (Vivado HLS 2019.2 / Vitis HLS 2023.1) not at all: one
     copy is assumed.
+
+    Which projects have it follows the hls4ml that wrote them, not the HLS tool: the three repositories with
+    the channel were written by hls4ml older than 0.8 (their ``parameters.h`` lacks ``nnet_code_gen.h``; the
+    one that passes it twice is older still, with the ``const_size_in_1``/``const_size_out_1`` ports of the
+    top function and their ``Block_proc``), while Kenny-Jia+ToyVAE, written by hls4ml 1.0 (its
+    ``hls4ml_config.yml``), has no input channel in either Vivado HLS 2019.2 or Vitis HLS 2023.1: its first
+    ``dense_resource`` process reads the ``inputs`` port directly. :func:`cost_models.analytic.analytic_totals`
+    therefore costs this channel only for :attr:`~cost_models.layers.Target.legacy_hls4ml` projects; what dse
+    writes (hls4ml 1.3) has none, so a large io_parallel CNN's 4,096-bit input no longer costs 228 BRAM_18K.
     """
     if bits <= 0:
         return 0.0, 0.0, 0.0
