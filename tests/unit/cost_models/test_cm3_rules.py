@@ -59,10 +59,14 @@ def test_resource_dataflow_adds_one_channel_per_output_element() -> None:
     _, rows = analytic_totals(res, dataclasses.replace(VIVADO, legacy_hls4ml=True))
     by = {r.name: r for r in rows}
     assert by["fc1"].fifo_lut == 32 * (16 + 12) + (256 + 12) and by["fc1"].fifo_ff == 32 * 5 + 5
-    assert parallel_channel_logic(16, "vitis_hls") == (40.0, 68.0)
+    # Vitis HLS: two registers of the word rounded up to a power of two + 4 control FF (the FIFO tables)
+    assert parallel_channel_logic(32, "vitis_hls") == (40.0, 68.0)
+    assert parallel_channel_logic(31, "vitis_hls")[1] == 68.0
+    assert parallel_channel_logic(16, "vitis_hls") == (20.0, 36.0)
+    assert parallel_channel_logic(96, "vitis_hls")[1] == 260.0
     tot_vivado, _ = analytic_totals(res, VIVADO)
     tot_vitis, _ = analytic_totals(res, VITIS)
-    assert tot_vitis["ff"] > tot_vivado["ff"]  # 68 FF per Vitis channel against 5
+    assert tot_vitis["ff"] > tot_vivado["ff"]  # 36 FF per 16-bit Vitis channel against 5
 
 
 def test_dataflow_for_partitioned_io_parallel_conv() -> None:
