@@ -634,7 +634,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         in_type = first.input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
         g0 = first.conv
         n_first = g0.in_pixels * g0.n_chan if g0 is not None and first.kind in CONV_KINDS else first.n_in
-        _parallel_channels(hw_layers, rows, family, n_first * in_type.width)
+        _parallel_channels(hw_layers, rows, family, n_first * in_type.width if target.legacy_hls4ml else 0)
     dsp = lut = ff = bram = 0.0
     ii = 1.0
     lat_sum = 0.0
@@ -731,7 +731,9 @@ def _parallel_channels(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequenc
     """io_parallel DATAFLOW: one depth-2 channel per element of every layer's output array but the model's
     output port (:func:`cost_models.stream.parallel_channel_logic`), reported in ``fifo_lut`` / ``fifo_ff``,
     and the channel that carries the top function's input (``ARRAY_RESHAPE ... complete``: one word of
-    ``input_bits``) into the region (:func:`cost_models.stream.parallel_input_channel`), on the first layer."""
+    ``input_bits``) into the region (:func:`cost_models.stream.parallel_input_channel`), on the first layer;
+    ``input_bits`` 0 (projects of hls4ml 0.8 and later, :attr:`~cost_models.layers.Target.legacy_hls4ml`):
+    the first process reads the top function's port itself, no channel."""
     if rows:
         bram, lut, ff = parallel_input_channel(input_bits, family)
         rows[0].fifo_bram_18k += bram

@@ -111,6 +111,15 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
         for m in list(bounds):
             if m in sig:
                 bounds[m] = _interval(corrected[m], widen * sig[m], m)
+    elif level is not None and spread and cal.source == "prior":
+        # The prior was fitted on other repositories' projects, and its groups' spread is in-sample: a new
+        # project is a new repository, whose error the held-out spread of the analytic model measures
+        # (cost_models.constants.Constants.log_sigma). The prior's interval is never narrower than that.
+        sig = dict(spread)
+        for m in list(bounds):
+            if m in sig:
+                lo, hi = _interval(corrected[m], sig[m], m)
+                bounds[m] = (min(bounds[m][0], lo), max(bounds[m][1], hi))
     period = float(target.clock_period_ns)
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]

@@ -29,9 +29,9 @@ from cost_models.reports import read_csynth_rpt, read_csynth_xml, read_vivado_sy
 from cost_models.weights import read_weights_txt, summarize_weights, type_modes
 
 __all__ = [
-    "attach_weight_stats", "find_project_dirs", "layers_from_structs", "parse_define_constants", "parse_defines_h",
-    "parse_parameters_h", "read_hls_config_yml", "read_hls_project", "read_project_json", "records_from_dirs",
-    "resolve_type", "weight_files_of",
+    "attach_weight_stats", "find_project_dirs", "is_legacy_parameters_h", "layers_from_structs",
+    "parse_define_constants", "parse_defines_h", "parse_parameters_h", "read_hls_config_yml", "read_hls_project",
+    "read_project_json", "records_from_dirs", "resolve_type", "weight_files_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -434,11 +434,13 @@ def read_hls_project(folder: str | Path) -> SynthesisRecord:
     project_name = cfg.get("ProjectName")
     layers: list[LayerSpec] | None = None
     params, defines = f / "firmware" / "parameters.h", f / "firmware" / "defines.h"
+    legacy = False
     if params.is_file():
         dtext = defines.read_text(encoding="utf-8", errors="replace") if defines.is_file() else ""
         tds = parse_defines_h(dtext)
-        structs = parse_parameters_h(params.read_text(encoding="utf-8", errors="replace"), tds,
-                                     parse_define_constants(dtext))
+        ptext = params.read_text(encoding="utf-8", errors="replace")
+        legacy = is_legacy_parameters_h(ptext)
+        structs = parse_parameters_h(ptext, tds, parse_define_constants(dtext))
         wdir = f / "firmware" / "weights"
         try:
             layers = layers_from_structs(structs, tds, cfg.get("IOType"),
@@ -479,8 +481,15 @@ def read_hls_project(folder: str | Path) -> SynthesisRecord:
             layers = attach_weight_stats(layers, wdir)
             break
     rec.layers = layers or None
+    rec.legacy_hls4ml = legacy
     rec.source = str(f)
     return rec
+
+
+def is_legacy_parameters_h(text: str) -> bool:
+    """True when a ``parameters.h`` was written by an hls4ml older than 0.8: it does not include
+    ``nnet_utils/nnet_code_gen.h``, which every later version's ``parameters.h`` template includes."""
+    return "nnet_code_gen.h" not in text
 
 
 def attach_weight_stats(layers: Sequence[LayerSpec], weights_dir: str | Path,

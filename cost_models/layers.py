@@ -260,6 +260,11 @@ class Target:
     clock_period_ns: float = 5.0
     backend: Backend = "vitis"
     tool_version: str | None = None
+    legacy_hls4ml: bool = False
+    """The project was written by an hls4ml older than 0.8 (its ``parameters.h`` does not include
+    ``nnet_utils/nnet_code_gen.h``): an io_parallel DATAFLOW design then passes the model's input to the
+    first layer through a channel (see :func:`cost_models.stream.parallel_input_channel`). False for what
+    dse writes (hls4ml 1.3)."""
 
 
 def layer_to_dict(layer: LayerSpec) -> dict[str, Any]:

@@ -47,6 +47,8 @@ class SynthesisRecord:
     """Per-instance rows of the report (module, config, dsp, lut, ff, bram_18k, latency, ii)."""
     post_synth: dict[str, Any] | None = None
     """Post-synthesis utilisation from ``vivado_synth.rpt`` (lut, ff, dsp, bram_18k, uram) when present."""
+    legacy_hls4ml: bool = False
+    """Written by an hls4ml older than 0.8 (see :attr:`cost_models.layers.Target.legacy_hls4ml`)."""
 
     def metrics(self) -> dict[str, float | None]:
         """The calibrated metrics of this record, keyed as in :data:`METRICS`."""
@@ -58,7 +60,7 @@ class SynthesisRecord:
         backend: Backend = tool if tool not in ("unknown", "vitis_hls", "vivado_hls") else (
             "vivado" if tool == "vivado_hls" else "vitis")
         return Target(part=self.part or "unknown", clock_period_ns=float(self.clock_period_ns or 5.0),
-                      backend=backend, tool_version=self.tool_version)
+                      backend=backend, tool_version=self.tool_version, legacy_hls4ml=self.legacy_hls4ml)
 
     def problems(self) -> list[str]:
         """Why this record must not be used for calibration (empty when it is fine)."""

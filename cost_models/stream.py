@@ -87,10 +87,15 @@ PARALLEL_CHANNEL_LUT_OVER_WIDTH: dict[str, float] = {"vivado_hls": 12.0}
 """Vivado HLS: LUTs of one depth-2 channel beyond one per data bit (csynth FIFO tables of the shared
 io_parallel DATAFLOW designs, Vivado HLS 2019.2-2020.1, 4 repositories: total FIFO LUT = sum of
 (bits + 12) exactly, e.g. 133 x 16-bit + 128 x 15-bit + 1 x 256-bit -> 7,448)."""
-PARALLEL_CHANNEL_FF: dict[str, float] = {"vivado_hls": 5.0, "vitis_hls": 68.0}
-"""FF of one depth-2 channel (the FIFO tables: 5 in Vivado HLS, 68 in Vitis HLS 2023.1 for 31-32-bit words)."""
-PARALLEL_CHANNEL_LUT_VITIS = 40.0
-"""Vitis HLS 2023.1: LUTs of one depth-2 channel of a 31-32-bit word (one repository: thin)."""
+PARALLEL_CHANNEL_FF: dict[str, float] = {"vivado_hls": 5.0}
+"""FF of one depth-2 channel in Vivado HLS (the FIFO tables: 5, the SRL's control; the data sit in LUTs)."""
+VITIS_REGISTER_FIFO_CONTROL_FF = 4.0
+"""Vitis HLS: a FIFO of depth 1-2 is two registers of the word rounded up to a power of two, plus 4 control FF.
+The FIFO tables of the shared Vitis HLS 2023.1-2024.1 reports (three repositories, 16 to 384 bits): 16 -> 36,
+31 and 32 -> 68 (480 rows), 96 -> 260, 130 -> 516, 180 and 192 -> 516, 208 and 256 -> 516, 360 and 384 -> 1,028."""
+VITIS_REGISTER_FIFO_LUT_PER_BIT = 1.25
+"""Vitis HLS: LUTs per data bit of a FIFO of depth 1-2 (the output word multiplexer): 40 per 32-bit channel
+(Kenny-Jia, 384 channels: 15,360 LUT), 1.39 per bit over six 180-384-bit FIFOs (Alezander9 cnn_small)."""
 
 
 def parallel_channel_logic(width: int, family: str) -> tuple[float, float]:
@@ -101,9 +106,13 @@ def parallel_channel_logic(width: int, family: str) -> tuple[float, float]:
     or a convolution has ``n_partitions != 1``. Each layer's output array is completely partitioned
     (``ARRAY_PARTITION ... complete``), so the tool makes one depth-2 FIFO per element between the
     processes (the csynth FIFO tables list ``layerN_out_K_V_U`` of depth 2, one per element).
+    Vitis HLS builds it from registers (:data:`VITIS_REGISTER_FIFO_CONTROL_FF`,
+    :data:`VITIS_REGISTER_FIFO_LUT_PER_BIT`): 40 LUT and 68 FF for a 32-bit element, 20 LUT and 36 FF for a
+    16-bit one.
     """
     if family == "vitis_hls":
-        return PARALLEL_CHANNEL_LUT_VITIS, PARALLEL_CHANNEL_FF["vitis_hls"]
+        pow2 = 1 << max(0, math.ceil(math.log2(max(1, width))))
+        return VITIS_REGISTER_FIFO_LUT_PER_BIT * width, 2.0 * pow2 + VITIS_REGISTER_FIFO_CONTROL_FF
     return width + PARALLEL_CHANNEL_LUT_OVER_WIDTH["vivado_hls"], PARALLEL_CHANNEL_FF["vivado_hls"]
 
 
@@ -122,6 +131,15 @@ def parallel_input_channel(bits: int, family: str) -> tuple[float, float, float]
     268 LUT / 5 FF; 4,704 bits -> 262 BRAM_18K, 4,714 FF and ~4,600 LUT; 6,272 bits -> 349 BRAM_18K and
     6,282 FF). One repository passes it twice, one (Vivado HLS 2019.2 / Vitis HLS 2023.1) not at all: one
     copy is assumed.
+
+    Which projects have it follows the hls4ml that wrote them, not the HLS tool: the three repositories with
+    the channel were written by hls4ml older than 0.8 (their ``parameters.h`` lacks ``nnet_code_gen.h``; the
+    one that passes it twice is older still, with the ``const_size_in_1``/``const_size_out_1`` ports of the
+    top function and their ``Block_proc``), while Kenny-Jia+ToyVAE, written by hls4ml 1.0 (its
+    ``hls4ml_config.yml``), has no input channel in either Vivado HLS 2019.2 or Vitis HLS 2023.1: its first
+    ``dense_resource`` process reads the ``inputs`` port directly. :func:`cost_models.analytic.analytic_totals`
+    therefore costs this channel only for :attr:`~cost_models.layers.Target.legacy_hls4ml` projects; what dse
+    writes (hls4ml 1.3) has none, so a large io_parallel CNN's 4,096-bit input no longer costs 228 BRAM_18K.
     """
     if bits <= 0:
         return 0.0, 0.0, 0.0

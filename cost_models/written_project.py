@@ -18,6 +18,7 @@ from pathlib import Path
 from cost_models.errors import ReportError
 from cost_models.hls_project import (
     attach_weight_stats,
+    is_legacy_parameters_h,
     layers_from_structs,
     parse_define_constants,
     parse_defines_h,
@@ -50,6 +51,8 @@ class WrittenProject:
     io_type: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
     """Where each target fact came from: ``{"part": "hls4ml_config.yml", ...}``."""
+    legacy_hls4ml: bool = False
+    """Written by an hls4ml older than 0.8 (:func:`cost_models.hls_project.is_legacy_parameters_h`)."""
 
 
 def _read_text(path: Path) -> str:
@@ -87,7 +90,8 @@ def read_written_project(folder: str | Path) -> WrittenProject:
     defines = f / "firmware" / "defines.h"
     dtext = _read_text(defines) if defines.is_file() else ""
     tds = parse_defines_h(dtext)
-    structs = parse_parameters_h(_read_text(params), tds, parse_define_constants(dtext))
+    ptext = _read_text(params)
+    structs = parse_parameters_h(ptext, tds, parse_define_constants(dtext))
     sources: dict[str, str] = {}
     part: str | None = None
     clock: float | None = None
@@ -131,4 +135,4 @@ def read_written_project(folder: str | Path) -> WrittenProject:
         raise ReportError(params, "no layer config structs found")
     if wdir is not None:
         layers = attach_weight_stats(layers, wdir)
-    return WrittenProject(str(f), layers, part, clock, backend, io_type, sources)
+    return WrittenProject(str(f), layers, part, clock, backend, io_type, sources, is_legacy_parameters_h(ptext))

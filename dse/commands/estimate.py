@@ -131,7 +131,10 @@ def estimate_hls_project(folder: str, part: str | None = None, clock_period_ns: 
         if given is None and key in proj.sources:
             notes.append(f"{key} from {proj.sources[key]}")
     target = Target(part=chosen_part, clock_period_ns=float(clock), backend=chosen_backend,  # type: ignore[arg-type]
-                    tool_version=tool_version)
+                    tool_version=tool_version, legacy_hls4ml=proj.legacy_hls4ml)
+    if proj.legacy_hls4ml:
+        notes.append("parameters.h written by an hls4ml older than 0.8 (no nnet_code_gen.h): costed as that "
+                     "version writes an io_parallel DATAFLOW design (the model input passes through a channel)")
     out = dict(estimate(proj.layers, target, calibration=_load_calibration(calibration_path)).to_dict())
     out["notes"] = list(out.get("notes", [])) + notes
     out["hls_project"] = str(Path(folder))

@@ -274,3 +274,21 @@ def test_refit_on_the_shared_reports_gives_the_shipped_prior(shared_reports: Pat
 
     same(fitted, shipped, "prior")
     assert n_slopes >= 1  # the ridge regression (the solve) is part of the shipped fit
+
+
+def test_prior_interval_is_never_narrower_than_the_held_out_spread() -> None:
+    """A prior fitted on other repositories (in-sample group spread) keeps at least the analytic model's
+    held-out width; a run's own calibration keeps its narrower in-sample width."""
+    from cost_models.constants import Constants
+
+    recs = [_record(seed=i, scale={"lut": 1.3}) for i in range(8)]
+    wide = Constants(log_sigma=(("lut", 0.6),), support=(("virtexuplus", 4),))
+    layers = jet_model(w=8)
+    widths = {}
+    for source in ("prior", "run"):
+        cal = Calibration.fit(recs, constants=wide, source=source)
+        est = estimate(layers, TARGET, calibration=cal, constants=wide)
+        assert est.calibrated
+        widths[source] = math.log((est.intervals["lut"].high + 200) / (est.intervals["lut"].low + 200))
+    assert widths["prior"] == pytest.approx(2 * 1.2816 * 0.6, rel=1e-3)
+    assert widths["run"] < 0.5 * widths["prior"]

@@ -50,15 +50,23 @@ def test_resource_dataflow_adds_one_channel_per_output_element() -> None:
     assert all(r.fifo_lut == 0 and r.fifo_ff == 0 for r in rows)
     _, rows = analytic_totals(res, VIVADO)
     by = {r.name: r for r in rows}
-    # fc1's 32 outputs (16 bits) and the ReLU's 32 outputs (8 bits); the model's output is a port; the
-    # model's input (16 x 16 bits, reshaped into one 256-bit word) enters through one more channel
-    assert by["fc1"].fifo_lut == 32 * (16 + 12) + (256 + 12) and by["fc1"].fifo_ff == 32 * 5 + 5
+    # fc1's 32 outputs (16 bits) and the ReLU's 32 outputs (8 bits); the model's output is a port
+    assert by["fc1"].fifo_lut == 32 * (16 + 12) and by["fc1"].fifo_ff == 32 * 5
     assert by["relu"].fifo_lut == 32 * (8 + 12)
     assert by["fc2"].fifo_lut == 0
-    assert parallel_channel_logic(16, "vitis_hls") == (40.0, 68.0)
+    # a project of hls4ml < 0.8 also passes the model's input (16 x 16 bits, reshaped into one 256-bit word)
+    # through a channel
+    _, rows = analytic_totals(res, dataclasses.replace(VIVADO, legacy_hls4ml=True))
+    by = {r.name: r for r in rows}
+    assert by["fc1"].fifo_lut == 32 * (16 + 12) + (256 + 12) and by["fc1"].fifo_ff == 32 * 5 + 5
+    # Vitis HLS: two registers of the word rounded up to a power of two + 4 control FF (the FIFO tables)
+    assert parallel_channel_logic(32, "vitis_hls") == (40.0, 68.0)
+    assert parallel_channel_logic(31, "vitis_hls")[1] == 68.0
+    assert parallel_channel_logic(16, "vitis_hls") == (20.0, 36.0)
+    assert parallel_channel_logic(96, "vitis_hls")[1] == 260.0
     tot_vivado, _ = analytic_totals(res, VIVADO)
     tot_vitis, _ = analytic_totals(res, VITIS)
-    assert tot_vitis["ff"] > tot_vivado["ff"]  # 68 FF per Vitis channel against 5
+    assert tot_vitis["ff"] > tot_vivado["ff"]  # 36 FF per 16-bit Vitis channel against 5
 
 
 def test_dataflow_for_partitioned_io_parallel_conv() -> None:
@@ -133,3 +141,27 @@ def test_dataflow_latency_adds_a_cycle_per_channel() -> None:
     res = _mlp("resource", 1) + [LayerSpec("relu2", "activation", 5, 5, FixedType(8, 3), activation="relu")]
     tot, rows = analytic_totals(res, t)
     assert sum(r.latency_cycles for r in rows) + 3 == tot["latency_cycles"]
+
+
+def test_wide_input_channel_only_for_legacy_hls4ml_projects() -> None:
+    """hls4ml >= 0.8 (Kenny-Jia+ToyVAE, hls4ml 1.0, Vivado HLS 2019.2 and Vitis HLS 2023.1) has no channel for
+    the model's input; the older projects (Vivado HLS 2020.1) pass it through a BRAM FIFO of ceil(bits / 18)."""
+    inp = LayerSpec("input", "input", 294, 294, FixedType(16, 6))
+    layers = [inp, dense(294, 32, rf=294, strategy="resource", name="fc1"),
+              dense(32, 5, rf=32, strategy="resource", name="fc2")]
+    new, _ = analytic_totals(layers, VIVADO)
+    old, _ = analytic_totals(layers, dataclasses.replace(VIVADO, legacy_hls4ml=True))
+    assert old["bram_18k"] - new["bram_18k"] == 262  # 294 x 16 = 4,704 bits
+    assert old["ff"] - new["ff"] == 4714
+
+
+def test_legacy_parameters_h_is_told_by_nnet_code_gen() -> None:
+    from pathlib import Path
+
+    import hls4ml
+
+    from cost_models.hls_project import is_legacy_parameters_h
+
+    template = Path(hls4ml.__file__).parent / "templates" / "vivado" / "firmware" / "parameters.h"
+    assert not is_legacy_parameters_h(template.read_text())  # what dse's hls4ml writes
+    assert is_legacy_parameters_h('#include "ap_int.h"\n#include "nnet_utils/nnet_dense_large.h"\n')
