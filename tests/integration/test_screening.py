@@ -18,7 +18,7 @@ from dse.design.candidate import Candidate
 from dse.design.prebuild import prebuild_layers
 from dse.scoring import part_bounds
 from dse.search import counts_toward_budget, run_search
-from dse.search.proposals import design_key, expected_gains
+from dse.search.proposals import LIKELY_MET, design_key, expected_gains
 from dse.search.screening import DigitModel, PreEstimate, Screener
 from dse.space import load_space
 from dse.store import RunFolder
@@ -99,6 +99,10 @@ def test_a_design_whose_pre_training_estimate_breaks_a_budget_is_not_trained(tmp
         assert t.state.name == "FAIL" and "dsp" in t.user_attrs["screened"] and "P(met)" in t.user_attrs["screened"]
         cand = Candidate.from_dict(t.user_attrs["candidate"])
         assert repr(sorted(cand.to_dict().items())) not in trained_designs  # never trained
+        if "required once a trained design meets" in t.user_attrs["screened"]:
+            # once a trained design is feasible, an unlikely one is screened too (below LIKELY_MET)
+            assert math.prod(t.user_attrs["screen_probabilities"]) < LIKELY_MET
+            continue
         assert screener.estimate(cand).reason  # the same estimate from its parameters alone
         assert t.user_attrs["pre_estimate"]["dsp"] > 5
     for t in trained:
