@@ -26,9 +26,16 @@
    the proposer study every budget's constraint is divided by its bound, so Optuna's constrained sampler
    ranks infeasible trials by their total relative violation (not by whichever metric has the
    largest units) and moves toward the feasible region.
-   **Once one is**, survivors at least ``LIKELY_MET`` likely to meet every budget are sought (up to
-   ``search.proposals`` of them, within the slot's asks) and chosen among; a less likely survivor is
-   trained only when none is found, so that trained designs mostly land inside the budgets.
+   **Once one is** (and the screener has learned from ``TRAINED_BEFORE_STRICT`` trained designs; before,
+   the likely proposals are chosen among, or the most likely one when none is), a proposal less than
+   ``LIKELY_MET`` likely to meet every budget after training is screened like one the budgets rule out
+   (recorded with ``unlikely_reason``; the proposer of later slots sees its least likely budget as
+   broken), so trained designs land inside the budgets. When the proposer is stuck on known designs,
+   the untried neighbours of the feasible designs (one parameter one choice away,
+   ``NEIGHBOURS_PER_SLOT``) are tried before random draws: the few designs of a sliver sit next to each
+   other. Where only a sliver of the space meets the budgets, the search stops once
+   ``MAX_REJECTED_IN_A_ROW`` proposals in a row were screened or repeats, saying that no design left is
+   likely to meet them.
 4. With one survivor wanted it is trained. With more, a random forest (scikit-learn, seeded)
    fitted on the trained trials predicts each quality objective; the known cost objectives come
    from the pre-training estimate; the survivor with the largest expected gain of hypervolume
@@ -52,7 +59,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dse.design.candidate import Candidate, suggest_candidate
@@ -72,20 +79,26 @@ log = logging.getLogger(__name__)
 
 __all__ = ["MAX_REJECTED_IN_A_ROW", "FeasibleShare", "Planner", "PlannerStats", "design_key", "expected_gains",
            "layer_list_features", "make_design_key", "make_planner", "relative_violation", "surrogate_features",
-           "surrogate_matrix"]
+           "surrogate_matrix", "unlikely_reason"]
 
 MAX_REJECTED_IN_A_ROW = 300
 MIN_TRIALS_FOR_SURROGATE = 5
 REPEATS_BEFORE_RANDOM = 20
 """Repeated designs in one slot after which the proposer draws at random (the sampler is stuck)."""
+TRAINED_BEFORE_STRICT = 5
+"""Trained designs the screener must have learned from before an unlikely proposal (below ``LIKELY_MET``) is
+screened once a feasible design is known; before, the most likely proposal is trained when none is likely,
+so that a pre-to-post spread or bias the run has not measured yet cannot keep every design from training."""
+NEIGHBOURS_PER_SLOT = 5
+"""Once a trained design is feasible and the proposer is stuck on known designs, up to this many untried
+neighbours of the feasible designs per wanted proposal are tried before random draws."""
 SURVEY_DESIGNS = 256
 """Random designs estimated before training to measure the feasible share of the space."""
 SLIVER_SHARE = 0.05
 """A feasible share below this is reported as a sliver."""
 LIKELY_MET = 0.5
-"""Once a trained design meets every budget, a slot is filled from proposals at least this likely to meet
-them all after training (the study's verdict; ``search.proposals`` of them are sought), and from the
-others only when the proposer finds none."""
+"""Once a trained design meets every budget, only proposals at least this likely to meet them all after
+training (the study's verdict) are trained; the others are screened (``unlikely_reason``)."""
 P_MET_TIE = 0.02
 """Probabilities of meeting the budgets closer than this count as equal when seeking feasibility."""
 PROPOSER_SEED_OFFSET = 7919
@@ -349,6 +362,8 @@ class Planner:
         options: list[_Option] = []
         asks = repeats = screened_at_random = 0
         likely_only = self.screen and not seeking  # something feasible is known: train what will likely meet
+        # the run has measured its pre-to-post spread: an unlikely design is screened, not kept in reserve
+        strict = likely_only and self.screener is not None and len(self.screener.seen) >= TRAINED_BEFORE_STRICT
         while (sum(not likely_only or o.pre.p_all_met >= LIKELY_MET for o in options) < wanted and not self.exhausted
                and (asks < 10 * wanted + 40 or not options)):
             if options and screened_at_random >= wanted:
@@ -365,6 +380,9 @@ class Planner:
                 repeats += 1
                 if repeats == REPEATS_BEFORE_RANDOM:  # the sampler is stuck on known designs: explore at random
                     twin.sampler = optuna.samplers.RandomSampler(seed=derive_seed(self.seed, asks, len(trials)))
+                    if likely_only:  # ... after the untried neighbours of the feasible designs
+                        for params in self._neighbours(trials, known)[:NEIGHBOURS_PER_SLOT * wanted]:
+                            twin.enqueue_trial(params)
                 continue
             try:
                 pre = self.screener.estimate(cand) if self.screener is not None else PreEstimate({}, {}, [])
@@ -375,9 +393,13 @@ class Planner:
                 self.stats.screened += 1
                 self.rejected_in_a_row += 1
                 continue
+            threshold = self.space.search.screen_probability
+            if strict and not pre.reason and pre.p_all_met < LIKELY_MET:
+                threshold = LIKELY_MET
+                pre = replace(pre, reason=unlikely_reason(self.space, pre))
             if pre.reason and self.screen:
-                self._record_screened(trial, cand, pre)
-                for name, value in self._relative(self._screen_constraints(pre)).items():
+                self._record_screened(trial, cand, pre, threshold)
+                for name, value in self._relative(self._screen_constraints(pre, threshold)).items():
                     trial.set_constraint(name, value)
                 twin.tell(trial, self._placeholder_values(pre, trials))
                 screened_at_random += repeats >= REPEATS_BEFORE_RANDOM
@@ -386,15 +408,20 @@ class Planner:
                 self.rejected_in_a_row += 1
                 continue
             options.append(_Option(trial, cand, key, pre))
+        if not options and strict:
+            log.warning("%d proposals in a row were screened out or repeated designs: no design left that the "
+                        "proposer finds is likely (P >= %g) to meet the budgets after training; stopping the search",
+                        self.rejected_in_a_row, LIKELY_MET)
+            return None
         if not options:
             log.warning("%d proposals in a row were screened out by the budgets or repeated designs: the budgets "
                         "look unreachable in this space; stopping the search", self.rejected_in_a_row)
             return None
         if seeking and len(options) > 1:
             options = self._closest_to_feasible(options)
-        elif likely_only and len(options) > 1:
-            likely = [o for o in options if o.pre.p_all_met >= LIKELY_MET]
-            options = likely or options
+        elif likely_only and len(options) > 1:  # before ``strict``: the likely ones, else the most likely
+            options = [o for o in options if o.pre.p_all_met >= LIKELY_MET] or self._closest_to_feasible(
+                options, "no proposal is likely to meet the budgets")
         chosen = self._choose(options, trials) if len(options) > 1 else options[0]
         self.stats.not_chosen += len(options) - 1
         self.stats.trained += 1
@@ -430,6 +457,34 @@ class Planner:
             twin.add_trials(frozen)
         return twin
 
+    def _neighbours(self, trials: list[Any], known: set[str]) -> list[dict[str, Any]]:
+        """Untried designs one step from a trained feasible one (latest first): one parameter moved to the
+        next or previous of its choices (in the order the space lists them) or by one step of its range."""
+        from optuna.distributions import CategoricalDistribution, IntDistribution
+
+        out: list[dict[str, Any]] = []
+        keys = set(known)
+        for t in sorted(trials, key=lambda t: -t.number):
+            view = trial_view(t)
+            if view.state is not TrialState.COMPLETE or view.duplicate_of is not None or view.feasible is False:
+                continue
+            for name, dist in t.distributions.items():
+                value = t.params[name]
+                if isinstance(dist, CategoricalDistribution):
+                    i = list(dist.choices).index(value)
+                    moved = [dist.choices[j] for j in (i - 1, i + 1) if 0 <= j < len(dist.choices)]
+                elif isinstance(dist, IntDistribution) and not dist.log:
+                    moved = [v for v in (value - dist.step, value + dist.step) if dist.low <= v <= dist.high]
+                else:
+                    continue
+                for v in moved:
+                    params = {**t.params, name: v}
+                    key = self.searcher.design_key(params)
+                    if key not in keys:
+                        keys.add(key)
+                        out.append(params)
+        return out
+
     def any_feasible(self, trials: list[TrialView]) -> bool:
         """True when some trained (COMPLETE) trial meets every budget, as the study judged it."""
         return any(t.state is TrialState.COMPLETE and t.duplicate_of is None and t.feasible is not False
@@ -442,9 +497,10 @@ class Planner:
                                                              strict=False)}
         return {name: budgets[name].relative(v) if name in budgets else float(v) for name, v in constraints.items()}
 
-    def _closest_to_feasible(self, options: list[_Option]) -> list[_Option]:
+    def _closest_to_feasible(self, options: list[_Option], why: str = "no trained design meets the budgets yet"
+                             ) -> list[_Option]:
         """The options most likely to meet every budget, then with the smallest relative violation of
-        the budgets by their expected trained estimate (several on ties, in proposal order)."""
+        the budgets by their expected trained estimate (several on ties, in proposal order); ``why`` is logged."""
         bounds = self.screener.bounds if self.screener else []
         p_met = [o.pre.p_all_met for o in options]
         top = max(p_met)
@@ -452,13 +508,19 @@ class Planner:
         viol = {i: relative_violation(self.space, bounds, options[i].pre.values) for i in near}
         least = min(viol.values())
         kept = [options[i] for i in near if viol[i] <= least + 1e-9]
-        log.info("no trained design meets the budgets yet: %d of %d proposals closest to them "
-                 "(P(all budgets met) %.3f, relative violation %.3g)", len(kept), len(options), top, least)
+        log.info("%s: %d of %d proposals closest to them (P(all budgets met) %.3f, relative violation %.3g)",
+                 why, len(kept), len(options), top, least)
         return kept
 
-    def _screen_constraints(self, pre: PreEstimate) -> dict[str, float]:
-        """Per budget: by how much the pre-training point breaks it (metric units, > 0 broken; 0 unknown)."""
-        out = {}
+    def _screen_constraints(self, pre: PreEstimate, threshold: float | None = None) -> dict[str, float]:
+        """Per budget: by how much the pre-training point breaks it (metric units, > 0 broken; 0 unknown).
+
+        A budget whose verdict probability is below ``threshold`` (default ``search.screen_probability``)
+        counts as broken (at least by 1e-9); when none is but the design was screened for its probability
+        of meeting them all, the least likely budget is."""
+        threshold = self.space.search.screen_probability if threshold is None else threshold
+        out: dict[str, float] = {}
+        margins: dict[str, tuple[float, float]] = {}
         for con, bound, p in zip(self.space.constraints, self.screener.bounds if self.screener else [],
                                  pre.probabilities, strict=False):
             key = COST_METRICS.get(con.metric)
@@ -466,7 +528,11 @@ class Planner:
                 out[str(con)] = 0.0
                 continue
             margin = with_bound(con, bound).margin(pre.values[key])
-            out[str(con)] = max(margin, 1e-9) if p < self.space.search.screen_probability else min(margin, 0.0)
+            margins[str(con)] = (p, margin)
+            out[str(con)] = max(margin, 1e-9) if p < threshold else min(margin, 0.0)
+        if margins and pre.p_all_met < threshold and all(v <= 0 for v in out.values()):
+            name = min(margins, key=lambda k: margins[k][0])
+            out[name] = max(margins[name][1], 1e-9)
         return out
 
     def _placeholder_values(self, pre: PreEstimate, trials: list[Any]) -> list[float]:
@@ -482,9 +548,10 @@ class Planner:
             out.append(float(worst))
         return out
 
-    def _record_screened(self, trial: Any, cand: Candidate, pre: PreEstimate) -> None:
+    def _record_screened(self, trial: Any, cand: Candidate, pre: PreEstimate, threshold: float | None = None) -> None:
         attrs = {"screened": pre.reason, "candidate": cand.to_dict(), "pre_estimate": pre.to_dict(),
-                 "screen_probabilities": pre.probabilities, "screen_constraints": self._screen_constraints(pre)}
+                 "screen_probabilities": pre.probabilities,
+                 "screen_constraints": self._screen_constraints(pre, threshold)}
         self.searcher.add_failed(trial.params, trial.distributions, attrs)
         log.info("not trained (screened): %s: %s", cand.short(), pre.reason)
 
@@ -507,6 +574,21 @@ class Planner:
         log.info("chose %s of %d proposals (expected hypervolume gain %.4g)", options[best].candidate.short(),
                  len(options), gains[best])
         return options[best]
+
+
+def unlikely_reason(space: SpaceConfig, pre: PreEstimate) -> str:
+    """Why a design is not trained once a trained design meets the budgets: it is less than ``LIKELY_MET``
+    likely to meet them all after training. Names the least likely budget (``lut 1543 vs lut <= 1500
+    (P(met) = 0.323)``) and the probability of meeting them all."""
+    judged = [(p, con) for p, con in zip(pre.probabilities, space.constraints, strict=False) if p is not None]
+    worst = ""
+    if judged:
+        p, con = min(judged, key=lambda pc: pc[0])
+        key = COST_METRICS.get(con.metric)
+        value = f"{con.metric} {pre.values[key]:.4g} vs " if key in pre.values else ""
+        worst = f"{value}{con} (P(met) = {p:.3f}): "
+    return (f"{worst}P(all budgets met after training) = {pre.p_all_met:.3f}, below the {LIKELY_MET:g} required "
+            "once a trained design meets the budgets")
 
 
 def relative_violation(space: SpaceConfig, bounds: list[float], values: Mapping[str, Any]) -> float:
