@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cost_models.constants import (
@@ -187,9 +188,9 @@ class LayerContext:
     family: str = "vitis_hls"
     """The HLS tool family (``vivado_hls`` or ``vitis_hls``, :func:`cost_models.constants.tool_family`)."""
 
-    @property
+    @cached_property
     def t_eff(self) -> float:
-        """Usable clock period in ns (period minus the default uncertainty)."""
+        """Usable clock period in ns (period minus the default uncertainty); computed once per context."""
         return usable_period(self.clock_period_ns)
 
 
@@ -615,13 +616,19 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     pixels = 1
     stream = False
     hw_layers: list[tuple[LayerSpec, int]] = []
+    contexts: dict[tuple[FixedType, int], LayerContext] = {}  # layers with the same input type and pixels share one
     for layer in layers:
         if layer.kind == "input":
             data = layer.result
             continue
         if layer.io_type == "io_stream":
             stream = True
-        ctx = LayerContext(part, period, layer.input or data, pixels, k, speed, limited, family)
+        layer_in = layer.input or data
+        ctx_or_none = contexts.get((layer_in, pixels))
+        if ctx_or_none is None:
+            ctx = contexts[(layer_in, pixels)] = LayerContext(part, period, layer_in, pixels, k, speed, limited, family)
+        else:
+            ctx = ctx_or_none
         est, pixels = estimate_layer(layer, ctx)
         rows.append(est)
         hw_layers.append((layer, pixels))
