@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from cost_models.constants import (
@@ -188,10 +188,10 @@ class LayerContext:
     family: str = "vitis_hls"
     """The HLS tool family (``vivado_hls`` or ``vitis_hls``, :func:`cost_models.constants.tool_family`)."""
 
-    @cached_property
+    @property
     def t_eff(self) -> float:
-        """Usable clock period in ns (period minus the default uncertainty); computed once per context."""
-        return usable_period(self.clock_period_ns)
+        """Usable clock period in ns (period minus the default uncertainty)."""
+        return self.clock_period_ns * (1.0 - CLOCK_UNCERTAINTY)  # usable_period, inlined
 
 
 def usable_period(clock_period_ns: float) -> float:
@@ -583,6 +583,11 @@ for _kind, _rule in (("input", _rule_input), ("dense", _rule_dense), ("conv1d", 
     register_rule(_kind, _rule)
 
 
+def _unknown_layer(layer: LayerSpec) -> UnknownLayerError:
+    return UnknownLayerError(f"layer {layer.name!r}: no cost rule for layer kind {layer.kind!r}; "
+                             f"kinds with a rule: {', '.join(sorted(RULES))}")
+
+
 def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, int]:
     """Analytic estimate of one layer, and the number of pixels of its output stream (1 for vectors).
 
@@ -591,8 +596,7 @@ def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, 
     """
     rule = RULES.get(layer.kind)
     if rule is None:
-        raise UnknownLayerError(f"layer {layer.name!r}: no cost rule for layer kind {layer.kind!r}; "
-                                f"kinds with a rule: {', '.join(sorted(RULES))}")
+        raise _unknown_layer(layer)
     est = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor)
     out = rule(layer, ctx, est)
     return est, ctx.stream_pixels if out is None else out
@@ -609,11 +613,12 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
 
     ``constants``: the analytic model's constants (default: the shipped set, per tool family).
     """
-    if any(layer.strategy == "distributed_arithmetic" for layer in layers):  # cost_models/distributed_arithmetic.py
-        from cost_models.distributed_arithmetic import da_analytic_totals
+    for layer in layers:
+        if layer.strategy == "distributed_arithmetic":  # cost_models/distributed_arithmetic.py
+            from cost_models.distributed_arithmetic import da_analytic_totals
 
-        da_totals, da_rows = da_analytic_totals(layers, target)
-        return da_totals, [LayerEstimate(**row) for row in da_rows]
+            da_totals, da_rows = da_analytic_totals(layers, target)
+            return da_totals, [LayerEstimate(**row) for row in da_rows]
     part = get_part(target.part)
     period = float(target.clock_period_ns)
     cs = constants if constants is not None else DEFAULT_CONSTANTS
@@ -640,7 +645,13 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
             ctx = contexts[key] = LayerContext(part, period, layer_in, pixels, k, speed, limited, family)
         else:
             ctx = ctx_or_none
-        est, pixels = estimate_layer(layer, ctx)
+        rule = RULES.get(layer.kind)
+        if rule is None:
+            raise _unknown_layer(layer)
+        est = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor)  # estimate_layer, inlined
+        out = rule(layer, ctx, est)
+        if out is not None:
+            pixels = out
         rows.append(est)
         hw_layers.append((layer, pixels))
         data = layer.result

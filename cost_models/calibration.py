@@ -272,8 +272,15 @@ class Calibration:
         bounds: dict[str, tuple[float, float]] = {}
         level: str | None = None
         keys = self._keys(target, layers)
+        groups = [(key, g) for key in keys if (g := self.groups.get(key)) is not None]
         for m in METRICS:
-            corr, key = self.lookup(target, m, layers, keys)
+            found: tuple[Correction, str | None] | None = None
+            for gkey, g in groups:  # Calibration.lookup, inlined: the most specific group with the metric
+                c = g.get(m)
+                if c is not None:
+                    found = (c, gkey)
+                    break
+            corr, key = found if found is not None else self.lookup(target, m, layers, keys)  # none: identity
             if m == "dsp":
                 level = key
             mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]) if corr.beta else None)
