@@ -583,6 +583,13 @@ for _kind, _rule in (("input", _rule_input), ("dense", _rule_dense), ("conv1d", 
     register_rule(_kind, _rule)
 
 
+@lru_cache(maxsize=256)
+def _target_setup(target: Target) -> tuple[Part, float, bool, str]:
+    """The target's part, its speed factor, whether the tool limits array partitioning, and its tool family."""
+    part = get_part(target.part)
+    return part, part_speed(part, target.part), array_partition_limited(target), tool_family(target)
+
+
 def _unknown_layer(layer: LayerSpec) -> UnknownLayerError:
     return UnknownLayerError(f"layer {layer.name!r}: no cost rule for layer kind {layer.kind!r}; "
                              f"kinds with a rule: {', '.join(sorted(RULES))}")
@@ -619,14 +626,12 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
 
             da_totals, da_rows = da_analytic_totals(layers, target)
             return da_totals, [LayerEstimate(**row) for row in da_rows]
-    part = get_part(target.part)
+    part, speed, limited, family = _target_setup(target)
     period = float(target.clock_period_ns)
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
-    speed = part_speed(part, target.part)
-    limited = array_partition_limited(target)
-    family = tool_family(target)
     rows: list[LayerEstimate] = []
+    dataflow_style = False  # parallel_dataflow(layers), computed in the loop
     data = _DEFAULT_DATA
     pixels = 1
     stream = False
@@ -645,7 +650,10 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
             ctx = contexts[key] = LayerContext(part, period, layer_in, pixels, k, speed, limited, family)
         else:
             ctx = ctx_or_none
-        rule = RULES.get(layer.kind)
+        kind = layer.kind
+        if not dataflow_style and (layer.strategy == "resource" or (kind in CONV_KINDS and layer.n_partitions > 1)):
+            dataflow_style = True
+        rule = RULES.get(kind)
         if rule is None:
             raise _unknown_layer(layer)
         est = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor)  # estimate_layer, inlined
@@ -657,7 +665,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         data = layer.result
     if stream:
         _stream_fifos(hw_layers, rows)
-    dataflow = not stream and parallel_dataflow(layers)
+    dataflow = not stream and dataflow_style
     if dataflow and hw_layers:
         first = hw_layers[0][0]
         in_type = first.input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
@@ -698,7 +706,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         ii = max(ii, 1.0)
     if not stream:
         # the top-level function registers its input and output vectors
-        hw = [layer for layer in layers if layer.kind != "input"]
+        hw = [layer for layer, _ in hw_layers]  # the layers but the input, in order
         if hw:
             first_in = hw[0].input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
             g0, g1 = hw[0].conv, hw[-1].conv

@@ -146,7 +146,10 @@ class Correction:
 
 def design_class(layers: Sequence[LayerSpec] | None) -> str:
     """``cnn`` when the design has a convolution or pooling layer, else ``mlp``."""
-    return "cnn" if any(s.kind in _CNN_KINDS for s in layers or ()) else "mlp"
+    for s in layers or ():
+        if s.kind in _CNN_KINDS:
+            return "cnn"
+    return "mlp"
 
 
 def group_keys(tool: str | None, version: str | None, family: str, cls: str | None = None) -> list[str]:
