@@ -31,7 +31,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from cost_models.constants import (
     DEFAULT_CONSTANTS,
@@ -190,7 +191,7 @@ class LayerContext:
     @property
     def t_eff(self) -> float:
         """Usable clock period in ns (period minus the default uncertainty)."""
-        return usable_period(self.clock_period_ns)
+        return self.clock_period_ns * (1.0 - CLOCK_UNCERTAINTY)  # usable_period, inlined
 
 
 def usable_period(clock_period_ns: float) -> float:
@@ -206,7 +207,11 @@ def multiplier_limit(n_in: int, n_out: int, n_zeros: int, reuse_factor: int) -> 
 
 def dsp_per_mult(a_bits: int, b_bits: int, part: Part) -> int:
     """DSP slices for one a_bits x b_bits product: ceil over the A x B ports, best orientation."""
-    pa, pb = part.dsp_a_bits, part.dsp_b_bits
+    return _dsp_per_mult(a_bits, b_bits, part.dsp_a_bits, part.dsp_b_bits)
+
+
+@lru_cache(maxsize=4096)
+def _dsp_per_mult(a_bits: int, b_bits: int, pa: int, pb: int) -> int:
     one = math.ceil(a_bits / pa) * math.ceil(b_bits / pb)
     two = math.ceil(b_bits / pa) * math.ceil(a_bits / pb)
     return max(1, min(one, two))
@@ -243,8 +248,7 @@ def _cuts(path_ns: float, ctx: LayerContext) -> int:
     return max(0, math.ceil(path_ns / ctx.t_eff - 1e-9) - 1)
 
 
-@dataclass(frozen=True)
-class _Products:
+class _Products(NamedTuple):
     """The constant products of a latency-strategy layer, as the HLS tool builds them."""
 
     hard: float
@@ -276,7 +280,7 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
         hard_from = 1
     hard = 0.0 if to_lut else sum(counts[hard_from:])
     last = len(counts) if to_lut else hard_from
-    adders = sum(i * c for i, c in enumerate(counts[:last]))
+    adders = sum([i * c for i, c in enumerate(counts[:last])])
     wbits = (stats.max_bits + 1) if from_values and stats.max_bits else effective_weight_bits(w)
     return _Products(hard, adders, max(1, wbits), from_values)
 
@@ -290,9 +294,9 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     n_w = n_in * n_out
     nz = max(0, n_w - n_zeros)
     levels = (math.ceil(math.log2(n_in)) if n_in > 1 else 0) + 1
-    per = dsp_per_mult(wb, db, ctx.part)
     est.reuse_factor = rf
     if layer.strategy == "resource" and rf > 1:
+        per = dsp_per_mult(wb, db, ctx.part)
         # Weights in a ROM: block_factor generic multipliers, reuse loop of RF iterations (II=1).
         bf = -(-n_w // rf)
         narrow = min(wb, db) <= GENERIC_LUT_MAX_BITS or (
@@ -330,34 +334,41 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
     units = min(float(limit), prod.hard)
     est.multipliers = nz
-    est.dsp = float(round(units * dsp_per_mult(prod.weight_bits, db, ctx.part)))
-    acc_w = min(ab, db + prod.weight_bits + max(0, levels - 1))
+    hard, lut_adders, pw = prod.hard, prod.lut_adders, prod.weight_bits
+    per_product = dsp_per_mult(pw, db, ctx.part)
+    est.dsp = float(round(units * per_product))
+    acc_w = min(ab, db + pw + max(0, levels - 1))
     tree_adders = max(0, nz - n_out) + n_out  # accumulation tree plus the bias add of each output
-    mult_bits = prod.lut_adders * (db + prod.weight_bits)
-    est.lut = k.lut_per_adder_bit * (mult_bits + tree_adders * acc_w)
-    slots = math.ceil(prod.hard / limit) if prod.hard > limit else 1
+    mult_bits = lut_adders * (db + pw)
+    lut = k.lut_per_adder_bit * (mult_bits + tree_adders * acc_w)
+    slots = math.ceil(hard / limit) if hard > limit else 1
     if slots > 1:  # input/weight multiplexers in front of the shared DSPs
-        est.lut += (prod.hard - units) * (db + prod.weight_bits) * 0.5
-    t_mult = k.t_mult_dsp_ns if prod.hard > 0 else (k.t_mult_lut_ns if prod.lut_adders > 0 else 0.0)
-    path = ctx.speed * (t_mult + (levels - 1 + 1) * k.t_add_ns)
+        lut += (hard - units) * (db + pw) * 0.5
+    est.lut = lut
+    t_add = k.t_add_ns
+    t_mult = k.t_mult_dsp_ns if hard > 0 else (k.t_mult_lut_ns if lut_adders > 0 else 0.0)
+    speed = ctx.speed
+    path = speed * (t_mult + (levels - 1 + 1) * t_add)
     cuts = _cuts(path, ctx)
-    est.latency_cycles = cuts + slots - 1
+    latency = cuts + slots - 1
     product_regs = 0.0
     if n_w > MAXIMUM_PARTITION_SIZE and ctx.partition_limited and layer.io_type == "io_parallel" and slots == 1:
         seq = math.ceil(n_in / UNPARTITIONED_INPUTS_PER_CYCLE)
-        est.latency_cycles += seq
-        est.dsp = min(units, prod.hard / seq) * dsp_per_mult(prod.weight_bits, db, ctx.part)
+        latency += seq
+        est.dsp = min(units, hard / seq) * per_product
         # the product array (mult[n_in * n_out] of nnet_dense_latency.h) is not completely partitioned but
         # filled over the sequential cycles: each product is held in a register until the accumulation
         # reads it (csynth per-layer FF of the 561x20 and 196x56 layers of Vitis HLS 2021.1: ~1.06x and
         # ~0.79x n_in * n_out * accumulator bits at RF 1, x0.76 at RF 2); they replace the cut registers
         product_regs = float(n_w * acc_w)
         est.notes.append(f"{n_w} products > {MAXIMUM_PARTITION_SIZE}: not fully partitioned, {seq} extra cycles")
-    est.ii = min(rf, est.latency_cycles + 1)
-    est.ff = k.ff_scale * _cut_registers(path, cuts, nz, n_out, acc_w, t_mult * ctx.speed, k.t_add_ns * ctx.speed)
-    est.ff = max(est.ff, product_regs)  # the held products are the registers of the sequential schedule
+    est.latency_cycles = latency
+    est.ii = min(rf, latency + 1)
+    ff = k.ff_scale * _cut_registers(path, cuts, nz, n_out, acc_w, t_mult * speed, t_add * speed)
+    ff = max(ff, product_regs)  # the held products are the registers of the sequential schedule
     if rf >= 2:
-        est.ff *= FF_REUSE_FACTOR
+        ff *= FF_REUSE_FACTOR
+    est.ff = ff
 
 
 def resource_mux_luts(n_in: int, n_out: int, rf: int, bf: int, data_bits: int, acc_bits: int) -> float:
@@ -572,6 +583,18 @@ for _kind, _rule in (("input", _rule_input), ("dense", _rule_dense), ("conv1d", 
     register_rule(_kind, _rule)
 
 
+@lru_cache(maxsize=256)
+def _target_setup(target: Target) -> tuple[Part, float, bool, str]:
+    """The target's part, its speed factor, whether the tool limits array partitioning, and its tool family."""
+    part = get_part(target.part)
+    return part, part_speed(part, target.part), array_partition_limited(target), tool_family(target)
+
+
+def _unknown_layer(layer: LayerSpec) -> UnknownLayerError:
+    return UnknownLayerError(f"layer {layer.name!r}: no cost rule for layer kind {layer.kind!r}; "
+                             f"kinds with a rule: {', '.join(sorted(RULES))}")
+
+
 def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, int]:
     """Analytic estimate of one layer, and the number of pixels of its output stream (1 for vectors).
 
@@ -580,8 +603,7 @@ def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, 
     """
     rule = RULES.get(layer.kind)
     if rule is None:
-        raise UnknownLayerError(f"layer {layer.name!r}: no cost rule for layer kind {layer.kind!r}; "
-                                f"kinds with a rule: {', '.join(sorted(RULES))}")
+        raise _unknown_layer(layer)
     est = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor)
     out = rule(layer, ctx, est)
     return est, ctx.stream_pixels if out is None else out
@@ -598,37 +620,52 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
 
     ``constants``: the analytic model's constants (default: the shipped set, per tool family).
     """
-    if any(layer.strategy == "distributed_arithmetic" for layer in layers):  # cost_models/distributed_arithmetic.py
-        from cost_models.distributed_arithmetic import da_analytic_totals
+    for layer in layers:
+        if layer.strategy == "distributed_arithmetic":  # cost_models/distributed_arithmetic.py
+            from cost_models.distributed_arithmetic import da_analytic_totals
 
-        da_totals, da_rows = da_analytic_totals(layers, target)
-        return da_totals, [LayerEstimate(**row) for row in da_rows]
-    part = get_part(target.part)
+            da_totals, da_rows = da_analytic_totals(layers, target)
+            return da_totals, [LayerEstimate(**row) for row in da_rows]
+    part, speed, limited, family = _target_setup(target)
     period = float(target.clock_period_ns)
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
-    speed = part_speed(part, target.part)
-    limited = array_partition_limited(target)
-    family = tool_family(target)
     rows: list[LayerEstimate] = []
+    dataflow_style = False  # parallel_dataflow(layers), computed in the loop
     data = _DEFAULT_DATA
     pixels = 1
     stream = False
     hw_layers: list[tuple[LayerSpec, int]] = []
+    contexts: dict[tuple[int, int], LayerContext] = {}  # layers with the same input type and pixels share one
     for layer in layers:
         if layer.kind == "input":
             data = layer.result
             continue
         if layer.io_type == "io_stream":
             stream = True
-        ctx = LayerContext(part, period, layer.input or data, pixels, k, speed, limited, family)
-        est, pixels = estimate_layer(layer, ctx)
+        layer_in = layer.input or data
+        key = (id(layer_in), pixels)  # the type objects live as long as ``layers``: ids are stable here
+        ctx_or_none = contexts.get(key)
+        if ctx_or_none is None:
+            ctx = contexts[key] = LayerContext(part, period, layer_in, pixels, k, speed, limited, family)
+        else:
+            ctx = ctx_or_none
+        kind = layer.kind
+        if not dataflow_style and (layer.strategy == "resource" or (kind in CONV_KINDS and layer.n_partitions > 1)):
+            dataflow_style = True
+        rule = RULES.get(kind)
+        if rule is None:
+            raise _unknown_layer(layer)
+        est = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor)  # estimate_layer, inlined
+        out = rule(layer, ctx, est)
+        if out is not None:
+            pixels = out
         rows.append(est)
         hw_layers.append((layer, pixels))
         data = layer.result
     if stream:
         _stream_fifos(hw_layers, rows)
-    dataflow = not stream and parallel_dataflow(layers)
+    dataflow = not stream and dataflow_style
     if dataflow and hw_layers:
         first = hw_layers[0][0]
         in_type = first.input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
@@ -669,7 +706,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         ii = max(ii, 1.0)
     if not stream:
         # the top-level function registers its input and output vectors
-        hw = [layer for layer in layers if layer.kind != "input"]
+        hw = [layer for layer, _ in hw_layers]  # the layers but the input, in order
         if hw:
             first_in = hw[0].input or (layers[0].result if layers[0].kind == "input" else _DEFAULT_DATA)
             g0, g1 = hw[0].conv, hw[-1].conv

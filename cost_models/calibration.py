@@ -43,6 +43,7 @@ import tempfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,7 @@ class Correction:
         """(corrected value, 80 % low, 80 % high) for an analytic value (``x``: its :func:`features`)."""
         c = LOG_OFFSET[metric]
         base = math.log(max(value, 0.0) + c)
-        mu = self.shift(x)
+        mu = self.mu if not self.beta else self.shift(x)
         s = self.sigma * math.sqrt(1.0 + 1.0 / (self.n + self.k))
         mid = math.exp(base + mu) - c
         lo = math.exp(base + mu - Z80 * s) - c
@@ -145,15 +146,23 @@ class Correction:
 
 def design_class(layers: Sequence[LayerSpec] | None) -> str:
     """``cnn`` when the design has a convolution or pooling layer, else ``mlp``."""
-    return "cnn" if any(s.kind in _CNN_KINDS for s in layers or ()) else "mlp"
+    for s in layers or ():
+        if s.kind in _CNN_KINDS:
+            return "cnn"
+    return "mlp"
 
 
 def group_keys(tool: str | None, version: str | None, family: str, cls: str | None = None) -> list[str]:
     """Group keys from the most specific to the most general level (same tool, part family and
     design class; ``cls=None``: the keys of format-2 files, which had no class)."""
+    return list(_group_keys(tool, version, family, cls))
+
+
+@lru_cache(maxsize=256)
+def _group_keys(tool: str | None, version: str | None, family: str, cls: str | None) -> tuple[str, ...]:
     t = (tool or "unknown").lower()
     tail = f"|{cls}" if cls else ""
-    return [f"{t}|{version or 'unknown'}|{family}{tail}", f"{t}|{family}{tail}"]
+    return (f"{t}|{version or 'unknown'}|{family}{tail}", f"{t}|{family}{tail}")
 
 
 def architecture(layers: Sequence[LayerSpec] | None) -> str | None:
@@ -266,8 +275,15 @@ class Calibration:
         bounds: dict[str, tuple[float, float]] = {}
         level: str | None = None
         keys = self._keys(target, layers)
+        groups = [(key, g) for key in keys if (g := self.groups.get(key)) is not None]
         for m in METRICS:
-            corr, key = self.lookup(target, m, layers, keys)
+            found: tuple[Correction, str | None] | None = None
+            for gkey, g in groups:  # Calibration.lookup, inlined: the most specific group with the metric
+                c = g.get(m)
+                if c is not None:
+                    found = (c, gkey)
+                    break
+            corr, key = found if found is not None else self.lookup(target, m, layers, keys)  # none: identity
             if m == "dsp":
                 level = key
             mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]) if corr.beta else None)

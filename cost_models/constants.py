@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,12 @@ class Constants:
 
     def thin_data(self, part_family: str) -> str | None:
         """Why the constants are thin for ``part_family`` (a sentence), or None when they are not."""
+        try:
+            return _thin_data(self, part_family)
+        except TypeError:  # an unhashable field (a list passed by hand): not memoised
+            return self._thin_data(part_family)
+
+    def _thin_data(self, part_family: str) -> str | None:
         if not self.support:
             return None
         n = dict(self.support).get(part_family, 0)
@@ -160,6 +167,13 @@ class ConstantSet:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+@lru_cache(maxsize=256)
+def _thin_data(k: Constants, part_family: str) -> str | None:
+    """:meth:`Constants.thin_data`, memoised (a pure function of frozen, hashable arguments)."""
+    return k._thin_data(part_family)
+
+
+@lru_cache(maxsize=256)
 def tool_family(target: Target) -> str:
     """``vivado_hls`` (Vivado HLS, up to 2020.1) or ``vitis_hls`` (2020.2 on).
 
@@ -182,6 +196,7 @@ tool no longer has it, the limit silently disappears. The shared reports show th
 16,072 DSPs); the boundary in between is an assumption."""
 
 
+@lru_cache(maxsize=256)
 def array_partition_limited(target: Target) -> bool:
     """True when the tool honours hls4ml's ``config_array_partition -maximum_size 4096``."""
     if tool_family(target) == "vivado_hls":
@@ -204,6 +219,7 @@ about 15 % slower, a -3 part about 10 % faster; -2L/-2LE run at the -2 figures).
 _GRADE_RE = re.compile(r"-([123])[a-z]*(?:-[a-z]+)?$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=256)
 def speed_grade(part: str) -> int | None:
     """The speed grade of a full part string (``xc7z020clg400-1`` → 1, ``xcvu9p-flga2104-2L-e`` → 2),
     or None when the string has none (a bare device name)."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from cost_models.analytic import LayerEstimate, analytic_totals
 from cost_models.calibration import LOG_OFFSET, PRIOR_CALIBRATION, Z80, Calibration
 from cost_models.constants import DEFAULT_CONSTANTS, THIN_DATA_WIDEN, Constants, ConstantSet, tool_family
 from cost_models.layers import CONV_KINDS, WEIGHTED_KINDS, LayerSpec, Target
-from cost_models.parts import get_part
+from cost_models.parts import Part, get_part
 
 __all__ = ["Estimate", "Interval", "LayerEstimate", "analytic_totals", "estimate"]
 
@@ -96,17 +97,24 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     model's own spread. ``constants``: the analytic constants (default: the shipped set).
     Raises :class:`~cost_models.UnknownPartError` for a part not in the table.
     """
-    part = get_part(target.part)
+    part, family, why, pp = _target_facts(target)
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
     totals, rows = analytic_totals(layers, target, k)
     cal = calibration if calibration is not None else PRIOR_CALIBRATION
     corrected, bounds, level = cal.apply(totals, target, layers)
-    has_conv = any(s.kind in CONV_KINDS for s in layers)
+    has_conv = False
+    weighted: list[LayerSpec] = []
+    for s in layers:
+        kind = s.kind
+        if kind in CONV_KINDS:
+            has_conv = True
+        if kind in WEIGHTED_KINDS:
+            weighted.append(s)
     spread = k.log_sigma_conv if has_conv and k.log_sigma_conv else k.log_sigma
     thin = k.thin_data(part.family)
     if level is None and spread:
-        sig = dict(spread)
+        sig = _sigmas(spread)
         widen = THIN_DATA_WIDEN if thin else 1.0
         for m in list(bounds):
             if m in sig:
@@ -115,7 +123,7 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
         # The prior was fitted on other repositories' projects, and its groups' spread is in-sample: a new
         # project is a new repository, whose error the held-out spread of the analytic model measures
         # (cost_models.constants.Constants.log_sigma). The prior's interval is never narrower than that.
-        sig = dict(spread)
+        sig = _sigmas(spread)
         for m in list(bounds):
             if m in sig:
                 lo, hi = _interval(corrected[m], sig[m], m)
@@ -124,14 +132,10 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]
     intervals["latency_ns"] = Interval(lat.low * period, lat.high * period)
-    pp = part.totals()
     percent = {m: 100.0 * corrected[m] / pp[m] for m in ("dsp", "lut", "ff", "bram_18k") if pp[m]}
     calibrated = level is not None
-    weighted = [s for s in layers if s.kind in WEIGHTED_KINDS]
     weights_known = bool(weighted) and all(s.weights is not None for s in weighted)
-    family = tool_family(target)
-    why = f"from tool_version {target.tool_version}" if target.tool_version else f"from backend {target.backend}"
-    notes = [f"tool family assumed: {family} ({why})"]
+    notes = [why]
     if thin:
         notes.append(f"thin data for {family} on {part.family}: {thin}"
                      + (f"; uncalibrated intervals widened x{THIN_DATA_WIDEN:g}" if level is None else ""))
@@ -150,6 +154,28 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
         tool_family=family, weights_known=weights_known,
         calibration_source=(cal.source or "run") if calibrated else None, notes=notes,
     )
+
+
+@lru_cache(maxsize=64)
+def _target_facts(target: Target) -> tuple[Part, str, str, dict[str, int]]:
+    """The target's part, tool family, the note naming that family, and the part's totals (read-only)."""
+    part = get_part(target.part)
+    family = tool_family(target)
+    why = f"from tool_version {target.tool_version}" if target.tool_version else f"from backend {target.backend}"
+    return part, family, f"tool family assumed: {family} ({why})", part.totals()
+
+
+def _sigmas(spread: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    """``dict(spread)``, built once per spread (read-only)."""
+    try:
+        return _sigmas_cached(spread)
+    except TypeError:  # an unhashable spread (a list passed by hand)
+        return dict(spread)
+
+
+@lru_cache(maxsize=64)
+def _sigmas_cached(spread: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    return dict(spread)
 
 
 def _interval(value: float, sigma: float, metric: str) -> tuple[float, float]:
