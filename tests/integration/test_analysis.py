@@ -112,6 +112,7 @@ def test_synthesis_records_are_read_defensively(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- load_run
 
 
+@pytest.mark.slow
 def test_load_run_trials_pareto_and_synthesis(std_run: Path) -> None:
     run = dse.load_run(std_run)
     trials = run.trials
@@ -145,11 +146,13 @@ def std_loaded(std_run: Path) -> tuple[Any, bytes]:
     return run, before
 
 
+@pytest.mark.slow
 def test_load_run_is_read_only(std_run: Path, std_loaded: tuple[Any, bytes]) -> None:
     _, before = std_loaded
     assert (std_run / "study.db").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_plot_helpers_return_figures(std_loaded: tuple[Any, bytes]) -> None:
     from matplotlib.figure import Figure
 
@@ -160,6 +163,7 @@ def test_plot_helpers_return_figures(std_loaded: tuple[Any, bytes]) -> None:
         assert fig.axes
 
 
+@pytest.mark.slow
 def test_importances_handle_too_few_trials(tmp_path: Path) -> None:
     run = dse.load_run(make_run(tmp_path / "one", [T(), T(state="FAIL")]))
     imp, problems = run.importances()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 try:
     from tests.analysis_helpers import T, make_run
 except ImportError:  # tests/ is not a package
@@ -24,6 +26,7 @@ from dse.store.study_reader import read_trials
 from dse.store.trial_view import TrialStatus
 
 
+@pytest.mark.slow
 def test_summary_report_and_export_agree_on_a_near_budget_design(tmp_path: Path) -> None:
     # latency_ns <= 1000 (the tiny space's budget); trial 1: estimate 950, 80 % interval 760-1,188;
     # its accuracy puts it on the front beside trial 0 (fewer LUTs)

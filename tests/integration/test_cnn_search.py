@@ -239,6 +239,7 @@ def test_sampled_cnns_all_have_features_or_are_refused_as_unbuildable() -> None:
     assert got > 20
 
 
+@pytest.mark.slow
 def test_an_out_of_reach_cnn_latency_budget_says_to_search_the_parallelization_factor(
         tmp: Path, caplog: pytest.LogCaptureFixture, few_rejections: int) -> None:
     """At ParallelizationFactor 1 an io_parallel conv takes a cycle per output pixel: on 12x12 images no

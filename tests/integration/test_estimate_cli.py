@@ -101,6 +101,7 @@ def test_bad_model_file_exit_2(tmp_path, capsys) -> None:
     assert code == 2 and "not found" in err
 
 
+@pytest.mark.slow
 def test_calibrate_from_shared_reports(tmp_path, capsys) -> None:
     if not SHARED_REPORTS.is_dir():
         pytest.skip("shared reports absent")

@@ -32,6 +32,7 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (2, "trial 2 is PRUNED"),
     (3, "trial 3 is RUNNING"),
 ])
+@pytest.mark.slow
 def test_export_refuses_trials_that_cannot_be_exported(small_run: Path, tmp_path: Path, trial: int,
                                                        message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ConfigError, match=message):

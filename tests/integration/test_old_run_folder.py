@@ -77,6 +77,7 @@ def test_old_designs_decode_to_what_was_trained(tmp_path: Path) -> None:
     assert sorted(Candidate.from_dict(t.user_attrs["candidate"]).short() for t in trials) == sorted(OLD_DESIGNS)
 
 
+@pytest.mark.slow
 def test_old_run_resumes_and_reports(tmp_path: Path) -> None:
     run, space_file = old_run(tmp_path)
     trainer = FakeTrainer()
@@ -96,6 +97,7 @@ def test_old_run_resumes_and_reports(tmp_path: Path) -> None:
     assert any(d in text for d in OLD_DESIGNS)
 
 
+@pytest.mark.slow
 def test_a_stored_design_this_version_cannot_read_is_refused_with_the_trial(tmp_path: Path, capsys) -> None:
     run, space_file = old_run(tmp_path)
     with sqlite3.connect(run / "study.db") as db:  # as a future dse version might have stored it

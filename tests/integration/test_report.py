@@ -32,6 +32,7 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run
 
 
+@pytest.mark.slow
 def test_report_writes_every_file(reported: Path) -> None:
     for name in ("pareto.csv", "trials.csv", "report.html", "report.md"):
         assert (reported / name).is_file(), name
@@ -41,6 +42,7 @@ def test_report_writes_every_file(reported: Path) -> None:
     assert "## The Pareto front" in md and "## Parameter importances" in md and "## Failed and pruned trials" in md
 
 
+@pytest.mark.slow
 def test_pareto_csv_holds_the_front(reported: Path) -> None:
     front = pd.read_csv(reported / "pareto.csv")
     assert front["number"].tolist() == [1, 2, 7, 0]  # best accuracy first; the 1/2 tie both kept
@@ -55,6 +57,7 @@ def test_pareto_csv_holds_the_front(reported: Path) -> None:
     assert by.loc[1, "dsp_pct_of_part"] == pytest.approx(40 / 6840 * 100)
 
 
+@pytest.mark.slow
 def test_trials_csv_holds_every_trial(reported: Path) -> None:
     trials = pd.read_csv(reported / "trials.csv")
     assert trials["number"].tolist() == list(range(9))
@@ -62,6 +65,7 @@ def test_trials_csv_holds_every_trial(reported: Path) -> None:
     assert sorted(trials[trials["on_front"]]["number"]) == [0, 1, 2, 7]
 
 
+@pytest.mark.slow
 def test_html_is_self_contained(reported: Path) -> None:
     page = (reported / "report.html").read_text()
     srcs = re.findall(r'<img[^>]*src="([^"]+)"', page)
@@ -84,11 +88,13 @@ def unsynthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, 
     return run, write_report(run), before
 
 
+@pytest.mark.slow
 def test_report_never_writes_the_study(unsynthesized: tuple[Path, Any, bytes]) -> None:
     run, _, before = unsynthesized
     assert (run / "study.db").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_report_without_synthesis(unsynthesized: tuple[Path, Any, bytes]) -> None:
     run, result, _ = unsynthesized
     assert "2 complete" in result.message

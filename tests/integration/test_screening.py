@@ -83,6 +83,7 @@ def test_the_digit_model_learns_the_trained_statistics_of_a_weight_type() -> Non
 # --------------------------------------------------------------------------- screening in a search
 
 
+@pytest.mark.slow
 def test_a_design_whose_pre_training_estimate_breaks_a_budget_is_not_trained(tmp: Path) -> None:
     path = space_file(tmp, constraints=["dsp <= 5"], quantization__weight_bits=[3, 8],
                       hardware__reuse_factor=[1, 2, 4], search__screening=True)
@@ -115,6 +116,7 @@ def test_a_design_whose_pre_training_estimate_breaks_a_budget_is_not_trained(tmp
     assert table["screened"].notna().sum() == len(screened)
 
 
+@pytest.mark.slow
 def test_without_screening_every_proposal_is_trained(tmp: Path) -> None:
     path = space_file(tmp, constraints=["dsp <= 5"], quantization__weight_bits=[3, 8],
                       search__screening=False)
@@ -123,6 +125,7 @@ def test_without_screening_every_proposal_is_trained(tmp: Path) -> None:
     assert result.n_screened == 0 and result.n_complete == 6
 
 
+@pytest.mark.slow
 def test_budgets_no_design_can_meet_stop_the_search_with_nothing_trained(tmp: Path, caplog: Any,
                                                                      few_rejections: int) -> None:
     path = space_file(tmp, constraints=["lut <= 1"])
@@ -142,6 +145,7 @@ def test_budgets_no_design_can_meet_stop_the_search_with_nothing_trained(tmp: Pa
 # --------------------------------------------------------------------------- never the same design twice
 
 
+@pytest.mark.slow
 def test_no_design_is_trained_twice_after_normalisation_in_40_trials(tmp: Path) -> None:
     # Resource strategy: hls4ml snaps RF 3 to a valid value, so RF 3 and its snapped twin are one design
     path = space_file(tmp, model__width=[8, 16], hardware__strategy="resource", hardware__reuse_factor=[1, 2, 3, 4],
@@ -171,6 +175,7 @@ def test_snapped_reuse_factors_make_one_design() -> None:
 # --------------------------------------------------------------------------- surrogate and proposals
 
 
+@pytest.mark.slow
 def test_the_surrogate_and_the_proposal_step_are_seeded_and_reproducible(tmp: Path) -> None:
     path = space_file(tmp, constraints=["dsp <= 40"], search__proposals=4)
     runs = []
@@ -256,6 +261,7 @@ def test_the_verdict_probability_follows_the_pre_to_post_spread_of_resources() -
 # --------------------------------------------------------------------------- toward the feasible region
 
 
+@pytest.mark.slow
 def test_with_nothing_feasible_yet_the_next_proposal_violates_less_than_the_median_trained(tmp: Path,
                                                                                            caplog: Any) -> None:
     from cost_models.layers import layers_from_dicts

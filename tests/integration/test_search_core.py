@@ -68,6 +68,7 @@ def assert_sound(run_dir: Path, n_trials: int, trainer: FakeTrainer) -> optuna.S
 # --------------------------------------------------------------------------- resume continues
 
 
+@pytest.mark.slow
 def test_more_trials_later_continue_the_search_without_repeating(tmp: Path) -> None:
     space = space_file(tmp)
     trainer = FakeTrainer()
@@ -90,6 +91,7 @@ def test_sampler_seed_changes_on_resume_and_is_the_seed_for_a_fresh_run() -> Non
     assert len(seeds) == 15
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["training", "before_tell", "after_tell", "csv"])
 def test_resume_after_a_crash_in_the_trial_loop(tmp: Path, monkeypatch, point: str) -> None:
     space = space_file(tmp)
@@ -136,6 +138,7 @@ def test_resume_after_a_crash_in_the_trial_loop(tmp: Path, monkeypatch, point: s
             assert len(retry) == 1 and retry[0].params == t.params and retry[0].state.name == "COMPLETE"
 
 
+@pytest.mark.slow
 def test_ask_killed_before_the_params_were_complete_is_not_retried(tmp: Path, monkeypatch) -> None:
     """The flake of the old SIGKILL test: a trial killed between ask() and its last suggest has partial
     params; it is marked interrupted and not queued again (there is no design to redo)."""
@@ -164,6 +167,7 @@ def test_ask_killed_before_the_params_were_complete_is_not_retried(tmp: Path, mo
     assert not any(t.user_attrs.get("retry_of") == 2 for t in study.trials)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["mid_synthesis", "before_rescore", "mid_rescore"])
 def test_resume_after_a_crash_in_synthesis_or_rescore(tmp: Path, monkeypatch, fake_tool, point: str) -> None:
     space = space_file(tmp, synthesis=SYNTH)
@@ -202,6 +206,7 @@ def test_resume_after_a_crash_in_synthesis_or_rescore(tmp: Path, monkeypatch, fa
         assert t.values[2] == pytest.approx(rec["measured"]["lut"]) and rec["estimate_after"]
 
 
+@pytest.mark.slow
 def test_end_of_run_reports_the_final_rescored_study(tmp: Path, fake_tool) -> None:
     space = space_file(tmp, synthesis=SYNTH)
     result = search(space, tmp / "run", 6, FakeTrainer(), FakeSynthesizer())
@@ -229,6 +234,7 @@ def two_design_space(tmp: Path, **extra: Any) -> Path:
                       sparsity__target=0.0, hardware__reuse_factor=1, **extra)
 
 
+@pytest.mark.slow
 def test_repeated_designs_are_not_trained_again(tmp: Path, monkeypatch) -> None:
     import dse.search.searcher as searcher_mod
 
@@ -396,6 +402,7 @@ def test_good_run_names_stay_inside_runs(tmp: Path) -> None:
 # --------------------------------------------------------------------------- file modes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600)])
 def test_files_honour_the_umask(tmp: Path, umask: int, mode: int, fake_tool) -> None:
     old = os.umask(umask)

@@ -8,6 +8,7 @@ from typing import Any
 
 import optuna
 import pandas as pd
+import pytest
 
 from dse.analysis import load_run
 from dse.design.candidate import Candidate, suggest_candidate
@@ -79,6 +80,7 @@ def test_every_kind_of_trial_gets_its_state_status_and_markers(tmp_path: Path) -
     assert trial_view(frozen[0]) == first  # one conversion: the same view whichever way it is read
 
 
+@pytest.mark.slow
 def test_the_driver_and_load_run_read_the_same_views(tmp_path: Path, monkeypatch: Any) -> None:
     import dse.search.searcher as searcher_mod
 

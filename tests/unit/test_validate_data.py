@@ -88,6 +88,7 @@ def test_a_nan_in_the_features_names_the_file_and_column(tmp_path: Path) -> None
                                "'f1' (1 value(s), first at data row 8)")
 
 
+@pytest.mark.slow
 def test_validate_into_a_closed_pipe_prints_no_traceback(tmp_path: Path) -> None:
     space = _space(tmp_path, {"path": str(_csv(tmp_path / "d.csv")), "label": "kind"})
     dse = Path(sys.executable).with_name("dse")

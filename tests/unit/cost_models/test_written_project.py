@@ -307,6 +307,7 @@ def _shared_written() -> list[Path]:
     return sorted(p.parent.parent for p in SHARED_REPORTS.glob("**/firmware/parameters.h"))
 
 
+@pytest.mark.slow
 def test_shared_projects_with_parameters_h_estimate_without_reports() -> None:
     folders = _shared_written()
     assert len(folders) >= 20
