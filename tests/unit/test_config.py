@@ -3,8 +3,6 @@ line, exit status 2 from the CLI, no traceback, and nothing written to the runs 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -182,19 +180,6 @@ def test_validate_prints_summary(capsys) -> None:
     assert main(["validate", str(QUICKSTART)]) == 0
     out = capsys.readouterr().out
     assert "quickstart" in out and "xcvu9p" in out and "maximize accuracy" in out
-
-
-def test_help_and_validate_do_not_import_tensorflow() -> None:
-    code = (
-        "import sys\n"
-        "from dse.commands.cli import main\n"
-        f"rc = main(['validate', {str(QUICKSTART)!r}])\n"
-        "heavy = [m for m in ('tensorflow', 'qkeras', 'hls4ml', 'ray', 'optuna') if m in sys.modules]\n"
-        "assert rc == 0 and not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
-    out = subprocess.run([sys.executable, "-m", "dse.commands.cli", "--help"], cwd=ROOT, capture_output=True, text=True)
-    assert out.returncode == 0 and "run" in out.stdout
 
 
 def test_searchable_forms() -> None:

@@ -233,49 +233,6 @@ def test_ridge_solve_solves_the_normal_equations() -> None:
             assert sum(a[i][k] * x[k] for k in range(p)) == pytest.approx(b[i], abs=1e-9)
 
 
-@pytest.mark.slow
-def test_refit_on_the_shared_reports_gives_the_shipped_prior(shared_reports: Path) -> None:
-    """The shipped prior (fitted with the hand-written Gaussian elimination the numpy solve replaced) is what
-    ``Calibration.fit`` gives today on the same projects, every coefficient (slopes included) to 1e-9."""
-    import importlib.util
-    import sys
-
-    from cost_models.calibration import PRIOR_FILE
-
-    root = Path(__file__).resolve().parents[3]
-    spec = importlib.util.spec_from_file_location("validate_cost_model", root / "benchmarks" / "validate_cost_model.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench  # its dataclasses look their module up
-    try:
-        spec.loader.exec_module(bench)
-    finally:
-        del sys.modules[spec.name]
-    projects, _ = bench.load_projects(shared_reports.resolve())
-    fitted = Calibration.fit([p.record for p in projects], source="prior").to_dict()
-    shipped = json.loads(PRIOR_FILE.read_text())
-    n_slopes = 0
-
-    def same(a: object, b: object, where: str) -> None:
-        nonlocal n_slopes
-        if isinstance(a, dict):
-            assert isinstance(b, dict) and set(a) == set(b), where
-            for k in a:
-                n_slopes += k == "beta"
-                same(a[k], b[k], f"{where}/{k}")
-        elif isinstance(a, list):
-            assert isinstance(b, list) and len(a) == len(b), where
-            for i, (x, y) in enumerate(zip(a, b, strict=True)):
-                same(x, y, f"{where}[{i}]")
-        elif isinstance(a, float) and not isinstance(a, bool):
-            assert b == pytest.approx(a, abs=1e-9, rel=0), where
-        else:
-            assert a == b, where
-
-    same(fitted, shipped, "prior")
-    assert n_slopes >= 1  # the ridge regression (the solve) is part of the shipped fit
-
-
 def test_prior_interval_is_never_narrower_than_the_held_out_spread() -> None:
     """A prior fitted on other repositories (in-sample group spread) keeps at least the analytic model's
     held-out width; a run's own calibration keeps its narrower in-sample width."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cost_models import ReportError, UnknownLayerError, estimate, read_hls_project, read_written_project
+from cost_models import ReportError, UnknownLayerError, read_written_project
 from cost_models.hls_project import layers_from_structs, parse_define_constants, parse_defines_h, parse_parameters_h
 from dse.commands.cli import main
 from tests.unit.cost_models.cm_helpers import SHARED_REPORTS
@@ -305,18 +305,3 @@ def _shared_written() -> list[Path]:
     if not SHARED_REPORTS.is_dir():
         pytest.skip("shared reports absent")
     return sorted(p.parent.parent for p in SHARED_REPORTS.glob("**/firmware/parameters.h"))
-
-
-@pytest.mark.slow
-def test_shared_projects_with_parameters_h_estimate_without_reports() -> None:
-    folders = _shared_written()
-    assert len(folders) >= 20
-    for folder in folders:
-        written = read_written_project(folder)
-        rec = read_hls_project(folder)  # the validation reader: same headers, plus the reports
-        assert rec.layers is not None
-        assert [s.kind for s in written.layers] == [s.kind for s in rec.layers], folder
-        part = written.part or rec.part
-        assert part, folder
-        est = estimate(written.layers, rec.target())
-        assert est.dsp >= 0 and est.latency_cycles >= 1 and est.ii >= 1, folder
