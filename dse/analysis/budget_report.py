@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dse.analysis.formatting import fmt_probability, fmt_value
-from dse.scoring.budgets import DEFAULT_CONFIDENCE, Budget, budget_confidence, budgets_of, verdict
+from dse.scoring.budgets import DEFAULT_CONFIDENCE, Budget, budget_confidence, budgets_of, finite_number, verdict
 from dse.scoring.budgets import space_budgets as _space_budgets
 
 __all__ = [
@@ -40,15 +40,6 @@ def space_budgets(space: Any) -> tuple[list[Budget], float]:
     part) and the confidence at which a design counts as near a budget (``budget_confidence``)."""
     return _space_budgets(space), budget_confidence(space)
 
-
-def _num(v: Any) -> float | None:
-    if v is None or isinstance(v, (str, bool)):
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def budget_probability(row: Mapping[str, Any], budget: Budget) -> float | None:
@@ -100,11 +91,11 @@ def design_budget_lines(row: Mapping[str, Any], budgets: Sequence[Budget],
         p = budget_probability(row, b)
         if p is None:
             continue
-        measured = _num(row.get(f"measured_{b.column}"))
+        measured = finite_number(row.get(f"measured_{b.column}"))
         if measured is not None:
             figure = f"measured {fmt_value(b.column, measured)}"
         else:
-            lo, hi = _num(row.get(f"{b.column}_low")), _num(row.get(f"{b.column}_high"))
+            lo, hi = finite_number(row.get(f"{b.column}_low")), finite_number(row.get(f"{b.column}_high"))
             figure = f"estimate {fmt_value(b.column, row.get(b.column))}"
             if lo is not None and hi is not None:
                 figure += f" (80% interval {fmt_value(b.column, lo)}-{fmt_value(b.column, hi)})"
@@ -178,8 +169,8 @@ class Breakers:
 
 
 def _value_of(row: Mapping[str, Any], column: str) -> float | None:
-    measured = _num(row.get(f"measured_{column}"))
-    return measured if measured is not None else _num(row.get(column))
+    measured = finite_number(row.get(f"measured_{column}"))
+    return measured if measured is not None else finite_number(row.get(column))
 
 
 def budget_breakers(frame: Any, budgets: Sequence[Budget], confidence: float = DEFAULT_CONFIDENCE,
@@ -220,7 +211,7 @@ def outcome_associations(rows: Sequence[Mapping[str, Any]], outcome: Sequence[bo
             continue
         name = p[len("param_"):]
         cands: list[Association] = []
-        nums = [_num(v) for v, _ in known]
+        nums = [finite_number(v) for v, _ in known]
         if all(x is not None for x in nums):
             pairs = [(float(x), o) for x, (_, o) in zip(nums, known, strict=True) if x is not None]
             levels = sorted({x for x, _ in pairs})

@@ -27,8 +27,8 @@ from typing import Any
 from dse.errors import ConfigError
 from dse.space import COST_METRICS, METRICS
 
-__all__ = ["DEFAULT_CONFIDENCE", "Budget", "Z80", "budget_confidence", "budgets_of", "near_budget", "percent_bound",
-           "probability_met", "space_budgets", "verdict", "with_bound"]
+__all__ = ["DEFAULT_CONFIDENCE", "Budget", "Z80", "budget_confidence", "budgets_of", "finite_number", "near_budget",
+           "percent_bound", "probability_met", "space_budgets", "verdict", "with_bound"]
 
 DEFAULT_CONFIDENCE = 0.9
 """A budget is "near" when its probability of being met is between 10 % and 90 %, unless the space
@@ -138,13 +138,13 @@ class Budget:
         (``measured[column]``), else from the estimate ``estimate[column]`` and its 80 % interval
         (``<column>_low``/``<column>_high``, as ``estimate_summary`` and the trials table hold it).
         None when neither has a value (a failed or pruned trial)."""
-        m = _number((measured or {}).get(self.column))
+        m = finite_number((measured or {}).get(self.column))
         if m is not None:
             return self.probability(m, None)
-        point = _number(estimate.get(self.column))
+        point = finite_number(estimate.get(self.column))
         if point is None:
             return None
-        lo, hi = _number(estimate.get(f"{self.column}_low")), _number(estimate.get(f"{self.column}_high"))
+        lo, hi = finite_number(estimate.get(f"{self.column}_low")), finite_number(estimate.get(f"{self.column}_high"))
         return self.probability(point, (lo, hi) if lo is not None and hi is not None else None)
 
     def broken_by(self, value: float) -> bool:
@@ -207,7 +207,7 @@ def verdict(probability: float | None, confidence: float = DEFAULT_CONFIDENCE) -
     return "meets" if probability >= confidence else "breaks"
 
 
-def _number(v: Any) -> float | None:
+def finite_number(v: Any) -> float | None:
     """A finite float, or None for a missing, non-numeric or NaN cell."""
     if v is None or isinstance(v, (str, bool)):
         return None
