@@ -211,8 +211,19 @@ def _check_model_shape(space: Any, space_file: str) -> str | None:
     return check_model_shape(space, sample_shape(space.data), space_file)
 
 
+def _listen_to_ctrl_c() -> None:
+    """Make SIGINT stop the search cleanly (exit 130) even when dse was started with SIGINT ignored, as a
+    background job of a non-interactive shell or a child of a process that ignores it inherits."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from dse.store import run_dir_for, validate_run_name
+
+    _listen_to_ctrl_c()
 
     space, text = _read_space(args.space)
     _check_model_shape(space, args.space)
