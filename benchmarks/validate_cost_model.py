@@ -87,6 +87,7 @@ def load_projects(data: Path) -> tuple[list[Project], list[dict[str, str]]]:
     skipped: list[dict[str, str]] = []
     for rec in records_from_dirs([data]):
         rel = Path(rec.source).resolve().relative_to(data.resolve()).as_posix()
+        rec.source = rel  # the shipped prior names projects by their place in the data, on any machine
         reason = next((why for key, why in EXCLUDED.items() if (rel + "/").startswith(key.rstrip("/") + "/")),
                       None)
         if reason is None and not rec.layers:
