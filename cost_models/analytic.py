@@ -76,10 +76,26 @@ __all__ = [
 # --- timing (ns): the HLS tools' operator delay model, as seen in csynth schedules -------------
 CLOCK_UNCERTAINTY = 0.125
 """HLS default clock uncertainty: 12.5 % of the period is not available to logic."""
-SOFTMAX_FIXED_NS = 11.0
-"""Softmax fixed path at speed 1.0: subtract, exp-table read (BRAM, 2 reads), inverse-table read, multiply."""
-SOFTMAX_LEVEL_NS = 4.7
-"""Softmax per tree level at speed 1.0: one level of the max tree plus one level of the sum tree."""
+SOFTMAX_FIXED_NS = {"stable": 5.0, "latency": 4.0}
+"""Softmax fixed path at UltraScale+ -2 speed (ns): table index, exp-table read, inverse-table read and the
+multiply, plus (``stable``) the subtraction of the maximum. ``nnet_activation.h`` ``softmax_stable`` /
+``softmax_latency``; the csynth per-layer rows at 5 ns on UltraScale+: ``latency`` 2 cycles at n=5
+(Fiwo735), 3 at n=10 (mgrailoo); ``stable`` 4 at n=10 (k-diep, mbavier), 12 at 2 ns (Gabriele-bot ALVEO)."""
+SOFTMAX_LEVEL_NS = {"stable": 3.1, "latency": 1.5}
+"""Softmax per level of the ``ceil(log2 n)``-level trees (ns, UltraScale+ -2): one level of the sum tree,
+plus (``stable``) one level of the max tree (a compare and a mux)."""
+SOFTMAX_7SERIES_DELAY = 1.7
+"""7-series parts (Zynq-7000, Artix/Kintex/Virtex-7): the softmax path (two table reads and a DSP multiply
+around the trees) is slower than the adder factor of :func:`~cost_models.constants.part_speed` says
+(1.9 for Zynq-7000): the per-layer rows put it at ~3.2x UltraScale+ -2 (ArgyKokk, Zynq-7000 -2, 3.33 ns:
+13 / 16 / 20 cycles at n = 3 / 5 / 16; Gabriele-bot, Zynq-7000 -1, 5 ns: 13 cycles stable, 10 latency at n=5).
+Used by the softmax rule only (the dense constants are fitted per tool family with the 1.9 factor)."""
+SEVEN_SERIES = ("zynq7", "artix7", "kintex7", "virtex7")
+SOFTMAX_STREAM_IO_CYCLES = 2
+"""io_stream softmax: reading the input pack from its FIFO and writing the result around the pipelined body."""
+SOFTMAX_LATENCY_LOGIC = 0.5
+"""LUT and FF of the ``latency`` softmax relative to ``stable`` (no max tree, no subtraction): 460 / 862 LUT
+and 648 / 1,143 FF in the same Gabriele-bot network (Zynq-7000, n=5) with either implementation."""
 MAXIMUM_PARTITION_SIZE = 4096
 """hls4ml's build_prj.tcl: ``config_array_partition -maximum_size 4096``. A latency dense whose
 n_in*n_out product array is larger is not completely partitioned: its products are produced by a
@@ -525,19 +541,26 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
 
 
 def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    """``nnet_activation.h`` softmax: ``stable`` (max tree, subtract, exp table, sum tree, inverse table,
+    multiply) or ``latency`` (the same without the max tree and the subtraction)."""
     n = max(1, layer.n_in)
     in_w = ctx.data.width
     levels = math.ceil(math.log2(n)) if n > 1 else 0
+    impl = "latency" if layer.softmax_implementation == "latency" else "stable"
     tbits = (layer.table.width if layer.table else 18) * (layer.table_size or 1024)
     est.bram_18k = n * math.ceil(tbits / BRAM18_BITS)  # one exp-table copy per element
     est.dsp = 0.0 if layer.mult_impl == "lut" else float(n)  # x_i * (1 / sum), 18-bit products
-    est.lut = n * in_w * SOFTMAX_LUT_PER_BIT
-    est.ff = n * in_w * SOFTMAX_FF_PER_BIT
-    est.latency_cycles = float(max(1, math.ceil((SOFTMAX_FIXED_NS + levels * SOFTMAX_LEVEL_NS) * ctx.speed
-                                                / ctx.t_eff)))
+    logic = SOFTMAX_LATENCY_LOGIC if impl == "latency" else 1.0
+    est.lut = n * in_w * SOFTMAX_LUT_PER_BIT * logic
+    est.ff = n * in_w * SOFTMAX_FF_PER_BIT * logic
+    speed = ctx.speed * (SOFTMAX_7SERIES_DELAY if ctx.part.family in SEVEN_SERIES else 1.0)
+    path = (SOFTMAX_FIXED_NS[impl] + levels * SOFTMAX_LEVEL_NS[impl]) * speed
+    est.latency_cycles = float(max(1, math.ceil(path / ctx.t_eff)))
     est.ii = 1.0
     if layer.io_type == "io_stream":
-        # nnet_activation_stream.h softmax_stable: one pipelined iteration per call, not overlapped across calls
+        # nnet_activation_stream.h: read the pack, one pipelined iteration per call (not overlapped across
+        # calls), write the result
+        est.latency_cycles += SOFTMAX_STREAM_IO_CYCLES
         est.ii = est.latency_cycles
     est.depth_cycles = est.latency_cycles
 

@@ -166,6 +166,10 @@ _ACTIVATION_NAMES = {"leakyrelu": "leaky_relu", "thresholdedrelu": "thresholdedr
                      "hardtanh": "hard_tanh", "parametrizedrelu": "prelu"}
 """Struct-name spellings of activations (``LeakyReLU_config16``) -> the names of the activation rule."""
 
+_SOFTMAX_IMPLEMENTATIONS = ("stable", "latency", "legacy", "argmax")
+"""``nnet::softmax_implementation`` members (``nnet_activation.h``); a softmax struct without one (hls4ml before
+0.6, or ``project.json`` summaries that dropped it) is costed as hls4ml 1.3's default, ``stable``."""
+
 _WEIGHT_FREE_KINDS = {
     "pooling1d_config": "pooling1d", "pooling2d_config": "pooling2d", "padding1d_config": "zeropadding1d",
     "padding2d_config": "zeropadding2d", "concat_config": "concatenate", "resize_config": "resize",
@@ -230,8 +234,10 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
             table = resolve_type(d.get("table_t") or d.get("exp_table_t"), tds)
             tsize = _int(d.get("table_size", d.get("exp_table_size")), 1024)
             is_softmax = act.startswith("softmax")
+            impl = _enum(d, "implementation", "stable") if is_softmax else "stable"
             specs.append(LayerSpec(kind="softmax" if is_softmax else "activation", n_in=n, n_out=n,
                                    activation="softmax" if is_softmax else act, table=table, table_size=tsize,
+                                   softmax_implementation=impl if impl in _SOFTMAX_IMPLEMENTATIONS else "stable",  # type: ignore[arg-type]
                                    **common))
         elif kind == "batchnorm_config":
             nf = _int(d.get("n_filt"), -1)

@@ -27,6 +27,7 @@ Backend = str
 MultImpl = Literal["auto", "dsp", "lut"]
 PoolOp = Literal["max", "average"]
 ConvImplementation = Literal["linebuffer", "encoded"]
+SoftmaxImplementation = Literal["stable", "latency", "legacy", "argmax"]
 
 LAYER_KINDS: tuple[str, ...] = (
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
@@ -167,6 +168,10 @@ class LayerSpec:
     every output pixel in one pass (hls4ml before 1.0 wrote no ``n_partitions``)."""
     conv_implementation: ConvImplementation = "linebuffer"
     """io_stream convolutions and pooling: hls4ml's ``ConvImplementation`` (``LineBuffer`` or ``Encoded``)."""
+    softmax_implementation: SoftmaxImplementation = "stable"
+    """Softmax layers: hls4ml's ``implementation`` (``nnet::softmax_implementation``). hls4ml 1.3's default
+    ``stable`` subtracts the maximum of the inputs first (a compare tree); ``latency`` reads the exp table at
+    the inputs themselves. ``legacy`` and ``argmax`` are costed as ``stable``."""
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:

@@ -286,6 +286,8 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
             kind=kind, n_in=n, n_out=n, activation=act,  # type: ignore[arg-type]
             table_size=int(layer.get_attr("table_size", 1024)) if table is not None else None,
             table=to_fixed(table.precision) if table is not None else None,
+            softmax_implementation=str(layer.get_attr("implementation", "stable")).lower() if kind == "softmax"  # type: ignore[arg-type]
+            else "stable",
             accum=to_fixed(layer.get_attr("accum_t").precision) if layer.get_attr("accum_t") else None, **common)
     if kind == "batchnorm":
         n = int(layer.get_attr("n_in"))
