@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -145,6 +145,10 @@ LUT_PER_GENERIC_MULT_BITPROD = 0.6
 RELU_LUT_FACTOR = 1.6
 """ReLU (with rounding/saturation of the output type): ~1.6 LUT per (in bits + 2 x out bits) per element."""
 RELU_FF_FACTOR = 1.4
+RELU_SAME_TYPE_LUT_PER_BIT = 1.75
+"""A ReLU whose output type is its input type (``nnet_activation.h`` ``relu``: ``res = data > 0 ? data : 0``,
+no rounding or saturation): LUTs per element bit. csynth per-layer rows of 16-bit ReLUs: 28 LUT per element
+(Fiwo735, kimhaneal11, Gabriele-bot Latency designs), 37 in DATAFLOW processes (Gabriele-bot, mgrailoo)."""
 
 SOFTMAX_LUT_PER_BIT = 9.0
 SOFTMAX_FF_PER_BIT = 12.0
@@ -358,19 +362,26 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     mult_bits = lut_adders * (db + pw)
     lut = k.lut_per_adder_bit * (mult_bits + tree_adders * acc_w)
     slots = math.ceil(hard / limit) if hard > limit else 1
-    if slots > 1:  # input/weight multiplexers in front of the shared DSPs
-        lut += (hard - units) * (db + pw) * 0.5
+    lut_slots = 1
+    if layer.mult_impl == "lut" and rf > 1:
+        # forced fabric binding (BIND_OP impl=fabric) keeps the products ``mul`` operations, so hls4ml's
+        # ALLOCATION limit time-multiplexes them as it would DSPs (ArgyKokk LUT_reuse10/100: the latency of
+        # their DSP_ twins, 46-150 cycles, where an unlimited schedule gives 17-42)
+        mul_ops = _products(replace(layer, mult_impl="auto"), n_in, n_out, nz, db, ctx).hard
+        lut_slots = math.ceil(mul_ops / limit) if mul_ops > limit else 1
+    if slots > 1:
+        lut += shared_dsp_mux_luts(units, slots, n_out, db)
     est.lut = lut
     t_add = k.t_add_ns
     t_mult = k.t_mult_dsp_ns if hard > 0 else (k.t_mult_lut_ns if lut_adders > 0 else 0.0)
     speed = ctx.speed
     path = speed * (t_mult + (levels - 1 + 1) * t_add)
     cuts = _cuts(path, ctx)
-    latency = cuts + slots - 1
+    latency = cuts + slots - 1 + lut_slots - 1
     product_regs = 0.0
     if n_w > MAXIMUM_PARTITION_SIZE and ctx.partition_limited and layer.io_type == "io_parallel" and slots == 1:
         seq = math.ceil(n_in / UNPARTITIONED_INPUTS_PER_CYCLE)
-        latency += seq
+        latency += seq if lut_slots == 1 else 0  # the time-multiplexed schedule is already sequential
         est.dsp = min(units, hard / seq) * per_product
         # the product array (mult[n_in * n_out] of nnet_dense_latency.h) is not completely partitioned but
         # filled over the sequential cycles: each product is held in a register until the accumulation
@@ -385,6 +396,25 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
     est.ff = ff
+
+
+def shared_dsp_mux_luts(units: float, slots: int, n_out: int, data_bits: int) -> float:
+    """LUTs in front of the ``units`` DSPs that a Latency-strategy dense shares over ``slots`` schedule slots
+    (the ``ALLOCATION`` limit binds).
+
+    ``nnet_dense_latency.h`` multiplies ``cache = data[ii]`` by the ``n_out`` weights of input ``ii`` in turn, so
+    a DSP can keep one input over up to ``n_out`` slots: its data operand needs a ``ceil(slots / n_out)``:1
+    multiplexer (none while ``slots <= n_out``). Its constant operand is a function of the slot counter only,
+    the same few functions for every DSP (shared LUTs, none at 2 slots): not counted. Units: LUTs. (Counting a
+    full ``slots``:1 mux of both operands for every time-multiplexed product, as before, put the Latency
+    designs at RF 16-64 of Gabriele-bot and Fiwo735 at 1.2-1.65x their csynth LUT.)
+    """
+    data_ways = -(-slots // max(1, n_out))
+    return units * data_bits * (data_ways - 1) * MUX_LUT_PER_INPUT_BIT
+
+
+MUX_LUT_PER_INPUT_BIT = 0.5
+"""LUT6 per extra multiplexer input per bit (a LUT6 is a 4:1 mux of one bit: ~0.33, plus routing)."""
 
 
 def resource_mux_luts(n_in: int, n_out: int, rf: int, bf: int, data_bits: int, acc_bits: int) -> float:
@@ -524,7 +554,10 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
         return
     if act in ("relu", "leaky_relu", "relu6", "thresholdedrelu", "hard_sigmoid", "hard_tanh", "binary_tanh",
                "ternary_tanh", "elu", "prelu"):
-        est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
+        if act == "relu" and ctx.data == layer.result:  # no rounding, no saturation: clear the bits if negative
+            est.lut = width * in_w * RELU_SAME_TYPE_LUT_PER_BIT
+        else:
+            est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
         est.latency_cycles = float(round(T_RELU_NS * ctx.speed / ctx.t_eff))
