@@ -145,10 +145,6 @@ LUT_PER_GENERIC_MULT_BITPROD = 0.6
 RELU_LUT_FACTOR = 1.6
 """ReLU (with rounding/saturation of the output type): ~1.6 LUT per (in bits + 2 x out bits) per element."""
 RELU_FF_FACTOR = 1.4
-RELU_SAME_TYPE_LUT_PER_BIT = 1.75
-"""A ReLU whose output type is its input type (``nnet_activation.h`` ``relu``: ``res = data > 0 ? data : 0``,
-no rounding or saturation): LUTs per element bit. csynth per-layer rows of 16-bit ReLUs: 28 LUT per element
-(Fiwo735, kimhaneal11, Gabriele-bot Latency designs), 37 in DATAFLOW processes (Gabriele-bot, mgrailoo)."""
 
 SOFTMAX_LUT_PER_BIT = 9.0
 SOFTMAX_FF_PER_BIT = 12.0
@@ -554,10 +550,7 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
         return
     if act in ("relu", "leaky_relu", "relu6", "thresholdedrelu", "hard_sigmoid", "hard_tanh", "binary_tanh",
                "ternary_tanh", "elu", "prelu"):
-        if act == "relu" and ctx.data == layer.result:  # no rounding, no saturation: clear the bits if negative
-            est.lut = width * in_w * RELU_SAME_TYPE_LUT_PER_BIT
-        else:
-            est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
+        est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
         est.latency_cycles = float(round(T_RELU_NS * ctx.speed / ctx.t_eff))

@@ -267,14 +267,6 @@ def test_shared_dsps_keep_their_input_while_slots_fit_n_out() -> None:
     assert shared_dsp_mux_luts(32, 64, 32, 16) == 32 * 16 * 0.5  # 64 slots over 32 outputs: a 2:1 data mux
 
 
-def test_relu_of_the_same_type_is_cheaper_than_a_rounding_one() -> None:
-    # 16-bit ReLUs that keep their type: 28 LUT per element in the csynth rows of three repositories
-    same = LayerSpec("r", "activation", 64, 64, FixedType(16, 6), activation="relu", input=FixedType(16, 6))
-    assert _one(same).lut == pytest.approx(64 * 16 * 1.75)
-    narrow = LayerSpec("r", "activation", 64, 64, FixedType(8, 0, False), activation="relu", input=FixedType(16, 6))
-    assert _one(narrow).lut > _one(same).lut / 2  # rounding and saturation to 8 bits: the general rule
-
-
 def test_forced_lut_products_are_time_multiplexed_by_the_allocation_limit() -> None:
     # BIND_OP impl=fabric leaves them mul operations: ALLOCATION limit=multiplier_limit binds as for DSPs
     free, limited = _one(dense(32, 32, w=16, mult_impl="lut")), _one(dense(32, 32, w=16, rf=32, mult_impl="lut"))
