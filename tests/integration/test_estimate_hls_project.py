@@ -61,7 +61,8 @@ def _mlp():
     ])
 
 
-def _write(tmp_path, name: str, model, io_type: str, strategy: str = "Latency", rf: int = 1):
+def _write(tmp_path, name: str, model, io_type: str, strategy: str = "Latency", rf: int = 1,
+           softmax: str | None = None):
     """A model file, its hls4ml_config.yml, and the project hls4ml writes for it (no synthesis)."""
     import hls4ml
 
@@ -78,6 +79,8 @@ def _write(tmp_path, name: str, model, io_type: str, strategy: str = "Latency", 
     hls = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
     hls["Model"]["Strategy"] = strategy
     hls["Model"]["ReuseFactor"] = rf
+    if softmax is not None:
+        hls["LayerName"]["sm"]["Implementation"] = softmax
     cfg = {"Backend": "Vitis", "Part": PART, "ClockPeriod": 5, "IOType": io_type, "HLSConfig": hls}
     (root / "hls4ml_config.yml").write_text(yaml.safe_dump(cfg))
     prj = root / "prj"
@@ -135,6 +138,24 @@ def test_mlp_project_gives_the_model_figures(tmp_path, capsys, strategy, rf) -> 
     from_project = _estimate(capsys, "--hls-project", str(root / "prj"))
     _same_figures(from_project, from_model)
     assert [r["kind"] for r in from_project["layers"]] == [r["kind"] for r in from_model["layers"]]
+
+
+@pytest.mark.slow
+def test_softmax_latency_implementation_from_both_paths(tmp_path, capsys) -> None:
+    # hls4ml's softmax `implementation` (nnet_activation.h softmax_latency: no max tree) reaches the cost model
+    # from the ModelGraph and from parameters.h alike
+    rows = {}
+    for impl in ("stable", "latency"):
+        root = _write(tmp_path, f"mlp_sm_{impl}", _mlp(), "io_parallel", softmax=impl)
+        from_model = _estimate(capsys, "--model", str(root / "model.h5"), "--hls-config",
+                               str(root / "hls4ml_config.yml"))
+        from_project = _estimate(capsys, "--hls-project", str(root / "prj"))
+        _same_figures(from_project, from_model)
+        rows[impl] = next(r for r in from_project["layers"] if r["kind"] == "softmax")
+    assert "softmax_implementation::latency" in (tmp_path / "mlp_sm_latency" / "prj" / "firmware" /
+                                                 "parameters.h").read_text()
+    assert rows["latency"]["latency_cycles"] < rows["stable"]["latency_cycles"]
+    assert rows["latency"]["lut"] < rows["stable"]["lut"]
 
 
 @pytest.mark.slow
