@@ -433,9 +433,20 @@ def resource_mux_luts(n_in: int, n_out: int, rf: int, bf: int, data_bits: int, a
     if rf <= n_in:
         return bf * data_bits * rf / 4.0
     acc_ways = min(n_out, -(-rf // n_in))
+    # each accumulator is written at a run-time index (``acc[out_index] += ...``): its own update, hold and
+    # bias-initialise logic, as the csynth rows show (below)
+    updates = RUNTIME_INDEX_ACC_LUT_PER_BIT * n_out * acc_bits
     if rf % n_in == 0:
-        return (data_bits * n_in + bf * acc_bits * acc_ways) / 4.0
-    return bf * (data_bits * n_in + acc_bits * acc_ways) / 4.0
+        return (data_bits * n_in + bf * acc_bits * acc_ways) / 4.0 + updates
+    return bf * (data_bits * n_in + acc_bits * acc_ways) / 4.0 + updates
+
+
+RUNTIME_INDEX_ACC_LUT_PER_BIT = 3.0
+"""Resource dense with ``RF > n_in`` (``dense_resource_rf_gt_nin_rem0`` / ``_rf_gt_nin``): LUTs per accumulator
+bit for the accumulators written at a run-time ``out_index`` (``acc`` is completely partitioned, so the write
+becomes per-register update/hold logic next to the bias initialisation). csynth per-layer rows of Vivado HLS
+2020.1 (mgrailoo, one multiplier): 2.3 / 2.7 / 3.6 LUT per accumulator bit beyond the operand muxes at
+n_out = 10 / 100 / 200; Vitis HLS 2023.1 (Alezander9) shows ~8."""
 
 
 FF_REUSE_FACTOR = 0.7

@@ -272,3 +272,16 @@ def test_forced_lut_products_are_time_multiplexed_by_the_allocation_limit() -> N
     free, limited = _one(dense(32, 32, w=16, mult_impl="lut")), _one(dense(32, 32, w=16, rf=32, mult_impl="lut"))
     assert limited.dsp == free.dsp == 0
     assert limited.latency_cycles >= free.latency_cycles + 16
+
+
+def test_resource_accumulators_at_a_run_time_index_cost_per_output() -> None:
+    # dense_resource_rf_gt_nin_rem0: acc[out_index] += ... with a run-time out_index: each of the n_out
+    # accumulators gets its own update logic (csynth, Vivado HLS 2020.1, one multiplier: 830 LUT at 100x10,
+    # 5,154 at 100x100); the RF <= n_in variant writes fixed accumulators
+    ten = _one(dense(100, 10, w=16, rf=1000, strategy="resource"))
+    hundred = _one(dense(100, 100, w=16, rf=10000, strategy="resource"))
+    assert ten.multipliers == hundred.multipliers == 1
+    assert hundred.lut - ten.lut >= 90 * 16 * 3.0
+    from cost_models.analytic import resource_mux_luts
+
+    assert resource_mux_luts(100, 10, 50, 20, 16, 16) == 20 * 16 * 50 / 4.0  # rf <= n_in: no accumulator logic
