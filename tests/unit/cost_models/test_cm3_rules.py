@@ -35,10 +35,11 @@ def _mlp(strategy: str, rf: int) -> list[LayerSpec]:
 def test_resource_mux_follows_the_dense_resource_variant() -> None:
     # rf <= n_in: an rf:1 input mux per multiplier, no accumulator mux (out_index depends on im only)
     assert resource_mux_luts(784, 140, 28, 3920, 8, 20) == 3920 * 8 * 28 / 4
-    # rf > n_in, rf % n_in == 0: one shared n_in:1 input mux, rf/n_in accumulators per multiplier
-    assert resource_mux_luts(100, 100, 10000, 1, 16, 16) == (16 * 100 + 1 * 16 * 100) / 4
+    # rf > n_in, rf % n_in == 0: one shared n_in:1 input mux, rf/n_in accumulators per multiplier, and the
+    # update logic of the n_out accumulators written at a run-time index (3 LUT per accumulator bit)
+    assert resource_mux_luts(100, 100, 10000, 1, 16, 16) == (16 * 100 + 1 * 16 * 100) / 4 + 3.0 * 100 * 16
     # rf > n_in otherwise: an n_in:1 mux per multiplier
-    assert resource_mux_luts(10, 7, 35, 2, 8, 12) == 2 * (8 * 10 + 12 * 4) / 4
+    assert resource_mux_luts(10, 7, 35, 2, 8, 12) == 2 * (8 * 10 + 12 * 4) / 4 + 3.0 * 7 * 12
     assert resource_mux_luts(16, 8, 1, 128, 8, 12) == 0.0
 
 
