@@ -721,8 +721,31 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
             # under DATAFLOW the first process reads the input port itself (or, hls4ml < 0.8, a channel
             # holds it): only the output is registered at the top (csynth "Register" row: 3 x 32 bits, Kenny-Jia)
             ff += (0 if dataflow else n_first * first_in.width) + n_last * hw[-1].result.width
+            if not dataflow:
+                ff += _boundary_registers(hw, latency)
     totals = {"dsp": dsp, "lut": lut, "ff": ff, "bram_18k": bram, "latency_cycles": latency, "ii": ii}
     return totals, rows
+
+
+def _boundary_registers(hw: Sequence[LayerSpec], latency: float) -> float:
+    """Flip-flops of the top-level pipeline (io_parallel, ``PIPELINE`` style) between layer calls.
+
+    The top function calls the layers one after the other inside one pipeline; wherever a clock edge
+    falls between a layer and the next, the tool registers the whole output vector of the first in the top
+    function (the csynth "Register" row, besides the layer instances' own registers). With ``latency``
+    cycles over ``n`` layer boundaries, ``min(1, latency / n)`` of them get one. csynth "Register" rows
+    against the layers' summed outputs (``n_out x result bits``): 0.96-0.97 of it in Vitis HLS 2021.1
+    designs of 20-260 cycles (ArgyKokk jet_tagging, mnist), 0.97 in Vitis HLS 2022.1 (kimhaneal, 9 cycles),
+    0.92 in Vitis HLS 2023.2 (k-diep, 10), 0.79-0.92 in Vivado HLS 2019.2 (Fiwo, 10-13 cycles); in designs
+    of 1-2 cycles at 25 ns a fraction (Kenny-Jia). Linear activations (removed by hls4ml 1.3) and in-place
+    reshapes hold no vector of their own; the last layer's output is the top function's output register.
+    """
+    inner = [layer for layer in hw[:-1] if layer.kind not in PARALLEL_INPLACE_KINDS
+             and not (layer.kind == "activation" and (layer.activation or "").lower() in ("linear", "none"))]
+    if not inner:
+        return 0.0
+    frac = min(1.0, latency / len(hw))
+    return frac * sum(_output_elements(layer) * layer.result.width for layer in inner)
 
 
 INPLACE_STREAM_KINDS = ("flatten",)
@@ -834,7 +857,11 @@ def _dataflow_registers(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequen
                 data = layer.input or (hw_layers[i - 1][0].result if i > 0 else in_type)
                 g = layer.conv
                 n_in = g.in_pixels * g.n_chan if g is not None and layer.kind in CONV_KINDS else layer.n_in
-                row.ff += n_in * data.width
+                # hls4ml < 0.8: the model input reaches the first process through the top function's entry
+                # processes, and that process holds two copies of it (csynth rows: 27,509 FF ~ 2 x 12,544 +
+                # 2 x 1,600 for a 784x100 16-bit layer; 11,975 ~ 2 x 4,704 + 2 x 1,200 for a 6-bit one)
+                copies = 2 if i == 0 else 1
+                row.ff += copies * n_in * data.width
         elif row.ff < out_bits:
             row.ff = out_bits
 
