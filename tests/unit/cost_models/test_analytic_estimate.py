@@ -8,6 +8,7 @@ import pytest
 
 from cost_models import Calibration, LayerSpec, Target, estimate
 from cost_models.analytic import LayerContext, dsp_per_mult, estimate_layer, multiplier_limit
+from cost_models.constants import part_speed
 from cost_models.layers import FixedType
 from cost_models.parts import get_part
 from tests.unit.cost_models.cm_helpers import TARGET, dense, jet_model, with_weights
@@ -201,7 +202,15 @@ def test_resource_at_reuse_factor_one_is_folded_like_latency() -> None:
 def test_resource_registers_follow_the_clock() -> None:
     layer = dense(64, 32, w=16, d=16, rf=8, strategy="resource")
     slow = _one(layer, part=VU9P, clock=25.0)
-    fast = _one(layer, part=Z7, clock=5.0)
-    # at 25 ns one reuse iteration fits in the cycle: few registers beyond the accumulators
-    assert slow.ff < 0.3 * fast.ff
-    assert fast.ff >= 32 * 16  # at least the accumulators
+    # a Zynq-7000 -1 fabric (speed factor of the part string) at 5 ns: one iteration spans ~1.7 periods
+    z7 = LayerContext(Z7, 5.0, FixedType(16, 6), speed=part_speed(Z7, "xc7z020clg400-1"))
+    fast = estimate_layer(layer, z7)[0]
+    # at 25 ns one reuse iteration fits in the cycle: the accumulators only, no per-multiplier registers
+    assert slow.ff == 32 * 16
+    # the operands and product of each of the 256 multipliers are registered once per period the path spans
+    spans = z7.speed * (3.0 + z7.k.t_add_ns) / z7.t_eff
+    assert spans > 1.0
+    assert fast.ff == pytest.approx(32 * 16 + 256 * (16 + 16 + 16) * spans)
+    # a LUT-mapped product of narrow operands keeps no per-multiplier register
+    narrow = estimate_layer(dense(64, 32, w=4, d=4, rf=8, strategy="resource"), z7)[0]
+    assert narrow.ff == 32 * 16  # the accumulators
