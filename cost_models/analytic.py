@@ -318,9 +318,14 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         # spans (csynth per-instance rows: ~65-110 FF per 16-bit multiplier at 5 ns on Zynq-7000 -1, where
         # the path spans ~1.7 periods; <= 11 per 32-bit multiplier at 25 ns, where it fits). A LUT-mapped
         # product of narrow operands is not registered per multiplier (1.6 FF per 4x2-bit one at 2 ns).
+        # These rows are io_parallel (DATAFLOW) layers; io_stream stages keep the former rule, which their
+        # csynth totals support (Berk-Bilgin, Gabriele-bot ALVEO CNN: the new rule halves their FF).
         t_iter = ctx.speed * (RESOURCE_ITERATION_NS + ctx.k.t_add_ns)
         spans = t_iter / ctx.t_eff
-        per_mult = 0.0 if generic_lut or spans <= 1.0 else (wb + db + ab) * spans
+        if layer.io_type == "io_stream":  # the per-pixel product of a stream stage: the former rule, unchanged
+            per_mult = (wb + db + ab) * min(1.0, spans)
+        else:
+            per_mult = 0.0 if generic_lut or spans <= 1.0 else (wb + db + ab) * spans
         est.ff = n_out * ab + bf * per_mult
         iter_cycles = ctx.k.big_rom_ii if rf > BIG_ROM_ENTRIES else 1.0
         est.latency_cycles = rf * iter_cycles + _tree_cycles(acc_levels, ctx) + 2
