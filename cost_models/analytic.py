@@ -329,10 +329,20 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         acc_levels = math.ceil(math.log2(max(1, bf // max(1, n_out)))) if bf > n_out else 0
         mux_lut = resource_mux_luts(n_in, n_out, rf, bf, db, ab)
         est.lut = mult_lut + rom_lut + bf * ab + mux_lut
-        # registers: the accumulators, plus each multiplier's operands and product as far as one
-        # reuse iteration (ROM read, multiply, accumulate) does not fit in the clock period
+        # registers: the accumulators, plus, when one reuse iteration (ROM read, multiply, accumulate) does
+        # not fit in the clock period, each DSP multiplier's operands and product once per period the path
+        # spans (csynth per-instance rows: ~65-110 FF per 16-bit multiplier at 5 ns on Zynq-7000 -1, where
+        # the path spans ~1.7 periods; <= 11 per 32-bit multiplier at 25 ns, where it fits). A LUT-mapped
+        # product of narrow operands is not registered per multiplier (1.6 FF per 4x2-bit one at 2 ns).
+        # These rows are io_parallel (DATAFLOW) layers; io_stream stages keep the former rule, which their
+        # csynth totals support (Berk-Bilgin, Gabriele-bot ALVEO CNN: the new rule halves their FF).
         t_iter = ctx.speed * (RESOURCE_ITERATION_NS + ctx.k.t_add_ns)
-        est.ff = n_out * ab + bf * (wb + db + ab) * min(1.0, t_iter / ctx.t_eff)
+        spans = t_iter / ctx.t_eff
+        if layer.io_type == "io_stream":  # the per-pixel product of a stream stage: the former rule, unchanged
+            per_mult = (wb + db + ab) * min(1.0, spans)
+        else:
+            per_mult = 0.0 if generic_lut or spans <= 1.0 else (wb + db + ab) * spans
+        est.ff = n_out * ab + bf * per_mult
         iter_cycles = ctx.k.big_rom_ii if rf > BIG_ROM_ENTRIES else 1.0
         est.latency_cycles = rf * iter_cycles + _tree_cycles(acc_levels, ctx) + 2
         est.ii = rf * iter_cycles
@@ -732,6 +742,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         g0 = first.conv
         n_first = g0.in_pixels * g0.n_chan if g0 is not None and first.kind in CONV_KINDS else first.n_in
         _parallel_channels(hw_layers, rows, family, n_first * in_type.width if target.legacy_hls4ml else 0)
+        _dataflow_registers(hw_layers, rows, in_type, target.legacy_hls4ml)
     dsp = lut = ff = bram = 0.0
     ii = 1.0
     lat_sum = 0.0
@@ -772,9 +783,34 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
             g0, g1 = hw[0].conv, hw[-1].conv
             n_first = g0.in_pixels * g0.n_chan if g0 is not None and hw[0].kind in CONV_KINDS else hw[0].n_in
             n_last = g1.out_pixels * g1.n_filt if g1 is not None and hw[-1].kind in CONV_KINDS else hw[-1].n_out
-            ff += n_first * first_in.width + n_last * hw[-1].result.width
+            # under DATAFLOW the first process reads the input port itself (or, hls4ml < 0.8, a channel
+            # holds it): only the output is registered at the top (csynth "Register" row: 3 x 32 bits, Kenny-Jia)
+            ff += (0 if dataflow else n_first * first_in.width) + n_last * hw[-1].result.width
+            if not dataflow:
+                ff += _boundary_registers(hw, latency)
     totals = {"dsp": dsp, "lut": lut, "ff": ff, "bram_18k": bram, "latency_cycles": latency, "ii": ii}
     return totals, rows
+
+
+def _boundary_registers(hw: Sequence[LayerSpec], latency: float) -> float:
+    """Flip-flops of the top-level pipeline (io_parallel, ``PIPELINE`` style) between layer calls.
+
+    The top function calls the layers one after the other inside one pipeline; wherever a clock edge
+    falls between a layer and the next, the tool registers the whole output vector of the first in the top
+    function (the csynth "Register" row, besides the layer instances' own registers). With ``latency``
+    cycles over ``n`` layer boundaries, ``min(1, latency / n)`` of them get one. csynth "Register" rows
+    against the layers' summed outputs (``n_out x result bits``): 0.96-0.97 of it in Vitis HLS 2021.1
+    designs of 20-260 cycles (ArgyKokk jet_tagging, mnist), 0.97 in Vitis HLS 2022.1 (kimhaneal, 9 cycles),
+    0.92 in Vitis HLS 2023.2 (k-diep, 10), 0.79-0.92 in Vivado HLS 2019.2 (Fiwo, 10-13 cycles); in designs
+    of 1-2 cycles at 25 ns a fraction (Kenny-Jia). Linear activations (removed by hls4ml 1.3) and in-place
+    reshapes hold no vector of their own; the last layer's output is the top function's output register.
+    """
+    inner = [layer for layer in hw[:-1] if layer.kind not in PARALLEL_INPLACE_KINDS
+             and not (layer.kind == "activation" and (layer.activation or "").lower() in ("linear", "none"))]
+    if not inner:
+        return 0.0
+    frac = min(1.0, latency / len(hw))
+    return frac * sum(_output_elements(layer) * layer.result.width for layer in inner)
 
 
 INPLACE_STREAM_KINDS = ("flatten",)
@@ -843,6 +879,56 @@ def _parallel_channels(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequenc
         lut, ff = parallel_channel_logic(layer.result.width, family)
         row.fifo_lut += n * lut
         row.fifo_ff += n * ff
+
+
+RELU_LIKE = ("relu", "leaky_relu", "relu6", "thresholdedrelu")
+
+
+def _output_register_bits(layer: LayerSpec) -> int:
+    """Bits of a DATAFLOW process's output register: every element of its output array at the result
+    width; a ReLU's signed result has a constant sign bit, which the tool does not register."""
+    bits = layer.result.width
+    if layer.kind == "activation" and (layer.activation or "relu").lower() in RELU_LIKE and layer.result.signed:
+        bits -= 1
+    return _output_elements(layer) * max(1, bits)
+
+
+def _dataflow_registers(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[LayerEstimate],
+                        in_type: FixedType, legacy: bool) -> None:
+    """io_parallel DATAFLOW (hls4ml's ``SetPipelineStyle``): the registers each layer process holds.
+
+    * Every process writes its whole output array into registers before the channels take it (csynth
+      per-instance rows: a 128x32-bit dense at RF 1 takes 4,098 FF = 128 x 32 + 2, Vitis HLS 2023.1 and
+      Vivado HLS 2019.2; a 16-bit ReLU of n elements n x 15 + 2 at 5 ns, Vivado HLS 2020.1, and nothing
+      else): at least ``n_out x result bits`` (cut registers that already hold the output are not counted
+      twice); a ReLU exactly that. Linear activations (removed by hls4ml 1.3) and softmax keep their rule.
+    * A Resource layer with RF > 1 keeps its accumulators (counted by the layer rule) *and* that output
+      register, and reads its input at a run-time index (``data[in_index]`` in ``nnet_dense_resource.h``)
+      for RF iterations while the channels deliver each element once: it copies the input into registers
+      (``n_in x data bits``), unless it reads the top function's input port itself (the first process of
+      an hls4ml >= 0.8 project).
+    """
+    for i, ((layer, _), row) in enumerate(zip(hw_layers, rows, strict=True)):
+        act = (layer.activation or "relu").lower() if layer.kind == "activation" else ""
+        if layer.kind in PARALLEL_INPLACE_KINDS or layer.kind == "softmax" or act in ("linear", "none"):
+            continue
+        out_bits = float(_output_register_bits(layer))
+        if act in RELU_LIKE:
+            row.ff = out_bits  # compare and select: only the output is registered (csynth rows: n x 15 + 2)
+            continue
+        if layer.strategy == "resource" and layer.reuse_factor > 1 and layer.kind in ("dense", *CONV_KINDS):
+            row.ff += out_bits
+            if i > 0 or legacy:
+                data = layer.input or (hw_layers[i - 1][0].result if i > 0 else in_type)
+                g = layer.conv
+                n_in = g.in_pixels * g.n_chan if g is not None and layer.kind in CONV_KINDS else layer.n_in
+                # hls4ml < 0.8: the model input reaches the first process through the top function's entry
+                # processes, and that process holds two copies of it (csynth rows: 27,509 FF ~ 2 x 12,544 +
+                # 2 x 1,600 for a 784x100 16-bit layer; 11,975 ~ 2 x 4,704 + 2 x 1,200 for a 6-bit one)
+                copies = 2 if i == 0 else 1
+                row.ff += copies * n_in * data.width
+        elif row.ff < out_bits:
+            row.ff = out_bits
 
 
 def _depth_of_slowest(rows: list[LayerEstimate], lat_max: float) -> float:

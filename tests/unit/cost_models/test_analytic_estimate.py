@@ -8,6 +8,7 @@ import pytest
 
 from cost_models import Calibration, LayerSpec, Target, estimate
 from cost_models.analytic import LayerContext, dsp_per_mult, estimate_layer, multiplier_limit
+from cost_models.constants import part_speed
 from cost_models.layers import FixedType
 from cost_models.parts import get_part
 from tests.unit.cost_models.cm_helpers import TARGET, dense, jet_model, with_weights
@@ -201,80 +202,19 @@ def test_resource_at_reuse_factor_one_is_folded_like_latency() -> None:
 def test_resource_registers_follow_the_clock() -> None:
     layer = dense(64, 32, w=16, d=16, rf=8, strategy="resource")
     slow = _one(layer, part=VU9P, clock=25.0)
-    fast = _one(layer, part=Z7, clock=5.0)
-    # at 25 ns one reuse iteration fits in the cycle: few registers beyond the accumulators
-    assert slow.ff < 0.3 * fast.ff
-    assert fast.ff >= 32 * 16  # at least the accumulators
+    # a Zynq-7000 -1 fabric (speed factor of the part string) at 5 ns: one iteration spans ~1.7 periods
+    z7 = LayerContext(Z7, 5.0, FixedType(16, 6), speed=part_speed(Z7, "xc7z020clg400-1"))
+    fast = estimate_layer(layer, z7)[0]
+    # at 25 ns one reuse iteration fits in the cycle: the accumulators only, no per-multiplier registers
+    assert slow.ff == 32 * 16
+    # the operands and product of each of the 256 multipliers are registered once per period the path spans
+    spans = z7.speed * (3.0 + z7.k.t_add_ns) / z7.t_eff
+    assert spans > 1.0
+    assert fast.ff == pytest.approx(32 * 16 + 256 * (16 + 16 + 16) * spans)
+    # a LUT-mapped product of narrow operands keeps no per-multiplier register
+    narrow = estimate_layer(dense(64, 32, w=4, d=4, rf=8, strategy="resource"), z7)[0]
+    assert narrow.ff == 32 * 16  # the accumulators
 
-
-def _softmax(n: int, impl: str = "stable", io: str = "io_parallel") -> LayerSpec:
-    return LayerSpec("sm", "softmax", n, n, FixedType(16, 6), activation="softmax", table_size=1024,
-                     table=FixedType(18, 8), softmax_implementation=impl, io_type=io)  # type: ignore[arg-type]
-
-
-def test_softmax_latency_implementation_skips_the_max_tree() -> None:
-    # nnet_activation.h: softmax_latency has no max tree and no subtraction (csynth rows, UltraScale+ 5 ns:
-    # 2 cycles at n=5, 3 at n=10; stable 4 at n=10)
-    assert _one(_softmax(5, "latency")).latency_cycles == 2
-    assert _one(_softmax(10, "latency")).latency_cycles == 3
-    assert _one(_softmax(10)).latency_cycles == 4
-    lat, stable = _one(_softmax(10, "latency")), _one(_softmax(10))
-    assert lat.lut < stable.lut and lat.ff < stable.ff
-    assert (lat.dsp, lat.bram_18k) == (stable.dsp, stable.bram_18k)  # same tables and inverse multiplies
-
-
-def test_softmax_on_7_series_is_slower_than_its_adder_factor() -> None:
-    # Zynq-7000 -2 at 3.33 ns: 13 / 16 / 20 cycles at n = 3 / 5 / 16 in the ArgyKokk csynth rows
-    z7_2 = get_part("xc7z007s")
-    ctx = LayerContext(z7_2, 3.33, FixedType(16, 6), speed=1.9)
-    assert [estimate_layer(_softmax(n), ctx)[0].latency_cycles for n in (3, 5, 16)] == [13, 16, 20]
-
-
-def test_softmax_implementation_read_from_parameters_h() -> None:
-    from cost_models.hls_project import layers_from_structs, parse_parameters_h
-
-    text = """
-struct softmax_config13 : nnet::activ_config {
-    static const unsigned n_in = 5;
-    static const unsigned table_size = 1024;
-    static const unsigned io_type = nnet::io_parallel;
-    static const unsigned reuse_factor = 1;
-    static const nnet::softmax_implementation implementation = nnet::softmax_implementation::latency;
-    typedef ap_fixed<18,8> exp_table_t;
-    typedef ap_fixed<18,8> inv_table_t;
-};
-"""
-    (sm,) = layers_from_structs(parse_parameters_h(text), {})
-    assert sm.kind == "softmax" and sm.softmax_implementation == "latency"
-    (sm,) = layers_from_structs(parse_parameters_h(text.replace("::latency", "::stable")), {})
-    assert sm.softmax_implementation == "stable"
-    (sm,) = layers_from_structs(parse_parameters_h(text.replace("    static const nnet::softmax_implementation "
-                                                                "implementation = nnet::softmax_implementation"
-                                                                "::latency;\n", "")), {})
-    assert sm.softmax_implementation == "stable"  # hls4ml 1.3's default
-
-
-def test_shared_dsps_keep_their_input_while_slots_fit_n_out() -> None:
-    # nnet_dense_latency.h multiplies data[ii] by its n_out weights in turn: at RF 2 the shared DSPs need no
-    # data multiplexer (2 slots <= 32 outputs), so the LUTs stay those of RF 1 (csynth: Fiwo735 RF 1 -> 2,
-    # 108,527 -> 118,788 LUT in total; ArgyKokk jet 72,661 -> 62,431)
-    rf1, rf2 = _one(dense(64, 32, w=16)), _one(dense(64, 32, w=16, rf=2))
-    assert rf2.dsp < rf1.dsp
-    assert rf2.lut <= 1.02 * rf1.lut
-    from cost_models.analytic import shared_dsp_mux_luts
-
-    assert shared_dsp_mux_luts(32, 16, 32, 16) == 0
-    assert shared_dsp_mux_luts(32, 64, 32, 16) == 32 * 16 * 0.5  # 64 slots over 32 outputs: a 2:1 data mux
-
-
-def test_forced_lut_products_are_time_multiplexed_by_the_allocation_limit() -> None:
-    # BIND_OP impl=fabric leaves them mul operations: ALLOCATION limit=multiplier_limit binds as for DSPs
-    free, limited = _one(dense(32, 32, w=16, mult_impl="lut")), _one(dense(32, 32, w=16, rf=32, mult_impl="lut"))
-    assert limited.dsp == free.dsp == 0
-    assert limited.latency_cycles >= free.latency_cycles + 16
-
-
-def test_resource_accumulators_at_a_run_time_index_cost_per_output() -> None:
     # dense_resource_rf_gt_nin_rem0: acc[out_index] += ... with a run-time out_index: each of the n_out
     # accumulators gets its own update logic (csynth, Vivado HLS 2020.1, one multiplier: 830 LUT at 100x10,
     # 5,154 at 100x100); the RF <= n_in variant writes fixed accumulators
