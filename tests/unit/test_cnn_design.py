@@ -18,13 +18,13 @@ from dse.design.layer_kind import InfeasibleDesign
 from dse.design.prebuild import check_shapes, prebuild_layers, snapped_reuse_factors
 from dse.errors import ConfigError
 from dse.space import parse_space_text
-from tests.helpers import set_by_path
+from tests.helpers import quickstart_dict, set_by_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def cnn_space_dict(**over: object) -> dict:
-    d = yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
+    d = quickstart_dict()
     d["model"] = {"type": "cnn", "hidden_layers": [0, 1], "width": [8, 16],
                   "conv": {"blocks": [1, 2], "filters": [2, 4, 8], "kernel_size": [1, 2, 3], "stride": [1, 2],
                            "padding": ["valid", "same"], "pooling": ["none", "max", "average"],
@@ -242,7 +242,7 @@ def test_per_block_values() -> None:
 
 def test_space_refusals() -> None:
     with pytest.raises(ConfigError, match="io_stream is not supported yet for MLPs") as exc:
-        parse_space_text(yaml.safe_dump({**yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text()),
+        parse_space_text(yaml.safe_dump({**quickstart_dict(),
                                          "hardware": {"part": "xcvu9p-flga2104-2L-e", "io_type": "io_stream"}}))
     assert exc.value.path == "hardware.io_type"
     with pytest.raises(ConfigError, match="is required for type: cnn") as exc:
@@ -255,7 +255,7 @@ def test_space_refusals() -> None:
         cnn_space(model__conv={"blocks": 1, "filters": 4, "kernel_size": 2, "stride": 3})
     assert exc.value.path == "model.conv.stride"
     with pytest.raises(ConfigError, match="is for type: cnn only"):
-        parse_space_text(yaml.safe_dump({**yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text()),
+        parse_space_text(yaml.safe_dump({**quickstart_dict(),
                                          "model": {"hidden_layers": 1, "width": 8, "input_shape": [8, 8, 1]}}))
     space = cnn_space()
     assert space.model.hidden_layers.values() == [0, 1]
