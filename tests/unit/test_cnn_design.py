@@ -1,11 +1,11 @@
 """CNN designs: candidate <-> Optuna params <-> hls4ml config round trips (1D and 2D, io_parallel and
-io_stream), the tensor shape flow and its refusals, ParallelizationFactor validity as hls4ml computes
-it, and the space's refusal of kernels/pools that leave no pixel (with the key path)."""
+io_stream), the tensor shape flow and its refusals, and the space's refusal of kernels/pools that leave
+no pixel (with the key path). ParallelizationFactor, conv ReuseFactor and output sizes compared with
+hls4ml's own code: tests/integration/test_rules_vs_hls4ml.py."""
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import optuna
@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from dse.design.candidate import Candidate, suggest_candidate
-from dse.design.conv_kinds import Conv, snap_parallelization_factor, valid_parallelization_factors
+from dse.design.conv_kinds import Conv, snap_parallelization_factor
 from dse.design.layer_kind import InfeasibleDesign
 from dse.design.prebuild import check_shapes, prebuild_layers, snapped_reuse_factors
 from dse.errors import ConfigError
@@ -148,33 +148,6 @@ def test_conv_reuse_factors_use_the_conv_product() -> None:
     assert spec.reuse_factor == rfs[0] and (spec.n_in, spec.n_out) == (18, 6)
 
 
-def test_parallelization_factors_are_hls4mls() -> None:
-    from hls4ml.backends import get_backend
-
-    backend = get_backend("Vitis")
-    rng = random.Random(0)
-    for _ in range(300):
-        h, w = rng.randint(1, 40), rng.randint(1, 40)
-        assert valid_parallelization_factors(h * w) == backend.get_valid_conv_partition_splits(h, w)
-        chosen = rng.randint(1, h * w + 5)
-        valid = backend.get_valid_conv_partition_splits(h, w)
-        expected = chosen if chosen in valid else backend.get_closest_reuse_factor(valid, chosen)
-        assert snap_parallelization_factor(h * w, chosen) == expected
-
-
-def test_conv_reuse_factor_validity_is_hls4mls() -> None:
-    from hls4ml.backends import get_backend
-
-    from cost_models.reuse import valid_reuse_factors
-
-    backend = get_backend("Vitis")
-    rng = random.Random(1)
-    for _ in range(60):
-        chan, k, dims, filt = rng.randint(1, 8), rng.randint(1, 5), rng.randint(1, 2), rng.randint(1, 16)
-        n_in = chan * k ** dims
-        assert valid_reuse_factors(n_in, filt) == backend.get_valid_reuse_factors(n_in, filt)
-
-
 def _validate(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """``dse validate path`` in this process (the CLI's ``main``, as ``python -m dse.commands.cli`` calls
     it; a fresh interpreter per call cost ~1 s): exit code, stdout, stderr."""
@@ -301,21 +274,6 @@ def test_normalized_snaps_reuse_and_parallelization_factors() -> None:
            for c in with_pf]
     assert got == [snap_parallelization_factor(25, pf) for pf in (4, 5, 7, 20)] == [5, 5, 5, 25]
     assert normalized(with_pf[0], (7, 7, 1), 10) == normalized(with_pf[1], (7, 7, 1), 10)
-
-
-def test_conv_output_sizes_and_padding_are_hls4mls() -> None:
-    from hls4ml.converters.utils import compute_padding_1d
-
-    from dse.design.conv_kinds import conv_output
-
-    rng = random.Random(2)
-    for _ in range(500):
-        n, k, s = rng.randint(1, 40), rng.randint(1, 7), rng.randint(1, 4)
-        padding = rng.choice(["valid", "same"])
-        if padding == "valid" and k > n:
-            assert conv_output(n, k, s, padding)[0] == 0
-            continue
-        assert conv_output(n, k, s, padding) == compute_padding_1d(padding, n, s, k)
 
 
 def test_validate_checks_a_cnn_against_the_datas_sample_shape(tmp_path: Path,

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
-import types
 
 import pytest
 
@@ -12,13 +10,11 @@ from cost_models import (
     LayerSpec,
     UnknownPartError,
     get_part,
-    is_valid_reuse_factor,
     layers_from_dicts,
     layers_to_dicts,
     snap_reuse_factor,
     valid_reuse_factors,
 )
-from cost_models.reuse import closest_reuse_factor
 from tests.unit.cost_models.cm_helpers import dense, jet_model
 
 
@@ -54,30 +50,6 @@ def test_parts_prefix_and_unknown() -> None:
     with pytest.raises(UnknownPartError, match="known devices: .*xcvu9p") as exc:
         get_part("xc9z999")
     assert isinstance(exc.value, ValueError)
-
-
-def _hls4ml_backend() -> types.SimpleNamespace:
-    from hls4ml.backends.fpga.fpga_backend import FPGABackend
-
-    ns = types.SimpleNamespace()
-    ns._validate_reuse_factor = lambda a, b, rf: FPGABackend._validate_reuse_factor(ns, a, b, rf)
-    ns.get_valid_reuse_factors = lambda a, b: FPGABackend.get_valid_reuse_factors(ns, a, b)
-    ns.get_closest_reuse_factor = lambda v, c: FPGABackend.get_closest_reuse_factor(ns, v, c)
-    return ns
-
-
-def test_reuse_factor_rules_identical_to_hls4ml() -> None:
-    pytest.importorskip("hls4ml")
-    hb = _hls4ml_backend()
-    rng = random.Random(1234)
-    for _ in range(150):
-        n_in, n_out = rng.randint(1, 80), rng.randint(1, 80)
-        ref = hb.get_valid_reuse_factors(n_in, n_out)
-        assert valid_reuse_factors(n_in, n_out) == ref, (n_in, n_out)
-        for rf in (rng.randint(1, n_in * n_out + 5) for _ in range(5)):
-            assert is_valid_reuse_factor(n_in, n_out, rf) == bool(hb._validate_reuse_factor(n_in, n_out, rf))
-            assert closest_reuse_factor(ref, rf) == hb.get_closest_reuse_factor(ref, rf)
-            assert snap_reuse_factor(n_in, n_out, rf) == (rf if rf in ref else hb.get_closest_reuse_factor(ref, rf))
 
 
 def test_snap_known_values() -> None:
