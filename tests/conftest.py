@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,3 +64,28 @@ def few_rejections(monkeypatch: pytest.MonkeyPatch) -> int:
 
     monkeypatch.setattr(proposals, "MAX_REJECTED_IN_A_ROW", 30)
     return 30
+
+
+FRESH_IMPORTS = ("cost_models", "dse.synthesis.loop", "dse.store", "dse.scoring", "dse.search", "dse.commands.cli",
+                 "dse.space", "dse.design", "dse.design.hls4ml_adapter", "dse.design.candidate", "dse.design.prebuild",
+                 "cost_models.estimate")
+"""What ``imported_in_a_fresh_interpreter`` imports, in this order: cost_models first (nothing before it:
+``cost_models`` alone), then the search core's layers in the order of its import test, then the light
+packages. cost_models imports nothing from dse, so the layers still import from a clean start."""
+WATCHED_PACKAGES = ("tensorflow", "keras", "qkeras", "tensorflow_model_optimization", "hls4ml", "ray", "optuna")
+
+
+@pytest.fixture(scope="session")
+def imported_in_a_fresh_interpreter() -> dict[str, set[str]]:
+    """Per module of ``FRESH_IMPORTS``, the ``WATCHED_PACKAGES`` in ``sys.modules`` once it is imported: one
+    fresh interpreter (~0.5 s) imports them in turn, for the tests that check what a module drags in (one
+    interpreter each cost a second or two per run). Imports only add to ``sys.modules``: a package loaded
+    by module M shows after M and after every later one, so the first failing module is the culprit and no
+    module that loads a watched package can pass; an import error (a cycle) fails every such test."""
+    code = (f"import importlib, json, sys\nout = {{}}\nfor m in {list(FRESH_IMPORTS)!r}:\n"
+            f"    importlib.import_module(m)\n"
+            f"    out[m] = [w for w in {list(WATCHED_PACKAGES)!r} if w in sys.modules]\n"
+            "print(json.dumps(out))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=helpers.ROOT)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return {m: set(loaded) for m, loaded in json.loads(res.stdout.strip().splitlines()[-1]).items()}
