@@ -81,10 +81,14 @@ def imported_in_a_fresh_interpreter() -> dict[str, set[str]]:
     fresh interpreter (~0.5 s) imports them in turn, for the tests that check what a module drags in (one
     interpreter each cost a second or two per run). Imports only add to ``sys.modules``: a package loaded
     by module M shows after M and after every later one, so the first failing module is the culprit and no
-    module that loads a watched package can pass; an import error (a cycle) fails every such test."""
+    module that loads a watched package can pass; an import error (a cycle) fails every such test. Last,
+    ``dse validate search_spaces/quickstart.yaml`` runs in it (``main``): key ``dse validate exit <code>``."""
     code = (f"import importlib, json, sys\nout = {{}}\nfor m in {list(FRESH_IMPORTS)!r}:\n"
             f"    importlib.import_module(m)\n"
             f"    out[m] = [w for w in {list(WATCHED_PACKAGES)!r} if w in sys.modules]\n"
+            "from dse.commands.cli import main\n"
+            f"rc = main(['validate', {str(helpers.QUICKSTART)!r}])\n"
+            f"out[f'dse validate exit {{rc}}'] = [w for w in {list(WATCHED_PACKAGES)!r} if w in sys.modules]\n"
             "print(json.dumps(out))\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=helpers.ROOT)
     assert res.returncode == 0, res.stderr[-2000:]
