@@ -10,6 +10,10 @@ CPU seconds of pytest and its children (user + sys, from ``getrusage``), the pyt
 1-minute load average before and after. On a shared machine the wall time grows with the load; the CPU
 seconds are the better estimate of the wall time on an idle one (the tests are single-threaded).
 The entry is appended to the JSON list in ``--out`` under ``--label``.
+
+Each entry also records whether Python writes bytecode (``PYTHONDONTWRITEBYTECODE`` unset): when it may
+not, every run compiles dse and pytest rewrites the asserts of every test module again (~1.5 s of the
+unit tier, ~3 s of ``-m "not slow"``); when it may, the second run onward reads them from __pycache__.
 """
 
 from __future__ import annotations
@@ -58,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tier", choices=sorted(TIERS), action="append", help="default: both")
     args = parser.parse_args(argv)
     entry: dict[str, object] = {"label": args.label, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                "cpus": os.cpu_count(), "tiers": {}}
+                                "cpus": os.cpu_count(),
+                                "writes_bytecode": not os.environ.get("PYTHONDONTWRITEBYTECODE"), "tiers": {}}
     for name in args.tier or sorted(TIERS):
         runs = [time_tier(TIERS[name]) for _ in range(args.repeat)]
         entry["tiers"][name] = runs  # type: ignore[index]

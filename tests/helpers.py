@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_REPORTS = ROOT.parent / "shared" / "data" / "hls4ml_reports"
 STANDIN = ROOT / "tests" / "standin" / "fake_hls.py"
+QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
+
+
+@functools.cache
+def _parsed_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def yaml_file(path: Path) -> Any:
+    """The YAML file ``path`` parsed (once per test run: pure-Python YAML costs ~10 ms a file), as a
+    fresh deep copy the caller may change."""
+    return copy.deepcopy(_parsed_yaml(Path(path)))
+
+
+def quickstart_dict() -> dict:
+    """search_spaces/quickstart.yaml as a dict (a fresh copy)."""
+    return yaml_file(QUICKSTART)
 
 
 def tiny_space_dict(**overrides: object) -> dict:
     """A space that trains in about a second per trial: 400 digits, 2 epochs, tiny MLPs.
 
     ``overrides`` set keys by path with ``__`` between the parts (``search__workers=1``)."""
-    d = yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
+    d = quickstart_dict()
     d["name"] = "tiny"
     d["data"]["max_samples"] = 400
     d["model"]["hidden_layers"] = 1

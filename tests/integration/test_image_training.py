@@ -16,6 +16,7 @@ import yaml
 from dse.design.candidate import Candidate
 from dse.space import parse_space_text
 from dse.training.data import flat, load_dataset
+from tests.helpers import quickstart_dict
 
 pytestmark = pytest.mark.slow  # imports TensorFlow and trains
 
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _space(data: dict[str, Any], epochs: int = 4) -> Any:
-    d = yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
+    d = quickstart_dict()
     d["training"]["epochs"] = epochs
     d["training"]["early_stopping"] = False
     d["data"] = data

@@ -10,6 +10,7 @@ import yaml
 
 from dse.design.candidate import Candidate
 from dse.space import parse_space_text
+from tests.helpers import quickstart_dict
 
 pytestmark = pytest.mark.slow  # imports TensorFlow and builds QKeras models
 
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def space():
-    d = yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
+    d = quickstart_dict()
     d["training"]["epochs"] = 4
     d["training"]["early_stopping"] = False
     d["data"]["max_samples"] = 600

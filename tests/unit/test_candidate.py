@@ -10,13 +10,13 @@ import yaml
 
 from dse.design.candidate import Candidate, suggest_candidate
 from dse.space import parse_space_text
-from tests.helpers import set_by_path
+from tests.helpers import quickstart_dict, set_by_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def space_with(**over: object):
-    d = yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
+    d = quickstart_dict()
     return parse_space_text(yaml.safe_dump(set_by_path(d, over)))
 
 

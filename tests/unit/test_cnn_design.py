@@ -1,11 +1,11 @@
 """CNN designs: candidate <-> Optuna params <-> hls4ml config round trips (1D and 2D, io_parallel and
-io_stream), the tensor shape flow and its refusals, ParallelizationFactor validity as hls4ml computes
-it, and the space's refusal of kernels/pools that leave no pixel (with the key path)."""
+io_stream), the tensor shape flow and its refusals, and the space's refusal of kernels/pools that leave
+no pixel (with the key path). ParallelizationFactor, conv ReuseFactor and output sizes compared with
+hls4ml's own code: tests/integration/test_rules_vs_hls4ml.py."""
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import optuna
@@ -13,18 +13,18 @@ import pytest
 import yaml
 
 from dse.design.candidate import Candidate, suggest_candidate
-from dse.design.conv_kinds import Conv, snap_parallelization_factor, valid_parallelization_factors
+from dse.design.conv_kinds import Conv, snap_parallelization_factor
 from dse.design.layer_kind import InfeasibleDesign
 from dse.design.prebuild import check_shapes, prebuild_layers, snapped_reuse_factors
 from dse.errors import ConfigError
 from dse.space import parse_space_text
-from tests.helpers import set_by_path
+from tests.helpers import quickstart_dict, set_by_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def cnn_space_dict(**over: object) -> dict:
-    d = yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
+    d = quickstart_dict()
     d["model"] = {"type": "cnn", "hidden_layers": [0, 1], "width": [8, 16],
                   "conv": {"blocks": [1, 2], "filters": [2, 4, 8], "kernel_size": [1, 2, 3], "stride": [1, 2],
                            "padding": ["valid", "same"], "pooling": ["none", "max", "average"],
@@ -148,33 +148,6 @@ def test_conv_reuse_factors_use_the_conv_product() -> None:
     assert spec.reuse_factor == rfs[0] and (spec.n_in, spec.n_out) == (18, 6)
 
 
-def test_parallelization_factors_are_hls4mls() -> None:
-    from hls4ml.backends import get_backend
-
-    backend = get_backend("Vitis")
-    rng = random.Random(0)
-    for _ in range(300):
-        h, w = rng.randint(1, 40), rng.randint(1, 40)
-        assert valid_parallelization_factors(h * w) == backend.get_valid_conv_partition_splits(h, w)
-        chosen = rng.randint(1, h * w + 5)
-        valid = backend.get_valid_conv_partition_splits(h, w)
-        expected = chosen if chosen in valid else backend.get_closest_reuse_factor(valid, chosen)
-        assert snap_parallelization_factor(h * w, chosen) == expected
-
-
-def test_conv_reuse_factor_validity_is_hls4mls() -> None:
-    from hls4ml.backends import get_backend
-
-    from cost_models.reuse import valid_reuse_factors
-
-    backend = get_backend("Vitis")
-    rng = random.Random(1)
-    for _ in range(60):
-        chan, k, dims, filt = rng.randint(1, 8), rng.randint(1, 5), rng.randint(1, 2), rng.randint(1, 16)
-        n_in = chan * k ** dims
-        assert valid_reuse_factors(n_in, filt) == backend.get_valid_reuse_factors(n_in, filt)
-
-
 def _validate(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """``dse validate path`` in this process (the CLI's ``main``, as ``python -m dse.commands.cli`` calls
     it; a fresh interpreter per call cost ~1 s): exit code, stdout, stderr."""
@@ -242,7 +215,7 @@ def test_per_block_values() -> None:
 
 def test_space_refusals() -> None:
     with pytest.raises(ConfigError, match="io_stream is not supported yet for MLPs") as exc:
-        parse_space_text(yaml.safe_dump({**yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text()),
+        parse_space_text(yaml.safe_dump({**quickstart_dict(),
                                          "hardware": {"part": "xcvu9p-flga2104-2L-e", "io_type": "io_stream"}}))
     assert exc.value.path == "hardware.io_type"
     with pytest.raises(ConfigError, match="is required for type: cnn") as exc:
@@ -255,7 +228,7 @@ def test_space_refusals() -> None:
         cnn_space(model__conv={"blocks": 1, "filters": 4, "kernel_size": 2, "stride": 3})
     assert exc.value.path == "model.conv.stride"
     with pytest.raises(ConfigError, match="is for type: cnn only"):
-        parse_space_text(yaml.safe_dump({**yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text()),
+        parse_space_text(yaml.safe_dump({**quickstart_dict(),
                                          "model": {"hidden_layers": 1, "width": 8, "input_shape": [8, 8, 1]}}))
     space = cnn_space()
     assert space.model.hidden_layers.values() == [0, 1]
@@ -301,21 +274,6 @@ def test_normalized_snaps_reuse_and_parallelization_factors() -> None:
            for c in with_pf]
     assert got == [snap_parallelization_factor(25, pf) for pf in (4, 5, 7, 20)] == [5, 5, 5, 25]
     assert normalized(with_pf[0], (7, 7, 1), 10) == normalized(with_pf[1], (7, 7, 1), 10)
-
-
-def test_conv_output_sizes_and_padding_are_hls4mls() -> None:
-    from hls4ml.converters.utils import compute_padding_1d
-
-    from dse.design.conv_kinds import conv_output
-
-    rng = random.Random(2)
-    for _ in range(500):
-        n, k, s = rng.randint(1, 40), rng.randint(1, 7), rng.randint(1, 4)
-        padding = rng.choice(["valid", "same"])
-        if padding == "valid" and k > n:
-            assert conv_output(n, k, s, padding)[0] == 0
-            continue
-        assert conv_output(n, k, s, padding) == compute_padding_1d(padding, n, s, k)
 
 
 def test_validate_checks_a_cnn_against_the_datas_sample_shape(tmp_path: Path,

@@ -11,13 +11,14 @@ import yaml
 from dse.commands.cli import main
 from dse.errors import ConfigError
 from dse.space import load_space, parse_space_text
+from tests.helpers import quickstart_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
 
 
 def base() -> dict:
-    return yaml.safe_load(QUICKSTART.read_text())
+    return quickstart_dict()
 
 
 def dump(d: dict) -> str:

@@ -4,6 +4,7 @@ are refused with the keys named."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, replace
 from typing import ClassVar
@@ -22,7 +23,9 @@ from tests.unit.test_cnn_design import CNN_SPACES
 SPACES = {**MLP_SPACES, **CNN_SPACES}
 
 
-def sampled(space_name: str, n: int, seed: int) -> list[Candidate]:
+@functools.cache
+def sampled(space_name: str, n: int, seed: int) -> tuple[Candidate, ...]:
+    """``n`` candidates of a space drawn by Optuna's seeded random sampler (the same draw is made once)."""
     space = SPACES[space_name]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(directions=space.directions, sampler=optuna.samplers.RandomSampler(seed=seed))
@@ -31,7 +34,7 @@ def sampled(space_name: str, n: int, seed: int) -> list[Candidate]:
         trial = study.ask()
         out.append(suggest_candidate(trial, space))
         study.tell(trial, [0.5] * len(space.objectives))
-    return out
+    return tuple(out)
 
 
 def test_the_registry_holds_the_mlp_kinds_and_refuses_a_duplicate_kind() -> None:
@@ -97,7 +100,7 @@ def test_every_kinds_knobs_round_trip_through_their_optuna_params(space_name: st
                 if len(changed.layers) != len(cand.layers):
                     continue
                 diff = [(a.name, f) for a, b in zip(cand.layers, changed.layers, strict=True)
-                        for f in a.to_dict() if a.to_dict()[f] != b.to_dict()[f]]
+                        for da, db in [(a.to_dict(), b.to_dict())] for f in da if da[f] != db[f]]
                 fields = {f for _, f in diff}
                 # bias bits follow the weight bits when the space does not search them
                 assert fields <= {knob.field} | ({"bias_bits"} if knob.group == "weight_bits" else set()), diff

@@ -27,13 +27,14 @@ from dse.errors import ConfigError
 from dse.space import load_space, parse_space_text
 from dse.synthesis.open_tools import parse_yosys_stat, yosys_family, yosys_script
 from dse.synthesis.yosys_backend import da_strategy_layers
+from tests.helpers import quickstart_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 DA = "distributed_arithmetic"
 
 
 def quickstart() -> dict:
-    return yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
+    return quickstart_dict()
 
 
 # --------------------------------------------------------------------------- the space file

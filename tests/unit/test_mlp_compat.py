@@ -14,7 +14,6 @@ surrogate features. The same seeded sampling with today's code must reproduce ev
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from dse.design.prebuild import prebuild_layers, snapped_reuse_factors
 from dse.search.proposals import design_key, surrogate_features
 from dse.search.screening import DigitModel
 from dse.space import SpaceConfig, parse_space_text
+from tests.helpers import yaml_file
 
 DATA = Path(__file__).parent / "data"
 BASE = DATA / "mlp_reference_quickstart.yaml"
@@ -37,7 +37,7 @@ REFERENCE = json.loads((DATA / "mlp_reference_pre_layers.json").read_text())
 
 
 def space_with(over: dict[str, Any]) -> SpaceConfig:
-    d = copy.deepcopy(yaml.safe_load(BASE.read_text()))
+    d = yaml_file(BASE)
     for path, value in over.items():
         keys = path.split("__")
         cur = d

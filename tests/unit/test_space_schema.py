@@ -16,6 +16,7 @@ from dse.commands.cli import main
 from dse.errors import ConfigError
 from dse.space import load_space, parse_space_text
 from dse.space.docs import update_doc
+from tests.helpers import quickstart_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 SPACES = sorted((ROOT / "search_spaces").glob("*.yaml"))
@@ -57,7 +58,7 @@ def validator() -> Any:
 
 
 def quickstart() -> dict:
-    return yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
+    return quickstart_dict()
 
 
 @pytest.mark.parametrize("path", SPACES, ids=[p.name for p in SPACES])

@@ -1,10 +1,5 @@
 from __future__ import annotations
 
-import random
-import subprocess
-import sys
-import types
-
 import pytest
 
 from cost_models import (
@@ -12,13 +7,11 @@ from cost_models import (
     LayerSpec,
     UnknownPartError,
     get_part,
-    is_valid_reuse_factor,
     layers_from_dicts,
     layers_to_dicts,
     snap_reuse_factor,
     valid_reuse_factors,
 )
-from cost_models.reuse import closest_reuse_factor
 from tests.unit.cost_models.cm_helpers import dense, jet_model
 
 
@@ -56,38 +49,13 @@ def test_parts_prefix_and_unknown() -> None:
     assert isinstance(exc.value, ValueError)
 
 
-def _hls4ml_backend() -> types.SimpleNamespace:
-    from hls4ml.backends.fpga.fpga_backend import FPGABackend
-
-    ns = types.SimpleNamespace()
-    ns._validate_reuse_factor = lambda a, b, rf: FPGABackend._validate_reuse_factor(ns, a, b, rf)
-    ns.get_valid_reuse_factors = lambda a, b: FPGABackend.get_valid_reuse_factors(ns, a, b)
-    ns.get_closest_reuse_factor = lambda v, c: FPGABackend.get_closest_reuse_factor(ns, v, c)
-    return ns
-
-
-def test_reuse_factor_rules_identical_to_hls4ml() -> None:
-    pytest.importorskip("hls4ml")
-    hb = _hls4ml_backend()
-    rng = random.Random(1234)
-    for _ in range(150):
-        n_in, n_out = rng.randint(1, 80), rng.randint(1, 80)
-        ref = hb.get_valid_reuse_factors(n_in, n_out)
-        assert valid_reuse_factors(n_in, n_out) == ref, (n_in, n_out)
-        for rf in (rng.randint(1, n_in * n_out + 5) for _ in range(5)):
-            assert is_valid_reuse_factor(n_in, n_out, rf) == bool(hb._validate_reuse_factor(n_in, n_out, rf))
-            assert closest_reuse_factor(ref, rf) == hb.get_closest_reuse_factor(ref, rf)
-            assert snap_reuse_factor(n_in, n_out, rf) == (rf if rf in ref else hb.get_closest_reuse_factor(ref, rf))
-
-
 def test_snap_known_values() -> None:
     assert snap_reuse_factor(16, 64, 8) == 8
     assert snap_reuse_factor(16, 64, 100) == 128  # valid neighbours 64 and 128
     assert 100 not in valid_reuse_factors(274, 8)
 
 
-def test_import_does_not_load_tensorflow_or_hls4ml() -> None:
-    code = ("import sys, cost_models; bad = [m for m in ('tensorflow', 'hls4ml', 'keras', 'qkeras') "
-            "if m in sys.modules]; print(','.join(bad)); sys.exit(1 if bad else 0)")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stdout + res.stderr
+def test_import_does_not_load_tensorflow_or_hls4ml(imported_in_a_fresh_interpreter: dict[str, set[str]]) -> None:
+    """``import cost_models`` alone, first in a fresh interpreter (tests/conftest.py)."""
+    bad = imported_in_a_fresh_interpreter["cost_models"] & {"tensorflow", "hls4ml", "keras", "qkeras"}
+    assert not bad, f"importing cost_models loaded {sorted(bad)}"
