@@ -31,6 +31,7 @@ from typing import Any
 
 from dse.analysis.fronts import resolve_objectives
 from dse.analysis.run import (
+    MEASURED_COLUMNS,
     add_synthesis_columns,
     complete_columns,
     csv_text,
@@ -52,7 +53,8 @@ _MISSING = object()
 """A row without the column (pandas fills it with NaN, which it does not infer as it infers None)."""
 
 _Kind = tuple[str, str]
-_Layout = tuple[tuple[str, ...], dict[str, Any]]
+_Layout = tuple[tuple[str, ...], dict[str, Any], str]
+"""Columns, their pandas dtypes (all but synthesized and on_front), the header line."""
 
 
 def _kind(value: Any) -> _Kind:
@@ -93,18 +95,21 @@ class TrialsTable:
         """The highest trial number seen."""
         self._kinds: dict[str, Counter[_Kind]] = {}
         self._examples: dict[str, dict[_Kind, Any]] = {}
-        self._layout: _Layout | None = None
-        self._layout_key: Any = None
+        self._layouts: dict[Any, _Layout] = {}
         self._rendered_layout: _Layout | None = None
-        self._header = ""
         self.full_renders = 0
         """How many updates rendered every line (the first one, and each change of columns or types)."""
+        self.last_read = 0
+        """Trials the last update took (those that changed)."""
+        self.last_rendered = 0
+        """Lines the last update rendered."""
 
     # ------------------------------------------------------------------ update
     def update(self, views: list[TrialView]) -> None:
         """Take the views of the trials that changed (in number order) and render what they change."""
         changed: list[int] = []
         reorder = False
+        self.last_read, self.last_rendered = len(views), 0
         for v in views:
             row = trial_row(v)
             old = self.rows.get(v.number)
@@ -124,15 +129,24 @@ class TrialsTable:
             self.columns = list(dict.fromkeys(k for n in sorted(self.rows) for k in self.rows[n]))
         layout = self._current_layout()
         if layout != self._rendered_layout:
-            self._render(sorted(self.rows), sorted(self.rows), layout)
+            everything = sorted(self.rows)
+            self.front = self._front_of(everything, layout)
+            self._render(everything, layout)
             self._rendered_layout = layout
             self.full_renders += 1
         elif changed:
-            self._render(sorted(self.front | set(changed)), changed, layout)
+            front = self.front
+            # pareto_front counts COMPLETE rows only: unless a changed row is (or was) one, the front stays
+            if any(n in self.front or self.rows[n]["state"] == "COMPLETE" for n in changed):
+                front = self._front_of(sorted(self.front | set(changed)), layout)
+            flipped = self.front ^ front
+            self.front = front
+            self._render(sorted(set(changed) | flipped), layout)
 
     def text(self) -> str:
         """The content of trials.csv."""
-        return self._header + "".join(self.lines[n] for n in sorted(self.lines))
+        assert self._rendered_layout is not None
+        return self._rendered_layout[2] + "".join(self.lines[n] for n in sorted(self.lines))
 
     # ------------------------------------------------------------------ column kinds
     def _count(self, row: dict[str, Any], sign: int) -> None:
@@ -149,12 +163,14 @@ class TrialsTable:
                 self._examples.setdefault(col, {}).setdefault(kind, value)
 
     def _current_layout(self) -> _Layout:
-        """Columns and pandas dtypes of the whole table: ``complete_columns`` of a table with one value of
-        each kind per column (the kinds decide what pandas infers), then ``synthesized`` and ``on_front``."""
+        """Columns, pandas dtypes and header line of the whole table: ``complete_columns`` of a table with one
+        value of each kind per column (the kinds decide what pandas infers), then ``synthesized`` and
+        ``on_front``. Remembered per set of kinds (they come and go as trials start and finish)."""
         n = len(self.rows)
         key = tuple((c, frozenset(self._kinds[c]), sum(self._kinds[c].values()) < n) for c in self.columns)
-        if key == self._layout_key and self._layout is not None:
-            return self._layout
+        layout = self._layouts.get(key)
+        if layout is not None:
+            return layout
         import pandas as pd
 
         reps: dict[str, list[Any]] = {}
@@ -167,35 +183,48 @@ class TrialsTable:
         frame = complete_columns(pd.DataFrame(sample)[self.columns] if sample else pd.DataFrame())
         dtypes = {str(c): frame[c].dtype for c in frame.columns}
         columns = (*dtypes, "synthesized", "on_front")
-        self._header = csv_text(pd.DataFrame(columns=list(columns)))
-        self._layout, self._layout_key = (columns, dtypes), key
-        return self._layout
+        layout = (columns, dtypes, csv_text(pd.DataFrame(columns=list(columns))))
+        if len(self._layouts) >= 64:
+            self._layouts.clear()
+        self._layouts[key] = layout
+        return layout
 
     # ------------------------------------------------------------------ rendering
-    def _frame(self, numbers: list[int], dtypes: dict[str, Any]) -> Any:
-        """The rows ``numbers`` as the whole table has them: its column types, the synthesis records' figures."""
+    def _frame(self, numbers: list[int], columns: list[str], dtypes: dict[str, Any]) -> Any:
+        """The rows ``numbers`` (columns ``columns``, which hold every ``measured_*``) as the whole table has
+        them: its column types, the synthesis records' figures and ``synthesized``."""
         import pandas as pd
 
-        data = {c: pd.Series([self.rows[n].get(c) for n in numbers], dtype=object).astype(dt)
-                for c, dt in dtypes.items()}
-        frame = pd.DataFrame(data, index=range(len(numbers)))
+        groups: dict[Any, list[str]] = {}
+        for c in columns:
+            groups.setdefault(dtypes[c], []).append(c)
+        rows = [self.rows[n] for n in numbers]
+        parts = [pd.DataFrame({c: [r.get(c) for r in rows] for c in cols}, index=range(len(rows)), dtype=object)
+                 .astype(dtype) for dtype, cols in groups.items()]  # one conversion per type, not per column
+        frame = pd.concat(parts, axis=1)[columns] if len(parts) > 1 else parts[0]
         add_synthesis_columns(frame, {n: self.fills[n] for n in numbers if n in self.fills})
         return frame
 
-    def _render(self, numbers: list[int], to_render: list[int], layout: _Layout) -> None:
-        """Recompute the front over the rows ``numbers`` (the previous front and the changed rows, or all) and
-        render the lines of ``to_render`` and of the rows whose ``on_front`` changed."""
-        columns, dtypes = layout
-        frame = self._frame(numbers, dtypes)
-        front = {int(n) for n in front_rows(frame, self.objectives)["number"]}
-        flipped = (self.front ^ front) & set(numbers)
-        self.front = (self.front - set(numbers)) | front
-        frame["on_front"] = frame["number"].isin(front)
-        wanted = set(to_render) | flipped
-        rows = frame[frame["number"].isin(wanted)][list(columns)]
-        numbers_out = [int(n) for n in rows["number"]]
-        self.lines.update(zip(numbers_out, _split_records(csv_text(rows, header=False), len(numbers_out))
-                              or [csv_text(rows.iloc[[i]], header=False) for i in range(len(rows))], strict=True))
+    def _front_of(self, numbers: list[int], layout: _Layout) -> set[int]:
+        """Trial numbers on the front (``front_rows``, the space's objectives) of the rows ``numbers``."""
+        _, dtypes, _ = layout
+        wanted = {"number", "state", "duplicate_of", "feasible", "firmware_accuracy", *MEASURED_COLUMNS,
+                  *(c for c, _ in self.objectives)}
+        frame = self._frame(numbers, [c for c in dtypes if c in wanted], dtypes)
+        return {int(n) for n in front_rows(frame, self.objectives)["number"]}
+
+    def _render(self, numbers: list[int], layout: _Layout) -> None:
+        """Render the lines of the rows ``numbers`` (``on_front`` from ``self.front``)."""
+        columns, dtypes, _ = layout
+        self.last_rendered = len(numbers)
+        if not numbers:
+            return
+        frame = self._frame(numbers, list(dtypes), dtypes)
+        frame["on_front"] = frame["number"].isin(self.front)
+        frame = frame[list(columns)]
+        lines = _split_records(csv_text(frame, header=False), len(numbers)) or [
+            csv_text(frame.iloc[[i]], header=False) for i in range(len(numbers))]
+        self.lines.update(zip(numbers, lines, strict=True))
 
 
 def _split_records(text: str, n: int) -> list[str] | None:
