@@ -195,13 +195,9 @@ class TrialsTable:
         them: its column types, the synthesis records' figures and ``synthesized``."""
         import pandas as pd
 
-        groups: dict[Any, list[str]] = {}
-        for c in columns:
-            groups.setdefault(dtypes[c], []).append(c)
         rows = [self.rows[n] for n in numbers]
-        parts = [pd.DataFrame({c: [r.get(c) for r in rows] for c in cols}, index=range(len(rows)), dtype=object)
-                 .astype(dtype) for dtype, cols in groups.items()]  # one conversion per type, not per column
-        frame = pd.concat(parts, axis=1)[columns] if len(parts) > 1 else parts[0]
+        frame = pd.DataFrame({c: _column([r.get(c) for r in rows], dtypes[c]) for c in columns},
+                             index=range(len(rows)), copy=False)
         add_synthesis_columns(frame, {n: self.fills[n] for n in numbers if n in self.fills})
         return frame
 
@@ -221,10 +217,25 @@ class TrialsTable:
             return
         frame = self._frame(numbers, list(dtypes), dtypes)
         frame["on_front"] = frame["number"].isin(self.front)
-        frame = frame[list(columns)]
+        assert tuple(frame.columns) == columns
         lines = _split_records(csv_text(frame, header=False), len(numbers)) or [
             csv_text(frame.iloc[[i]], header=False) for i in range(len(numbers))]
         self.lines.update(zip(numbers, lines, strict=True))
+
+
+def _column(values: list[Any], dtype: Any) -> Any:
+    """``values`` (Python objects, None where missing) as a column of ``dtype``, converted value by value as
+    pandas converts the values of a column it infers that type for (None/missing -> NaN in float columns)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "O":
+            out = np.empty(len(values), dtype=object)
+            out[:] = values
+            return out
+        return np.array([np.nan if v is None else v for v in values], dtype=dtype)
+    return pd.array(values, dtype=dtype)
 
 
 def _split_records(text: str, n: int) -> list[str] | None:
