@@ -53,8 +53,12 @@ _MISSING = object()
 """A row without the column (pandas fills it with NaN, which it does not infer as it infers None)."""
 
 _Kind = tuple[str, str]
-_Layout = tuple[tuple[str, ...], dict[str, Any], str]
-"""Columns, their pandas dtypes (all but synthesized and on_front), the header line."""
+_Layout = tuple[tuple[str, ...], dict[str, Any], str, str]
+"""Columns, their pandas dtypes (all but synthesized and on_front), the header line, a name (columns and types)."""
+
+_KEPT_LAYOUTS = 4
+"""Rendered lines are kept for this many layouts: a column of integers is written 12 while no trial runs and
+12.0 while one does (pandas makes it float for the missing value), so the table goes back and forth."""
 
 
 def _kind(value: Any) -> _Kind:
@@ -86,8 +90,6 @@ class TrialsTable:
         self.fills = fills
         self.rows: dict[int, dict[str, Any]] = {}
         """Trial number -> its ``trial_row``."""
-        self.lines: dict[int, str] = {}
-        """Trial number -> its rendered CSV line(s) (a quoted value may hold a newline)."""
         self.front: set[int] = set()
         self.columns: list[str] = []
         """The keys of the rows, in order of first appearance (rows in number order)."""
@@ -96,9 +98,15 @@ class TrialsTable:
         self._kinds: dict[str, Counter[_Kind]] = {}
         self._examples: dict[str, dict[_Kind, Any]] = {}
         self._layouts: dict[Any, _Layout] = {}
-        self._rendered_layout: _Layout | None = None
+        self._version: dict[int, int] = {}
+        """Trial number -> when its row last changed (``_tick``)."""
+        self._tick = 0
+        self._lines: dict[str, dict[int, tuple[int, bool, str]]] = {}
+        """Per layout rendered (the last ``_KEPT_LAYOUTS``): trial number -> (row version, on_front, CSV line(s))."""
+        self._current = ""
+        self._header = ""
         self.full_renders = 0
-        """How many updates rendered every line (the first one, and each change of columns or types)."""
+        """How many updates rendered every line (the first one, and each new set of columns or types)."""
         self.last_read = 0
         """Trials the last update took (those that changed)."""
         self.last_rendered = 0
@@ -122,31 +130,43 @@ class TrialsTable:
                 seen = set(self.columns)
                 self.columns.extend(k for k in row if k not in seen)
             self.rows[v.number] = row
+            self._tick += 1
+            self._version[v.number] = self._tick
             self._last = max(self._last, v.number)
             self._count(row, +1)
             changed.append(v.number)
         if reorder:
             self.columns = list(dict.fromkeys(k for n in sorted(self.rows) for k in self.rows[n]))
         layout = self._current_layout()
-        if layout != self._rendered_layout:
-            everything = sorted(self.rows)
-            self.front = self._front_of(everything, layout)
-            self._render(everything, layout)
-            self._rendered_layout = layout
+        front = self.front
+        # pareto_front counts COMPLETE rows only: unless a changed row is (or was) one, the front stays
+        if any(n in self.front or self.rows[n]["state"] == "COMPLETE" for n in changed):
+            front = self._front_of(sorted(self.front | set(changed)), layout)
+        flipped = self.front ^ front
+        self.front = front
+        name = layout[3]
+        lines = self._lines.pop(name, None)
+        if lines is None:  # a layout never rendered: every line
+            lines = {}
+            stale = sorted(self.rows)
             self.full_renders += 1
-        elif changed:
-            front = self.front
-            # pareto_front counts COMPLETE rows only: unless a changed row is (or was) one, the front stays
-            if any(n in self.front or self.rows[n]["state"] == "COMPLETE" for n in changed):
-                front = self._front_of(sorted(self.front | set(changed)), layout)
-            flipped = self.front ^ front
-            self.front = front
-            self._render(sorted(set(changed) | flipped), layout)
+        elif name == self._current:
+            stale = sorted(set(changed) | flipped)
+        else:  # back to a layout rendered before (a RUNNING trial came or went): the lines changed since
+            stale = [n for n, (version, on_front, _) in sorted(lines.items())
+                     if version != self._version[n] or on_front != (n in self.front)]
+            stale += [n for n in sorted(self.rows) if n not in lines]
+        self._render(sorted(stale), layout, lines)
+        self._lines[name] = lines  # the most recent last
+        while len(self._lines) > _KEPT_LAYOUTS:
+            del self._lines[next(iter(self._lines))]
+        self._current = name
+        self._header = layout[2]
 
     def text(self) -> str:
         """The content of trials.csv."""
-        assert self._rendered_layout is not None
-        return self._rendered_layout[2] + "".join(self.lines[n] for n in sorted(self.lines))
+        lines = self._lines.get(self._current, {})
+        return self._header + "".join(lines[n][2] for n in sorted(lines))
 
     # ------------------------------------------------------------------ column kinds
     def _count(self, row: dict[str, Any], sign: int) -> None:
@@ -183,7 +203,8 @@ class TrialsTable:
         frame = complete_columns(pd.DataFrame(sample)[self.columns] if sample else pd.DataFrame())
         dtypes = {str(c): frame[c].dtype for c in frame.columns}
         columns = (*dtypes, "synthesized", "on_front")
-        layout = (columns, dtypes, csv_text(pd.DataFrame(columns=list(columns))))
+        layout = (columns, dtypes, csv_text(pd.DataFrame(columns=list(columns))),
+                  repr([(c, dtypes.get(c)) for c in columns]))
         if len(self._layouts) >= 64:
             self._layouts.clear()
         self._layouts[key] = layout
@@ -203,24 +224,25 @@ class TrialsTable:
 
     def _front_of(self, numbers: list[int], layout: _Layout) -> set[int]:
         """Trial numbers on the front (``front_rows``, the space's objectives) of the rows ``numbers``."""
-        _, dtypes, _ = layout
+        dtypes = layout[1]
         wanted = {"number", "state", "duplicate_of", "feasible", "firmware_accuracy", *MEASURED_COLUMNS,
                   *(c for c, _ in self.objectives)}
         frame = self._frame(numbers, [c for c in dtypes if c in wanted], dtypes)
         return {int(n) for n in front_rows(frame, self.objectives)["number"]}
 
-    def _render(self, numbers: list[int], layout: _Layout) -> None:
-        """Render the lines of the rows ``numbers`` (``on_front`` from ``self.front``)."""
-        columns, dtypes, _ = layout
+    def _render(self, numbers: list[int], layout: _Layout, lines: dict[int, tuple[int, bool, str]]) -> None:
+        """Render the lines of the rows ``numbers`` (``on_front`` from ``self.front``) into ``lines``."""
+        columns, dtypes, _, _ = layout
         self.last_rendered = len(numbers)
         if not numbers:
             return
         frame = self._frame(numbers, list(dtypes), dtypes)
         frame["on_front"] = frame["number"].isin(self.front)
         assert tuple(frame.columns) == columns
-        lines = _split_records(csv_text(frame, header=False), len(numbers)) or [
+        text = _split_records(csv_text(frame, header=False), len(numbers)) or [
             csv_text(frame.iloc[[i]], header=False) for i in range(len(numbers))]
-        self.lines.update(zip(numbers, lines, strict=True))
+        for n, line in zip(numbers, text, strict=True):
+            lines[n] = (self._version[n], n in self.front, line)
 
 
 def _column(values: list[Any], dtype: Any) -> Any:
