@@ -39,7 +39,8 @@ writes, each atomically, so a report of a run in progress is safe; and (b) ``tri
 only by taking the lock for that one write (``refresh_trials_csv``): while a driver holds it the
 reader leaves ``trials.csv`` to the driver, which rewrites it after every finished trial. Both
 write the same table (``dse.analysis.run.Run.trials_csv``), so ``trials.csv`` has one column set
-whoever writes it.
+whoever writes it (the driver byte for byte, refreshing only the rows that changed:
+``dse.analysis.trials_csv``).
 """
 
 from __future__ import annotations
