@@ -11,9 +11,9 @@ and after each of the two steps times:
 - ``incremental``: ``Driver.write_trials_csv`` (``dse.analysis.trials_csv.TrialsCsv``): the trials that
   changed read, their lines (and ``on_front`` flips) rendered, the file rewritten from the kept lines.
 
-Both texts are compared byte for byte at every step. Prints the medians (ms; minima in the JSON too) and writes
-benchmarks/results/trials_csv_refresh.json. ``--run-dir`` (default: a temporary folder in /dev/shm) holds the
-study; one core, TensorFlow not imported.
+Both texts are compared byte for byte at every step. Prints the medians (ms; minima in the JSON too) and
+writes benchmarks/results/trials_csv_refresh.json. ``--run-dir`` holds the study (default: a temporary folder
+in /dev/shm, removed at the end); one core, TensorFlow not imported.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -91,8 +92,29 @@ def main() -> None:
     d = yaml.safe_load((ROOT / "search_spaces" / "quickstart.yaml").read_text())
     d["search"]["sampler"] = "random"
     text = yaml.safe_dump(d, sort_keys=False)
+    temporary = args.run_dir is None
     base = args.run_dir or Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None,
                                                  prefix="dse_csv_bench_"))
+    try:
+        results, load_before = measure(args, space_text=text, base=base)
+    finally:
+        if temporary:
+            shutil.rmtree(base, ignore_errors=True)
+    out = {"benchmark": "trials_csv_refresh", "command": "python benchmarks/trials_csv_refresh.py "
+           + " ".join(sys.argv[1:]), "python": platform.python_version(), "cpus": os.cpu_count(),
+           "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in os.getloadavg()],
+           "rounds": args.rounds, "results": results,
+           "note": "milliseconds per refresh, median and minimum over rounds; full = whole study read and table "
+                   "rebuilt (the driver before), incremental = Driver.write_trials_csv (TrialsCsv); "
+                   "full_renders_in_rounds = incremental refreshes that rendered every line"}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+def measure(args: argparse.Namespace, space_text: str, base: Path) -> tuple[list[dict[str, Any]], tuple[float, ...]]:
+    """Grow the study to each size and time the rounds; returns the rows of the results and the load before."""
+    text = space_text
     space = parse_space_text(text, file=str(base / "space.yaml"), base_dir=base)
     run_dir = base / "run"
     load_before = os.getloadavg()
@@ -124,16 +146,7 @@ def main() -> None:
                   f"{row['started']['incremental_ms']:6.1f} ms | trial finished  full {row['finished']['full_ms']:7.1f}"
                   f" ms  incremental {row['finished']['incremental_ms']:6.1f} ms | identical "
                   f"{row['started']['identical'] and row['finished']['identical']}", flush=True)
-    out = {"benchmark": "trials_csv_refresh", "command": "python benchmarks/trials_csv_refresh.py "
-           + " ".join(sys.argv[1:]), "python": platform.python_version(), "cpus": os.cpu_count(),
-           "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in os.getloadavg()],
-           "rounds": args.rounds, "results": results,
-           "note": "milliseconds per refresh, median and minimum over rounds; full = whole study read and table "
-                   "rebuilt (the driver before), incremental = Driver.write_trials_csv (TrialsCsv); "
-                   "full_renders_in_rounds = incremental refreshes that rendered every line"}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    return results, load_before
 
 
 if __name__ == "__main__":
