@@ -104,6 +104,82 @@ def _num(v: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+# --------------------------------------------------------------------------- the trials table, in pieces
+# ``Run.trials`` is built from these, and so is trials.csv by its incremental writer (``dse.analysis.trials_csv``),
+# which applies them to the few rows that changed: each step of the table is defined once, here.
+
+MEASURED_COLUMNS = tuple(f"measured_{k}" for k in ESTIMATE_KEYS)
+
+
+def complete_columns(frame: Any) -> Any:
+    """``frame`` (``trials_frame``) with every column of the table (missing ones empty), ``measured_*`` and
+    ``firmware_accuracy`` as floats."""
+    for c in BASE_COLUMNS:
+        if c not in frame.columns:
+            frame[c] = None
+    for c in MEASURED_COLUMNS:
+        if c not in frame.columns:
+            frame[c] = None
+    if "firmware_accuracy" not in frame.columns:
+        frame["firmware_accuracy"] = None
+    frame = frame.astype(dict.fromkeys(MEASURED_COLUMNS, "float64"))
+    frame["firmware_accuracy"] = frame["firmware_accuracy"].astype("float64")
+    return frame
+
+
+def record_fills(synthesis: Any) -> dict[int, dict[str, float]]:
+    """What the synthesis records (``read_synthesis_records``) add to the trials table: per trial, the measured
+    figures (``measured_<k>``) and ``firmware_accuracy`` of its ok records (the first record with a value wins)."""
+    import pandas as pd
+
+    fills: dict[int, dict[str, float]] = {}
+    if synthesis.empty:
+        return fills
+    for _, rec in synthesis[synthesis["status"] == "ok"].iterrows():
+        trial = rec["trial"]
+        if trial is None or pd.isna(trial):
+            continue
+        cols = fills.setdefault(int(trial), {})
+        for col in (*MEASURED_COLUMNS, "firmware_accuracy"):
+            v = rec.get(col)
+            if v is not None and not pd.isna(v):
+                cols.setdefault(col, float(v))
+    return fills
+
+
+def add_synthesis_columns(frame: Any, fills: dict[int, dict[str, float]]) -> None:
+    """In place: fill ``measured_*``/``firmware_accuracy`` from ``fills`` (``record_fills``) where the study lacks
+    them, and set ``synthesized`` (any measured figure). ``frame`` has ``complete_columns``."""
+    if len(frame):
+        for trial, cols in fills.items():
+            sel = frame["number"] == trial
+            if not sel.any():
+                continue
+            for col, v in cols.items():
+                frame.loc[sel & frame[col].isna(), col] = v
+    frame["synthesized"] = frame[list(MEASURED_COLUMNS)].notna().any(axis=1)
+
+
+def front_rows(frame: Any, objectives: list[tuple[str, str]], feasible_only: bool = True,
+               measured: bool = True) -> Any:
+    """The Pareto front (rows of ``frame``, a trials table) over ``objectives`` (``(column, direction)``); with
+    ``measured`` a synthesized design's measured costs replace its estimates (see ``Run.pareto``)."""
+    if not measured:
+        return pareto_front(frame, objectives, feasible_only=feasible_only)
+    scored = frame.copy()
+    for col, _ in objectives:
+        m = f"measured_{col}"
+        if col in ESTIMATE_KEYS and m in scored.columns:
+            scored[col] = scored[m].where(scored[m].notna(), scored[col])
+    # Ranked on measured-where-available, returned with the estimate columns intact.
+    return frame.loc[pareto_front(scored, objectives, feasible_only=feasible_only).index].copy()
+
+
+def csv_text(frame: Any, header: bool = True) -> str:
+    """``frame`` as the text of trials.csv (no index)."""
+    return str(frame.to_csv(index=False, header=header))
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -171,29 +247,8 @@ class Run:
         import pandas as pd
 
         views = self.trial_views
-        frame = trials_frame(views, self.space) if views else pd.DataFrame()
-        for c in BASE_COLUMNS:
-            if c not in frame.columns:
-                frame[c] = None
-        for k in ESTIMATE_KEYS:
-            if f"measured_{k}" not in frame.columns:
-                frame[f"measured_{k}"] = None
-        if "firmware_accuracy" not in frame.columns:
-            frame["firmware_accuracy"] = None
-        frame = frame.astype({f"measured_{k}": "float64" for k in ESTIMATE_KEYS})
-        frame["firmware_accuracy"] = frame["firmware_accuracy"].astype("float64")
-        synth = self.synthesis
-        ok = synth[synth["status"] == "ok"] if not synth.empty else synth
-        for _, rec in ok.iterrows():
-            sel = frame["number"] == rec["trial"]
-            for k in ESTIMATE_KEYS:
-                v = rec.get(f"measured_{k}")
-                if v is not None and not pd.isna(v):
-                    frame.loc[sel & frame[f"measured_{k}"].isna(), f"measured_{k}"] = float(v)
-            fw = rec.get("firmware_accuracy")
-            if fw is not None and not pd.isna(fw):
-                frame.loc[sel & frame["firmware_accuracy"].isna(), "firmware_accuracy"] = float(fw)
-        frame["synthesized"] = frame[[f"measured_{k}" for k in ESTIMATE_KEYS]].notna().any(axis=1)
+        frame = complete_columns(trials_frame(views, self.space) if views else pd.DataFrame())
+        add_synthesis_columns(frame, record_fills(self.synthesis))
         frame["on_front"] = False
         self._trials = frame
         frame["on_front"] = frame["number"].isin(self.pareto()["number"])
@@ -202,7 +257,7 @@ class Run:
     def trials_csv(self) -> str:
         """The content of ``trials.csv``: ``trials`` as CSV. The driver (after every finished trial) and
         ``dse report`` (while no driver runs) both write this, so trials.csv has one column set."""
-        return str(self.trials.to_csv(index=False))
+        return csv_text(self.trials)
 
     @property
     def synthesis(self) -> Any:
@@ -249,17 +304,7 @@ class Run:
 
         >>> run.pareto(["accuracy", "lut:min"])[["number", "val_accuracy", "lut"]]  # doctest: +SKIP
         """
-        objs = resolve_objectives(objectives, self.space)
-        frame = self.trials
-        if not measured:
-            return pareto_front(frame, objs, feasible_only=feasible_only)
-        scored = frame.copy()
-        for col, _ in objs:
-            m = f"measured_{col}"
-            if col in ESTIMATE_KEYS and m in scored.columns:
-                scored[col] = scored[m].where(scored[m].notna(), scored[col])
-        # Ranked on measured-where-available, returned with the estimate columns intact.
-        return frame.loc[pareto_front(scored, objs, feasible_only=feasible_only).index].copy()
+        return front_rows(self.trials, resolve_objectives(objectives, self.space), feasible_only, measured)
 
     def front_table(self, objectives: Iterable[ObjectiveSpec] | None = None) -> Any:
         """The front with the report's columns: trial, design, accuracies, each cost as estimate,

@@ -11,49 +11,53 @@ from dse.design.candidate import Candidate
 from dse.space import ESTIMATE_KEYS, SpaceConfig
 from dse.store.trial_view import TrialView
 
-__all__ = ["ESTIMATE_KEYS", "format_pareto", "trials_frame"]
+__all__ = ["ESTIMATE_KEYS", "format_pareto", "trial_row", "trials_frame"]
 
 
 def trials_frame(trials: Iterable[TrialView], space: SpaceConfig | None = None) -> Any:
-    """A pandas DataFrame of every trial. Columns: number, state, candidate, objective values,
-    val/test accuracy, each cost estimate with ``_low``/``_high`` (80 % interval), ``feasible``,
-    ``measured_*`` where synthesized, ``duplicate_of`` (a repeated design, not trained: the trial it
-    repeats), ``screened`` (not trained: why its pre-training estimate broke a budget), ``param_*`` and timing."""
+    """A pandas DataFrame of every trial, one ``trial_row`` each (columns in their order of first appearance)."""
     import pandas as pd
 
-    rows = []
-    for t in trials:
-        metrics, est = t.metrics, t.estimate
-        row: dict[str, Any] = {
-            "number": t.number,
-            "state": t.state.value,
-            "candidate": _short(t.candidate),
-            "val_accuracy": metrics.get("val_accuracy"),
-            "test_accuracy": metrics.get("test_accuracy"),
-            "val_loss": metrics.get("val_loss"),
-            "val_auc": metrics.get("val_auc"),
-        }
-        for k in ESTIMATE_KEYS:
-            row[k] = est.get(k)
-            row[f"{k}_low"] = est.get(f"{k}_low")
-            row[f"{k}_high"] = est.get(f"{k}_high")
-        row["calibrated"] = est.get("calibrated")
-        row["feasible"] = t.feasible
-        for k, v in t.measured.items():
-            row[f"measured_{k}"] = v
-        if t.firmware_accuracy is not None:
-            row["firmware_accuracy"] = t.firmware_accuracy
-        row["epochs_run"] = metrics.get("epochs_run")
-        row["train_seconds"] = metrics.get("train_seconds")
-        row["duration_s"] = t.duration_s
-        row["interrupted"] = t.interrupted
-        row["duplicate_of"] = t.duplicate_of
-        row["screened"] = t.screened  # not trained: why its pre-training estimate broke a budget
-        row["error"] = t.error
-        for k, v in t.params.items():
-            row[f"param_{k}"] = v
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([trial_row(t) for t in trials])
+
+
+def trial_row(t: TrialView) -> dict[str, Any]:
+    """The one definition of a trial's row of the trials table (``trials_frame``, ``Run.trials``, trials.csv),
+    keys in column order: number, state, candidate, val/test accuracy, val_loss, val_auc, each cost estimate
+    with ``_low``/``_high`` (80 % interval), ``calibrated``, ``feasible``, ``measured_*`` where synthesized,
+    ``firmware_accuracy`` where measured, epochs and timing (``duration_s`` seconds), ``interrupted``,
+    ``duplicate_of`` (a repeated design, not trained: the trial it repeats), ``screened`` (not trained: why its
+    pre-training estimate broke a budget), ``error``, then ``param_*``."""
+    metrics, est = t.metrics, t.estimate
+    row: dict[str, Any] = {
+        "number": t.number,
+        "state": t.state.value,
+        "candidate": _short(t.candidate),
+        "val_accuracy": metrics.get("val_accuracy"),
+        "test_accuracy": metrics.get("test_accuracy"),
+        "val_loss": metrics.get("val_loss"),
+        "val_auc": metrics.get("val_auc"),
+    }
+    for k in ESTIMATE_KEYS:
+        row[k] = est.get(k)
+        row[f"{k}_low"] = est.get(f"{k}_low")
+        row[f"{k}_high"] = est.get(f"{k}_high")
+    row["calibrated"] = est.get("calibrated")
+    row["feasible"] = t.feasible
+    for k, v in t.measured.items():
+        row[f"measured_{k}"] = v
+    if t.firmware_accuracy is not None:
+        row["firmware_accuracy"] = t.firmware_accuracy
+    row["epochs_run"] = metrics.get("epochs_run")
+    row["train_seconds"] = metrics.get("train_seconds")
+    row["duration_s"] = t.duration_s
+    row["interrupted"] = t.interrupted
+    row["duplicate_of"] = t.duplicate_of
+    row["screened"] = t.screened  # not trained: why its pre-training estimate broke a budget
+    row["error"] = t.error
+    for k, v in t.params.items():
+        row[f"param_{k}"] = v
+    return row
 
 
 def _short(cand: Any) -> str | None:

@@ -22,20 +22,24 @@ def is_feasible(trial: TrialView) -> bool:
 def pareto_mask(points: Sequence[Sequence[float]], directions: Sequence[str]) -> list[bool]:
     """True for every point no other point dominates. Equal points are all kept (ties).
 
-    ``directions`` has ``minimize``/``maximize`` per column. O(n²), fine for thousands of trials.
+    ``directions`` has ``minimize``/``maximize`` per column. A point dominates another when it is as good in
+    every column and better in one (NaN compares false: it neither dominates nor is dominated). O(n²)
+    comparisons, vectorised in blocks of rows (numpy): a few milliseconds for a thousand points.
     """
-    signs = [1.0 if d == "minimize" else -1.0 for d in directions]
-    pts = [[s * float(v) for s, v in zip(signs, p, strict=True)] for p in points]
-    mask = []
-    for i, p in enumerate(pts):
-        dominated = False
-        for j, q in enumerate(pts):
-            if i != j and all(a <= b for a, b in zip(q, p, strict=True)) and any(
-                    a < b for a, b in zip(q, p, strict=True)):
-                dominated = True
-                break
-        mask.append(not dominated)
-    return mask
+    import numpy as np
+
+    n = len(points)
+    if n == 0:
+        return []
+    signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+    pts = np.array([[float(v) for v in p] for p in points], dtype=float).reshape(n, len(signs)) * signs
+    mask = np.ones(n, dtype=bool)
+    block = max(1, 2 ** 20 // (n * len(signs) or 1))  # about a million comparisons at a time
+    for start in range(0, n, block):
+        p = pts[start:start + block, None, :]  # the points judged, against every point q
+        dominated = ((pts[None, :, :] <= p).all(axis=2) & (pts[None, :, :] < p).any(axis=2)).any(axis=1)
+        mask[start:start + block] = ~dominated
+    return [bool(m) for m in mask]
 
 
 def pareto_rows(trials: Iterable[TrialView], space: SpaceConfig) -> list[dict[str, Any]]:

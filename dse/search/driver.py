@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dse.design.candidate import Candidate
 from dse.errors import ConfigError, DseError, RunFolderError
@@ -36,6 +36,9 @@ from dse.store.trial_view import TrialState, TrialView
 from dse.synthesis.loop import SynthesisManager, ok_record_trials
 from dse.synthesis.records import cost_target
 from dse.training.trial_runner import TrialOutput, TrialPayload
+
+if TYPE_CHECKING:
+    from dse.analysis.trials_csv import TrialsCsv
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +185,7 @@ class Driver:
         self.in_flight: dict[int, tuple[Proposal, Ticket]] = {}
         self.feasible_share: Any = None
         self.synth: SynthesisManager | None = None
+        self.trials_csv: TrialsCsv | None = None
         self.train_seconds = 0.0
         self.deadline = (time.monotonic() + space.search.timeout_s) if space.search.timeout_s else None
 
@@ -397,10 +401,13 @@ class Driver:
 
     # ------------------------------------------------------------------ results
     def write_trials_csv(self) -> None:
-        """Rewrite trials.csv from the live study: the same table ``dse report`` writes (``Run.trials_csv``)."""
-        from dse.analysis.run import Run
+        """Bring trials.csv up to date with the live study: the same table ``dse report`` writes (``Run.trials_csv``),
+        refreshed at a cost that grows with the trials that changed, not with the study (``TrialsCsv``)."""
+        if self.trials_csv is None:
+            from dse.analysis.trials_csv import TrialsCsv
 
-        self.folder.write_trials_csv(Run(self.folder, views=self.searcher.views(), space=self.space).trials_csv())
+            self.trials_csv = TrialsCsv(self.folder, self.space)
+        self.trials_csv.refresh(self.searcher.storage, self.searcher.study_name)
 
     def result(self, wall_seconds: float, resumed: bool) -> SearchResult:
         """The run's outcome from the final study version."""

@@ -39,7 +39,8 @@ writes, each atomically, so a report of a run in progress is safe; and (b) ``tri
 only by taking the lock for that one write (``refresh_trials_csv``): while a driver holds it the
 reader leaves ``trials.csv`` to the driver, which rewrites it after every finished trial. Both
 write the same table (``dse.analysis.run.Run.trials_csv``), so ``trials.csv`` has one column set
-whoever writes it.
+whoever writes it (the driver byte for byte, refreshing only the rows that changed:
+``dse.analysis.trials_csv``).
 """
 
 from __future__ import annotations
@@ -307,7 +308,8 @@ class RunFolder:
         atomic_write_json(self.trial_dir(number) / "estimate.json", estimate)
 
     def write_trials_csv(self, text: str) -> None:
-        """Rewrite ``trials.csv`` (``Run.trials_csv``). For the lock holder (the driver) only."""
+        """Rewrite ``trials.csv`` (``Run.trials_csv``; the driver keeps it up to date through
+        ``dse.analysis.trials_csv.TrialsCsv``). For the lock holder (the driver) only."""
         atomic_write_text(self.trials_csv, text)
 
     def refresh_trials_csv(self, text: str) -> bool:
@@ -369,6 +371,20 @@ class RunFolder:
             except (OSError, ValueError, TypeError) as exc:
                 log.warning("skipping unreadable synthesis record %s: %s", path, exc)
         return out
+
+    def synthesis_records_key(self) -> tuple[tuple[str, int, int], ...]:
+        """Which synthesis records the folder holds, as (file name, mtime in ns, size in bytes) of each: changes
+        whenever a record is written or removed (without reading one)."""
+        if not self.records_dir.is_dir():
+            return ()
+        out = []
+        for path in self.records_dir.glob("*.json"):
+            try:
+                st = path.stat()
+            except OSError:  # removed meanwhile
+                continue
+            out.append((path.name, st.st_mtime_ns, st.st_size))
+        return tuple(sorted(out))
 
     def synthesized_trials(self) -> set[int]:
         """Trials with a record, whatever its status: a design is never synthesized twice."""

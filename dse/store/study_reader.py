@@ -16,7 +16,7 @@ from dse.errors import RunFolderError
 from dse.store.run_folder import STUDY_NAME, RunFolder
 from dse.store.trial_view import TrialState, TrialView
 
-__all__ = ["open_study_readonly", "param_importances", "read_trials", "trial_view"]
+__all__ = ["StudyFeed", "open_study_readonly", "param_importances", "read_trials", "trial_view"]
 
 
 def trial_view(trial: Any) -> TrialView:
@@ -76,6 +76,53 @@ def read_trials(folder: RunFolder, study: Any | None = None) -> list[TrialView]:
     if study is None:
         return []
     return [trial_view(t) for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)]
+
+
+class StudyFeed:
+    """One study version read a little at a time, for a reader that keeps what it read (trials.csv's writer).
+
+    ``changed()`` returns the views of the trials that are new since the previous call or were unfinished
+    (WAITING, RUNNING) at it, in number order; the first call returns every trial. A finished trial never
+    changes within a study version (Optuna refuses to update one, and a re-score writes a new version under
+    a new name), so the caller has the whole study up to date at a cost per call that grows with the trials
+    that changed, not with the study: one query per unfinished or new trial, public storage API only.
+
+    ``storage``: an Optuna storage holding the study (the driver's own, or a read-only one)."""
+
+    def __init__(self, storage: Any, study_name: str):
+        self.storage, self.study_name = storage, study_name
+        self._study_id: int | None = None
+        self._next = 0
+        """The first trial number not read yet (Optuna numbers a study's trials 0, 1, 2 ...)."""
+        self._unfinished: dict[int, int] = {}
+        """Trial number -> trial id of the trials unfinished at the last read."""
+
+    def changed(self) -> list[TrialView]:
+        """Views of the trials added or possibly changed since the previous call (every trial the first time)."""
+        if self._study_id is None:
+            self._study_id = int(self.storage.get_study_id_from_name(self.study_name))
+            trials = sorted(self.storage.get_all_trials(self._study_id, deepcopy=False), key=lambda t: t.number)
+            views = [trial_view(t) for t in trials]
+            self._next = views[-1].number + 1 if views else 0
+            self._unfinished = {v.number: self._trial_id(v.number) for v in views if not v.state.finished}
+            return views
+        views = [trial_view(self.storage.get_trial(tid)) for _, tid in sorted(self._unfinished.items())]
+        while True:
+            try:
+                tid = self._trial_id(self._next)
+            except KeyError:
+                break
+            self._unfinished[self._next] = tid
+            views.append(trial_view(self.storage.get_trial(tid)))
+            self._next += 1
+        for v in views:
+            if v.state.finished:
+                self._unfinished.pop(v.number, None)
+        return views
+
+    def _trial_id(self, number: int) -> int:
+        assert self._study_id is not None
+        return int(self.storage.get_trial_id_from_study_id_trial_number(self._study_id, number))
 
 
 def param_importances(study: Any, objective: int) -> dict[str, float]:
