@@ -366,7 +366,8 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     acc_w = min(ab, db + pw + max(0, levels - 1))
     tree_adders = max(0, nz - n_out) + n_out  # accumulation tree plus the bias add of each output
     mult_bits = lut_adders * (db + pw)
-    lut = k.lut_per_adder_bit * (mult_bits + tree_adders * acc_w)
+    tree_w = min(ab, db + pw + tree_mean_growth(n_in))
+    lut = k.lut_per_adder_bit * (mult_bits + tree_adders * tree_w)
     slots = math.ceil(hard / limit) if hard > limit else 1
     lut_slots = 1
     if layer.mult_impl == "lut" and rf > 1:
@@ -402,6 +403,25 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
     est.ff = ff
+
+
+def tree_mean_growth(n: int) -> float:
+    """Mean bit growth (bits above one product) of the adders of a balanced binary tree summing ``n`` products:
+    an adder at level ``l`` adds two ``l - 1``-grown sums and is ``l`` bits wider than a product, and half the
+    adders sit at level 1. The ``acc[jj] += mult[index]`` chain of ``nnet_dense_latency.h`` is balanced into
+    such a tree by the HLS tool, and each adder is only as wide as its operands' range needs (the declared
+    ``accum_t`` is an upper bound). Units: bits."""
+    if n <= 1:
+        return 1.0
+    total = weighted = 0
+    level, width = 1, n
+    while width > 1:
+        adders = width // 2
+        total += adders
+        weighted += adders * level
+        width -= adders
+        level += 1
+    return weighted / total
 
 
 def shared_dsp_mux_luts(units: float, slots: int, n_out: int, data_bits: int) -> float:

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from cost_models import Calibration, LayerSpec, Target, estimate
-from cost_models.analytic import LayerContext, dsp_per_mult, estimate_layer, multiplier_limit
+from cost_models.analytic import LayerContext, dsp_per_mult, estimate_layer, multiplier_limit, tree_mean_growth
 from cost_models.constants import part_speed
 from cost_models.layers import FixedType
 from cost_models.parts import get_part
@@ -225,3 +225,16 @@ def test_resource_registers_follow_the_clock() -> None:
     from cost_models.analytic import resource_mux_luts
 
     assert resource_mux_luts(100, 10, 50, 20, 16, 16) == 20 * 16 * 50 / 4.0  # rf <= n_in: no accumulator logic
+
+
+def test_adder_tree_width_does_not_grow_with_the_input_count() -> None:
+    # nnet_dense_latency.h sums n_in products per output; balanced into a tree, half its adders add two products
+    # (1 bit above a product) and the mean growth tends to 2 bits, whatever n_in: a wide layer of narrow operands
+    # under a wide accum_t costs about the same LUTs per product as a narrow one (not log2(n_in) bits more)
+    assert tree_mean_growth(2) == 1.0
+    assert 1.9 < tree_mean_growth(561) < 2.0
+    narrow_in = FixedType(1, 1, signed=False)
+    small = _one(dense(16, 4, w=6, d=1), data=narrow_in)
+    wide = _one(dense(512, 4, w=6, d=1), data=narrow_in)
+    per_small, per_wide = small.lut / (16 * 4), wide.lut / (512 * 4)
+    assert per_wide == pytest.approx(per_small, rel=0.12)
