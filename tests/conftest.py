@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,7 +24,18 @@ fsync, as the product does: on disk each costs 2-6 ms (about 1500 per ``-m "not 
 nothing. A SIGKILL test stays valid there: the process dies, the kernel keeps the pages. pytest reads
 ``PYTEST_DEBUG_TEMPROOT`` (see ``pytest --help``) when the first test asks for ``tmp_path``, and still
 numbers and prunes its ``pytest-of-<user>/pytest-N`` folders; a root the caller set is kept."""
-if "PYTEST_DEBUG_TEMPROOT" not in os.environ and os.access(IN_MEMORY_TEMP_ROOT, os.W_OK | os.X_OK):
+IN_MEMORY_MIN_FREE_BYTES = 4 * 2**30
+"""Below this much free room in ``IN_MEMORY_TEMP_ROOT`` (a container's default /dev/shm is 64 MiB), the tests
+keep the default temporary root: hls4ml projects, compiled emulators and Yosys builds need hundreds of MB."""
+
+
+def _room_in_memory() -> bool:
+    if not os.access(IN_MEMORY_TEMP_ROOT, os.W_OK | os.X_OK):
+        return False
+    return shutil.disk_usage(IN_MEMORY_TEMP_ROOT).free >= IN_MEMORY_MIN_FREE_BYTES
+
+
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ and _room_in_memory():
     os.environ["PYTEST_DEBUG_TEMPROOT"] = IN_MEMORY_TEMP_ROOT
 
 
