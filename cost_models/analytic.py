@@ -585,12 +585,11 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
     act = (layer.activation or "relu").lower()
     width, ii = _elementwise_ii(layer, ctx)
     in_w, out_w = ctx.data.width, layer.result.width
-    if act in ("linear", "none"):
+    if act in LINEAR_ACTIVATIONS:
         est.latency_cycles = 0.0
         est.ii = ii
         return
-    if act in ("relu", "leaky_relu", "relu6", "thresholdedrelu", "hard_sigmoid", "hard_tanh", "binary_tanh",
-               "ternary_tanh", "elu", "prelu"):
+    if act in (*RELU_LIKE, "hard_sigmoid", "hard_tanh", "binary_tanh", "ternary_tanh", "elu", "prelu"):
         est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
@@ -825,8 +824,7 @@ def _boundary_registers(hw: Sequence[LayerSpec], latency: float) -> float:
     of 1-2 cycles at 25 ns a fraction (Kenny-Jia). Linear activations (removed by hls4ml 1.3) and in-place
     reshapes hold no vector of their own; the last layer's output is the top function's output register.
     """
-    inner = [layer for layer in hw[:-1] if layer.kind not in PARALLEL_INPLACE_KINDS
-             and not (layer.kind == "activation" and (layer.activation or "").lower() in ("linear", "none"))]
+    inner = [layer for layer in hw[:-1] if not _holds_no_vector(layer)]
     if not inner:
         return 0.0
     frac = min(1.0, latency / len(hw))
@@ -903,6 +901,15 @@ def _parallel_channels(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequenc
 
 RELU_LIKE = ("relu", "leaky_relu", "relu6", "thresholdedrelu")
 
+LINEAR_ACTIVATIONS = ("linear", "none")
+"""Activations that compute nothing (hls4ml 1.3 removes them from the model)."""
+
+
+def _holds_no_vector(layer: LayerSpec) -> bool:
+    """True for an in-place reshape or a linear activation: no output vector of its own to register."""
+    return layer.kind in PARALLEL_INPLACE_KINDS or (
+        layer.kind == "activation" and (layer.activation or "").lower() in LINEAR_ACTIVATIONS)
+
 
 def _output_register_bits(layer: LayerSpec) -> int:
     """Bits of a DATAFLOW process's output register: every element of its output array at the result
@@ -930,7 +937,7 @@ def _dataflow_registers(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequen
     """
     for i, ((layer, _), row) in enumerate(zip(hw_layers, rows, strict=True)):
         act = (layer.activation or "relu").lower() if layer.kind == "activation" else ""
-        if layer.kind in PARALLEL_INPLACE_KINDS or layer.kind == "softmax" or act in ("linear", "none"):
+        if _holds_no_vector(layer) or layer.kind == "softmax":
             continue
         out_bits = float(_output_register_bits(layer))
         if act in RELU_LIKE:
