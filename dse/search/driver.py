@@ -31,7 +31,7 @@ from dse.search.executor import Executor, Ticket
 from dse.search.proposals import make_planner
 from dse.search.searcher import Proposal, Searcher
 from dse.space import SpaceConfig
-from dse.store import RunFolder, RunLock, TrialRecord
+from dse.store import RunFolder, RunLock, TrialRecord, refuse_if_held
 from dse.store.trial_view import TrialState, TrialView
 from dse.synthesis.loop import SynthesisManager, ok_record_trials
 from dse.synthesis.records import cost_target
@@ -102,6 +102,8 @@ def run_search(space: SpaceConfig, run_dir: str | Path, *, source_text: str = ""
     n_trials = n_trials or space.search.n_trials
     workers = workers or space.search.workers
     seed = space.search.seed if seed is None else seed
+    RunFolder.check_target(run_dir)
+    refuse_if_held(run_dir)  # a second writer is told now, not after the data set has loaded
     if data is None:  # load data before anything is written: a data error leaves no run folder behind
         from dse.training.data import load_dataset
 
@@ -112,7 +114,6 @@ def run_search(space: SpaceConfig, run_dir: str | Path, *, source_text: str = ""
         from dse.synthesis.base import get_backend
 
         get_backend(space.synthesis.backend, space.synthesis.executable).find_executable()
-    RunFolder.check_target(run_dir)
     fresh = not Path(run_dir).exists()
     lock = RunLock(run_dir).acquire()
     try:

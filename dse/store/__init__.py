@@ -4,7 +4,7 @@ what dse reads of a trial (``TrialView``, made by ``dse.store.study_reader``, th
 from __future__ import annotations
 
 from dse.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, file_mode, read_json
-from dse.store.lock import RunLock, RunLockedError, read_lock_holder
+from dse.store.lock import RunLock, RunLockedError, read_lock_holder, refuse_if_held
 from dse.store.records import SynthesisRecord, TrialRecord, params_key
 from dse.store.run_folder import (
     REPORT_FIGURES_DIR,
@@ -23,5 +23,5 @@ __all__ = [
     "REPORT_FIGURES_DIR", "REPORT_FILES", "RUNS_ROOT", "RUN_FORMAT", "STUDY_NAME", "RunFolder", "RunLock",
     "RunLockedError", "SynthesisRecord", "TrialRecord", "TrialState", "TrialStatus", "TrialView",
     "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "file_mode", "package_versions",
-    "params_key", "read_json", "read_lock_holder", "run_dir_for", "validate_run_name",
+    "params_key", "read_json", "read_lock_holder", "refuse_if_held", "run_dir_for", "validate_run_name",
 ]

@@ -49,10 +49,7 @@ class RunLock:
         except BlockingIOError:
             holder = _read_holder(fd, wait=True)
             os.close(fd)
-            raise RunLockedError(
-                f"{self.path.parent} is in use by another dse process (PID {holder.get('pid', '?')} on "
-                f"{holder.get('host', '?')}, started {holder.get('started', '?')}); wait for it to finish "
-                "or stop it first") from None
+            raise _locked_error(self.path.parent, holder) from None
         previous = _read_holder(fd, wait=False)
         if previous:
             log.warning("taking over the lock of %s left by PID %s on %s (started %s): that process is gone",
@@ -85,6 +82,23 @@ class RunLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def refuse_if_held(run_dir: str | Path) -> None:
+    """Raise :class:`RunLockedError` now when another process holds the run folder's lock.
+
+    A cheap early check for a writer about to do slow work (loading a data set) before it takes the lock;
+    :meth:`RunLock.acquire` remains the check that counts (the holder may change in between)."""
+    holder = read_lock_holder(run_dir)
+    if holder is not None:
+        raise _locked_error(Path(run_dir), holder)
+
+
+def _locked_error(run_dir: Path, holder: dict[str, Any]) -> RunLockedError:
+    return RunLockedError(
+        f"{run_dir} is in use by another dse process (PID {holder.get('pid', '?')} on "
+        f"{holder.get('host', '?')}, started {holder.get('started', '?')}); wait for it to finish "
+        "or stop it first")
 
 
 def _read_holder(fd: int, wait: bool) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from dse.errors import ConfigError
 from dse.scoring import score
 from dse.search import Driver, Searcher, counts_toward_budget, derive_seed, run_search
 from dse.space import load_space
+from dse.space.schema import DataConfig
 from dse.store import RunFolder, RunLock, RunLockedError, atomic_write_text, read_lock_holder, validate_run_name
 from tests.search_fakes import Crash, FakeSynthesizer, FakeTrainer, fake_executor, space_file
 
@@ -316,6 +317,12 @@ def test_second_writer_is_refused_naming_the_holder(tmp: Path, capsys) -> None:
         with pytest.raises(RunLockedError, match=rf"PID {holder.pid} on {socket.gethostname()}, started 20"):
             search(space, tmp / "run", 3, FakeTrainer())
         assert read_lock_holder(tmp / "run")["pid"] == holder.pid  # type: ignore[index]
+        # refused before the data set loads: a data file that cannot be read is never opened
+        (tmp / "garbage.npz").write_bytes(b"not an npz file")
+        unreadable = load_space(space).model_copy(
+            update={"data": DataConfig(source="file", path=str(tmp / "garbage.npz"), label="y")})
+        with pytest.raises(RunLockedError, match=rf"PID {holder.pid}"):
+            run_search(unreadable, tmp / "run", n_trials=3, executor=fake_executor(FakeTrainer(), None))
         assert main(["run", str(space), "--run-dir", str(tmp / "run"), "--no-progress"]) == 2
         assert main(["synth", str(tmp / "run"), "--trial", "0"]) == 2
         assert main(["calibrate", str(tmp / "run")]) == 2
