@@ -84,7 +84,7 @@ def yosys_family(part: str) -> str:
     from cost_models.parts import part_family
 
     fam = part_family(part)
-    if fam in ("zynq7", "artix7", "kintex7", "virtex7"):
+    if fam in ("zynq7", "artix7", "spartan7", "kintex7", "virtex7"):
         return "xc7"
     if fam in ("kintexu", "virtexu"):
         return "xcu"
