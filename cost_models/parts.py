@@ -153,7 +153,7 @@ PARTS: dict[str, Part] = {p.name: p for p in (
     _p("xcku13p", "kintexuplus", 341_280, 682_560, 3_528, 744, 112),
     _p("xcku15p", "kintexuplus", 522_720, 1_045_440, 1_968, 984, 128),
     # Virtex UltraScale+ (DS890); VU27P/VU29P (58G PAM4) have the VU11P/VU13P fabric, VU37P/VU47P are the
-    # HBM devices of the Alveo U280/U55C
+    # HBM devices of the Alveo U50 (VU35P), U280 (VU37P) and U55C (VU47P)
     _p("xcvu3p", "virtexuplus", 394_080, 788_160, 2_280, 720, 320),
     _p("xcvu5p", "virtexuplus", 600_577, 1_201_154, 3_474, 1_024, 470),
     _p("xcvu7p", "virtexuplus", 788_160, 1_576_320, 4_560, 1_440, 640),
@@ -161,9 +161,10 @@ PARTS: dict[str, Part] = {p.name: p for p in (
     *_same("xcvu11p xcvu27p", "virtexuplus", 1_296_000, 2_592_000, 9_216, 2_016, 960),
     *_same("xcvu13p xcvu29p", "virtexuplus", 1_728_000, 3_456_000, 12_288, 2_688, 1_280),
     _p("xcvu19p", "virtexuplus", 4_085_760, 8_171_520, 3_840, 2_160, 320),
+    *_same("xcvu35p xcvu45p", "virtexuplus", 871_680, 1_743_360, 5_952, 1_344, 640),
     *_same("xcvu37p xcvu47p", "virtexuplus", 1_303_680, 2_607_360, 9_024, 2_016, 960),
     # Alveo data-centre cards (their device's totals)
-    _p("xcu50", "virtexuplus", 872_000, 1_743_360, 5_952, 1_344, 640),
+    _p("xcu50", "virtexuplus", 871_680, 1_743_360, 5_952, 1_344, 640),  # a VU35P (its card's sheet rounds to 872K)
     _p("xcu55c", "virtexuplus", 1_303_680, 2_607_360, 9_024, 2_016, 960),
     _p("xcu200", "virtexuplus", 1_182_240, 2_364_480, 6_840, 2_160, 960),
     _p("xcu250", "virtexuplus", 1_728_000, 3_456_000, 12_288, 2_688, 1_280),
