@@ -249,7 +249,8 @@ _SPEED = {"zynq7": 1.9, "artix7": 2.0, "spartan7": 2.0, "kintex7": 1.6, "virtex7
           "zynquplus": 1.05, "versal": 0.9}
 """Logic delay relative to UltraScale+ -2 (the HLS tools' per-family operator delays: 28 nm 7-series
 fabric is about twice as slow as 16 nm UltraScale+). Spartan-7 has the Artix-7 fabric, Artix and Spartan
-UltraScale+ the UltraScale+ fabric. Versal's 0.9 is an assumption: no synthesis data of Versal is behind the
+UltraScale+ the UltraScale+ fabric, the Zynq-7000 devices from xc7z030 up Kintex-7 fabric (``Part.fabric``,
+grouped with the Zynq-7000 for calibration). Versal's 0.9 is an assumption: no synthesis data of Versal is behind the
 shipped constants (the estimate's notes say so)."""
 THIN_FAMILIES = {"versal": "Versal (DSP58, 27x24 multiplier): no synthesis data of this family behind the shipped "
                            "constants or calibration; its operator delays are assumed (0.9x UltraScale+)"}
@@ -284,7 +285,7 @@ def part_speed(part: Part, part_string: str | None = None) -> float:
     ``part_string``: the full part (with its speed grade); without a grade, -2 is assumed.
     """
     grade = speed_grade(part_string) if part_string else None
-    return _SPEED.get(part.family, 1.3) * GRADE_DELAY.get(grade or 2, 1.0)
+    return _SPEED.get(part.fabric or part.family, 1.3) * GRADE_DELAY.get(grade or 2, 1.0)
 
 
 def _load_default() -> ConstantSet:

@@ -52,6 +52,9 @@ class Part:
     uram: int = 0
     totals_known: bool = True
     """False for a device not in the table whose family was recognised from its name: the counts are 0."""
+    fabric: str | None = None
+    """Family whose logic speed the device has, where it differs from ``family`` (the Zynq-7000 devices from
+    xc7z030 up have Kintex-7 fabric); None: ``family``'s."""
 
     @property
     def dsp_a_bits(self) -> int:
@@ -73,8 +76,9 @@ class Part:
         return {"dsp": self.dsp, "lut": self.lut, "ff": self.ff, "bram_18k": self.bram_18k, "uram": self.uram}
 
 
-def _p(name: str, family: str, lut: int, ff: int, dsp: int, bram36: int, uram: int = 0) -> Part:
-    return Part(name, family, lut, ff, dsp, 2 * bram36, uram)
+def _p(name: str, family: str, lut: int, ff: int, dsp: int, bram36: int, uram: int = 0,
+       fabric: str | None = None) -> Part:
+    return Part(name, family, lut, ff, dsp, 2 * bram36, uram, fabric=fabric)
 
 
 def _same(names: str, family: str, lut: int, ff: int, dsp: int, bram36: int, uram: int = 0) -> list[Part]:
@@ -91,10 +95,10 @@ PARTS: dict[str, Part] = {p.name: p for p in (
     _p("xc7z010", "zynq7", 17_600, 35_200, 80, 60),
     _p("xc7z015", "zynq7", 46_200, 92_400, 160, 95),
     _p("xc7z020", "zynq7", 53_200, 106_400, 220, 140),
-    _p("xc7z030", "zynq7", 78_600, 157_200, 400, 265),
-    _p("xc7z035", "zynq7", 171_900, 343_800, 900, 500),
-    _p("xc7z045", "zynq7", 218_600, 437_200, 900, 545),
-    _p("xc7z100", "zynq7", 277_400, 554_800, 2_020, 755),
+    _p("xc7z030", "zynq7", 78_600, 157_200, 400, 265, fabric="kintex7"),
+    _p("xc7z035", "zynq7", 171_900, 343_800, 900, 500, fabric="kintex7"),
+    _p("xc7z045", "zynq7", 218_600, 437_200, 900, 545, fabric="kintex7"),
+    _p("xc7z100", "zynq7", 277_400, 554_800, 2_020, 755, fabric="kintex7"),
     # Spartan-7 and Artix-7 (DS180)
     _p("xc7s6", "spartan7", 3_750, 7_500, 10, 5),
     _p("xc7s15", "spartan7", 8_000, 16_000, 20, 10),

@@ -137,6 +137,10 @@ def test_dsp_geometry_per_family() -> None:
 
 
 def test_speed_of_new_families() -> None:
+    # the big Zynq-7000 devices have Kintex-7 fabric; calibration still groups them with the Zynq-7000
+    assert part_speed(resolve_part("xc7z045"), "xc7z045ffg900-2") == part_speed(resolve_part("xc7k325t"), "-2")
+    assert part_speed(resolve_part("xc7z020"), "xc7z020clg400-2") > part_speed(resolve_part("xc7z045"), "-2")
+    assert part_family("xc7z045ffg900-2") == "zynq7"
     assert part_speed(resolve_part("xc7s50"), "xc7s50csga324-1") == part_speed(resolve_part("xc7a50t"), "xc7a50t-1")
     assert part_speed(resolve_part("xcvu23p"), "xcvu23p-vsva1365-2-e") == part_speed(resolve_part("xcvu9p"), None)
     assert part_speed(resolve_part("xcve2802"), "xcve2802-vsvh1760-2MP-e-S") < 1.0
@@ -297,3 +301,32 @@ def test_table_agrees_with_the_shared_reports_available_resources() -> None:
         assert {k: figures[k] for k in expected} == expected, part.group(1)
         checked[part.group(1)] = figures
     assert len(checked) >= 5
+
+
+def test_cli_backend_override_takes_hls4ml_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(capsys, "--hls-project", str(_project(tmp_path)), "--backend", "VitisAccelerator")
+    assert code == 0, err
+    assert json.loads(out)["target"]["backend"] == "vitis"
+    code, _, err = _cli(capsys, "--hls-project", str(_project(tmp_path)), "--backend", "oneAPI")
+    assert code == 2 and "oneAPI" in err
+
+
+@pytest.mark.parametrize("backend,part,expected", [
+    ("VivadoAccelerator", "xczu28dr-ffvg1517-2-e", "vivado"), ("VitisAccelerator", "xcu55c-fsvh2892-2L-e", "vitis"),
+    ("Vitis", "xcvu23p-vsva1365-2-e", "vitis"),
+])
+def test_hls_config_accepts_accelerator_backends_and_family_parts(tmp_path: Path, backend: str, part: str,
+                                                                  expected: str) -> None:
+    from dse.commands.estimate import read_hls_config
+
+    path = tmp_path / "hls4ml_config.yml"
+    path.write_text(f"Backend: {backend}\nPart: {part}\nClockPeriod: 5\nHLSConfig:\n  Model:\n    Precision: "
+                    "ap_fixed<16,6>\n    ReuseFactor: 1\n")
+    cfg = read_hls_config(path)
+    assert (cfg["backend"], cfg["part"]) == (expected, part)
+    path.write_text(path.read_text().replace(part, "xc9nothing"))
+    with pytest.raises(ConfigError, match="'xc9nothing'"):
+        read_hls_config(path)
+    path.write_text(f"Backend: Quartus\nPart: {part}\nHLSConfig:\n  Model:\n    ReuseFactor: 1\n")
+    with pytest.raises(ConfigError, match="Quartus"):
+        read_hls_config(path)
