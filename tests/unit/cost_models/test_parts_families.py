@@ -304,10 +304,11 @@ def test_table_agrees_with_the_shared_reports_available_resources() -> None:
 
 
 def test_cli_backend_override_takes_hls4ml_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _cli(capsys, "--hls-project", str(_project(tmp_path)), "--backend", "VitisAccelerator")
+    prj = str(_project(tmp_path))
+    code, out, err = _cli(capsys, "--hls-project", prj, "--backend", "VitisAccelerator")
     assert code == 0, err
     assert json.loads(out)["target"]["backend"] == "vitis"
-    code, _, err = _cli(capsys, "--hls-project", str(_project(tmp_path)), "--backend", "oneAPI")
+    code, _, err = _cli(capsys, "--hls-project", prj, "--backend", "oneAPI")
     assert code == 2 and "oneAPI" in err
 
 
