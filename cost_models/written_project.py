@@ -33,8 +33,10 @@ __all__ = ["WrittenProject", "read_written_project"]
 
 log = logging.getLogger(__name__)
 
-_TCL_PART = (re.compile(r'^\s*set\s+part\s+"?\{?([\w-]+)\}?"?', re.MULTILINE),
-             re.compile(r"^\s*set_part\s+\{?([\w-]+)\}?", re.MULTILINE))
+_TCL_PART = (re.compile(r'^\s*set\s+part\s+["{]*([\w-]+)', re.MULTILINE),
+             re.compile(r'^\s*set_part\s+["{]*([\w-]+)', re.MULTILINE))
+"""``set part "xcvu9p-..."`` (hls4ml >= 0.8's project.tcl) and ``set_part {xc7z020clg400-1}`` (older build_prj.tcl),
+with or without quotes and braces."""
 _TCL_CLOCK = (re.compile(r"^\s*set\s+clock_period\s+\"?([\d.]+)", re.MULTILINE),
               re.compile(r"^\s*create_clock\s+-period\s+([\d.]+)", re.MULTILINE))
 

@@ -331,3 +331,17 @@ def test_hls_config_accepts_accelerator_backends_and_family_parts(tmp_path: Path
     path.write_text(f"Backend: Quartus\nPart: {part}\nHLSConfig:\n  Model:\n    ReuseFactor: 1\n")
     with pytest.raises(ConfigError, match="Quartus"):
         read_hls_config(path)
+
+
+@pytest.mark.parametrize("tcl_name,line,part", [
+    ("project.tcl", 'set part "xczu28dr-ffvg1517-2-e"', "xczu28dr-ffvg1517-2-e"),
+    ("project.tcl", "set part {xck26-sfvc784-2LV-c}", "xck26-sfvc784-2LV-c"),
+    ("build_prj.tcl", "set_part {xc7z020clg400-1}", "xc7z020clg400-1"),
+    ("build_prj.tcl", 'set_part "xcu250-figd2104-2L-e"', "xcu250-figd2104-2L-e"),
+    ("build_prj.tcl", "set_part xcvu13p-flga2577-2-e", "xcvu13p-flga2577-2-e"),
+])
+def test_part_from_tcl_spellings(tmp_path: Path, tcl_name: str, line: str, part: str) -> None:
+    from cost_models import read_written_project
+
+    prj = _project(tmp_path, config=None, tcl={tcl_name: f"open_project -reset myproject_prj\n{line}\n"})
+    assert read_written_project(prj).part == part
