@@ -79,8 +79,8 @@ def read_rtl_design(folder: Path) -> RtlDesign:
 
 
 def yosys_family(part: str) -> str:
-    """``synth_xilinx -family`` of a part: ``xc7`` for 7-series (incl. Zynq-7000), ``xcu`` for
-    UltraScale, ``xcup`` for UltraScale+ (and unknown parts)."""
+    """``synth_xilinx -family`` of a part: ``xc7`` for 7-series (incl. Zynq-7000 and Spartan-7), ``xcu`` for
+    UltraScale, ``xcup`` for UltraScale+ (and Versal, which Yosys does not target, and unknown parts)."""
     from cost_models.parts import part_family
 
     fam = part_family(part)
