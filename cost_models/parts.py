@@ -100,7 +100,6 @@ PARTS: dict[str, Part] = {p.name: p for p in (
     _p("xc7z045", "zynq7", 218_600, 437_200, 900, 545, fabric="kintex7"),
     _p("xc7z100", "zynq7", 277_400, 554_800, 2_020, 755, fabric="kintex7"),
     # Spartan-7 and Artix-7 (DS180)
-    _p("xc7s6", "spartan7", 3_750, 7_500, 10, 5),
     _p("xc7s15", "spartan7", 8_000, 16_000, 20, 10),
     _p("xc7s25", "spartan7", 14_600, 29_200, 80, 45),
     _p("xc7s50", "spartan7", 32_600, 65_200, 120, 75),
@@ -174,7 +173,6 @@ PARTS: dict[str, Part] = {p.name: p for p in (
     _p("xcu250", "virtexuplus", 1_728_000, 3_456_000, 12_288, 2_688, 1_280),
     _p("xcu280", "virtexuplus", 1_303_680, 2_607_360, 9_024, 2_016, 960),
     # Zynq UltraScale+ MPSoC (DS891): CG, EG and EV devices of one size share the programmable logic
-    *_same("xczu1cg xczu1eg", "zynquplus", 37_212, 74_424, 216, 108),
     *_same("xczu2cg xczu2eg", "zynquplus", 47_232, 94_464, 240, 150),
     *_same("xczu3cg xczu3eg", "zynquplus", 70_560, 141_120, 360, 216),
     *_same("xczu4cg xczu4eg xczu4ev", "zynquplus", 87_840, 175_680, 728, 128, 48),
