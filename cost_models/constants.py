@@ -28,7 +28,7 @@ from cost_models.parts import Part
 __all__ = [
     "CONSTANTS_FILE", "DEFAULT_CONSTANTS", "MIN_SUPPORT_REPOS", "THIN_DATA_WIDEN", "THIN_FAMILIES", "TOOL_FAMILIES",
     "Constants", "ConstantSet", "array_partition_limited", "hls_backend", "part_speed", "speed_grade", "tool_family",
-    "tool_version_tuple",
+    "tool_release", "tool_version_tuple",
 ]
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,17 @@ def tool_version_tuple(version: str | None) -> tuple[int, int] | None:
     """
     m = _VERSION_RE.search(version or "")
     return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+_RELEASE_RE = re.compile(r"(?<![\d.])20\d\d\.\d+(?:\.\d+)*")
+
+
+def tool_release(version: str | None) -> str | None:
+    """The release in a tool version as tools and people spell it, as the reports write it (the calibration's
+    group keys): ``v2020.1 (64-bit)`` → ``2020.1``, ``Vitis HLS 2023.1`` → ``2023.1``, ``2023.2.2`` → ``2023.2.2``;
+    None when there is none."""
+    m = _RELEASE_RE.search(version or "")
+    return m.group(0) if m else None
 
 
 _OTHER_HLS = ("oneapi", "quartus", "catapult", "symbolicexpression", "libero")

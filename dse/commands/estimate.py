@@ -100,7 +100,7 @@ def estimate_hls_project(folder: str, part: str | None = None, clock_period_ns: 
     files. Raises ``ConfigError`` (exit 2) naming the file, the layer or the missing fact.
     """
     from cost_models import ReportError, UnknownLayerError, estimate
-    from cost_models.constants import hls_backend
+    from cost_models.constants import hls_backend, tool_release
     from cost_models.layers import Target
     from cost_models.parts import resolve_part
     from cost_models.written_project import read_written_project
@@ -134,6 +134,13 @@ def estimate_hls_project(folder: str, part: str | None = None, clock_period_ns: 
     chosen_backend = hls_backend(chosen_backend) or chosen_backend  # VivadoAccelerator → vivado
     if chosen_backend not in _BACKENDS:
         raise ConfigError(f"must be vitis or vivado, got {chosen_backend!r}", path="--backend")
+    if tool_version is not None:
+        release = tool_release(tool_version)
+        if release is None:
+            raise ConfigError(f"no release (like 2020.1 or 2023.2) in {tool_version!r}", path="--tool-version")
+        if release != tool_version:
+            notes.append(f"tool version {tool_version!r} read as {release}")
+        tool_version = release
     for key, given in (("part", part), ("clock_period_ns", clock_period_ns), ("backend", backend)):
         if given is None and key in proj.sources:
             notes.append(f"{key} from {proj.sources[key]}")

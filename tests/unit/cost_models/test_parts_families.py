@@ -345,3 +345,28 @@ def test_part_from_tcl_spellings(tmp_path: Path, tcl_name: str, line: str, part:
 
     prj = _project(tmp_path, config=None, tcl={tcl_name: f"open_project -reset myproject_prj\n{line}\n"})
     assert read_written_project(prj).part == part
+
+
+@pytest.mark.parametrize("version,release", [
+    ("2019.2", "2019.2"), ("2023.2.2", "2023.2.2"), ("2020.1.1", "2020.1.1"), ("v2020.1 (64-bit)", "2020.1"),
+    ("Vitis HLS 2023.1", "2023.1"), ("Vivado v2018.3_AR71275", "2018.3"), ("latest", None), (None, None),
+])
+def test_tool_release(version: str | None, release: str | None) -> None:
+    from cost_models.constants import tool_release
+
+    assert tool_release(version) == release
+
+
+def test_cli_tool_version_is_read_as_its_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--tool-version "Vitis HLS 2023.1"`` is release 2023.1, the spelling of the calibration's groups."""
+    prj = str(_project(tmp_path))
+    code, out, err = _cli(capsys, "--hls-project", prj, "--tool-version", "Vitis HLS 2023.1")
+    assert code == 0, err
+    spelled = json.loads(out)
+    code, out, err = _cli(capsys, "--hls-project", prj, "--tool-version", "2023.1")
+    plain = json.loads(out)
+    assert spelled["target"] == plain["target"] and spelled["target"]["tool_version"] == "2023.1"
+    assert spelled["dsp"] == plain["dsp"] and spelled["calibration_level"] == plain["calibration_level"]
+    assert "tool version 'Vitis HLS 2023.1' read as 2023.1" in spelled["notes"]
+    code, out, err = _cli(capsys, "--hls-project", prj, "--tool-version", "latest")
+    assert code == 2 and out == "" and "--tool-version" in err and "'latest'" in err
