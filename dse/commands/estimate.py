@@ -39,8 +39,8 @@ def read_hls_config(path: str | Path) -> dict[str, Any]:
 
     backend = hls_backend(str(data.get("Backend", "Vitis")))  # VivadoAccelerator → vivado, VitisAccelerator → vitis
     if backend not in _BACKENDS:
-        raise ConfigError(f"must be Vitis, Vivado or one of their accelerator backends (the cost model covers the "
-                          f"hls4ml backends that run Vivado or Vitis HLS), got {data.get('Backend')!r}",
+        raise ConfigError(f"must be Vitis or Vivado (or VitisAccelerator, VivadoAccelerator: the cost model covers "
+                          f"the hls4ml backends that run Vitis or Vivado HLS), got {data.get('Backend')!r}",
                           path="Backend", file=str(p))
     try:
         clock = float(data.get("ClockPeriod", 5))
