@@ -16,6 +16,7 @@ from cost_models.constants import (
     THIN_FAMILIES,
     Constants,
     ConstantSet,
+    speed_grade,
     tool_family,
 )
 from cost_models.layers import CONV_KINDS, WEIGHTED_KINDS, LayerSpec, Target
@@ -149,6 +150,8 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     if not part.totals_known:
         notes.append(f"part {target.part!r} is not in the parts table: costed as a {part.family} device (its DSP "
                      "geometry and speed); percent_of_part not given (the device's totals are unknown)")
+    if speed_grade(target.part) is None:
+        notes.append(f"no speed grade in part {target.part!r}: -2 assumed")
     if part.family in THIN_FAMILIES:
         notes.append(THIN_FAMILIES[part.family])
     if thin:

@@ -172,6 +172,14 @@ def test_versal_is_estimated_with_a_thin_data_note() -> None:
     assert est.percent_of_part == {} and table.percent_of_part["dsp"] == pytest.approx(100 * table.dsp / 1968)
 
 
+def test_a_part_without_speed_grade_says_minus_2_was_assumed() -> None:
+    bare = estimate(jet_model(), Target("xcvu9p", 5.0, "vitis"))
+    graded = estimate(jet_model(), Target("xcvu9p-flga2104-2-e", 5.0, "vitis"))
+    assert bare.totals() == graded.totals()
+    assert "no speed grade in part 'xcvu9p': -2 assumed" in bare.notes
+    assert not any("speed grade" in n for n in graded.notes)
+
+
 def test_an_unrecognised_part_is_still_an_estimate_error() -> None:
     with pytest.raises(UnknownPartError, match="'xc9z999'"):
         estimate(jet_model(), Target("xc9z999", 5.0, "vitis"))
