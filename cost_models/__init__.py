@@ -5,7 +5,8 @@ Public API::
     estimate(layers, target, calibration=None) -> Estimate
     Calibration.fit(records) / .save(path) / .load(path); fit_calibration_from_dirs(dirs)
     read_hls_project(folder), read_csynth_xml(path), read_csynth_rpt(path), read_vivado_synth_rpt(path)
-    get_part(part), valid_reuse_factors(n_in, n_out), snap_reuse_factor(n_in, n_out, rf)
+    get_part(part) (table devices), resolve_part(part) (also a recognised family, totals unknown)
+    valid_reuse_factors(n_in, n_out), snap_reuse_factor(n_in, n_out, rf)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from cost_models.hls_project import (
     records_from_dirs,
 )
 from cost_models.layers import ConvGeometry, FixedType, LayerSpec, Target, layers_from_dicts, layers_to_dicts
-from cost_models.parts import PARTS, Part, get_part, known_parts
+from cost_models.parts import PARTS, Part, get_part, known_parts, resolve_part
 from cost_models.records import METRICS, SynthesisRecord
 from cost_models.reports import VivadoSynthReport, read_csynth_rpt, read_csynth_xml, read_report, read_vivado_synth_rpt
 from cost_models.reuse import closest_reuse_factor, is_valid_reuse_factor, snap_reuse_factor, valid_reuse_factors
@@ -40,7 +41,7 @@ __all__ = [
     "find_project_dirs", "fit_calibration_from_dirs", "get_part", "is_valid_reuse_factor", "known_parts",
     "layers_from_dicts", "layers_from_structs", "layers_to_dicts", "read_csynth_rpt", "read_csynth_xml",
     "read_hls_project", "read_project_json", "read_report", "read_vivado_synth_rpt", "records_from_dirs",
-    "snap_reuse_factor", "valid_reuse_factors", "WrittenProject", "read_written_project",
+    "resolve_part", "snap_reuse_factor", "valid_reuse_factors", "WrittenProject", "read_written_project",
 ]
 
 

@@ -44,7 +44,7 @@ from cost_models.constants import (
 )
 from cost_models.errors import UnknownLayerError
 from cost_models.layers import CONV_KINDS, FixedType, LayerSpec, Target
-from cost_models.parts import Part, get_part
+from cost_models.parts import Part, resolve_part
 from cost_models.stream import (
     STREAM_PIXEL_MIN_II,
     STREAM_RESOURCE_CYCLES_PER_REUSE,
@@ -90,7 +90,7 @@ around the trees) is slower than the adder factor of :func:`~cost_models.constan
 (1.9 for Zynq-7000): the per-layer rows put it at ~3.2x UltraScale+ -2 (ArgyKokk, Zynq-7000 -2, 3.33 ns:
 13 / 16 / 20 cycles at n = 3 / 5 / 16; Gabriele-bot, Zynq-7000 -1, 5 ns: 13 cycles stable, 10 latency at n=5).
 Used by the softmax rule only (the dense constants are fitted per tool family with the 1.9 factor)."""
-SEVEN_SERIES = ("zynq7", "artix7", "kintex7", "virtex7")
+SEVEN_SERIES = ("zynq7", "artix7", "spartan7", "kintex7", "virtex7")
 SOFTMAX_STREAM_IO_CYCLES = 2
 """io_stream softmax: reading the input pack from its FIFO and writing the result around the pipelined body."""
 SOFTMAX_LATENCY_LOGIC = 0.5
@@ -675,7 +675,7 @@ for _kind, _rule in (("input", _rule_input), ("dense", _rule_dense), ("conv1d", 
 @lru_cache(maxsize=256)
 def _target_setup(target: Target) -> tuple[Part, float, bool, str]:
     """The target's part, its speed factor, whether the tool limits array partitioning, and its tool family."""
-    part = get_part(target.part)
+    part = resolve_part(target.part)
     return part, part_speed(part, target.part), array_partition_limited(target), tool_family(target)
 
 

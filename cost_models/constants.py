@@ -26,8 +26,9 @@ from cost_models.layers import Target
 from cost_models.parts import Part
 
 __all__ = [
-    "CONSTANTS_FILE", "DEFAULT_CONSTANTS", "MIN_SUPPORT_REPOS", "THIN_DATA_WIDEN", "TOOL_FAMILIES", "Constants",
-    "ConstantSet", "array_partition_limited", "part_speed", "speed_grade", "tool_family",
+    "CONSTANTS_FILE", "DEFAULT_CONSTANTS", "MIN_SUPPORT_REPOS", "THIN_DATA_WIDEN", "THIN_FAMILIES", "TOOL_FAMILIES",
+    "Constants", "ConstantSet", "array_partition_limited", "hls_backend", "part_speed", "speed_grade", "tool_family",
+    "tool_release", "tool_version_tuple",
 ]
 
 log = logging.getLogger(__name__)
@@ -173,18 +174,65 @@ def _thin_data(k: Constants, part_family: str) -> str | None:
     return k._thin_data(part_family)
 
 
+_VERSION_RE = re.compile(r"(?<![\d.])(20\d\d)\.(\d+)")
+
+
+@lru_cache(maxsize=256)
+def tool_version_tuple(version: str | None) -> tuple[int, int] | None:
+    """(year, release) of a tool version as tools and reports spell it, or None when there is none.
+
+    ``2019.2``, ``2020.1.1``, ``2023.2.2``, ``v2020.1 (64-bit)``, ``Vitis HLS 2023.1``, ``Vivado v2018.3_AR71275_op``
+    → ``(2019, 2)``, ``(2020, 1)``, ``(2023, 2)``, ``(2020, 1)``, ``(2023, 1)``, ``(2018, 3)``.
+    """
+    m = _VERSION_RE.search(version or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+_RELEASE_RE = re.compile(r"(?<![\d.])20\d\d\.\d+(?:\.\d+)*")
+
+
+def tool_release(version: str | None) -> str | None:
+    """The release in a tool version as tools and people spell it, as the reports write it (the calibration's
+    group keys): ``v2020.1 (64-bit)`` → ``2020.1``, ``Vitis HLS 2023.1`` → ``2023.1``, ``2023.2.2`` → ``2023.2.2``;
+    None when there is none."""
+    m = _RELEASE_RE.search(version or "")
+    return m.group(0) if m else None
+
+
+_OTHER_HLS = ("oneapi", "quartus", "catapult", "symbolicexpression", "libero")
+"""hls4ml backends that do not run Vivado/Vitis HLS: the cost model has no rules for what they generate."""
+
+
+def hls_backend(name: str | None) -> str | None:
+    """dse's backend (``vitis`` or ``vivado``) of an hls4ml backend name, or None for another HLS tool.
+
+    The accelerator backends wrap the same HLS core as their base backend: ``VitisAccelerator`` (and any
+    ``Vitis*``) → ``vitis``; ``Vivado``, ``VivadoAccelerator`` and the Vivado-HLS board flows (``Pynq``) →
+    ``vivado``; ``oneAPI``, ``Quartus``, ``Catapult``, ``Libero``, ``SymbolicExpression`` → None. Case and
+    quotes are ignored; an empty name gives None.
+    """
+    t = str(name or "").strip().strip("'\"").lower().replace("-", "").replace("_", "")
+    if not t:
+        return None
+    if t.startswith("vitis"):
+        return "vitis"
+    if any(t.startswith(o) for o in _OTHER_HLS):
+        return None
+    return "vivado"
+
+
 @lru_cache(maxsize=256)
 def tool_family(target: Target) -> str:
     """``vivado_hls`` (Vivado HLS, up to 2020.1) or ``vitis_hls`` (2020.2 on).
 
-    From ``target.tool_version`` when given (``2019.2``, ``2020.1.1``, ``2023.2``), else from the
-    backend (``vivado`` → Vivado HLS, ``vitis`` → Vitis HLS).
+    From ``target.tool_version`` when it holds a release (``2019.2``, ``2020.1.1``, ``v2020.1 (64-bit)``,
+    ``Vitis HLS 2023.1``; :func:`tool_version_tuple`), else from the backend (``vivado`` and
+    ``VivadoAccelerator`` → Vivado HLS, ``vitis`` and ``VitisAccelerator`` → Vitis HLS; :func:`hls_backend`).
     """
-    m = re.match(r"(\d{4})\.(\d+)", target.tool_version or "")
-    if m:
-        year, minor = int(m.group(1)), int(m.group(2))
-        return "vitis_hls" if (year, minor) >= (2020, 2) else "vivado_hls"
-    return "vivado_hls" if target.backend == "vivado" else "vitis_hls"
+    version = tool_version_tuple(target.tool_version)
+    if version is not None:
+        return "vitis_hls" if version >= (2020, 2) else "vivado_hls"
+    return "vivado_hls" if hls_backend(target.backend) == "vivado" else "vitis_hls"
 
 
 VITIS_UNLIMITED_PARTITION = (2022, 1)
@@ -201,29 +249,44 @@ def array_partition_limited(target: Target) -> bool:
     """True when the tool honours hls4ml's ``config_array_partition -maximum_size 4096``."""
     if tool_family(target) == "vivado_hls":
         return True
-    m = re.match(r"(\d{4})\.(\d+)", target.tool_version or "")
-    if m is None:
+    version = tool_version_tuple(target.tool_version)
+    if version is None:
         return False
-    return (int(m.group(1)), int(m.group(2))) < VITIS_UNLIMITED_PARTITION
+    return version < VITIS_UNLIMITED_PARTITION
 
 
-_SPEED = {"zynq7": 1.9, "artix7": 2.0, "kintex7": 1.6, "virtex7": 1.6, "kintexu": 1.3, "virtexu": 1.3,
-          "kintexuplus": 1.0, "virtexuplus": 1.0, "zynquplus": 1.05, "versal": 0.9}
+_SPEED = {"zynq7": 1.9, "artix7": 2.0, "spartan7": 2.0, "kintex7": 1.6, "virtex7": 1.6, "kintexu": 1.3,
+          "virtexu": 1.3, "artixuplus": 1.0, "spartanuplus": 1.0, "kintexuplus": 1.0, "virtexuplus": 1.0,
+          "zynquplus": 1.05, "versal": 0.9}
 """Logic delay relative to UltraScale+ -2 (the HLS tools' per-family operator delays: 28 nm 7-series
-fabric is about twice as slow as 16 nm UltraScale+)."""
+fabric is about twice as slow as 16 nm UltraScale+). Spartan-7 has the Artix-7 fabric, Artix and Spartan
+UltraScale+ the UltraScale+ fabric, the Zynq-7000 devices from xc7z030 up Kintex-7 fabric (``Part.fabric``,
+grouped with the Zynq-7000 for calibration). Versal's 0.9 is an assumption: no synthesis data of Versal is behind the
+shipped constants (the estimate's notes say so)."""
+THIN_FAMILIES = {"versal": "Versal (DSP58, 27x24 multiplier): no synthesis data of this family behind the shipped "
+                           "constants or calibration; its operator delays are assumed (0.9x UltraScale+)"}
+"""Part families for which the model's figures are an extrapolation, with the note the estimate gives."""
 
 
 GRADE_DELAY = {1: 1.15, 2: 1.0, 3: 0.9}
 """Logic delay of a speed grade relative to -2 (AMD/Xilinx switching characteristics: a -1 part is
-about 15 % slower, a -3 part about 10 % faster; -2L/-2LE run at the -2 figures)."""
-_GRADE_RE = re.compile(r"-([123])[a-z]*(?:-[a-z]+)?$", re.IGNORECASE)
+about 15 % slower, a -3 part about 10 % faster; -2L/-2LE/-2LV are taken at the -2 figures)."""
+_GRADE_RE = re.compile(r"-([123])[a-z]*(?:-[a-z]+\d*)*$", re.IGNORECASE)
+_GRADE_FIRST_RE = re.compile(r"-[a-z]?([123])[a-z]*$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
 def speed_grade(part: str) -> int | None:
-    """The speed grade of a full part string (``xc7z020clg400-1`` → 1, ``xcvu9p-flga2104-2L-e`` → 2),
-    or None when the string has none (a bare device name)."""
-    m = _GRADE_RE.search(part.strip())
+    """The speed grade of a full part string, or None when the string has none (a bare device name).
+
+    ``xc7z020clg400-1`` → 1, ``xcvu9p-flga2104-2L-e`` → 2, ``xck26-sfvc784-2LV-c`` → 2, ``xc7a35ticsg324-1L``
+    → 1, ``xc7z020clg400-1I`` → 1, ``xcvu9p-flga2104-2L-e-es1`` → 2, ``xcvc1902-vsva2197-2MP-e-S`` → 2,
+    ``xc7a100t-csg324-L1`` (an older low-power spelling) → 1.
+    """
+    text = part.strip()
+    m = _GRADE_RE.search(text)
+    if m is None:
+        m = _GRADE_FIRST_RE.search(text)
     return int(m.group(1)) if m else None
 
 
@@ -233,7 +296,7 @@ def part_speed(part: Part, part_string: str | None = None) -> float:
     ``part_string``: the full part (with its speed grade); without a grade, -2 is assumed.
     """
     grade = speed_grade(part_string) if part_string else None
-    return _SPEED.get(part.family, 1.3) * GRADE_DELAY.get(grade or 2, 1.0)
+    return _SPEED.get(part.fabric or part.family, 1.3) * GRADE_DELAY.get(grade or 2, 1.0)
 
 
 def _load_default() -> ConstantSet:

@@ -10,9 +10,17 @@ from typing import Any
 
 from cost_models.analytic import LayerEstimate, analytic_totals
 from cost_models.calibration import LOG_OFFSET, PRIOR_CALIBRATION, Z80, Calibration
-from cost_models.constants import DEFAULT_CONSTANTS, THIN_DATA_WIDEN, Constants, ConstantSet, tool_family
+from cost_models.constants import (
+    DEFAULT_CONSTANTS,
+    THIN_DATA_WIDEN,
+    THIN_FAMILIES,
+    Constants,
+    ConstantSet,
+    speed_grade,
+    tool_family,
+)
 from cost_models.layers import CONV_KINDS, WEIGHTED_KINDS, LayerSpec, Target
-from cost_models.parts import Part, get_part
+from cost_models.parts import Part, resolve_part
 
 __all__ = ["Estimate", "Interval", "LayerEstimate", "analytic_totals", "estimate"]
 
@@ -95,7 +103,10 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     on the shared hls4ml reports) is used. Where no calibration covers the target's tool and part
     family the estimate is uncalibrated (``calibrated`` False) and its intervals are the analytic
     model's own spread. ``constants``: the analytic constants (default: the shipped set).
-    Raises :class:`~cost_models.UnknownPartError` for a part not in the table.
+    A part not in the parts table whose family its name shows (``xcvu23p``, ``xcve2802``) is costed with that
+    family's DSP geometry and speed, with ``percent_of_part`` empty and a note saying so
+    (:func:`~cost_models.parts.resolve_part`). Raises :class:`~cost_models.UnknownPartError` naming the part
+    when its family is not recognised either.
     """
     part, family, why, pp = _target_facts(target)
     cs = constants if constants is not None else DEFAULT_CONSTANTS
@@ -132,10 +143,17 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]
     intervals["latency_ns"] = Interval(lat.low * period, lat.high * period)
-    percent = {m: 100.0 * corrected[m] / pp[m] for m in ("dsp", "lut", "ff", "bram_18k") if pp[m]}
+    percent = {m: 100.0 * corrected[m] / pp[m] for m in ("dsp", "lut", "ff", "bram_18k") if pp.get(m)}
     calibrated = level is not None
     weights_known = bool(weighted) and all(s.weights is not None for s in weighted)
     notes = [why]
+    if not part.totals_known:
+        notes.append(f"part {target.part!r} is not in the parts table: costed as a {part.family} device (its DSP "
+                     "geometry and speed); percent_of_part not given (the device's totals are unknown)")
+    if speed_grade(target.part) is None:
+        notes.append(f"no speed grade in part {target.part!r}: -2 assumed")
+    if part.family in THIN_FAMILIES:
+        notes.append(THIN_FAMILIES[part.family])
     if thin:
         notes.append(f"thin data for {family} on {part.family}: {thin}"
                      + (f"; uncalibrated intervals widened x{THIN_DATA_WIDEN:g}" if level is None else ""))
@@ -159,10 +177,10 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
 @lru_cache(maxsize=64)
 def _target_facts(target: Target) -> tuple[Part, str, str, dict[str, int]]:
     """The target's part, tool family, the note naming that family, and the part's totals (read-only)."""
-    part = get_part(target.part)
+    part = resolve_part(target.part)
     family = tool_family(target)
     why = f"from tool_version {target.tool_version}" if target.tool_version else f"from backend {target.backend}"
-    return part, family, f"tool family assumed: {family} ({why})", part.totals()
+    return part, family, f"tool family assumed: {family} ({why})", part.totals() if part.totals_known else {}
 
 
 def _sigmas(spread: tuple[tuple[str, float], ...]) -> dict[str, float]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cost_models.constants import tool_version_tuple
 from cost_models.errors import ReportError
 from cost_models.records import SynthesisRecord
 
@@ -32,10 +33,10 @@ def tool_from_version(version: str | None, header: str | None = None) -> str:
             return "vivado"
     if not version:
         return "unknown"
-    m = re.match(r"(\d{4})\.(\d+)", version)
-    if not m:
+    release = tool_version_tuple(version)  # "2019.2", "v2020.1 (64-bit)", "2023.2.2"
+    if release is None:
         return "unknown"
-    return "vitis" if (int(m.group(1)), int(m.group(2))) >= (2020, 2) else "vivado"
+    return "vitis" if release >= (2020, 2) else "vivado"
 
 
 def _read_text(path: Path) -> str:

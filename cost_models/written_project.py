@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cost_models.constants import hls_backend
 from cost_models.errors import ReportError
 from cost_models.hls_project import (
     attach_weight_stats,
@@ -32,8 +33,10 @@ __all__ = ["WrittenProject", "read_written_project"]
 
 log = logging.getLogger(__name__)
 
-_TCL_PART = (re.compile(r'^\s*set\s+part\s+"?\{?([\w-]+)\}?"?', re.MULTILINE),
-             re.compile(r"^\s*set_part\s+\{?([\w-]+)\}?", re.MULTILINE))
+_TCL_PART = (re.compile(r'^\s*set\s+part\s+["{]*([\w-]+)', re.MULTILINE),
+             re.compile(r'^\s*set_part\s+["{]*([\w-]+)', re.MULTILINE))
+"""``set part "xcvu9p-..."`` (hls4ml >= 0.8's project.tcl) and ``set_part {xc7z020clg400-1}`` (older build_prj.tcl),
+with or without quotes and braces."""
 _TCL_CLOCK = (re.compile(r"^\s*set\s+clock_period\s+\"?([\d.]+)", re.MULTILINE),
               re.compile(r"^\s*create_clock\s+-period\s+([\d.]+)", re.MULTILINE))
 
@@ -62,19 +65,11 @@ def _read_text(path: Path) -> str:
         raise ReportError(path, f"cannot read: {exc}") from None
 
 
-_OTHER_TOOLS = ("oneapi", "quartus", "catapult", "symbolicexpression")
-"""hls4ml backends that do not run Vivado/Vitis HLS: the cost model has no rules for what they generate."""
-
-
 def _backend_name(text: str) -> str | None:
-    """dse's backend of an hls4ml ``Backend``: ``vitis``, ``vivado`` (Vivado, VivadoAccelerator and the
-    Vivado-HLS board flows such as Pynq), or ``None`` for a backend of another HLS tool."""
-    t = text.strip().strip("'\"").lower()
-    if t.startswith("vitis"):
-        return "vitis"
-    if any(t.startswith(o) for o in _OTHER_TOOLS):
-        return None
-    return "vivado"
+    """dse's backend of an hls4ml ``Backend`` (:func:`cost_models.constants.hls_backend`): ``vitis`` (Vitis,
+    VitisAccelerator), ``vivado`` (Vivado, VivadoAccelerator, the Vivado-HLS board flows such as Pynq), or
+    ``None`` for a backend of another HLS tool."""
+    return hls_backend(text)
 
 
 def read_written_project(folder: str | Path) -> WrittenProject:

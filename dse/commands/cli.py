@@ -31,6 +31,13 @@ class _UsageError(Exception):
     pass
 
 
+
+def _hls_backend_arg(text: str) -> str:
+    """``--backend`` of ``dse estimate``: an hls4ml backend name as dse's (``VivadoAccelerator`` → ``vivado``)."""
+    from cost_models.constants import hls_backend
+
+    return hls_backend(text) or text
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -82,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--part", help="with --hls-project: the FPGA part (overrides the project's files)")
     est.add_argument("--clock-period", type=float, metavar="NS",
                      help="with --hls-project: the clock period in ns (overrides the project's files)")
-    est.add_argument("--backend", choices=["vitis", "vivado"],
-                     help="with --hls-project: the HLS backend (overrides the project's files)")
+    est.add_argument("--backend", choices=["vitis", "vivado"], type=_hls_backend_arg,
+                     help="with --hls-project: the HLS backend (overrides the project's files); hls4ml's "
+                          "VitisAccelerator and VivadoAccelerator are their base backend")
     est.add_argument("--tool-version", help="with --hls-project: the HLS tool version, e.g. 2023.2 or 2019.2")
     est.add_argument("--calibration", help="a calibration JSON from 'dse calibrate'")
 

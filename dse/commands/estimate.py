@@ -35,9 +35,13 @@ def read_hls_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(hls, dict) or not isinstance(hls.get("Model"), dict):
         raise ConfigError("must be a mapping with a Model section (and optionally LayerName)", path="HLSConfig",
                           file=str(p))
-    backend = str(data.get("Backend", "Vitis")).lower()
+    from cost_models.constants import hls_backend
+
+    backend = hls_backend(str(data.get("Backend", "Vitis")))  # VivadoAccelerator → vivado, VitisAccelerator → vitis
     if backend not in _BACKENDS:
-        raise ConfigError(f"must be Vitis or Vivado, got {data.get('Backend')!r}", path="Backend", file=str(p))
+        raise ConfigError(f"must be Vitis or Vivado (or VitisAccelerator, VivadoAccelerator: the cost model covers "
+                          f"the hls4ml backends that run Vitis or Vivado HLS), got {data.get('Backend')!r}",
+                          path="Backend", file=str(p))
     try:
         clock = float(data.get("ClockPeriod", 5))
     except (TypeError, ValueError):
@@ -48,10 +52,10 @@ def read_hls_config(path: str | Path) -> dict[str, Any]:
     io_type = str(data.get("IOType", "io_parallel"))
     if io_type not in ("io_parallel", "io_stream"):
         raise ConfigError(f"must be io_parallel or io_stream, got {io_type!r}", path="IOType", file=str(p))
-    from cost_models import get_part
+    from cost_models.parts import resolve_part
 
     try:
-        get_part(str(data["Part"]))
+        resolve_part(str(data["Part"]))  # a part of a recognised family is estimated without % of the part
     except ValueError as exc:
         raise ConfigError(str(exc), path="Part", file=str(p)) from None
     return {"backend": _BACKENDS[backend], "part": str(data["Part"]), "clock": clock, "io_type": io_type,
@@ -95,8 +99,10 @@ def estimate_hls_project(folder: str, part: str | None = None, clock_period_ns: 
     report. ``part``, ``clock_period_ns``, ``backend`` and ``tool_version`` override the project's own
     files. Raises ``ConfigError`` (exit 2) naming the file, the layer or the missing fact.
     """
-    from cost_models import ReportError, UnknownLayerError, estimate, get_part
+    from cost_models import ReportError, UnknownLayerError, estimate
+    from cost_models.constants import hls_backend, tool_release
     from cost_models.layers import Target
+    from cost_models.parts import resolve_part
     from cost_models.written_project import read_written_project
 
     if not Path(folder).is_dir():
@@ -112,7 +118,7 @@ def estimate_hls_project(folder: str, part: str | None = None, clock_period_ns: 
     if not chosen_part:
         raise ConfigError(f"{folder}: no FPGA part in hls4ml_config.yml, project.tcl or build_prj.tcl; give --part")
     try:
-        get_part(chosen_part)
+        resolve_part(chosen_part)  # a part of a recognised family is estimated without % of the part
     except ValueError as exc:
         raise ConfigError(str(exc), path="--part" if part else "Part") from None
     clock = clock_period_ns if clock_period_ns is not None else proj.clock_period_ns
@@ -125,8 +131,16 @@ def estimate_hls_project(folder: str, part: str | None = None, clock_period_ns: 
     if chosen_backend is None:
         chosen_backend = "vitis"
         notes.append("backend not in the project's files: vitis assumed (--backend)")
+    chosen_backend = hls_backend(chosen_backend) or chosen_backend  # VivadoAccelerator → vivado
     if chosen_backend not in _BACKENDS:
         raise ConfigError(f"must be vitis or vivado, got {chosen_backend!r}", path="--backend")
+    if tool_version is not None:
+        release = tool_release(tool_version)
+        if release is None:
+            raise ConfigError(f"no release (like 2020.1 or 2023.2) in {tool_version!r}", path="--tool-version")
+        if release != tool_version:
+            notes.append(f"tool version {tool_version!r} read as {release}")
+        tool_version = release
     for key, given in (("part", part), ("clock_period_ns", clock_period_ns), ("backend", backend)):
         if given is None and key in proj.sources:
             notes.append(f"{key} from {proj.sources[key]}")

@@ -600,7 +600,8 @@ class HardwareConfig(Section):
 
     backend: Literal["vitis", "vivado"] = Field("vitis", description="`vitis` or `vivado`")
     part: NonEmptyStr = Field(
-        description="e.g. `xcvu9p-flga2104-2L-e`; unknown parts are refused with the list of known ones")
+        description="a device of the parts table, e.g. `xcvu9p-flga2104-2L-e` (docs/cost_model.md, FPGA parts): "
+                    "others are refused with the list of known ones (budgets need the totals)")
     clock_period_ns: float = Field(5.0, ge=0.5, le=100, description="target clock period (ns)")
     io_types: Annotated[Searchable, StrValues(IO_TYPES)] = Field(
         "io_parallel", alias="io_type", validate_default=True,

@@ -184,3 +184,34 @@ def test_overrides_change_the_target(tmp_path, capsys) -> None:
     assert slow["target"] == {"part": "xc7z020clg400-1", "clock_period_ns": 10.0, "backend": "vivado",
                               "tool_version": "2019.2"}
     assert base["target"]["clock_period_ns"] == 5.0 and slow["tool_family"] == "vivado_hls"
+
+
+@pytest.mark.slow
+def test_accelerator_backend_project_estimates_as_its_base_backend(tmp_path, capsys) -> None:
+    """hls4ml's VivadoAccelerator writes the same HLS core as Vivado (plus an AXI wrapper and board files): its
+    project, on the board's part, gives the Vivado project's figures; the same project on a part the table lacks
+    (an RFSoC xczu42dr) is estimated as a Zynq UltraScale+ device, without percentages of the part."""
+    import hls4ml
+
+    model = _mlp()
+    projects = {}
+    for backend, extra in (("VivadoAccelerator", {"board": "pynq-z2"}), ("Vivado", {"part": "xc7z020clg400-1"})):
+        hls = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)
+        prj = tmp_path / backend
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            model, hls_config=hls, output_dir=str(prj), backend=backend, clock_period=5, io_type="io_parallel",
+            **extra)
+        hls_model.write()
+        capsys.readouterr()  # hls4ml's own progress lines
+        projects[backend] = _estimate(capsys, "--hls-project", str(prj))
+    acc, base = projects["VivadoAccelerator"], projects["Vivado"]
+    assert "Backend: VivadoAccelerator" in (tmp_path / "VivadoAccelerator" / "hls4ml_config.yml").read_text()
+    assert acc["target"] == base["target"] == {"part": "xc7z020clg400-1", "clock_period_ns": 5.0, "backend": "vivado",
+                                               "tool_version": None}
+    _same_figures(acc, base)
+    assert acc["percent_of_part"] == base["percent_of_part"] and acc["percent_of_part"]["dsp"] > 0
+    rfsoc = _estimate(capsys, "--hls-project", str(tmp_path / "VivadoAccelerator"), "--part", "xczu42dr-ffve1156-2-e")
+    zu9 = _estimate(capsys, "--hls-project", str(tmp_path / "VivadoAccelerator"), "--part", "xczu9eg-ffvb1156-2-e")
+    _same_figures(rfsoc, zu9)
+    assert rfsoc["percent_of_part"] == {} and zu9["percent_of_part"]
+    assert any("costed as a zynquplus device" in n for n in rfsoc["notes"])
