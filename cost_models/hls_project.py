@@ -376,6 +376,7 @@ def read_hls_config_yml(path: str | Path) -> dict[str, Any]:
     """Top-level scalars of ``hls4ml_config.yml`` (Part, ClockPeriod, Backend, IOType, ProjectName).
 
     Read line by line: hls4ml writes custom tags (``!keras_model``) that a safe YAML loader refuses.
+    hls4ml before 0.6 named the part ``XilinxPart``: it is returned as ``Part`` when there is no ``Part``.
     """
     p = Path(path)
     try:
@@ -387,6 +388,8 @@ def read_hls_config_yml(path: str | Path) -> dict[str, Any]:
         m = re.match(r"^(\w+):\s*(\S.*)?$", line)
         if m and m.group(2) is not None:
             out[m.group(1)] = m.group(2).strip().strip("'\"")
+    if "Part" not in out and "XilinxPart" in out:
+        out["Part"] = out["XilinxPart"]
     strat = re.search(r"^\s+Strategy:\s*(\w+)", text, re.MULTILINE)
     if strat:
         out.setdefault("Strategy", strat.group(1))

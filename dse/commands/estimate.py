@@ -28,6 +28,8 @@ def read_hls_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError("not a text file", file=str(p)) from None
     if not isinstance(data, dict):
         raise ConfigError("must be a mapping with Part, ClockPeriod, IOType and HLSConfig", file=str(p))
+    if "Part" not in data and "XilinxPart" in data:  # hls4ml before 0.6 named it XilinxPart
+        data = {**data, "Part": data["XilinxPart"]}
     for key in ("Part", "HLSConfig"):
         if key not in data:
             raise ConfigError("is required", path=key, file=str(p))

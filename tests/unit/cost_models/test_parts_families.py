@@ -339,6 +339,8 @@ def test_hls_config_accepts_accelerator_backends_and_family_parts(tmp_path: Path
     path.write_text(f"Backend: Quartus\nPart: {part}\nHLSConfig:\n  Model:\n    ReuseFactor: 1\n")
     with pytest.raises(ConfigError, match="Quartus"):
         read_hls_config(path)
+    path.write_text(f"Backend: {backend}\nXilinxPart: {part}\nHLSConfig:\n  Model:\n    ReuseFactor: 1\n")
+    assert read_hls_config(path)["part"] == part  # hls4ml before 0.6 named it XilinxPart
 
 
 @pytest.mark.parametrize("tcl_name,line,part", [

@@ -250,6 +250,10 @@ def test_target_from_config_then_tcl(tmp_path: Path) -> None:
     old_tcl = "open_project -reset myproject_prj\nset_part {xc7z020clg400-1}\ncreate_clock -period 10 -name default\n"
     r = read_written_project(_project(tmp_path / "b", config=None, tcl={"build_prj.tcl": old_tcl}))
     assert (r.part, r.clock_period_ns, r.backend) == ("xc7z020clg400-1", 10.0, None)
+    # hls4ml before 0.6 wrote the part as XilinxPart (Fiwo735's hls4ml_prj_2 in the shared reports)
+    old_cfg = "Backend: Vivado\nClockPeriod: 5\nIOType: io_parallel\nXilinxPart: xcu250-figd2104-2L-e\n"
+    o = read_written_project(_project(tmp_path / "c", config=old_cfg))
+    assert (o.part, o.sources["part"]) == ("xcu250-figd2104-2L-e", "hls4ml_config.yml")
 
 
 def test_not_a_written_project(tmp_path: Path) -> None:
