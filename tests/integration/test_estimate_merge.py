@@ -1,0 +1,49 @@
+"""Residual networks (Keras ``Add``, ``Multiply``, ``Average``; io_stream ``Clone`` stages): ``dse estimate
+--hls-project DIR`` on the project hls4ml 1.3 writes gives the figures of ``--model/--hls-config``, where both
+exited 2 before the merge rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.test_estimate_hls_project import _estimate, _same_figures, _write
+
+
+def _residual():
+    from qkeras import QActivation, QConv2D, QDense
+    from tensorflow.keras import layers, models
+
+    q = "quantized_bits(8,0,alpha=1)"
+    inp = layers.Input((8, 8, 2), name="inp")
+    x = QConv2D(4, 3, padding="same", kernel_quantizer=q, bias_quantizer=q, name="conv1")(inp)
+    x = QActivation("quantized_relu(8)", name="relu1")(x)
+    y = QConv2D(4, 3, padding="same", kernel_quantizer=q, bias_quantizer=q, name="conv2")(x)
+    y = QActivation("quantized_relu(8)", name="relu2")(y)
+    s = layers.Add(name="add")([x, y])
+    t = QConv2D(4, 1, kernel_quantizer=q, bias_quantizer=q, name="conv3")(x)
+    m = layers.Multiply(name="mul")([s, t])
+    a = layers.Average(name="avg")([m, s])
+    f = layers.Flatten(name="flat")(a)
+    return models.Model(inp, QDense(5, kernel_quantizer=q, bias_quantizer=q, name="out")(f))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_residual_project_gives_the_model_figures(tmp_path, capsys, io_type) -> None:
+    root = _write(tmp_path, f"res_{io_type}", _residual(), io_type)
+    from_model = _estimate(capsys, "--model", str(root / "model.h5"), "--hls-config", str(root / "hls4ml_config.yml"))
+    from_project = _estimate(capsys, "--hls-project", str(root / "prj"))
+    _same_figures(from_project, from_model)
+    rows = {r["name"]: r for r in from_model["layers"]}
+    prows = [r for r in from_project["layers"] if r["kind"] in ("merge", "clone")]
+    assert [r["kind"] for r in from_model["layers"] if r["kind"] in ("merge", "clone")] == [r["kind"] for r in prows]
+    assert rows["add"]["dsp"] == 0 and rows["avg"]["dsp"] == 0
+    # ufixed<9,1> x fixed<19,4>: a 9 x 19 product of variables, one DSP48E2 each
+    n_mul = 256 if io_type == "io_parallel" else 4
+    assert rows["mul"]["dsp"] == n_mul
+    if io_type == "io_stream":
+        assert rows["add"]["ii"] == 64 and rows["mul"]["ii"] == 64
+        clones = [r for r in from_model["layers"] if r["kind"] == "clone"]
+        assert [c["name"] for c in clones] == ["clone_relu1", "clone_add"]
+        # one FIFO per element of a pixel per copy: 3 x 4 and 2 x 4 streams of depth 64
+        assert clones[0]["fifo_lut"] == pytest.approx(3 * clones[1]["fifo_lut"] / 2)
