@@ -38,6 +38,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _STRUCT = re.compile(r"struct\s+(\w+)\s*:\s*nnet::(\w+)\s*\{(.*?)\n\s*\};", re.DOTALL)
+_BARE_STRUCT = re.compile(r"^struct\s+(\w+)\s*\{(.*?)\n\s*\};", re.DOTALL | re.MULTILINE)
+"""A config struct without an ``nnet::`` base: hls4ml 1.3 writes the hard activations (``hard_activ_config_template``),
+transpose, einsum, separable-conv and distributed-arithmetic configs so."""
+_HARD_ACTIVATION = re.compile(r"^(hard_sigmoid|hard_tanh)_config\d+$")
 _CONST = re.compile(r"static\s+const\s+(?:unsigned|int|bool|double|float|nnet::\w+|\w+)\s+(\w+)\s*=\s*([^;]+);")
 _TYPEDEF = re.compile(r"typedef\s+(.+?)\s+(\w+)\s*;")
 _ARRAY = re.compile(r"^\s*nnet::array<\s*(.+)\s*,\s*[^,<>]+>\s*$")
@@ -67,14 +71,18 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
                        constants: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
     """Config structs of ``parameters.h`` in file order, shaped like ``project.json``'s ``layers``.
 
-    Each dict has ``struct``, ``kind`` (``dense_config`` …), the ``static const`` members, and for
+    Each dict has ``struct``, ``kind`` (``dense_config`` …; ``activ_config`` for the base-less hard activation
+    structs, ``""`` for the other structs without an ``nnet::`` base), the ``static const`` members, and for
     each member ``typedef X name_t;`` both ``name_t`` (resolved through ``typedefs``) and ``name_t_typedef``.
     """
     tds = dict(typedefs or {})
     consts = dict(constants or {})
     out: list[dict[str, Any]] = []
-    for match in _STRUCT.finditer(text):
-        name, kind, body = match.groups()
+    found = [(m.start(), m, m.group(1), m.group(2), m.group(3)) for m in _STRUCT.finditer(text)]
+    for m in _BARE_STRUCT.finditer(text):  # no base: a hard activation is an activ_config, the others unknown
+        found.append((m.start(), m, m.group(1), "activ_config" if _HARD_ACTIVATION.match(m.group(1)) else "",
+                      m.group(2)))
+    for _, match, name, kind, body in sorted(found, key=lambda f: f[0]):
         d: dict[str, Any] = {"struct": name, "kind": kind}
         before = text[: match.start()].rstrip().rsplit("\n", 1)[-1].strip()
         if before.startswith("//"):  # hls4ml writes the Keras layer's name above its struct
@@ -336,8 +344,10 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
             specs.append(LayerSpec(kind="concatenate", n_in=n1 + n2, n_out=n1 + n2, **common))
         else:
             name = d.get("layer_name") or mults.get(struct, {}).get("layer_name")
+            what = f"nnet::{kind}" if kind else f"a struct without an nnet:: base (called by nnet::" \
+                f"{by_config.get(struct, {}).get('func', '?')})"
             raise UnknownLayerError(f"layer {struct!r}{f' ({name})' if name else ''}: hls4ml struct kind "
-                                    f"nnet::{kind} has no cost rule; known: {', '.join(STRUCT_KINDS)}")
+                                    f"{what} has no cost rule; known: {', '.join(STRUCT_KINDS)}")
     if calls:
         specs = _with_calls(specs, calls, tds, default_io)
     if specs and first_input is not None:
@@ -355,6 +365,12 @@ def _with_calls(specs: list[LayerSpec], calls: Sequence[Mapping[str, Any]], tds:
                 io: str) -> list[LayerSpec]:
     """``specs`` with the Clone stages of ``calls`` inserted and the input type of each branch's first layer."""
     at = {spec.name: i for i, spec in enumerate(specs)}
+    for call in calls:  # a layer called with a config struct the reader did not find: refuse, never cost it 0
+        if call.get("config") and call["config"] not in at:
+            label = f" ({call['name']})" if call.get("name") else ""
+            raise UnknownLayerError(f"layer {call['config']!r}{label}: nnet::{call.get('func')} is called with a "
+                                    f"config struct the cost model cannot read; known struct kinds: "
+                                    f"{', '.join(STRUCT_KINDS)}")
     inserts: list[tuple[int, LayerSpec]] = []
     inputs: dict[str, FixedType] = {}
     last = -1

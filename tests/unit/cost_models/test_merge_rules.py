@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cost_models import LayerSpec, Target, estimate
+from cost_models import LayerSpec, Target, UnknownLayerError, estimate
 from cost_models.analytic import LayerContext, analytic_totals, estimate_layer
 from cost_models.hls_project import layers_from_structs, parse_defines_h, parse_parameters_h, parse_top_calls
 from cost_models.layers import ConvGeometry, FixedType
@@ -162,3 +162,40 @@ def test_parameters_h_path_reads_the_calls() -> None:
                                                                  FixedType(12, 4))
     without = layers_from_structs(parse_parameters_h(PARAMS, tds), tds)
     assert [la.kind for la in without] == ["activation", "activation", "merge"] and without[2].merge_op is None
+
+
+HARD_AND_TRANSPOSE = """
+// hard1
+struct hard_tanh_config3 {
+    static const unsigned n_in = 256;
+    static const slope_t slope;
+    static const shift_t shift;
+    static const unsigned io_type = nnet::io_stream;
+    static const unsigned reuse_factor = 1;
+};
+const slope_t hard_tanh_config3::slope = 1.0;
+
+// permute_1
+struct config4 {
+    static const unsigned dims = 3;
+    static const unsigned N = 256;
+};
+"""
+
+
+def test_structs_without_an_nnet_base_are_read_or_refused() -> None:
+    tds = parse_defines_h(DEFINES)
+    structs = parse_parameters_h(HARD_AND_TRANSPOSE, tds)
+    assert [(d["struct"], d["kind"]) for d in structs] == [("hard_tanh_config3", "activ_config"), ("config4", "")]
+    hard = layers_from_structs(structs[:1], tds)[0]
+    assert (hard.kind, hard.activation, hard.n_in) == ("activation", "hard_tanh", 256)
+    calls = parse_top_calls("nnet::transpose<layer3_t, layer4_t, config4>(layer3_out, layer4_out); // permute_1")
+    with pytest.raises(UnknownLayerError, match=r"config4.*permute_1.*without an nnet:: base.*nnet::transpose"):
+        layers_from_structs(structs, tds, calls=calls)
+
+
+def test_a_call_whose_struct_was_not_read_is_refused() -> None:
+    tds = parse_defines_h(DEFINES)
+    calls = parse_top_calls(CPP + "    nnet::einsum<layer5_t, layer6_t, config9>(layer5_out, layer6_out); // ein\n")
+    with pytest.raises(UnknownLayerError, match=r"'config9' \(ein\): nnet::einsum"):
+        layers_from_structs(parse_parameters_h(PARAMS, tds), tds, calls=calls)
