@@ -47,3 +47,33 @@ def test_residual_project_gives_the_model_figures(tmp_path, capsys, io_type) -> 
         assert [c["name"] for c in clones] == ["clone_relu1", "clone_add"]
         # one FIFO per element of a pixel per copy: 3 x 4 and 2 x 4 streams of depth 64
         assert clones[0]["fifo_lut"] == pytest.approx(3 * clones[1]["fifo_lut"] / 2)
+
+
+@pytest.mark.slow
+def test_dot_project_and_graph_agree(tmp_path) -> None:
+    """Keras ``Dot`` of two Dense branches (hls4ml ``dot1d``, io_parallel only; hls4ml 1.3's precision inference
+    asserts on an ``auto`` accumulator, so the test sets it)."""
+    import hls4ml
+    from tensorflow.keras import layers, models
+
+    from cost_models import Target, estimate, read_written_project
+    from dse.design.hls4ml_adapter import layer_specs_from_graph
+
+    a = layers.Input((8,), name="inp")
+    model = models.Model(a, layers.Dot(axes=1, name="dot")([layers.Dense(8, name="d1")(a),
+                                                              layers.Dense(8, name="d2")(a)]))
+    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
+    cfg["LayerName"]["dot"]["Precision"] = {"result": "fixed<32,12>", "accum": "fixed<32,12>"}
+    hm = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "prj"),
+                                                    backend="Vitis", part="xcvu9p-flga2104-2L-e")
+    hm.write()
+    from_project = read_written_project(tmp_path / "prj").layers
+    from_graph = layer_specs_from_graph(hm)
+    assert [la.kind for la in from_project] == ["dense", "dense", "dot"]
+    # the second Dense reads the model input, not the first Dense's output: both paths say so
+    assert from_project[1].input == from_graph[1].input == from_project[0].input
+    target = Target(part="xcvu9p-flga2104-2L-e")
+    e_project, e_graph = estimate(from_project, target), estimate(from_graph, target)
+    assert e_project.totals() == pytest.approx(e_graph.totals())
+    dot = next(r for r in e_project.layers if r.kind == "dot")
+    assert dot.dsp == 8 * 4  # eight 36 x 36-bit products, 2 x 2 DSP48E2 ports each
