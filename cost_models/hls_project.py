@@ -109,6 +109,7 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
 
 
 _CALL = re.compile(r"nnet::(\w+)\s*<([^<>;()]*)>\s*\(([^;()]*)\)\s*;[ \t]*(?://[ \t]*(\S+))?")
+_ALIAS = re.compile(r"auto\s*&\s*(\w+)\s*=\s*(\w+)\s*;")
 _NOT_LAYER_CALLS = ("load_weights_from_txt", "save_layer_output", "print_result", "fill_zero", "fill_data")
 
 
@@ -119,9 +120,14 @@ def parse_top_calls(text: str) -> list[dict[str, Any]]:
 
     ``config`` is the last template argument when it names a config struct (``config8``, ``relu_config4``),
     else ``None`` (``clone_stream<layer4_t, layer4_t, 256>``, which hls4ml writes without a struct). The
-    weight loading and the debugging output calls are left out."""
+    weight loading and the debugging output calls are left out. An in-place reshape (``auto& b = a;``) is an
+    entry ``{"func": "alias", "args": [a, b]}``."""
     out: list[dict[str, Any]] = []
-    for m in _CALL.finditer(text):
+    events = [(m.start(), m) for m in _CALL.finditer(text)] + [(m.start(), m) for m in _ALIAS.finditer(text)]
+    for _, m in sorted(events, key=lambda e: e[0]):
+        if m.re is _ALIAS:  # an in-place reshape: ``auto& layer13_out = layer12_out;``
+            out.append({"func": "alias", "types": [], "args": [m.group(2), m.group(1)], "name": None, "config": None})
+            continue
         func, targs, args, name = m.groups()
         if func in _NOT_LAYER_CALLS:
             continue
@@ -363,7 +369,8 @@ def _call_input_types(call: Mapping[str, Any], n: int, tds: Mapping[str, str]) -
 
 def _with_calls(specs: list[LayerSpec], calls: Sequence[Mapping[str, Any]], tds: Mapping[str, str],
                 io: str) -> list[LayerSpec]:
-    """``specs`` with the Clone stages of ``calls`` inserted and the input type of each branch's first layer."""
+    """``specs`` with the Clone stages of ``calls`` inserted, the input type of each branch's first layer, and for a
+    merge or dot the layers that write its two inputs (``extra["inputs"]``: ``"a,b"``, ``""`` for the model input)."""
     at = {spec.name: i for i, spec in enumerate(specs)}
     for call in calls:  # a layer called with a config struct the reader did not find: refuse, never cost it 0
         if call.get("config") and call["config"] not in at:
@@ -389,6 +396,21 @@ def _with_calls(specs: list[LayerSpec], calls: Sequence[Mapping[str, Any]], tds:
             name = str(call.get("name") or f"clone_{(call.get('args') or ['?'])[0]}")
             inserts.append((last + 1, LayerSpec(name=name, kind="clone", n_in=n, n_out=copies * n, result=result,
                                                 io_type=io)))  # type: ignore[arg-type]
+    producer: dict[str, str] = {}  # variable -> the struct of the layer that writes it
+    for call in calls:
+        args = [str(a) for a in call.get("args") or []]
+        types = list(call.get("types") or [])
+        if call.get("func") == "alias" and len(args) == 2:
+            if args[0] in producer:
+                producer[args[1]] = producer[args[0]]
+        elif call.get("config") in at and len(args) > 1:
+            producer[args[max(1, len(types) - 2)]] = str(call["config"])
+    for call in calls:
+        config = call.get("config")
+        if config in at and specs[at[str(config)]].kind in ("merge", "dot"):
+            i = at[str(config)]
+            names = [producer.get(str(a), "") for a in (call.get("args") or [])[:2]]
+            specs[i] = dataclasses.replace(specs[i], extra={**specs[i].extra, "inputs": ",".join(names)})
     out = list(specs)
     for pos, spec in reversed(inserts):
         out.insert(pos, spec)

@@ -212,6 +212,8 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel",
     """
     specs: list[LayerSpec] = []
     first_input: FixedType | None = None
+    writer = {out: layer.name for layer in hls_model.get_layers() if layer.class_name not in _SKIP
+              for out in layer.outputs}
     for layer in hls_model.get_layers():
         cls = layer.class_name
         kind = _KIND.get(cls)
@@ -222,6 +224,9 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel",
             first_input = first_input or result
             continue
         spec = _spec(layer, kind, result, io_type, layer.name in da_layers)
+        if kind in ("merge", "dot"):  # the layers that write its two inputs ("" for the model input)
+            names = [writer.get(v, "") for v in layer.inputs[:2]]
+            spec = dataclasses.replace(spec, extra={**spec.extra, "inputs": ",".join(names)})
         if specs and kind not in ("merge", "dot"):  # a branch: the layer reads another layer's output
             in_type = to_fixed(layer.get_input_variable().type.precision)
             if in_type != specs[-1].result:

@@ -27,6 +27,36 @@ def _residual():
     return models.Model(inp, QDense(5, kernel_quantizer=q, bias_quantizer=q, name="out")(f))
 
 
+def _residual_mlp():
+    from qkeras import QActivation, QDense
+    from tensorflow.keras import layers, models
+
+    q = "quantized_bits(8,0,alpha=1)"
+    inp = layers.Input((16,), name="inp")
+
+    def dense(name: str):  # noqa: ANN202
+        return QDense(16, kernel_quantizer=q, bias_quantizer=q, name=name)
+
+    x = QActivation("quantized_relu(8)", name="relu1")(dense("fc1")(inp))
+    y = dense("fc3")(QActivation("quantized_relu(8)", name="relu2")(dense("fc2")(x)))
+    s = layers.Add(name="add")([x, y])
+    return models.Model(inp, QDense(5, kernel_quantizer=q, bias_quantizer=q, name="out")(s))
+
+
+@pytest.mark.slow
+def test_residual_mlp_holds_its_skip_input_in_the_pipeline(tmp_path, capsys) -> None:
+    """io_parallel PIPELINE: relu1's output waits in registers while fc2, relu2 and fc3 run; both paths agree."""
+    root = _write(tmp_path, "res_mlp", _residual_mlp(), "io_parallel")
+    from_model = _estimate(capsys, "--model", str(root / "model.h5"), "--hls-config", str(root / "hls4ml_config.yml"))
+    from_project = _estimate(capsys, "--hls-project", str(root / "prj"))
+    _same_figures(from_project, from_model)
+    rows = {r["name"]: r for r in from_model["layers"]}
+    between = sum(rows[n]["latency_cycles"] for n in ("fc2", "relu2", "fc3"))
+    assert between >= 2 and any("skip input held" in n for n in rows["add"]["notes"])
+    held = rows["add"]["ff"]
+    assert held >= 16 * 8 * (between - 1)  # 16 x 8-bit relu1 outputs through the branch's cycles
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
 def test_residual_project_gives_the_model_figures(tmp_path, capsys, io_type) -> None:
