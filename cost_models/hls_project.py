@@ -72,7 +72,9 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
     """Config structs of ``parameters.h`` in file order, shaped like ``project.json``'s ``layers``.
 
     Each dict has ``struct``, ``kind`` (``dense_config`` …; ``activ_config`` for the base-less hard activation
-    structs, ``""`` for the other structs without an ``nnet::`` base), the ``static const`` members, and for
+    structs, ``sepconv_config`` for a separable conv's (its ``configN_depthwise`` and ``configN_pointwise`` are
+    conv structs of their own), ``""`` for the other structs without an ``nnet::`` base), the ``static const``
+    members, and for
     each member ``typedef X name_t;`` both ``name_t`` (resolved through ``typedefs``) and ``name_t_typedef``.
     """
     tds = dict(typedefs or {})
@@ -80,8 +82,9 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
     out: list[dict[str, Any]] = []
     found = [(m.start(), m, m.group(1), m.group(2), m.group(3)) for m in _STRUCT.finditer(text)]
     for m in _BARE_STRUCT.finditer(text):  # no base: a hard activation is an activ_config, the others unknown
-        found.append((m.start(), m, m.group(1), "activ_config" if _HARD_ACTIVATION.match(m.group(1)) else "",
-                      m.group(2)))
+        kind = "activ_config" if _HARD_ACTIVATION.match(m.group(1)) else (
+            "sepconv_config" if "depthwise_config" in m.group(2) and "pointwise_config" in m.group(2) else "")
+        found.append((m.start(), m, m.group(1), kind, m.group(2)))
     for _, match, name, kind, body in sorted(found, key=lambda f: f[0]):
         d: dict[str, Any] = {"struct": name, "kind": kind}
         before = text[: match.start()].rstrip().rsplit("\n", 1)[-1].strip()
@@ -277,7 +280,9 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
     by_config = {str(c["config"]): c for c in calls or () if c.get("config")}
     specs: list[LayerSpec] = []
     first_input = resolve_type("input_t", tds)
-    main = [d for d in structs if not str(d.get("struct", "")).endswith("_mult")]
+    # a separable conv's own struct only names its parts (configN_depthwise, configN_pointwise), read as convs
+    main = [d for d in structs
+            if not str(d.get("struct", "")).endswith("_mult") and d.get("kind") != "sepconv_config"]
     for pos, d in enumerate(main):
         struct = str(d.get("struct", ""))
         kind = str(d.get("kind", ""))
@@ -372,6 +377,9 @@ def _with_calls(specs: list[LayerSpec], calls: Sequence[Mapping[str, Any]], tds:
     """``specs`` with the Clone stages of ``calls`` inserted, the input type of each branch's first layer, and for a
     merge or dot the layers that write its two inputs (``extra["inputs"]``: ``"a,b"``, ``""`` for the model input)."""
     at = {spec.name: i for i, spec in enumerate(specs)}
+    for name in list(at):  # a separable conv is called once with configN; its parts are two layers
+        if name.endswith("_pointwise") and name[: -len("_pointwise")] not in at:
+            at[name[: -len("_pointwise")]] = at[name]
     for call in calls:  # a layer called with a config struct the reader did not find: refuse, never cost it 0
         if call.get("config") and call["config"] not in at:
             label = f" ({call['name']})" if call.get("name") else ""
@@ -404,7 +412,7 @@ def _with_calls(specs: list[LayerSpec], calls: Sequence[Mapping[str, Any]], tds:
             if args[0] in producer:
                 producer[args[1]] = producer[args[0]]
         elif call.get("config") in at and len(args) > 1:
-            producer[args[max(1, len(types) - 2)]] = str(call["config"])
+            producer[args[max(1, len(types) - 2)]] = specs[at[str(call["config"])]].name
     for call in calls:
         config = call.get("config")
         if config in at and specs[at[str(config)]].kind in ("merge", "dot"):

@@ -199,3 +199,45 @@ def test_a_call_whose_struct_was_not_read_is_refused() -> None:
     calls = parse_top_calls(CPP + "    nnet::einsum<layer5_t, layer6_t, config9>(layer5_out, layer6_out); // ein\n")
     with pytest.raises(UnknownLayerError, match=r"'config9' \(ein\): nnet::einsum"):
         layers_from_structs(parse_parameters_h(PARAMS, tds), tds, calls=calls)
+
+
+SEPCONV = """
+// sep
+struct config5_depthwise : nnet::conv2d_config {
+    static const unsigned in_height = 8;
+    static const unsigned in_width = 8;
+    static const unsigned n_chan = 4;
+    static const unsigned filt_height = 3;
+    static const unsigned filt_width = 3;
+    static const unsigned n_filt = 4;
+    static const unsigned out_height = 6;
+    static const unsigned out_width = 6;
+    static const unsigned reuse_factor = 1;
+};
+
+struct config5_pointwise : nnet::conv2d_config {
+    static const unsigned in_height = 6;
+    static const unsigned in_width = 6;
+    static const unsigned n_chan = 4;
+    static const unsigned filt_height = 1;
+    static const unsigned filt_width = 1;
+    static const unsigned n_filt = 8;
+    static const unsigned out_height = 6;
+    static const unsigned out_width = 6;
+    static const unsigned reuse_factor = 1;
+};
+
+struct config5 {
+    typedef config5_depthwise depthwise_config;
+    typedef config5_pointwise pointwise_config;
+};
+"""
+
+
+def test_a_separable_conv_struct_is_read_as_its_two_parts() -> None:
+    tds = parse_defines_h(DEFINES)
+    calls = parse_top_calls("nnet::separable_conv_2d_cl<input_t, layer2_t, config5>(inp, layer5_out, d5, p5, "
+                            "db5, pb5); // sep")
+    layers = layers_from_structs(parse_parameters_h(SEPCONV, tds), tds, calls=calls)
+    assert [(la.name, la.kind) for la in layers] == [("config5_depthwise", "conv2d"),
+                                                     ("config5_pointwise", "pointwise_conv2d")]
