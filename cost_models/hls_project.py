@@ -113,7 +113,8 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
 
 _CALL = re.compile(r"nnet::(\w+)\s*<([^<>;()]*)>\s*\(([^;()]*)\)\s*;[ \t]*(?://[ \t]*(\S+))?")
 _ALIAS = re.compile(r"auto\s*&\s*(\w+)\s*=\s*(\w+)\s*;")
-_NOT_LAYER_CALLS = ("load_weights_from_txt", "save_layer_output", "print_result", "fill_zero", "fill_data")
+_NOT_LAYER_CALLS = ("save_layer_output", "print_result", "fill_zero", "fill_data", "copy_data", "convert_data")
+"""hls4ml's testbench and debugging helpers (``writer/vivado_writer.py``); ``load_*`` (weights) are left out too."""
 
 
 def parse_top_calls(text: str) -> list[dict[str, Any]]:
@@ -132,7 +133,7 @@ def parse_top_calls(text: str) -> list[dict[str, Any]]:
             out.append({"func": "alias", "types": [], "args": [m.group(2), m.group(1)], "name": None, "config": None})
             continue
         func, targs, args, name = m.groups()
-        if func in _NOT_LAYER_CALLS:
+        if func in _NOT_LAYER_CALLS or func.startswith("load_"):
             continue
         types = [t.strip() for t in targs.split(",") if t.strip()]
         config = types[-1] if types and "config" in types[-1] else None
