@@ -762,6 +762,8 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         n_first = g0.in_pixels * g0.n_chan if g0 is not None and first.kind in CONV_KINDS else first.n_in
         _parallel_channels(hw_layers, rows, family, n_first * in_type.width if target.legacy_hls4ml else 0)
         _dataflow_registers(hw_layers, rows, in_type, target.legacy_hls4ml)
+    if not stream and not dataflow and any("inputs" in layer.extra for layer, _ in hw_layers):
+        _skip_registers(hw_layers, rows, min(1.0, k.t_boundary_ns * speed / usable_period(period)))
     dsp = lut = ff = bram = 0.0
     ii = 1.0
     lat_sum = 0.0
@@ -809,6 +811,34 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
                 ff += _boundary_registers(hw, latency)
     totals = {"dsp": dsp, "lut": lut, "ff": ff, "bram_18k": bram, "latency_cycles": latency, "ii": ii}
     return totals, rows
+
+
+def _skip_registers(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[LayerEstimate],
+                    per_call: float) -> None:
+    """io_parallel ``PIPELINE``: the registers that hold a merge's skip input (a residual connection) until the
+    other branch reaches the merge, added to the merge's row.
+
+    The top function is one pipeline, so a vector computed ``span`` cycles before the layer that reads it is
+    carried through ``ceil(span)`` pipeline registers; :func:`_boundary_registers` counts one of them. ``span``
+    is the latency of the layers called between the writer and the merge (each plus its call boundary, as the
+    model latency counts them; in-place reshapes add nothing). The writers come from ``extra["inputs"]``
+    (``""``: the model input, read from cycle 0). Units: FF.
+    """
+    index = {layer.name: i for i, (layer, _) in enumerate(hw_layers)}
+    for j, ((layer, _), row) in enumerate(zip(hw_layers, rows, strict=True)):
+        names = layer.extra.get("inputs")
+        if not names or layer.kind not in ("merge", "dot"):
+            continue
+        types = (layer.input or layer.result, layer.input2 or layer.input or layer.result)
+        for name, t in zip(names.split(","), types, strict=False):
+            i = index.get(name, -1 if name == "" else j - 1)
+            span = sum(rows[m].latency_cycles + (0.0 if _holds_no_vector(hw_layers[m][0]) else per_call)
+                       for m in range(i + 1, j))
+            extra = max(0, math.ceil(span - 1e-9) - 1)
+            if extra:
+                bits = extra * layer.n_in * t.width
+                row.ff += bits
+                row.notes.append(f"a skip input held {extra} more cycles: {bits} FF")
 
 
 def _boundary_registers(hw: Sequence[LayerSpec], latency: float) -> float:

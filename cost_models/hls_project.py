@@ -23,20 +23,25 @@ from pathlib import Path
 from typing import Any
 
 from cost_models.errors import ReportError, UnknownLayerError
-from cost_models.layers import WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec
+from cost_models.layers import MERGE_OPS, WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec
 from cost_models.records import SynthesisRecord
 from cost_models.reports import read_csynth_rpt, read_csynth_xml, read_vivado_synth_rpt, tool_from_version
 from cost_models.weights import read_weights_txt, summarize_weights, type_modes
 
 __all__ = [
     "attach_weight_stats", "find_project_dirs", "is_legacy_parameters_h", "layers_from_structs",
-    "parse_define_constants", "parse_defines_h", "parse_parameters_h", "read_hls_config_yml", "read_hls_project",
+    "parse_define_constants", "parse_defines_h", "parse_parameters_h", "parse_top_calls", "read_top_calls",
+    "read_hls_config_yml", "read_hls_project",
     "read_project_json", "records_from_dirs", "resolve_type", "weight_files_of",
 ]
 
 log = logging.getLogger(__name__)
 
 _STRUCT = re.compile(r"struct\s+(\w+)\s*:\s*nnet::(\w+)\s*\{(.*?)\n\s*\};", re.DOTALL)
+_BARE_STRUCT = re.compile(r"^struct\s+(\w+)\s*\{(.*?)\n\s*\};", re.DOTALL | re.MULTILINE)
+"""A config struct without an ``nnet::`` base: hls4ml 1.3 writes the hard activations (``hard_activ_config_template``),
+transpose, einsum, separable-conv and distributed-arithmetic configs so."""
+_HARD_ACTIVATION = re.compile(r"^(hard_sigmoid|hard_tanh)_config\d+$")
 _CONST = re.compile(r"static\s+const\s+(?:unsigned|int|bool|double|float|nnet::\w+|\w+)\s+(\w+)\s*=\s*([^;]+);")
 _TYPEDEF = re.compile(r"typedef\s+(.+?)\s+(\w+)\s*;")
 _ARRAY = re.compile(r"^\s*nnet::array<\s*(.+)\s*,\s*[^,<>]+>\s*$")
@@ -66,14 +71,21 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
                        constants: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
     """Config structs of ``parameters.h`` in file order, shaped like ``project.json``'s ``layers``.
 
-    Each dict has ``struct``, ``kind`` (``dense_config`` …), the ``static const`` members, and for
+    Each dict has ``struct``, ``kind`` (``dense_config`` …; ``activ_config`` for the base-less hard activation
+    structs, ``sepconv_config`` for a separable conv's (its ``configN_depthwise`` and ``configN_pointwise`` are
+    conv structs of their own), ``""`` for the other structs without an ``nnet::`` base), the ``static const``
+    members, and for
     each member ``typedef X name_t;`` both ``name_t`` (resolved through ``typedefs``) and ``name_t_typedef``.
     """
     tds = dict(typedefs or {})
     consts = dict(constants or {})
     out: list[dict[str, Any]] = []
-    for match in _STRUCT.finditer(text):
-        name, kind, body = match.groups()
+    found = [(m.start(), m, m.group(1), m.group(2), m.group(3)) for m in _STRUCT.finditer(text)]
+    for m in _BARE_STRUCT.finditer(text):  # no base: a hard activation is an activ_config, the others unknown
+        kind = "activ_config" if _HARD_ACTIVATION.match(m.group(1)) else (
+            "sepconv_config" if "depthwise_config" in m.group(2) and "pointwise_config" in m.group(2) else "")
+        found.append((m.start(), m, m.group(1), kind, m.group(2)))
+    for _, match, name, kind, body in sorted(found, key=lambda f: f[0]):
         d: dict[str, Any] = {"struct": name, "kind": kind}
         before = text[: match.start()].rstrip().rsplit("\n", 1)[-1].strip()
         if before.startswith("//"):  # hls4ml writes the Keras layer's name above its struct
@@ -97,6 +109,55 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
             d[key + "_typedef"] = typ
         out.append(d)
     return out
+
+
+_CALL = re.compile(r"nnet::(\w+)\s*<([^<>;()]*)>\s*\(([^;()]*)\)\s*;[ \t]*(?://[ \t]*(\S+))?")
+_ALIAS = re.compile(r"auto\s*&\s*(\w+)\s*=\s*(\w+)\s*;")
+_NOT_LAYER_CALLS = ("save_layer_output", "print_result", "fill_zero", "fill_data", "copy_data", "convert_data")
+"""hls4ml's testbench and debugging helpers (``writer/vivado_writer.py``); ``load_*`` (weights) are left out too."""
+
+
+def parse_top_calls(text: str) -> list[dict[str, Any]]:
+    """The layer calls of the top function (``myproject.cpp``) in order: ``nnet::add<layer4_t, layer7_t,
+    add_result_t, config8>(layer4_out, layer7_out, layer8_out); // add`` -> ``{"func": "add", "types":
+    ["layer4_t", "layer7_t", "add_result_t", "config8"], "args": [...], "name": "add", "config": "config8"}``.
+
+    ``config`` is the last template argument when it names a config struct (``config8``, ``relu_config4``),
+    else ``None`` (``clone_stream<layer4_t, layer4_t, 256>``, which hls4ml writes without a struct). The
+    weight loading and the debugging output calls are left out. An in-place reshape (``auto& b = a;``) is an
+    entry ``{"func": "alias", "args": [a, b]}``."""
+    out: list[dict[str, Any]] = []
+    events = [(m.start(), m) for m in _CALL.finditer(text)] + [(m.start(), m) for m in _ALIAS.finditer(text)]
+    for _, m in sorted(events, key=lambda e: e[0]):
+        if m.re is _ALIAS:  # an in-place reshape: ``auto& layer13_out = layer12_out;``
+            out.append({"func": "alias", "types": [], "args": [m.group(2), m.group(1)], "name": None, "config": None})
+            continue
+        func, targs, args, name = m.groups()
+        if func in _NOT_LAYER_CALLS or func.startswith("load_"):
+            continue
+        types = [t.strip() for t in targs.split(",") if t.strip()]
+        config = types[-1] if types and "config" in types[-1] else None
+        out.append({"func": func, "types": types, "args": [a.strip() for a in args.split(",") if a.strip()],
+                    "name": name, "config": config})
+    return out
+
+
+def read_top_calls(folder: str | Path, project_name: str | None = None) -> list[dict[str, Any]] | None:
+    """:func:`parse_top_calls` of a project's ``firmware/<ProjectName>.cpp`` (else the one ``firmware/*.cpp`` that
+    calls ``nnet::`` layers); ``None`` when there is none."""
+    fw = Path(folder) / "firmware"
+    candidates = [fw / f"{project_name}.cpp"] if project_name else []
+    candidates += sorted(fw.glob("*.cpp")) if fw.is_dir() else []
+    for c in candidates:
+        if not c.is_file():
+            continue
+        try:
+            calls = parse_top_calls(c.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+        if any(call["config"] for call in calls):
+            return calls
+    return None
 
 
 def resolve_type(text: str | None, typedefs: Mapping[str, str] | None = None) -> FixedType | None:
@@ -156,6 +217,14 @@ def _member(d: Mapping[str, Any], key: str, default: int) -> int:
     return v if isinstance(v, int) else default
 
 
+def _size(d: Mapping[str, Any], key: str, default: int) -> int:
+    """A size member, also when hls4ml wrote it as a product of literals (``n_elem = 8*8*4``)."""
+    v = d.get(key)
+    if isinstance(v, str) and re.fullmatch(r"\s*\d+(\s*\*\s*\d+)*\s*", v):
+        return math.prod(int(x) for x in v.split("*"))
+    return _member(d, key, default)
+
+
 def _enum(d: Mapping[str, Any], key: str, default: str) -> str:
     """The last name of an enum member: ``nnet::conv_implementation::linebuffer`` -> ``linebuffer``."""
     v = d.get(key)
@@ -173,6 +242,7 @@ _SOFTMAX_IMPLEMENTATIONS = ("stable", "latency", "legacy", "argmax")
 _WEIGHT_FREE_KINDS = {
     "pooling1d_config": "pooling1d", "pooling2d_config": "pooling2d", "padding1d_config": "zeropadding1d",
     "padding2d_config": "zeropadding2d", "concat_config": "concatenate", "resize_config": "resize",
+    "merge_config": "merge", "dot_config": "dot",
 }
 """hls4ml config structs (``*_config_template`` of ``backends/vivado/passes/``) of the kinds without weights."""
 STRUCT_KINDS: tuple[str, ...] = ("dense_config", "conv1d_config", "conv2d_config", "activ_config",
@@ -181,19 +251,26 @@ STRUCT_KINDS: tuple[str, ...] = ("dense_config", "conv1d_config", "conv2d_config
 
 
 def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[str, str],
-                        io_type: str | None = None, weight_files: Mapping[str, str] | None = None) -> list[LayerSpec]:
+                        io_type: str | None = None, weight_files: Mapping[str, str] | None = None,
+                        calls: Sequence[Mapping[str, Any]] | None = None) -> list[LayerSpec]:
     """hls4ml config structs (+ typedefs) → LayerSpecs in network order.
 
     The result type of ``configN`` / ``relu_configN`` is the typedef ``layerN_t`` (``result_t`` for
     the last layer). Conv structs take their matrix sizes from their ``configN_mult`` struct;
     depthwise convolutions count only the diagonal of that matrix as weights; a conv with a 1x1 kernel
     is a pointwise conv (hls4ml's ``optimize_pointwise_conv``). Pooling (global when the struct has no
-    pool size), zero padding and concatenate structs become layers of their kinds. A struct of any other
-    kind (``merge_config``, ``resize_config``, …) raises :class:`~cost_models.errors.UnknownLayerError`
+    pool size), zero padding, resize, concatenate, merge and dot structs become layers of their kinds. A struct
+    of any other kind (``embedding_config``, ``lstm_config``, …) raises :class:`~cost_models.errors.UnknownLayerError`
     naming the layer: the model has no rule for it, and leaving it out would cost it as zero.
     ``io_type`` (the project's ``IOType``) applies to every layer; without it, a project is io_stream when
     a typedef is an ``nnet::array`` or a struct declares ``io_type = nnet::io_stream``. ``weight_files``
     (:func:`weight_files_of`) tells which ``wN.txt`` holds each layer's weights.
+
+    ``calls`` (:func:`parse_top_calls` of ``myproject.cpp``, when the folder has it) give what the structs do
+    not say: a merge's operation (``nnet::multiply<...>``) and the types of its two inputs, the io_stream
+    ``clone_stream`` stages (no struct; put after the layer called before them), and the input type of a
+    layer that does not read the previous layer's output (a branch of a residual network: set as ``input``
+    where it differs from the previous layer's result).
     """
     tds = dict(typedefs)
     streamed = any("nnet::array" in v for v in tds.values()) or any("stream" in str(d.get("io_type", ""))
@@ -201,9 +278,12 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
     default_io = io_type if io_type in ("io_parallel", "io_stream") else (
         "io_stream" if streamed else "io_parallel")
     mults = {d["struct"][: -len("_mult")]: d for d in structs if str(d.get("struct", "")).endswith("_mult")}
+    by_config = {str(c["config"]): c for c in calls or () if c.get("config")}
     specs: list[LayerSpec] = []
     first_input = resolve_type("input_t", tds)
-    main = [d for d in structs if not str(d.get("struct", "")).endswith("_mult")]
+    # a separable conv's own struct only names its parts (configN_depthwise, configN_pointwise), read as convs
+    main = [d for d in structs
+            if not str(d.get("struct", "")).endswith("_mult") and d.get("kind") != "sepconv_config"]
     for pos, d in enumerate(main):
         struct = str(d.get("struct", ""))
         kind = str(d.get("kind", ""))
@@ -258,6 +338,17 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
                                out_height=_member(d, "new_height", 1))
             specs.append(LayerSpec(kind="resize", n_in=geo.in_pixels * nc, n_out=geo.out_pixels * nc, conv=geo,
                                    **common))
+        elif kind == "merge_config":
+            call = by_config.get(struct, {})
+            op = str(call.get("func", ""))
+            in1, in2 = _call_input_types(call, 2, tds)
+            n = _size(d, "n_elem", max(_size(d, "n_elem1", 1), _size(d, "n_elem2", 1)))
+            specs.append(LayerSpec(kind="merge", n_in=n, n_out=n, merge_op=op if op in MERGE_OPS else None,  # type: ignore[arg-type]
+                                   input=in1, input2=in2, **common))
+        elif kind == "dot_config":
+            in1, in2 = _call_input_types(by_config.get(struct, {}), 2, tds)
+            specs.append(LayerSpec(kind="dot", n_in=_size(d, "n_in", 1), n_out=_size(d, "n_out", 1),
+                                   accum=resolve_type(d.get("accum_t"), tds), input=in1, input2=in2, **common))
         elif kind == "concat_config":
             # hls4ml writes 0 for the dimensions an input does not have
             n1 = math.prod(v for i in range(3) if (v := _member(d, f"n_elem1_{i}", 0)) > 0)
@@ -265,11 +356,78 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
             specs.append(LayerSpec(kind="concatenate", n_in=n1 + n2, n_out=n1 + n2, **common))
         else:
             name = d.get("layer_name") or mults.get(struct, {}).get("layer_name")
+            what = f"nnet::{kind}" if kind else f"a struct without an nnet:: base (called by nnet::" \
+                f"{by_config.get(struct, {}).get('func', '?')})"
             raise UnknownLayerError(f"layer {struct!r}{f' ({name})' if name else ''}: hls4ml struct kind "
-                                    f"nnet::{kind} has no cost rule; known: {', '.join(STRUCT_KINDS)}")
+                                    f"{what} has no cost rule; known: {', '.join(STRUCT_KINDS)}")
+    if calls:
+        specs = _with_calls(specs, calls, tds, default_io)
     if specs and first_input is not None:
         specs[0] = dataclasses.replace(specs[0], input=first_input)
     return specs
+
+
+def _call_input_types(call: Mapping[str, Any], n: int, tds: Mapping[str, str]) -> list[FixedType | None]:
+    """The types of the first ``n`` inputs of a layer call (its first template arguments), ``None`` if unknown."""
+    types = list(call.get("types") or [])
+    return [resolve_type(types[i], tds) if len(types) > n else None for i in range(n)]
+
+
+def _with_calls(specs: list[LayerSpec], calls: Sequence[Mapping[str, Any]], tds: Mapping[str, str],
+                io: str) -> list[LayerSpec]:
+    """``specs`` with the Clone stages of ``calls`` inserted, the input type of each branch's first layer, and for a
+    merge or dot the layers that write its two inputs (``extra["inputs"]``: ``"a,b"``, ``""`` for the model input)."""
+    at = {spec.name: i for i, spec in enumerate(specs)}
+    for name in list(at):  # a separable conv is called once with configN; its parts are two layers
+        if name.endswith("_pointwise") and name[: -len("_pointwise")] not in at:
+            at[name[: -len("_pointwise")]] = at[name]
+    for call in calls:  # a layer called with a config struct the reader did not find: refuse, never cost it 0
+        if call.get("config") and call["config"] not in at:
+            label = f" ({call['name']})" if call.get("name") else ""
+            raise UnknownLayerError(f"layer {call['config']!r}{label}: nnet::{call.get('func')} is called with a "
+                                    f"config struct the cost model cannot read; known struct kinds: "
+                                    f"{', '.join(STRUCT_KINDS)}")
+    inserts: list[tuple[int, LayerSpec]] = []
+    inputs: dict[str, FixedType] = {}
+    last = -1
+    for call in calls:
+        config = call.get("config")
+        types = list(call.get("types") or [])
+        if config in at:
+            last = at[str(config)]
+            t = resolve_type(types[0], tds) if len(types) > 1 else None
+            if t is not None:
+                inputs[str(config)] = t
+        elif call.get("func") == "clone_stream" and len(types) == 3 and types[2].isdigit():
+            copies = max(1, len(call.get("args") or []) - 1)
+            result = resolve_type(types[1], tds) or FixedType(16, 6)
+            n = int(types[2])
+            name = str(call.get("name") or f"clone_{(call.get('args') or ['?'])[0]}")
+            inserts.append((last + 1, LayerSpec(name=name, kind="clone", n_in=n, n_out=copies * n, result=result,
+                                                io_type=io)))  # type: ignore[arg-type]
+    producer: dict[str, str] = {}  # variable -> the struct of the layer that writes it
+    for call in calls:
+        args = [str(a) for a in call.get("args") or []]
+        types = list(call.get("types") or [])
+        if call.get("func") == "alias" and len(args) == 2:
+            if args[0] in producer:
+                producer[args[1]] = producer[args[0]]
+        elif call.get("config") in at and len(args) > 1:
+            producer[args[max(1, len(types) - 2)]] = specs[at[str(call["config"])]].name
+    for call in calls:
+        config = call.get("config")
+        if config in at and specs[at[str(config)]].kind in ("merge", "dot"):
+            i = at[str(config)]
+            names = [producer.get(str(a), "") for a in (call.get("args") or [])[:2]]
+            specs[i] = dataclasses.replace(specs[i], extra={**specs[i].extra, "inputs": ",".join(names)})
+    out = list(specs)
+    for pos, spec in reversed(inserts):
+        out.insert(pos, spec)
+    for i in range(1, len(out)):
+        t = inputs.get(out[i].name)
+        if out[i].kind not in ("merge", "dot") and t is not None and out[i].input is None and t != out[i - 1].result:
+            out[i] = dataclasses.replace(out[i], input=t)
+    return out
 
 
 def _geometry(d: Mapping[str, Any], one_d: bool, n_chan_key: str, *, filt: str = "filt",
@@ -453,7 +611,8 @@ def read_hls_project(folder: str | Path) -> SynthesisRecord:
         wdir = f / "firmware" / "weights"
         try:
             layers = layers_from_structs(structs, tds, cfg.get("IOType"),
-                                         weight_files_of(wdir) if wdir.is_dir() else None)
+                                         weight_files_of(wdir) if wdir.is_dir() else None,
+                                         read_top_calls(f, project_name))
         except UnknownLayerError as exc:
             log.warning("%s: no layer list: %s", params, exc)
             layers = []

@@ -1,4 +1,5 @@
-"""Cost rules of the layers without weights: pooling, global pooling, zero padding, flatten/reshape, concatenate.
+"""Cost rules of the layers without weights: pooling, global pooling, zero padding, flatten/reshape, concatenate,
+the element-wise merges (Add, Subtract, Multiply, Average, Maximum, Minimum), Dot and io_stream's Clone.
 
 Each rule follows what hls4ml 1.3 generates for the kind (``templates/vivado/nnet_utils``) and is
 registered in :data:`cost_models.analytic.RULES` under its kind, so a new kind is one function and one
@@ -10,8 +11,19 @@ from __future__ import annotations
 
 import math
 
-from cost_models.analytic import RULES, LayerContext, LayerEstimate, LayerRule, register_rule
-from cost_models.layers import LayerSpec
+from cost_models.analytic import (
+    GENERIC_LUT_MAX_BITS,
+    GENERIC_LUT_MAX_UNSIGNED_PRODUCT_BITS,
+    LUT_PER_GENERIC_MULT_BITPROD,
+    RULES,
+    T_RELU_NS,
+    LayerContext,
+    LayerEstimate,
+    LayerRule,
+    dsp_per_mult,
+    register_rule,
+)
+from cost_models.layers import FixedType, LayerSpec
 from cost_models.stream import shift_register_luts
 
 __all__ = ["LAYER_RULES"]
@@ -196,12 +208,151 @@ def _rule_concatenate(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -
     est.depth_cycles = float(STREAM_STAGE_DEPTH)
 
 
+MERGE_RF_OPS = ("multiply", "average", "maximum", "minimum")
+"""io_stream merges whose pixel loop is ``PIPELINE II=CONFIG_T::reuse_factor`` in ``nnet_merge_stream.h``
+(``add`` and ``subtract`` are ``PIPELINE`` at II=1 whatever the ReuseFactor)."""
+
+
+def _aligned(t1: FixedType, t2: FixedType, grow: int) -> int:
+    """Bits of an operation on ``t1`` and ``t2`` with their binary points aligned, ``grow`` bits of growth
+    (ap_fixed's exact result: 1 for a sum, 0 for a compare)."""
+    return max(1, max(t1.integer, t2.integer) + grow + max(t1.fractional, t2.fractional))
+
+
+def _lut_product(t1: FixedType, t2: FixedType, layer: LayerSpec) -> bool:
+    """True when a product of two variables is LUT logic (else DSPs by width): the rule of the Resource-strategy
+    generic products (:mod:`cost_models.analytic`): an operand of <= ``GENERIC_LUT_MAX_BITS`` bits, or an
+    unsigned operand with the widths adding up to <= ``GENERIC_LUT_MAX_UNSIGNED_PRODUCT_BITS``, is LUT logic."""
+    if layer.mult_impl != "auto":
+        return layer.mult_impl == "lut"
+    return min(t1.width, t2.width) <= GENERIC_LUT_MAX_BITS or (
+        not (t1.signed and t2.signed) and t1.width + t2.width <= GENERIC_LUT_MAX_UNSIGNED_PRODUCT_BITS)
+
+
+def _op_cycles(ns: float, ctx: LayerContext, at_least: int = 0) -> int:
+    """Registers the tool puts on a path of ``ns`` (at speed 1.0) at the target clock: 0 when it fits a cycle
+    (rounded as the activation rule rounds its compare-and-select)."""
+    return max(at_least, round(ns * ctx.speed / ctx.t_eff))
+
+
+def _rule_merge(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    """Add, Subtract, Multiply, Average, Maximum, Minimum (hls4ml 1.3 ``nnet_merge.h``, ``nnet_merge_stream.h``,
+    ``merge_templates.py``: ``merge_config`` with ``n_elem``, ``n_elem1``, ``n_elem2``).
+
+    io_parallel: one ``PIPELINE`` over the ``n_elem`` elements (``res[i] = data1[i % n_elem1] op
+    data2[i % n_elem2]``; the ReuseFactor is not used): ``n_elem`` operators at once. ``add``/``subtract``:
+    an adder of the aligned sum width; ``average``: the same adder (``* ap_ufixed<1,0>(0.5)`` is a shift);
+    ``maximum``/``minimum``: a comparator and a 2:1 mux of the result width (as the max pooling rule);
+    ``multiply``: a product of two variables, bound like the Resource-strategy generic products (DSPs by
+    width, LUTs for narrow or short unsigned operands). Registers: the result vector when the operation does
+    not fit in the cycle.
+    io_stream: one pixel (``n_chan`` elements) per iteration: ``PIPELINE`` at II=1 for ``add``/``subtract``,
+    ``II=reuse_factor`` for the others (so ``pixels x RF`` cycles, and a Multiply's DSPs shared over RF
+    cycles); the stage control and the output FIFO are counted with the other stages
+    (``STREAM_STAGE_LOGIC``, ``_stream_fifos``).
+    """
+    op = layer.merge_op or "add"
+    if layer.merge_op is None:
+        est.notes.append("merge operation unknown: costed as add")
+    t1 = layer.input or ctx.data
+    t2 = layer.input2 or t1
+    out_w = layer.result.width
+    n = max(1, layer.n_out)
+    rf = max(1, layer.reuse_factor)
+    est.reuse_factor = rf
+    k = ctx.k
+    lut_mult = False
+    dsp_per = 0
+    if op in ("add", "subtract", "average"):
+        per_lut = _aligned(t1, t2, 1) * ADD_LUT_PER_BIT
+        cycles = _op_cycles(k.t_add_ns, ctx)
+    elif op in ("maximum", "minimum"):
+        per_lut = _aligned(t1, t2, 0) * (MAX_LUT_PER_BIT - 1.0) + out_w * 1.0  # compare + select
+        cycles = _op_cycles(T_RELU_NS, ctx)
+    else:  # multiply
+        lut_mult = _lut_product(t1, t2, layer)
+        if lut_mult:
+            per_lut = t1.width * t2.width * LUT_PER_GENERIC_MULT_BITPROD
+            cycles = _op_cycles(k.t_mult_lut_ns, ctx)
+        else:
+            per_lut = 0.0
+            dsp_per = dsp_per_mult(t1.width, t2.width, ctx.part)
+            cycles = _op_cycles(k.t_mult_dsp_ns, ctx, at_least=1)
+    if layer.io_type == "io_stream":
+        pixels = max(1, ctx.stream_pixels)
+        chan = max(1, n // pixels)
+        step = rf if op in MERGE_RF_OPS else 1
+        units = -(-chan // step) if op == "multiply" else chan  # II=RF lets the tool share the multipliers
+        est.dsp = float(units * dsp_per)
+        est.lut = units * per_lut if op == "multiply" else chan * per_lut
+        est.ff = float(chan * out_w)  # the output pack
+        depth = STREAM_STAGE_DEPTH + cycles
+        est.ii = float(pixels * step)
+        est.latency_cycles = est.ii + depth
+        est.depth_cycles = float(depth)
+        est.multipliers = float(units) if op == "multiply" else 0.0
+        return
+    est.dsp = float(n * dsp_per)
+    est.multipliers = float(n) if op == "multiply" else 0.0
+    est.lut = n * per_lut
+    est.latency_cycles = float(cycles)
+    est.ff = float(n * out_w) if cycles > 0 else 0.0
+    est.ii = 1.0
+    est.depth_cycles = est.latency_cycles
+
+
+def _rule_dot(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    """Dot of two vectors (hls4ml 1.3 ``nnet_merge.h`` ``dot1d``, ``dot_config``; io_parallel only: hls4ml has
+    no stream ``dot``): ``n_in`` products of two variables under ``ALLOCATION ... mul limit=
+    multiplier_limit = DIV_ROUNDUP(n_in, reuse_factor)`` and ``PIPELINE II=reuse_factor``, then an adder tree
+    of ``ceil(log2 n_in)`` levels at the accumulator width. Products bound as in :func:`_rule_merge`."""
+    t1 = layer.input or ctx.data
+    t2 = layer.input2 or t1
+    n = max(1, layer.n_in)
+    rf = max(1, layer.reuse_factor)
+    est.reuse_factor = rf
+    levels = _tree_levels(n)
+    acc_w = layer.accum.width if layer.accum is not None else t1.width + t2.width + levels
+    lut_mult = _lut_product(t1, t2, layer)
+    limit = -(-n // rf)
+    units = min(n, limit)
+    slots = -(-n // units)
+    if lut_mult:
+        est.lut = n * t1.width * t2.width * LUT_PER_GENERIC_MULT_BITPROD
+        t_mult = ctx.k.t_mult_lut_ns
+    else:
+        est.dsp = float(units * dsp_per_mult(t1.width, t2.width, ctx.part))
+        t_mult = ctx.k.t_mult_dsp_ns
+    est.multipliers = float(units)
+    est.lut += (n - 1) * acc_w * ADD_LUT_PER_BIT
+    cycles = _op_cycles(t_mult + levels * ctx.k.t_add_ns, ctx, at_least=1) + slots - 1
+    est.latency_cycles = float(cycles)
+    est.ii = float(min(rf, cycles + 1))
+    est.ff = float(n * acc_w if cycles > 1 else 0) + layer.result.width
+    est.depth_cycles = est.latency_cycles
+
+
+def _rule_clone(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    """io_stream Clone (hls4ml 1.3 ``backends/fpga/passes/clone.py``, ``nnet_stream.h`` ``clone_stream``),
+    inserted after a layer whose output feeds several layers: one ``PIPELINE`` iteration per pixel reads the
+    pack and writes it to each copy's stream (wiring), so II = pixels. Its output FIFOs, one stream per copy
+    (``n_out = copies * n_in``), are counted by ``_stream_fifos``; hls4ml writes no config struct for it, only
+    the call in ``myproject.cpp``. io_parallel has no Clone (the arrays are read twice): free."""
+    if layer.io_type != "io_stream":
+        est.latency_cycles = 0.0
+        return
+    est.ii = float(max(1, ctx.stream_pixels))
+    est.latency_cycles = est.ii + STREAM_STAGE_DEPTH - 1
+    est.depth_cycles = float(STREAM_STAGE_DEPTH - 1)
+
+
 LAYER_RULES: dict[str, LayerRule] = {
     "pooling1d": _rule_pooling, "pooling2d": _rule_pooling,
     "global_pooling1d": _rule_global_pooling, "global_pooling2d": _rule_global_pooling,
     "flatten": _rule_flatten, "reshape": _rule_reshape,
     "zeropadding1d": _rule_zeropadding, "zeropadding2d": _rule_zeropadding,
     "concatenate": _rule_concatenate, "resize": _rule_resize,
+    "merge": _rule_merge, "dot": _rule_dot, "clone": _rule_clone,
 }
 """The rules this module adds to :data:`cost_models.analytic.RULES`."""
 

@@ -18,7 +18,7 @@ from cost_models.weight_stats import WeightStats
 LayerKind = Literal[
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
-    "zeropadding2d", "concatenate", "resize",
+    "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone",
 ]
 Strategy = Literal["latency", "resource", "distributed_arithmetic"]
 IOType = Literal["io_parallel", "io_stream"]
@@ -26,13 +26,16 @@ Backend = str
 """The tool family whose records calibrate the target: ``vitis``, ``vivado``, ``yosys`` or a plug-in's."""
 MultImpl = Literal["auto", "dsp", "lut"]
 PoolOp = Literal["max", "average"]
+MergeOp = Literal["add", "subtract", "multiply", "average", "maximum", "minimum"]
+MERGE_OPS: tuple[str, ...] = ("add", "subtract", "multiply", "average", "maximum", "minimum")
+"""hls4ml's element-wise merge functions (``nnet_merge.h``: ``nnet::add`` ... ``nnet::minimum``)."""
 ConvImplementation = Literal["linebuffer", "encoded"]
 SoftmaxImplementation = Literal["stable", "latency", "legacy", "argmax"]
 
 LAYER_KINDS: tuple[str, ...] = (
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
-    "zeropadding2d", "concatenate", "resize",
+    "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone",
 )
 """Every layer kind the cost model has a rule for (``cost_models.layer_rules.RULES``)."""
 CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d")
@@ -128,8 +131,11 @@ class LayerSpec:
     product (``filt_width*filt_height*n_chan`` by ``n_filt``) and ``conv`` holds the
     geometry. For activations ``n_in == n_out`` is the vector length. For pooling, zero padding,
     flatten, reshape and concatenate ``n_in``/``n_out`` are the element counts of the input(s) and the
-    output; pooling and padding carry their geometry in ``conv`` too (``filt_*`` is the pool size,
-    ``n_chan == n_filt`` the channels; a global pooling has a 1x1 output).
+    output; an element-wise ``merge`` (Add, Multiply, ...) has ``n_in == n_out ==`` hls4ml's ``n_elem``, a
+    ``dot`` the vector length ``n_in`` and ``n_out == 1``, an io_stream ``clone`` the copied tensor's
+    elements ``n_in`` and ``n_out = copies * n_in`` (every copy is a stream of its own); pooling and padding
+    carry their geometry in ``conv`` too (``filt_*`` is the pool size, ``n_chan == n_filt`` the channels; a
+    global pooling has a 1x1 output).
     """
 
     name: str
@@ -172,6 +178,12 @@ class LayerSpec:
     """Softmax layers: hls4ml's ``implementation`` (``nnet::softmax_implementation``). hls4ml 1.3's default
     ``stable`` subtracts the maximum of the inputs first (a compare tree); ``latency`` reads the exp table at
     the inputs themselves. ``legacy`` and ``argmax`` are costed as ``stable``."""
+    merge_op: MergeOp | None = None
+    """``merge`` layers: the operation (hls4ml's ``Merge`` ``op``, the ``nnet::<op>`` call of ``myproject.cpp``);
+    ``None``: not known (a ``project.json`` summary keeps no calls), costed as ``add``."""
+    input2: FixedType | None = None
+    """``merge``/``dot`` layers: type of the second input (the first is ``input``, else the previous layer's
+    result)."""
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:
@@ -184,6 +196,8 @@ class LayerSpec:
             if pf < 1 or out_px % pf:
                 raise ValueError(f"layer {self.name!r}: parallelization_factor {pf} must divide the "
                                  f"{out_px} output pixels")
+        if self.merge_op is not None and self.merge_op not in MERGE_OPS:
+            raise ValueError(f"layer {self.name!r}: unknown merge_op {self.merge_op!r}; known: {', '.join(MERGE_OPS)}")
         if self.n_in < 0 or self.n_out < 0:
             raise ValueError(f"layer {self.name!r}: n_in/n_out must be >= 0, got {self.n_in}/{self.n_out}")
         if self.reuse_factor < 1:
@@ -231,7 +245,7 @@ class LayerSpec:
         if unknown:
             raise ValueError(f"unknown LayerSpec field(s): {', '.join(sorted(unknown))}")
         kw: dict[str, Any] = dict(data)
-        for key in ("result", "weight", "bias", "accum", "table", "input"):
+        for key in ("result", "weight", "bias", "accum", "table", "input", "input2"):
             if kw.get(key) is not None and not isinstance(kw[key], FixedType):
                 kw[key] = FixedType.parse(str(kw[key]))
         if kw.get("conv") is not None and not isinstance(kw["conv"], ConvGeometry):

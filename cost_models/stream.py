@@ -50,14 +50,16 @@ STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
     "pointwise_conv2d": (1500.0, 2000.0), "pooling1d": (1200.0, 650.0), "pooling2d": (1200.0, 650.0),
     "global_pooling1d": (500.0, 270.0), "global_pooling2d": (500.0, 270.0), "zeropadding1d": (250.0, 0.0),
     "zeropadding2d": (250.0, 0.0), "concatenate": (570.0, 300.0), "resize": (680.0, 0.0), "reshape": (300.0, 0.0),
-    "batchnorm": (500.0, 0.0),
+    "batchnorm": (500.0, 0.0), "merge": (570.0, 300.0), "clone": (300.0, 0.0),
 }
 """(LUT, FF) of an io_stream stage's own control beyond its datapath: the pixel and window counters
 (``static`` 32-bit ``pX``/``pY``/``sX``/``sY`` in ``nnet_conv_stream.h`` / ``nnet_pooling_stream.h``), the
 line-buffer addressing, the stream handshakes and the output pack. The values are the median
 differences between the csynth per-instance rows of the shared io_stream CNN projects and the datapath
 rules (``benchmarks/cnn_rules_check.py --layers``): read from the same data the validation uses, so
-in-sample."""
+in-sample. ``merge`` (``nnet_merge_stream.h``: two stream reads, one write per pixel) takes the concatenate
+stage's value and ``clone`` (``nnet::clone_stream``: one read, a write per copy) the reshape's: the shared
+reports hold no merge or clone stage, so these two are assumptions."""
 
 
 def fifo_bram18(depth: int, width: int) -> int:

@@ -1,6 +1,7 @@
 """A project hls4ml has written (``hls_model.write()``), read for an estimate before any synthesis.
 
 Only what ``write()`` leaves is read: ``firmware/parameters.h`` (one config struct per layer),
+``firmware/myproject.cpp`` (the layer calls: merge operations, io_stream clones, branch inputs),
 ``firmware/defines.h`` (sizes and typedefs), ``firmware/weights/*.txt`` (the trained weights, when
 hls4ml wrote them), and the target from ``hls4ml_config.yml`` (``Part``, ``ClockPeriod``, ``Backend``,
 ``IOType``), ``project.tcl`` (hls4ml >= 0.8: ``set part``, ``set clock_period``) or ``build_prj.tcl``
@@ -25,6 +26,7 @@ from cost_models.hls_project import (
     parse_defines_h,
     parse_parameters_h,
     read_hls_config_yml,
+    read_top_calls,
     weight_files_of,
 )
 from cost_models.layers import LayerSpec
@@ -92,6 +94,7 @@ def read_written_project(folder: str | Path) -> WrittenProject:
     clock: float | None = None
     backend: str | None = None
     io_type: str | None = None
+    project_name: str | None = None
     cfg_path = f / "hls4ml_config.yml"
     if cfg_path.is_file():
         cfg = read_hls_config_yml(cfg_path)
@@ -111,6 +114,7 @@ def read_written_project(folder: str | Path) -> WrittenProject:
             sources["backend"] = cfg_path.name
         if cfg.get("IOType") in ("io_parallel", "io_stream"):
             io_type = str(cfg["IOType"])
+        project_name = str(cfg["ProjectName"]) if cfg.get("ProjectName") else None
     for tcl_name in ("project.tcl", "build_prj.tcl"):
         tcl = f / tcl_name
         if not tcl.is_file() or (part is not None and clock is not None):
@@ -125,7 +129,8 @@ def read_written_project(folder: str | Path) -> WrittenProject:
             if m:
                 clock, sources["clock_period_ns"] = float(m.group(1)), tcl_name
     wdir = next((w for w in (f / "firmware" / "weights", f / "weights") if w.is_dir()), None)
-    layers = layers_from_structs(structs, tds, io_type, weight_files_of(wdir) if wdir is not None else None)
+    layers = layers_from_structs(structs, tds, io_type, weight_files_of(wdir) if wdir is not None else None,
+                                 read_top_calls(f, project_name))
     if not layers:
         raise ReportError(params, "no layer config structs found")
     if wdir is not None:

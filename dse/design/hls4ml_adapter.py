@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cost_models.layers import WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec, Target
+from cost_models.layers import MERGE_OPS, WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec, Target
 from cost_models.weight_stats import WeightStats
 from cost_models.weights import summarize_weights
 from dse.errors import ConfigError
@@ -153,7 +153,8 @@ _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseCon
          "TernaryTanh": "activation", "Pooling1D": "pooling1d", "Pooling2D": "pooling2d",
          "GlobalPooling1D": "global_pooling1d", "GlobalPooling2D": "global_pooling2d", "Reshape": "reshape",
          "Repack": "reshape", "ZeroPadding1D": "zeropadding1d", "ZeroPadding2D": "zeropadding2d",
-         "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d"}
+         "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d",
+         "Merge": "merge", "Dot": "dot", "Clone": "clone"}
 """hls4ml 1.3 layer classes (``hls4ml/model/layers.py``, ``backends/fpga/fpga_layers.py``) -> cost-model kinds."""
 _SKIP = {"Input"}
 
@@ -211,6 +212,8 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel",
     """
     specs: list[LayerSpec] = []
     first_input: FixedType | None = None
+    writer = {out: layer.name for layer in hls_model.get_layers() if layer.class_name not in _SKIP
+              for out in layer.outputs}
     for layer in hls_model.get_layers():
         cls = layer.class_name
         kind = _KIND.get(cls)
@@ -220,7 +223,15 @@ def layer_specs_from_graph(hls_model: Any, io_type: str = "io_parallel",
         if cls in _SKIP:
             first_input = first_input or result
             continue
-        specs.append(_spec(layer, kind, result, io_type, layer.name in da_layers))
+        spec = _spec(layer, kind, result, io_type, layer.name in da_layers)
+        if kind in ("merge", "dot"):  # the layers that write its two inputs ("" for the model input)
+            names = [writer.get(v, "") for v in layer.inputs[:2]]
+            spec = dataclasses.replace(spec, extra={**spec.extra, "inputs": ",".join(names)})
+        if specs and kind not in ("merge", "dot"):  # a branch: the layer reads another layer's output
+            in_type = to_fixed(layer.get_input_variable().type.precision)
+            if in_type != specs[-1].result:
+                spec = dataclasses.replace(spec, input=in_type)
+        specs.append(spec)
     if specs and first_input is not None:
         specs[0] = dataclasses.replace(specs[0], input=first_input)
     return specs
@@ -334,6 +345,16 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
         if len(shape) == 1:
             return LayerSpec(kind="flatten", n_in=n_in, n_out=n_out, **common)
         return LayerSpec(kind="reshape", n_in=n_in, n_out=n_out, **common)
+    if kind in ("merge", "dot"):
+        in1, in2 = (to_fixed(layer.get_input_variable(i).type.precision) for i in layer.inputs[:2])
+        if kind == "dot":
+            return LayerSpec(kind="dot", n_in=int(layer.get_input_variable(layer.inputs[0]).shape[0]), n_out=1,
+                             accum=acc, input=in1, input2=in2, **common)
+        op = str(layer.get_attr("op", "")).lower()
+        return LayerSpec(kind="merge", n_in=n_out, n_out=n_out, input=in1, input2=in2,
+                         merge_op=op if op in MERGE_OPS else None, **common)  # type: ignore[arg-type]
+    if kind == "clone":  # io_stream: one stream per copy (backends/fpga/passes/clone.py)
+        return LayerSpec(kind="clone", n_in=n_in, n_out=len(layer.outputs) * n_in, **common)
     if kind == "concatenate":
         n_in = sum(int(v.size()) for v in (layer.get_input_variable(i) for i in layer.inputs))
         return LayerSpec(kind="concatenate", n_in=n_in, n_out=n_out, **common)
