@@ -178,6 +178,20 @@ def resolve_type(text: str | None, typedefs: Mapping[str, str] | None = None) ->
         return None
 
 
+_ARRAY_SIZE = re.compile(r"^\s*nnet::array<.+,\s*([\d\s*]+)>\s*$")
+
+
+def _array_size(text: str, typedefs: Mapping[str, str]) -> int | None:
+    """Elements of an ``nnet::array<T, 8*1>`` typedef (an io_stream pixel), ``None`` when it is not one."""
+    t = str(text).strip()
+    seen = 0
+    while t in typedefs and seen < 8:
+        t = typedefs[t].strip()
+        seen += 1
+    m = _ARRAY_SIZE.match(t)
+    return math.prod(int(x) for x in m.group(1).split("*") if x.strip()) if m else None
+
+
 def _io(d: Mapping[str, Any], default: str) -> str:
     v = str(d.get("io_type", ""))
     return "io_stream" if "stream" in v else ("io_parallel" if "parallel" in v else default)
@@ -242,7 +256,8 @@ _SOFTMAX_IMPLEMENTATIONS = ("stable", "latency", "legacy", "argmax")
 _WEIGHT_FREE_KINDS = {
     "pooling1d_config": "pooling1d", "pooling2d_config": "pooling2d", "padding1d_config": "zeropadding1d",
     "padding2d_config": "zeropadding2d", "concat_config": "concatenate", "resize_config": "resize",
-    "merge_config": "merge", "dot_config": "dot",
+    "merge_config": "merge", "dot_config": "dot", "cropping1d_config": "cropping1d",
+    "cropping2d_config": "cropping2d",
 }
 """hls4ml config structs (``*_config_template`` of ``backends/vivado/passes/``) of the kinds without weights."""
 STRUCT_KINDS: tuple[str, ...] = ("dense_config", "conv1d_config", "conv2d_config", "activ_config",
@@ -331,6 +346,8 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
             geo = _geometry(d, kind.startswith("padding1d"), n_chan_key="n_chan")
             specs.append(LayerSpec(kind=_WEIGHT_FREE_KINDS[kind], n_in=geo.in_pixels * geo.n_chan,  # type: ignore[arg-type]
                                    n_out=geo.out_pixels * geo.n_chan, conv=geo, **common))
+        elif kind in ("cropping1d_config", "cropping2d_config"):
+            specs.append(_cropping_spec(d, kind == "cropping1d_config", common))
         elif kind == "resize_config":
             nc = _member(d, "n_chan", 1)
             geo = ConvGeometry(in_width=_member(d, "width", 1), in_height=_member(d, "height", 1), n_chan=nc,
@@ -405,6 +422,14 @@ def _with_calls(specs: list[LayerSpec], calls: Sequence[Mapping[str, Any]], tds:
             name = str(call.get("name") or f"clone_{(call.get('args') or ['?'])[0]}")
             inserts.append((last + 1, LayerSpec(name=name, kind="clone", n_in=n, n_out=copies * n, result=result,
                                                 io_type=io)))  # type: ignore[arg-type]
+        elif call.get("func") == "repack_stream" and len(types) == 3 and types[2].isdigit():
+            # an io_stream Reshape that is not in place (hls4ml's Repack): no struct, only this call
+            result = resolve_type(types[1], tds) or FixedType(16, 6)
+            n = int(types[2])
+            pack = _array_size(types[1], tds)
+            name = str(call.get("name") or f"repack_{(call.get('args') or ['?'])[0]}")
+            inserts.append((last + 1, LayerSpec(name=name, kind="repack", n_in=n, n_out=n, result=result, io_type=io,  # type: ignore[arg-type]
+                                                out_pack=pack if pack and n % pack == 0 else None)))
     producer: dict[str, str] = {}  # variable -> the struct of the layer that writes it
     for call in calls:
         args = [str(a) for a in call.get("args") or []]
@@ -507,6 +532,19 @@ def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str
         bias=resolve_type(d.get("bias_t"), tds), accum=resolve_type(d.get("accum_t"), tds),
         strategy=_strategy(d), conv=geo, extra=extra, parallelization_factor=pf,  # type: ignore[arg-type]
         conv_implementation="encoded" if impl == "encoded" else "linebuffer", **common)
+
+
+def _cropping_spec(d: Mapping[str, Any], one_d: bool, common: Mapping[str, Any]) -> LayerSpec:
+    """``cropping{1,2}d_config``: the geometry with the cropped rows/columns in ``pad_*``."""
+    nc = _member(d, "n_chan", 1)
+    geo = ConvGeometry(
+        in_width=_member(d, "in_width", 1), in_height=1 if one_d else _member(d, "in_height", 1), n_chan=nc,
+        filt_width=1, filt_height=1, n_filt=nc, out_width=_member(d, "out_width", 1),
+        out_height=1 if one_d else _member(d, "out_height", 1), pad_top=_member(d, "crop_top", 0),
+        pad_bottom=_member(d, "crop_bottom", 0), pad_left=_member(d, "crop_left", 0),
+        pad_right=_member(d, "crop_right", 0))
+    return LayerSpec(kind="cropping1d" if one_d else "cropping2d", n_in=geo.in_pixels * nc,
+                     n_out=geo.out_pixels * nc, conv=geo, **common)
 
 
 def _pooling_spec(d: Mapping[str, Any], tds: Mapping[str, str], kind: str, common: Mapping[str, Any]) -> LayerSpec:

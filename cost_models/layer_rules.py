@@ -158,6 +158,35 @@ def _rule_reshape(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> in
     return out_px
 
 
+NO_SYNTHESIS_DATA = "no synthesis data for {kind}: the rule follows the template only"
+"""The note of a rule that no shared csynth report checks (hls4ml 1.3 template only)."""
+
+
+def _no_data(est: LayerEstimate, kind: str) -> None:
+    est.notes.append(NO_SYNTHESIS_DATA.format(kind=kind))
+
+
+def _rule_repack(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """io_stream Reshape that is not in place: hls4ml 1.3's ``Repack`` (``backends/fpga/passes/repack_stream.py``,
+    ``nnet::repack_stream<in, out, N>`` of ``nnet_stream.h``, no config struct). Its loops are ``PIPELINE`` at
+    II 1 over the input pixels (``N / data_T::size``) with an inner loop writing ``data_T::size / res_T::size``
+    output pixels per input pixel, or gathering several input pixels per output pixel: one stream access per
+    cycle on the side with more pixels, so II = max(input pixels, output pixels). The datapath is the copy
+    of one output pixel (``out_pack`` elements) and, when output pixels gather several input pixels, the
+    output pixel register. Its output FIFO (depth = output pixels) is counted by ``_stream_fifos``."""
+    _no_data(est, "repack")
+    pack = max(1, layer.out_pack or layer.n_out)
+    out_px = max(1, layer.n_out // pack)
+    in_px = max(1, ctx.stream_pixels)
+    bits = pack * layer.result.width
+    est.lut = bits * COPY_LUT_PER_BIT
+    est.ff = float(bits if out_px < in_px else 0) + STREAM_COUNTER_FF
+    est.ii = float(max(in_px, out_px))
+    est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
+    est.depth_cycles = float(STREAM_STAGE_DEPTH)
+    return out_px
+
+
 def _rule_zeropadding(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     """ZeroPadding1D/2D (``nnet_padding.h``, ``nnet_padding_stream.h``), inserted by hls4ml for 'same'
     convolutions under io_stream. io_parallel: wiring (constant zeros), no cycles. io_stream: one
@@ -171,6 +200,27 @@ def _rule_zeropadding(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -
     est.lut = bits * COPY_LUT_PER_BIT
     est.ff = float(STREAM_COUNTER_FF)  # the pixel is not registered: written straight to the stream
     est.ii = float(g.out_pixels)
+    est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
+    est.depth_cycles = float(STREAM_STAGE_DEPTH)
+    return g.out_pixels
+
+
+def _rule_cropping(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """Cropping1D/2D (hls4ml 1.3 ``nnet_cropping.h``, ``nnet_cropping_stream.h``; ``cropping{1,2}d_config`` with
+    ``crop_*`` kept in the geometry's ``pad_*``). io_parallel: ``PIPELINE`` copies the kept elements (wiring, no
+    cycles). io_stream: a ``PIPELINE`` function that reads EVERY input pixel (the cropped ones are read and
+    dropped) and writes the kept ones: one stream read per cycle, so II = input pixels; the copied pixel is not
+    registered (as zero padding)."""
+    g = layer.conv
+    assert g is not None
+    _no_data(est, layer.kind)
+    if layer.io_type != "io_stream":
+        est.latency_cycles = 0.0
+        return 1
+    bits = g.n_chan * layer.result.width
+    est.lut = bits * COPY_LUT_PER_BIT
+    est.ff = float(STREAM_COUNTER_FF)
+    est.ii = float(g.in_pixels)
     est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
     est.depth_cycles = float(STREAM_STAGE_DEPTH)
     return g.out_pixels
@@ -353,6 +403,7 @@ LAYER_RULES: dict[str, LayerRule] = {
     "zeropadding1d": _rule_zeropadding, "zeropadding2d": _rule_zeropadding,
     "concatenate": _rule_concatenate, "resize": _rule_resize,
     "merge": _rule_merge, "dot": _rule_dot, "clone": _rule_clone,
+    "cropping1d": _rule_cropping, "cropping2d": _rule_cropping, "repack": _rule_repack,
 }
 """The rules this module adds to :data:`cost_models.analytic.RULES`."""
 

@@ -18,7 +18,7 @@ from cost_models.weight_stats import WeightStats
 LayerKind = Literal[
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
-    "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone",
+    "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
 ]
 Strategy = Literal["latency", "resource", "distributed_arithmetic"]
 IOType = Literal["io_parallel", "io_stream"]
@@ -35,7 +35,7 @@ SoftmaxImplementation = Literal["stable", "latency", "legacy", "argmax"]
 LAYER_KINDS: tuple[str, ...] = (
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
-    "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone",
+    "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
 )
 """Every layer kind the cost model has a rule for (``cost_models.layer_rules.RULES``)."""
 CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d")
@@ -44,7 +44,7 @@ WEIGHTED_KINDS: tuple[str, ...] = ("dense", *CONV_KINDS)
 """Kinds whose ``n_in * n_out`` weights are multiplications (trained weight files ``wN.txt``)."""
 POOLING_KINDS: tuple[str, ...] = ("pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d")
 GEOMETRY_KINDS: tuple[str, ...] = (*CONV_KINDS, "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d",
-                                   "zeropadding1d", "zeropadding2d", "resize")
+                                   "zeropadding1d", "zeropadding2d", "resize", "cropping1d", "cropping2d")
 """Kinds that need their ``conv`` geometry (input/output pixels, window, stride, padding)."""
 
 _FIXED_RE = re.compile(
@@ -184,6 +184,9 @@ class LayerSpec:
     input2: FixedType | None = None
     """``merge``/``dot`` layers: type of the second input (the first is ``input``, else the previous layer's
     result)."""
+    out_pack: int | None = None
+    """io_stream ``repack``: elements per output pixel (``res_T::size`` of ``nnet::repack_stream``, the last
+    dimension of the output shape); ``n_out // out_pack`` output pixels. ``None``: one pixel."""
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:
@@ -198,6 +201,8 @@ class LayerSpec:
                                  f"{out_px} output pixels")
         if self.merge_op is not None and self.merge_op not in MERGE_OPS:
             raise ValueError(f"layer {self.name!r}: unknown merge_op {self.merge_op!r}; known: {', '.join(MERGE_OPS)}")
+        if self.out_pack is not None and (self.out_pack < 1 or self.n_out % self.out_pack):
+            raise ValueError(f"layer {self.name!r}: out_pack {self.out_pack} must divide n_out {self.n_out}")
         if self.n_in < 0 or self.n_out < 0:
             raise ValueError(f"layer {self.name!r}: n_in/n_out must be >= 0, got {self.n_in}/{self.n_out}")
         if self.reuse_factor < 1:

@@ -51,6 +51,7 @@ STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
     "global_pooling1d": (500.0, 270.0), "global_pooling2d": (500.0, 270.0), "zeropadding1d": (250.0, 0.0),
     "zeropadding2d": (250.0, 0.0), "concatenate": (570.0, 300.0), "resize": (680.0, 0.0), "reshape": (300.0, 0.0),
     "batchnorm": (500.0, 0.0), "merge": (570.0, 300.0), "clone": (300.0, 0.0),
+    "cropping1d": (250.0, 0.0), "cropping2d": (250.0, 0.0), "repack": (300.0, 0.0),
 }
 """(LUT, FF) of an io_stream stage's own control beyond its datapath: the pixel and window counters
 (``static`` 32-bit ``pX``/``pY``/``sX``/``sY`` in ``nnet_conv_stream.h`` / ``nnet_pooling_stream.h``), the
@@ -59,7 +60,9 @@ differences between the csynth per-instance rows of the shared io_stream CNN pro
 rules (``benchmarks/cnn_rules_check.py --layers``): read from the same data the validation uses, so
 in-sample. ``merge`` (``nnet_merge_stream.h``: two stream reads, one write per pixel) takes the concatenate
 stage's value and ``clone`` (``nnet::clone_stream``: one read, a write per copy) the reshape's: the shared
-reports hold no merge or clone stage, so these two are assumptions."""
+reports hold no merge or clone stage, so these two are assumptions. ``cropping`` takes the zero padding's
+value (the same pixel loop, reading instead of writing the dropped pixels), ``repack`` the reshape's (it is the
+stage hls4ml writes for an io_stream reshape): assumptions too."""
 
 
 def fifo_bram18(depth: int, width: int) -> int:

@@ -152,9 +152,9 @@ _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseCon
          "Softmax": "softmax", "BatchNormalization": "batchnorm", "Input": "input", "HardActivation": "activation",
          "TernaryTanh": "activation", "Pooling1D": "pooling1d", "Pooling2D": "pooling2d",
          "GlobalPooling1D": "global_pooling1d", "GlobalPooling2D": "global_pooling2d", "Reshape": "reshape",
-         "Repack": "reshape", "ZeroPadding1D": "zeropadding1d", "ZeroPadding2D": "zeropadding2d",
+         "Repack": "repack", "ZeroPadding1D": "zeropadding1d", "ZeroPadding2D": "zeropadding2d",
          "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d",
-         "Merge": "merge", "Dot": "dot", "Clone": "clone"}
+         "Merge": "merge", "Dot": "dot", "Clone": "clone", "Cropping1D": "cropping1d", "Cropping2D": "cropping2d"}
 """hls4ml 1.3 layer classes (``hls4ml/model/layers.py``, ``backends/fpga/fpga_layers.py``) -> cost-model kinds."""
 _SKIP = {"Input"}
 
@@ -340,6 +340,15 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
             pad_bottom=_attr(layer, "pad_bottom", 0), pad_left=_attr(layer, "pad_left", 0),
             pad_right=_attr(layer, "pad_right", 0))
         return LayerSpec(kind=kind, n_in=n_in, n_out=n_out, conv=geo, **common)  # type: ignore[arg-type]
+    if kind in ("cropping1d", "cropping2d"):
+        nc = _attr(layer, "n_chan")
+        geo = ConvGeometry(
+            in_width=_attr(layer, "in_width"), in_height=1 if one_d else _attr(layer, "in_height"), n_chan=nc,
+            filt_width=1, filt_height=1, n_filt=nc, out_width=_attr(layer, "out_width"),
+            out_height=1 if one_d else _attr(layer, "out_height"), pad_top=_attr(layer, "crop_top", 0),
+            pad_bottom=_attr(layer, "crop_bottom", 0), pad_left=_attr(layer, "crop_left", 0),
+            pad_right=_attr(layer, "crop_right", 0))
+        return LayerSpec(kind=kind, n_in=n_in, n_out=n_out, conv=geo, **common)  # type: ignore[arg-type]
     if kind == "reshape":
         shape = list(layer.get_output_variable().shape)
         if len(shape) == 1:
@@ -353,6 +362,9 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
         op = str(layer.get_attr("op", "")).lower()
         return LayerSpec(kind="merge", n_in=n_out, n_out=n_out, input=in1, input2=in2,
                          merge_op=op if op in MERGE_OPS else None, **common)  # type: ignore[arg-type]
+    if kind == "repack":  # io_stream Reshape not in place (backends/fpga/passes/repack_stream.py)
+        shape = list(layer.get_output_variable().shape)
+        return LayerSpec(kind="repack", n_in=n_in, n_out=n_out, out_pack=int(shape[-1]) if shape else None, **common)
     if kind == "clone":  # io_stream: one stream per copy (backends/fpga/passes/clone.py)
         return LayerSpec(kind="clone", n_in=n_in, n_out=len(layer.outputs) * n_in, **common)
     if kind == "concatenate":

@@ -1,0 +1,57 @@
+"""The hls4ml 1.3 kinds that exited 2 before (issue 17): Cropping, Repack, LSTM/GRU, Embedding, LayerNormalization,
+Transpose. ``dse estimate --hls-project DIR`` on the project hls4ml writes (``write()``, no compile) gives the figures
+of ``--model/--hls-config``, and neither exits 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.test_estimate_hls_project import _estimate, _same_figures, _write
+
+IO_TYPES = ["io_parallel", "io_stream"]
+
+
+def _both(tmp_path, capsys, name: str, model, io_type: str, **kw) -> tuple[dict, dict]:  # noqa: ANN001
+    root = _write(tmp_path, f"{name}_{io_type}", model, io_type, **kw)
+    from_model = _estimate(capsys, "--model", str(root / "model.h5"), "--hls-config", str(root / "hls4ml_config.yml"))
+    from_project = _estimate(capsys, "--hls-project", str(root / "prj"))
+    _same_figures(from_project, from_model)
+    # in-place reshapes (io_parallel, and io_stream flattens) are aliases in myproject.cpp: no struct, no row
+    def kinds(result: dict) -> list[str]:
+        return [r["kind"] for r in result["layers"] if r["kind"] not in ("flatten", "reshape")]
+
+    assert kinds(from_project) == kinds(from_model)
+    return from_model, from_project
+
+
+def _rows(result: dict, kind: str) -> list[dict]:
+    return [r for r in result["layers"] if r["kind"] == kind]
+
+
+def _cropping():
+    from tensorflow.keras import layers, models
+
+    return models.Sequential([
+        layers.Input((8, 8, 2), name="inp"),
+        layers.Cropping2D(((1, 1), (2, 1)), name="crop"),
+        layers.Conv2D(2, 3, name="conv"),
+        layers.Reshape((4 * 3, 2), name="rs"),
+        layers.Cropping1D((2, 1), name="crop1"),
+        layers.Flatten(name="flat"),
+        layers.Dense(3, name="out"),
+    ])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", IO_TYPES)
+def test_cropping_project_gives_the_model_figures(tmp_path, capsys, io_type) -> None:
+    from_model, _ = _both(tmp_path, capsys, "crop", _cropping(), io_type)
+    (c2,), (c1,) = _rows(from_model, "cropping2d"), _rows(from_model, "cropping1d")
+    assert any("no synthesis data for cropping2d" in n for n in c2["notes"])
+    if io_type == "io_stream":  # every input pixel is read: 8 x 8, then the 12 rows of the reshaped conv output
+        assert (c2["ii"], c1["ii"]) == (64, 12)
+        (rp,) = _rows(from_model, "repack")  # the Reshape of the 4 x 3 x 2 conv output to 12 x 2: 12 pixels
+        assert rp["ii"] == 12 and rp["fifo_lut"] > 0
+        assert any("no synthesis data for repack" in n for n in rp["notes"])
+    else:
+        assert c2["latency_cycles"] == 0 and c2["lut"] == 0

@@ -1,0 +1,73 @@
+"""Cost rules of the hls4ml 1.3 kinds no shared report holds (issue 17): Cropping, Repack, LSTM/GRU, Embedding,
+LayerNormalization, Transpose. Each hand case follows the kind's template (``templates/vivado/nnet_utils``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cost_models import LayerSpec, estimate
+from cost_models.analytic import LayerContext, estimate_layer
+from cost_models.layers import ConvGeometry, FixedType, Target, layers_from_dicts, layers_to_dicts
+from cost_models.parts import get_part
+
+VU9P = get_part("xcvu9p")
+T = Target(part="xcvu9p-flga2104-2L-e", clock_period_ns=5.0, backend="vitis", tool_version="2023.2")
+D16 = FixedType(16, 6)
+
+
+def one(layer: LayerSpec, pixels: int = 1):  # noqa: ANN201
+    return estimate_layer(layer, LayerContext(VU9P, 5.0, D16, pixels))
+
+
+def crop(io: str, one_d: bool = False) -> LayerSpec:
+    g = ConvGeometry(in_width=8, in_height=1 if one_d else 8, n_chan=2, filt_width=1, filt_height=1, n_filt=2,
+                     out_width=5, out_height=1 if one_d else 6, pad_top=0 if one_d else 1,
+                     pad_bottom=0 if one_d else 1, pad_left=2, pad_right=1)
+    return LayerSpec("crop", "cropping1d" if one_d else "cropping2d", g.in_pixels * 2, g.out_pixels * 2, D16,
+                     io_type=io, conv=g)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("one_d", [False, True])
+def test_stream_cropping_reads_every_input_pixel(one_d: bool) -> None:
+    layer = crop("io_stream", one_d)
+    est, out_px = one(layer, pixels=layer.conv.in_pixels)  # type: ignore[union-attr]
+    assert est.ii == (8 if one_d else 64)  # the cropped pixels are read (and dropped) too
+    assert out_px == (5 if one_d else 30)
+    assert est.latency_cycles > est.ii and est.dsp == 0 and est.lut > 0
+    assert any("no synthesis data for cropping" in n for n in est.notes)
+
+
+def test_parallel_cropping_is_wiring() -> None:
+    est, out_px = one(crop("io_parallel"))
+    assert (est.latency_cycles, est.dsp, est.lut, est.ff, out_px) == (0, 0, 0, 0, 1)
+
+
+def test_cropping_round_trips_and_estimates() -> None:
+    layers = [LayerSpec("in", "input", 128, 128, D16), crop("io_stream"),
+              LayerSpec("fc", "dense", 60, 3, D16, weight=FixedType(8, 1), io_type="io_stream")]
+    assert layers_from_dicts(layers_to_dicts(layers)) == layers
+    est = estimate(layers, T)
+    assert est.layers[0].ii == 64 and est.ii == pytest.approx(64, rel=0.05)  # the slowest stage
+    # its output FIFO: 2 streams (channels) of depth 30 pixels
+    assert est.layers[0].fifo_lut > 0
+
+
+@pytest.mark.parametrize("in_px,n,pack,ii,out_px", [(1, 32, 8, 4, 4), (16, 32, 32, 16, 1), (4, 32, 8, 4, 4),
+                                                    (2, 64, 4, 16, 16)])
+def test_repack_ii_is_the_larger_pixel_count(in_px: int, n: int, pack: int, ii: int, out_px: int) -> None:
+    est, px = one(LayerSpec("rp", "repack", n, n, D16, io_type="io_stream", out_pack=pack), pixels=in_px)
+    assert (est.ii, px) == (ii, out_px)
+    assert est.dsp == 0 and any("no synthesis data for repack" in n for n in est.notes)
+
+
+def test_repack_fifo_is_one_stream_per_output_element() -> None:
+    layers = [LayerSpec("in", "input", 256, 256, D16),
+              LayerSpec("rp", "repack", 256, 256, D16, io_type="io_stream", out_pack=8),
+              LayerSpec("act", "activation", 256, 256, D16, activation="relu", io_type="io_stream")]
+    rows = estimate(layers, T).layers
+    wide = estimate([layers[0], LayerSpec("rp", "repack", 256, 256, D16, io_type="io_stream", out_pack=16),
+                     layers[2]], T).layers
+    # 8 FIFOs of depth 32 vs 16 of depth 16: shift registers of (16 + 20) LUT each
+    assert (rows[0].fifo_lut, wide[0].fifo_lut) == (8 * 36, 16 * 36)
+    with pytest.raises(ValueError, match="out_pack"):
+        LayerSpec("rp", "repack", 30, 30, D16, out_pack=8)
