@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable
 
 from cost_models import layer_rules as _layer_rules  # noqa: F401  (registers the rules of layers without weights)
+from cost_models import recurrent_rules as _recurrent_rules  # noqa: F401  (registers the LSTM and GRU rules)
 from cost_models.analytic import LayerEstimate
 from cost_models.calibration import Calibration, Correction
 from cost_models.errors import CalibrationError, CostModelError, ReportError, UnknownLayerError, UnknownPartError

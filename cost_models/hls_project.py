@@ -261,7 +261,7 @@ _WEIGHT_FREE_KINDS = {
 }
 """hls4ml config structs (``*_config_template`` of ``backends/vivado/passes/``) of the kinds without weights."""
 STRUCT_KINDS: tuple[str, ...] = ("dense_config", "conv1d_config", "conv2d_config", "activ_config",
-                                 "batchnorm_config", *_WEIGHT_FREE_KINDS)
+                                 "batchnorm_config", "lstm_config", "gru_config", *_WEIGHT_FREE_KINDS)
 """The hls4ml config-struct kinds :func:`layers_from_structs` turns into layers."""
 
 
@@ -297,8 +297,13 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
     specs: list[LayerSpec] = []
     first_input = resolve_type("input_t", tds)
     # a separable conv's own struct only names its parts (configN_depthwise, configN_pointwise), read as convs
+    # an LSTM/GRU struct names its parts (two dense_config products, two activ_config activations), written before it
+    by_name = {str(d.get("struct", "")): d for d in structs}
+    parts = {str(d[key]) for d in structs if d.get("kind") in _RECURRENT_STRUCTS
+             for key in _RECURRENT_PARTS if isinstance(d.get(key), str)}
     main = [d for d in structs
-            if not str(d.get("struct", "")).endswith("_mult") and d.get("kind") != "sepconv_config"]
+            if not str(d.get("struct", "")).endswith("_mult") and d.get("kind") != "sepconv_config"
+            and str(d.get("struct", "")) not in parts]
     for pos, d in enumerate(main):
         struct = str(d.get("struct", ""))
         kind = str(d.get("kind", ""))
@@ -346,6 +351,8 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
             geo = _geometry(d, kind.startswith("padding1d"), n_chan_key="n_chan")
             specs.append(LayerSpec(kind=_WEIGHT_FREE_KINDS[kind], n_in=geo.in_pixels * geo.n_chan,  # type: ignore[arg-type]
                                    n_out=geo.out_pixels * geo.n_chan, conv=geo, **common))
+        elif kind in _RECURRENT_STRUCTS:
+            specs.append(_recurrent_spec(d, by_name, tds, _RECURRENT_STRUCTS[kind], common))
         elif kind in ("cropping1d_config", "cropping2d_config"):
             specs.append(_cropping_spec(d, kind == "cropping1d_config", common))
         elif kind == "resize_config":
@@ -532,6 +539,43 @@ def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str
         bias=resolve_type(d.get("bias_t"), tds), accum=resolve_type(d.get("accum_t"), tds),
         strategy=_strategy(d), conv=geo, extra=extra, parallelization_factor=pf,  # type: ignore[arg-type]
         conv_implementation="encoded" if impl == "encoded" else "linebuffer", **common)
+
+
+_RECURRENT_STRUCTS = {"lstm_config": "lstm", "gru_config": "gru"}
+_RECURRENT_PARTS = ("mult_config1", "mult_config2", "ACT_CONFIG_LSTM", "ACT_CONFIG_GRU", "ACT_CONFIG_T")
+"""Members of an hls4ml 1.3 ``lstm_config``/``gru_config`` naming its part structs (``recurrent_templates.py``)."""
+
+
+def _act_name(struct: str, default: str) -> str:
+    """``sigmoid_config2_recr`` -> ``sigmoid`` (hls4ml names an activation's struct after the activation)."""
+    name = struct.split("_config")[0].lower() if "_config" in struct else default
+    return _ACTIVATION_NAMES.get(name, name)
+
+
+def _recurrent_spec(d: Mapping[str, Any], by_name: Mapping[str, Mapping[str, Any]], tds: Mapping[str, str], kind: str,
+                    common: Mapping[str, Any]) -> LayerSpec:
+    """``lstm_config`` / ``gru_config`` with its parts: the input product (``mult_config1``: strategy, ReuseFactor,
+    zeros), the recurrent product (``mult_config2``: the recurrent ReuseFactor and zeros) and the activations'
+    structs (names, table type and size)."""
+    m1 = by_name.get(str(d.get("mult_config1", "")), {})
+    m2 = by_name.get(str(d.get("mult_config2", "")), {})
+    recr_struct = str(d.get("ACT_CONFIG_LSTM", d.get("ACT_CONFIG_GRU", "")))
+    act_struct = str(d.get("ACT_CONFIG_T", ""))
+    act = by_name.get(act_struct, by_name.get(recr_struct, {}))
+    steps = _member(d, "n_sequence", 1)
+    n_state = _member(d, "n_state", _member(d, "n_out", 1))
+    rf = max(1, _int(m1.get("reuse_factor"), _int(d.get("reuse_factor"), 1)))
+    return LayerSpec(
+        kind=kind, n_in=steps * _member(d, "n_in", 1), n_out=_member(d, "n_sequence_out", 1) * n_state,  # type: ignore[arg-type]
+        weight=resolve_type(d.get("weight_t"), tds), bias=resolve_type(d.get("bias_t"), tds),
+        accum=resolve_type(d.get("accum_t"), tds), recurrent_weight=resolve_type(d.get("recurrent_weight_t"), tds),
+        n_zeros=_int(m1.get("n_zeros"), 0), recurrent_n_zeros=_int(m2.get("n_zeros"), 0),
+        strategy=_strategy(m1) if m1 else "latency",  # type: ignore[arg-type]
+        recurrent_reuse_factor=max(1, _int(m2.get("reuse_factor"), rf)), time_steps=steps, n_state=n_state,
+        recurrent_static=str(d.get("use_static", "true")).lower() != "false",
+        activation=_act_name(act_struct, "tanh"), recurrent_activation=_act_name(recr_struct, "sigmoid"),
+        table=resolve_type(act.get("table_t"), tds), table_size=_int(act.get("table_size"), 1024),
+        **{**common, "reuse_factor": rf})
 
 
 def _cropping_spec(d: Mapping[str, Any], one_d: bool, common: Mapping[str, Any]) -> LayerSpec:

@@ -19,6 +19,7 @@ LayerKind = Literal[
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
+    "lstm", "gru",
 ]
 Strategy = Literal["latency", "resource", "distributed_arithmetic"]
 IOType = Literal["io_parallel", "io_stream"]
@@ -36,6 +37,7 @@ LAYER_KINDS: tuple[str, ...] = (
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
+    "lstm", "gru",
 )
 """Every layer kind the cost model has a rule for (``cost_models.layer_rules.RULES``)."""
 CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d")
@@ -187,6 +189,23 @@ class LayerSpec:
     out_pack: int | None = None
     """io_stream ``repack``: elements per output pixel (``res_T::size`` of ``nnet::repack_stream``, the last
     dimension of the output shape); ``n_out // out_pack`` output pixels. ``None``: one pixel."""
+    time_steps: int | None = None
+    """``lstm``/``gru``: the input sequence length (hls4ml's ``n_sequence``); ``n_in = time_steps x`` features."""
+    n_state: int | None = None
+    """``lstm``/``gru``: the state size (units); ``n_out`` is ``n_state``, or ``time_steps x n_state`` when the layer
+    returns sequences (``n_sequence_out``)."""
+    recurrent_reuse_factor: int | None = None
+    """``lstm``/``gru``: ReuseFactor of the recurrent (state x gates) product (its ``mult_config2``); ``None``: the
+    layer's ``reuse_factor``."""
+    recurrent_static: bool = True
+    """``lstm``/``gru``: hls4ml's ``static`` (``use_static``): one cell, its state in ``static`` registers, reused by
+    every time step; ``False``: a cell per time step under io_parallel."""
+    recurrent_activation: str | None = None
+    """``lstm``/``gru``: the gates' activation (``sigmoid``); ``activation`` is the state's (``tanh``)."""
+    recurrent_weight: FixedType | None = None
+    """``lstm``/``gru``: type of the recurrent kernel (``recurrent_weight_t``); ``None``: ``weight``."""
+    recurrent_n_zeros: int = 0
+    """``lstm``/``gru``: zeros of the recurrent kernel (``n_zeros`` of ``mult_config2``)."""
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:
@@ -203,6 +222,10 @@ class LayerSpec:
             raise ValueError(f"layer {self.name!r}: unknown merge_op {self.merge_op!r}; known: {', '.join(MERGE_OPS)}")
         if self.out_pack is not None and (self.out_pack < 1 or self.n_out % self.out_pack):
             raise ValueError(f"layer {self.name!r}: out_pack {self.out_pack} must divide n_out {self.n_out}")
+        if self.kind in ("lstm", "gru") and (not self.time_steps or not self.n_state or self.n_in % self.time_steps
+                                             or self.n_out not in (self.n_state, self.time_steps * self.n_state)):
+            raise ValueError(f"layer {self.name!r}: a {self.kind} layer needs time_steps and n_state, with n_in a "
+                             f"multiple of time_steps and n_out n_state or time_steps x n_state")
         if self.n_in < 0 or self.n_out < 0:
             raise ValueError(f"layer {self.name!r}: n_in/n_out must be >= 0, got {self.n_in}/{self.n_out}")
         if self.reuse_factor < 1:
@@ -250,7 +273,7 @@ class LayerSpec:
         if unknown:
             raise ValueError(f"unknown LayerSpec field(s): {', '.join(sorted(unknown))}")
         kw: dict[str, Any] = dict(data)
-        for key in ("result", "weight", "bias", "accum", "table", "input", "input2"):
+        for key in ("result", "weight", "bias", "accum", "table", "input", "input2", "recurrent_weight"):
             if kw.get(key) is not None and not isinstance(kw[key], FixedType):
                 kw[key] = FixedType.parse(str(kw[key]))
         if kw.get("conv") is not None and not isinstance(kw["conv"], ConvGeometry):

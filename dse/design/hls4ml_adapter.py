@@ -154,7 +154,8 @@ _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseCon
          "GlobalPooling1D": "global_pooling1d", "GlobalPooling2D": "global_pooling2d", "Reshape": "reshape",
          "Repack": "repack", "ZeroPadding1D": "zeropadding1d", "ZeroPadding2D": "zeropadding2d",
          "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d",
-         "Merge": "merge", "Dot": "dot", "Clone": "clone", "Cropping1D": "cropping1d", "Cropping2D": "cropping2d"}
+         "Merge": "merge", "Dot": "dot", "Clone": "clone", "Cropping1D": "cropping1d", "Cropping2D": "cropping2d",
+         "LSTM": "lstm", "GRU": "gru"}
 """hls4ml 1.3 layer classes (``hls4ml/model/layers.py``, ``backends/fpga/fpga_layers.py``) -> cost-model kinds."""
 _SKIP = {"Input"}
 
@@ -289,6 +290,8 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
             bias=to_fixed(b.type.precision) if b is not None else None,
             accum=to_fixed(accum.precision) if accum is not None else None, n_zeros=n_zeros, extra=extra,
             conv=conv, weights=stats, parallelization_factor=pf, conv_implementation=impl, **common)  # type: ignore[arg-type]
+    if kind in ("lstm", "gru"):
+        return _recurrent_spec(layer, kind, common)
     if kind in ("activation", "softmax"):
         n = int(layer.get_attr("n_in"))
         table = layer.get_attr("exp_table_t" if kind == "softmax" else "table_t")
@@ -371,6 +374,28 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
         n_in = sum(int(v.size()) for v in (layer.get_input_variable(i) for i in layer.inputs))
         return LayerSpec(kind="concatenate", n_in=n_in, n_out=n_out, **common)
     raise ValueError(f"layer {layer.name!r}: no mapping for kind {kind!r}")  # _KIND and this function disagree
+
+
+def _recurrent_spec(layer: Any, kind: str, common: dict[str, Any]) -> LayerSpec:
+    """An hls4ml ``LSTM``/``GRU`` as ``recurrent_templates.py`` writes it: the input and recurrent kernels' types and
+    zeros, the recurrent ReuseFactor, ``static``, the activations and their table."""
+    steps, features = (int(v) for v in layer.get_input_variable().shape[-2:])
+    n_state = int(layer.get_attr("n_out"))
+    n_out = int(layer.get_output_variable().size())
+    w, wr = layer.weights["weight"], layer.weights["recurrent_weight"]
+    b = layer.weights.get("bias")
+    accum, table = layer.get_attr("accum_t"), layer.get_attr("table_t")
+    return LayerSpec(
+        kind=kind, n_in=steps * features, n_out=n_out, weight=to_fixed(w.type.precision),  # type: ignore[arg-type]
+        recurrent_weight=to_fixed(wr.type.precision), bias=to_fixed(b.type.precision) if b is not None else None,
+        accum=to_fixed(accum.precision) if accum is not None else None, n_zeros=int(getattr(w, "nzeros", 0)),
+        recurrent_n_zeros=int(getattr(wr, "nzeros", 0)), time_steps=steps, n_state=n_state,
+        recurrent_reuse_factor=int(layer.get_attr("recurrent_reuse_factor", common["reuse_factor"])),
+        recurrent_static=bool(layer.get_attr("static", True)),
+        activation=str(layer.get_attr("activation", "tanh")).lower(),
+        recurrent_activation=str(layer.get_attr("recurrent_activation", "sigmoid")).lower(),
+        table=to_fixed(table.precision) if table is not None else None,
+        table_size=int(layer.get_attr("table_size", 1024)), **common)
 
 
 def _pool_op(layer: Any) -> str:

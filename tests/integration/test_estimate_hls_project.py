@@ -62,17 +62,18 @@ def _mlp():
 
 
 def _write(tmp_path, name: str, model, io_type: str, strategy: str = "Latency", rf: int = 1,
-           softmax: str | None = None):
-    """A model file, its hls4ml_config.yml, and the project hls4ml writes for it (no synthesis)."""
+           softmax: str | None = None, layer_config: dict | None = None):
+    """A model file, its hls4ml_config.yml, and the project hls4ml writes for it (no synthesis). ``layer_config``:
+    hls4ml ``LayerName`` settings merged per layer (``{"lstm": {"Static": False}}``)."""
     import hls4ml
 
     rng = np.random.default_rng(7)
     for layer in model.layers:
         if layer.get_weights():
-            w, b = layer.get_weights()
+            w, *rest = layer.get_weights()
             w = rng.uniform(-0.9, 0.9, w.shape)
             w[rng.random(w.shape) < 0.2] = 0.0  # some pruned weights
-            layer.set_weights([w, b])
+            layer.set_weights([w, *rest])
     root = tmp_path / name
     root.mkdir()
     model.save(root / "model.h5")
@@ -81,6 +82,8 @@ def _write(tmp_path, name: str, model, io_type: str, strategy: str = "Latency", 
     hls["Model"]["ReuseFactor"] = rf
     if softmax is not None:
         hls["LayerName"]["sm"]["Implementation"] = softmax
+    for lname, settings in (layer_config or {}).items():
+        hls["LayerName"][lname].update(settings)
     cfg = {"Backend": "Vitis", "Part": PART, "ClockPeriod": 5, "IOType": io_type, "HLSConfig": hls}
     (root / "hls4ml_config.yml").write_text(yaml.safe_dump(cfg))
     prj = root / "prj"

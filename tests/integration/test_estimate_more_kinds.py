@@ -55,3 +55,42 @@ def test_cropping_project_gives_the_model_figures(tmp_path, capsys, io_type) -> 
         assert any("no synthesis data for repack" in n for n in rp["notes"])
     else:
         assert c2["latency_cycles"] == 0 and c2["lut"] == 0
+
+
+def _recurrent(kind: str, sequences: bool, features: int = 3):
+    from tensorflow.keras import layers, models
+
+    cell = layers.LSTM if kind == "lstm" else layers.GRU
+    return models.Sequential([
+        layers.Input((6, features), name="inp"),
+        cell(4, return_sequences=sequences, name=kind),
+        layers.Flatten(name="flat"),
+        layers.Dense(2, name="out"),
+    ])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind,sequences,io_type", [("lstm", False, "io_parallel"), ("gru", True, "io_parallel"),
+                                                    ("lstm", True, "io_stream"), ("gru", False, "io_stream")])
+def test_recurrent_project_gives_the_model_figures(tmp_path, capsys, kind, sequences, io_type) -> None:
+    from_model, from_project = _both(tmp_path, capsys, kind, _recurrent(kind, sequences), io_type)
+    (row,) = _rows(from_project, kind)
+    assert any(f"no synthesis data for {kind}" in n for n in row["notes"])
+    assert any("6 time steps" in n for n in row["notes"]) and row["ii"] == row["latency_cycles"]  # static: one cell
+    assert row["dsp"] > 0
+
+
+@pytest.mark.slow
+def test_recurrent_static_and_reuse_reach_the_estimate(tmp_path, capsys) -> None:
+    """``Static: False`` unrolls a cell per time step (io_parallel); a ReuseFactor of 4 (valid for both 4 x 16
+    products) shares the multipliers."""
+    base, _ = _both(tmp_path, capsys, "lstm1", _recurrent("lstm", False, 4), "io_parallel")
+    unrolled, _ = _both(tmp_path, capsys, "lstm2", _recurrent("lstm", False, 4), "io_parallel",
+                        layer_config={"lstm": {"Static": False}})
+    shared, _ = _both(tmp_path, capsys, "lstm3", _recurrent("lstm", False, 4), "io_parallel",
+                      layer_config={"lstm": {"Strategy": "Resource", "ReuseFactor": 4}})
+    (b,), (u,), (s,) = (_rows(r, "lstm") for r in (base, unrolled, shared))
+    assert u["dsp"] == pytest.approx(6 * b["dsp"]) and u["latency_cycles"] == b["latency_cycles"]
+    assert u["ii"] < b["ii"]
+    assert s["reuse_factor"] == 4
+    assert s["dsp"] < b["dsp"] and s["latency_cycles"] > b["latency_cycles"]

@@ -32,7 +32,7 @@ def test_layer_dict_round_trip() -> None:
 
 def test_layer_validation() -> None:
     with pytest.raises(ValueError, match="unknown kind"):
-        LayerSpec("x", "lstm", 1, 1, FixedType(8, 1))  # type: ignore[arg-type]
+        LayerSpec("x", "garnet", 1, 1, FixedType(8, 1))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="reuse_factor"):
         dense(4, 4, rf=0)
 

@@ -71,3 +71,55 @@ def test_repack_fifo_is_one_stream_per_output_element() -> None:
     assert (rows[0].fifo_lut, wide[0].fifo_lut) == (8 * 36, 16 * 36)
     with pytest.raises(ValueError, match="out_pack"):
         LayerSpec("rp", "repack", 30, 30, D16, out_pack=8)
+
+
+def rnn(kind: str = "lstm", steps: int = 5, n: int = 4, features: int = 3, rf: int = 1, static: bool = True,
+        sequences: bool = False, io: str = "io_parallel") -> LayerSpec:
+    return LayerSpec(kind, kind, steps * features, steps * n if sequences else n, D16, weight=FixedType(16, 6),  # type: ignore[arg-type]
+                     accum=FixedType(16, 6), time_steps=steps, n_state=n, reuse_factor=rf, recurrent_reuse_factor=rf,
+                     strategy="resource" if rf > 1 else "latency", recurrent_static=static, io_type=io,  # type: ignore[arg-type]
+                     table=FixedType(18, 8), table_size=1024)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_recurrent_latency_scales_with_time_steps(kind: str) -> None:
+    e5, _ = one(rnn(kind, steps=5))
+    e10, _ = one(rnn(kind, steps=10))
+    assert e10.latency_cycles == 2 * e5.latency_cycles  # the steps are serial: the state feeds the next one
+    assert e10.dsp == e5.dsp  # one static cell whatever the sequence length
+    assert e5.ii == e5.latency_cycles  # a static cell takes the whole sequence before the next input
+    assert any(f"no synthesis data for {kind}" in n for n in e5.notes)
+
+
+def test_lstm_has_more_gates_than_gru() -> None:
+    lstm, _ = one(rnn("lstm"))
+    gru, _ = one(rnn("gru"))
+    # input 3 x 16 + recurrent 4 x 16 products vs 3 x 12 + 4 x 12; 12 element-wise products each
+    assert lstm.multipliers == 3 * 16 + 4 * 16 + 12 and gru.multipliers == 3 * 12 + 4 * 12 + 12
+    assert lstm.dsp > gru.dsp
+
+
+def test_recurrent_dsp_follows_the_reuse_factor() -> None:
+    e1, _ = one(rnn(features=4, rf=1))
+    e4, _ = one(rnn(features=4, rf=4))
+    assert e4.dsp < e1.dsp and e4.latency_cycles > e1.latency_cycles
+    # Resource strategy: ceil(4 x 16 / 4) generic products per kernel, plus the 12 element-wise products
+    assert e4.multipliers == 16 + 16 + 12
+
+
+def test_non_static_unrolls_a_cell_per_step_under_io_parallel() -> None:
+    static, _ = one(rnn(static=True))
+    unrolled, _ = one(rnn(static=False))
+    assert unrolled.dsp == 5 * static.dsp and unrolled.latency_cycles == static.latency_cycles
+    assert unrolled.ii == 1  # one pipeline of cells: a new sequence every cycle at ReuseFactor 1
+    stream, _ = one(rnn(static=False, io="io_stream"))
+    assert stream.dsp == static.dsp  # io_stream loops over the steps on one cell either way
+
+
+def test_recurrent_output_pixels_and_validation() -> None:
+    assert one(rnn(sequences=True, io="io_stream"), pixels=5)[1] == 5
+    assert one(rnn(sequences=False, io="io_stream"), pixels=5)[1] == 1
+    layers = [LayerSpec("in", "input", 15, 15, D16), rnn(sequences=True)]
+    assert layers_from_dicts(layers_to_dicts(layers)) == layers
+    with pytest.raises(ValueError, match="time_steps"):
+        LayerSpec("x", "lstm", 15, 4, D16)
