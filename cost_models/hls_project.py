@@ -261,7 +261,8 @@ _WEIGHT_FREE_KINDS = {
 }
 """hls4ml config structs (``*_config_template`` of ``backends/vivado/passes/``) of the kinds without weights."""
 STRUCT_KINDS: tuple[str, ...] = ("dense_config", "conv1d_config", "conv2d_config", "activ_config",
-                                 "batchnorm_config", "lstm_config", "gru_config", *_WEIGHT_FREE_KINDS)
+                                 "batchnorm_config", "lstm_config", "gru_config", "embed_config",
+                                 *_WEIGHT_FREE_KINDS)
 """The hls4ml config-struct kinds :func:`layers_from_structs` turns into layers."""
 
 
@@ -353,6 +354,11 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
                                    n_out=geo.out_pixels * geo.n_chan, conv=geo, **common))
         elif kind in _RECURRENT_STRUCTS:
             specs.append(_recurrent_spec(d, by_name, tds, _RECURRENT_STRUCTS[kind], common))
+        elif kind == "embed_config":
+            n = _member(d, "n_in", 1)
+            specs.append(LayerSpec(kind="embedding", n_in=n, n_out=n * _member(d, "n_out", 1),
+                                   vocab_size=_member(d, "vocab_size", 1),
+                                   weight=resolve_type(d.get("embeddings_t"), tds), **common))
         elif kind in ("cropping1d_config", "cropping2d_config"):
             specs.append(_cropping_spec(d, kind == "cropping1d_config", common))
         elif kind == "resize_config":

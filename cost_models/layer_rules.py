@@ -205,6 +205,53 @@ def _rule_zeropadding(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -
     return g.out_pixels
 
 
+ROM_LUT_MAX_WORDS = 64
+"""A lookup table of at most this many words is a LUT ROM (one LUT6 per bit of the word: a 64 x 1 ROM), a deeper one
+a BRAM ROM (the HLS tools' default binding of a small read-only array; an assumption, no shared report has one)."""
+BRAM_ROM_READ_CYCLES = 2
+"""A BRAM ROM read takes its address register and its output register (the BRAM primitive's read latency)."""
+
+
+def _rule_embedding(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """Embedding (hls4ml 1.3 ``nnet_embed.h``, ``nnet_embed_stream.h``; ``embed_config`` with ``n_in``, ``n_out`` (the
+    embedding size), ``vocab_size``): every input index reads one row of ``n_out`` values of the ``vocab_size x n_out``
+    table at a run-time address, a ROM lookup (the table is not partitioned, by the template's comment).
+
+    io_parallel: ``PIPELINE II=reuse_factor`` over the ``n_in`` lookups: ``ceil(n_in / RF)`` lookups per cycle, each
+    on its own copy of a LUT ROM (tables of <= :data:`ROM_LUT_MAX_WORDS` rows) or on a port of a dual-port BRAM ROM
+    (two lookups per copy). io_stream: one input pixel of ``n_in`` indices, then a loop at ``II=reuse_factor`` over
+    them writing one output pixel (``n_out`` values) each: one lookup unit, II = ``n_in x RF``, ``n_in`` output
+    pixels. No DSP."""
+    _no_data(est, "embedding")
+    n_idx = max(1, layer.n_in)
+    dim = max(1, layer.n_out // n_idx)
+    vocab = max(1, layer.vocab_size or 1)
+    word = dim * (layer.weight or layer.result).width
+    rf = max(1, layer.reuse_factor)
+    est.reuse_factor = rf
+    stream = layer.io_type == "io_stream"
+    lookups = 1 if stream else -(-n_idx // rf)
+    lut_rom = vocab <= ROM_LUT_MAX_WORDS
+    if lut_rom:
+        est.lut = lookups * word * math.ceil(vocab / ROM_LUT_MAX_WORDS)
+        read = 1
+    else:
+        copies = -(-lookups // 2)
+        est.bram_18k = float(copies * math.ceil(word / 18) * math.ceil(vocab / 1024))
+        est.lut = lookups * ctx.data.width  # the address logic of each port
+        read = BRAM_ROM_READ_CYCLES
+    est.ff = float(lookups * word)  # the row read
+    if stream:
+        est.ii = float(n_idx * rf)
+        est.latency_cycles = est.ii + read + STREAM_STAGE_DEPTH
+        est.depth_cycles = float(read + STREAM_STAGE_DEPTH)
+        return n_idx
+    est.latency_cycles = float(read + (rf - 1))
+    est.ii = float(rf)
+    est.depth_cycles = est.latency_cycles
+    return 1
+
+
 def _rule_cropping(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     """Cropping1D/2D (hls4ml 1.3 ``nnet_cropping.h``, ``nnet_cropping_stream.h``; ``cropping{1,2}d_config`` with
     ``crop_*`` kept in the geometry's ``pad_*``). io_parallel: ``PIPELINE`` copies the kept elements (wiring, no
@@ -404,6 +451,7 @@ LAYER_RULES: dict[str, LayerRule] = {
     "concatenate": _rule_concatenate, "resize": _rule_resize,
     "merge": _rule_merge, "dot": _rule_dot, "clone": _rule_clone,
     "cropping1d": _rule_cropping, "cropping2d": _rule_cropping, "repack": _rule_repack,
+    "embedding": _rule_embedding,
 }
 """The rules this module adds to :data:`cost_models.analytic.RULES`."""
 

@@ -19,7 +19,7 @@ LayerKind = Literal[
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
-    "lstm", "gru",
+    "lstm", "gru", "embedding",
 ]
 Strategy = Literal["latency", "resource", "distributed_arithmetic"]
 IOType = Literal["io_parallel", "io_stream"]
@@ -37,7 +37,7 @@ LAYER_KINDS: tuple[str, ...] = (
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
-    "lstm", "gru",
+    "lstm", "gru", "embedding",
 )
 """Every layer kind the cost model has a rule for (``cost_models.layer_rules.RULES``)."""
 CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d")
@@ -206,6 +206,9 @@ class LayerSpec:
     """``lstm``/``gru``: type of the recurrent kernel (``recurrent_weight_t``); ``None``: ``weight``."""
     recurrent_n_zeros: int = 0
     """``lstm``/``gru``: zeros of the recurrent kernel (``n_zeros`` of ``mult_config2``)."""
+    vocab_size: int | None = None
+    """``embedding``: rows of the embedding table (``n_in`` indices in, ``n_out = n_in x`` the embedding size out;
+    ``weight`` is the table's type)."""
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:
@@ -226,6 +229,8 @@ class LayerSpec:
                                              or self.n_out not in (self.n_state, self.time_steps * self.n_state)):
             raise ValueError(f"layer {self.name!r}: a {self.kind} layer needs time_steps and n_state, with n_in a "
                              f"multiple of time_steps and n_out n_state or time_steps x n_state")
+        if self.kind == "embedding" and (not self.vocab_size or not self.n_in or self.n_out % self.n_in):
+            raise ValueError(f"layer {self.name!r}: an embedding needs vocab_size, and n_out a multiple of n_in")
         if self.n_in < 0 or self.n_out < 0:
             raise ValueError(f"layer {self.name!r}: n_in/n_out must be >= 0, got {self.n_in}/{self.n_out}")
         if self.reuse_factor < 1:

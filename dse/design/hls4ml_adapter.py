@@ -155,7 +155,7 @@ _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseCon
          "Repack": "repack", "ZeroPadding1D": "zeropadding1d", "ZeroPadding2D": "zeropadding2d",
          "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d",
          "Merge": "merge", "Dot": "dot", "Clone": "clone", "Cropping1D": "cropping1d", "Cropping2D": "cropping2d",
-         "LSTM": "lstm", "GRU": "gru"}
+         "LSTM": "lstm", "GRU": "gru", "Embedding": "embedding"}
 """hls4ml 1.3 layer classes (``hls4ml/model/layers.py``, ``backends/fpga/fpga_layers.py``) -> cost-model kinds."""
 _SKIP = {"Input"}
 
@@ -292,6 +292,11 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
             conv=conv, weights=stats, parallelization_factor=pf, conv_implementation=impl, **common)  # type: ignore[arg-type]
     if kind in ("lstm", "gru"):
         return _recurrent_spec(layer, kind, common)
+    if kind == "embedding":  # n_in indices, each a row of n_out values (nnet_embed.h)
+        n_idx = int(layer.get_attr("n_in"))
+        emb = layer.weights["embeddings"]
+        return LayerSpec(kind="embedding", n_in=n_idx, n_out=n_idx * int(layer.get_attr("n_out")),
+                         vocab_size=int(layer.get_attr("vocab_size")), weight=to_fixed(emb.type.precision), **common)
     if kind in ("activation", "softmax"):
         n = int(layer.get_attr("n_in"))
         table = layer.get_attr("exp_table_t" if kind == "softmax" else "table_t")

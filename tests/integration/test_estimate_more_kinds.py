@@ -94,3 +94,26 @@ def test_recurrent_static_and_reuse_reach_the_estimate(tmp_path, capsys) -> None
     assert u["ii"] < b["ii"]
     assert s["reuse_factor"] == 4
     assert s["dsp"] < b["dsp"] and s["latency_cycles"] > b["latency_cycles"]
+
+
+def _embedding(vocab: int):
+    from tensorflow.keras import layers, models
+
+    return models.Sequential([
+        layers.Input((6,), name="inp"),
+        layers.Embedding(vocab, 4, input_length=6, name="emb"),
+        layers.Flatten(name="flat"),
+        layers.Dense(2, name="out"),
+    ])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type,vocab", [("io_parallel", 20), ("io_parallel", 300), ("io_stream", 20)])
+def test_embedding_project_gives_the_model_figures(tmp_path, capsys, io_type, vocab) -> None:
+    from_model, _ = _both(tmp_path, capsys, f"emb{vocab}", _embedding(vocab), io_type)
+    (row,) = _rows(from_model, "embedding")
+    assert any("no synthesis data for embedding" in n for n in row["notes"])
+    assert row["dsp"] == 0
+    assert (row["bram_18k"] > 0) == (vocab > 64)  # a LUT ROM for 20 rows, BRAM for 300
+    if io_type == "io_stream":
+        assert row["ii"] == 6  # one lookup per index, one output pixel each

@@ -123,3 +123,31 @@ def test_recurrent_output_pixels_and_validation() -> None:
     assert layers_from_dicts(layers_to_dicts(layers)) == layers
     with pytest.raises(ValueError, match="time_steps"):
         LayerSpec("x", "lstm", 15, 4, D16)
+
+
+def emb(vocab: int, n_idx: int = 6, dim: int = 4, rf: int = 1, io: str = "io_parallel") -> LayerSpec:
+    return LayerSpec("emb", "embedding", n_idx, n_idx * dim, D16, weight=FixedType(8, 2), vocab_size=vocab,
+                     reuse_factor=rf, io_type=io)  # type: ignore[arg-type]
+
+
+def test_small_embedding_is_a_lut_rom_per_lookup() -> None:
+    est, out_px = one(emb(20))
+    # 6 lookups of a 4 x 8 = 32-bit row from a 20-row table: one LUT6 per bit per copy
+    assert (est.lut, est.bram_18k, est.dsp, out_px) == (6 * 32, 0, 0, 1)
+    assert est.ii == 1 and est.latency_cycles == 1
+    assert any("no synthesis data for embedding" in n for n in est.notes)
+
+
+def test_large_embedding_is_a_dual_port_bram_rom() -> None:
+    est, _ = one(emb(3000))
+    # 3 dual-port copies of a 3,000 x 32-bit ROM: ceil(32/18) x ceil(3000/1024) = 6 BRAM_18K each
+    assert est.bram_18k == 3 * 6
+    shared, _ = one(emb(3000, rf=3))  # 2 lookups per cycle: one copy
+    assert shared.bram_18k == 6 and shared.ii == 3
+
+
+def test_stream_embedding_loops_over_the_indices() -> None:
+    est, out_px = one(emb(20, rf=2, io="io_stream"))
+    assert (est.ii, out_px, est.lut) == (12, 6, 32)  # 6 indices at II=2, one ROM
+    with pytest.raises(ValueError, match="vocab_size"):
+        LayerSpec("e", "embedding", 6, 24, D16)
