@@ -262,6 +262,7 @@ _WEIGHT_FREE_KINDS = {
 """hls4ml config structs (``*_config_template`` of ``backends/vivado/passes/``) of the kinds without weights."""
 STRUCT_KINDS: tuple[str, ...] = ("dense_config", "conv1d_config", "conv2d_config", "activ_config",
                                  "batchnorm_config", "lstm_config", "gru_config", "embed_config",
+                                 "layernorm_config",
                                  *_WEIGHT_FREE_KINDS)
 """The hls4ml config-struct kinds :func:`layers_from_structs` turns into layers."""
 
@@ -354,6 +355,12 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
                                    n_out=geo.out_pixels * geo.n_chan, conv=geo, **common))
         elif kind in _RECURRENT_STRUCTS:
             specs.append(_recurrent_spec(d, by_name, tds, _RECURRENT_STRUCTS[kind], common))
+        elif kind == "layernorm_config":
+            n = _size(d, "n_in", 1)
+            specs.append(LayerSpec(kind="layernorm", n_in=n, n_out=n, time_steps=_member(d, "seq_len", 1),
+                                   weight=resolve_type(d.get("scale_t"), tds), bias=resolve_type(d.get("bias_t"), tds),
+                                   accum=resolve_type(d.get("accum_t"), tds), table=resolve_type(d.get("table_t"), tds),
+                                   table_size=_member(d, "table_size", 1024), **common))
         elif kind == "embed_config":
             n = _member(d, "n_in", 1)
             specs.append(LayerSpec(kind="embedding", n_in=n, n_out=n * _member(d, "n_out", 1),

@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 
 from cost_models.analytic import (
+    BRAM18_BITS,
     GENERIC_LUT_MAX_BITS,
     GENERIC_LUT_MAX_UNSIGNED_PRODUCT_BITS,
+    LUT_PER_CONST_MULT_BITPROD,
     LUT_PER_GENERIC_MULT_BITPROD,
     RULES,
     T_RELU_NS,
@@ -21,6 +23,7 @@ from cost_models.analytic import (
     LayerEstimate,
     LayerRule,
     dsp_per_mult,
+    dsp_share,
     register_rule,
 )
 from cost_models.layers import FixedType, LayerSpec
@@ -252,6 +255,54 @@ def _rule_embedding(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> 
     return 1
 
 
+LAYERNORM_TABLE_READ_CYCLES = 2
+"""The inverse square root table read (a BRAM ROM: address and output registers)."""
+
+
+def _rule_layernorm(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
+    """LayerNormalization (hls4ml 1.3 ``nnet_layernorm.h``, ``layernorm_config``: ``n_in``, ``seq_len``,
+    ``table_size``, ``accum_t``, ``table_t``, ``scale_t``).
+
+    ``layernormalize`` loops over the ``seq_len`` rows (``LAYERNORM_SEQ_LOOP``, ``PIPELINE``) calling ``layernorm_1d``
+    (``PIPELINE II=reuse_factor``) on each row of ``dim = n_in / seq_len`` values: one row unit, so II = ``seq_len x
+    RF`` and latency = a row's + ``(seq_len - 1) x RF``. A row: the sum (an adder tree of ``dim - 1`` adders at the
+    accumulator width), the mean (a constant product ``* 1/dim``), ``dim`` differences and their squares (products
+    of variables), the variance (a second tree, a constant product), the index into the ``table_size`` inverse
+    square root table (a ROM), then per value ``data_diff * deno_inver`` (variables) ``* scale`` (a constant, bound
+    as batchnorm's) ``+ bias``. Products of variables are bound as the merge rule's Multiply."""
+    _no_data(est, "layernorm")
+    rows = max(1, layer.time_steps or 1)
+    dim = max(1, layer.n_in // rows)
+    acc = layer.accum or FixedType(max(16, ctx.data.width + 6), ctx.data.integer + 4)
+    rf = max(1, layer.reuse_factor)
+    est.reuse_factor = rf
+    k = ctx.k
+    generic = 2 * dim  # the squares and data_diff * deno_inver
+    if _lut_product(acc, acc, layer):
+        est.lut += generic * acc.width * acc.width * LUT_PER_GENERIC_MULT_BITPROD
+        t_mult = k.t_mult_lut_ns
+    else:
+        est.dsp += generic * dsp_per_mult(acc.width, acc.width, ctx.part)
+        t_mult = k.t_mult_dsp_ns
+    wb = (layer.weight or FixedType(16, 6)).width
+    share = 0.0 if layer.mult_impl == "lut" else (1.0 if layer.mult_impl == "dsp" else dsp_share(wb, acc.width))
+    est.dsp += dim * share * dsp_per_mult(wb, acc.width, ctx.part)
+    est.lut += (dim * (1 - share) + 2) * wb * acc.width * LUT_PER_CONST_MULT_BITPROD  # scale, and the two 1/dim
+    est.lut += (2 * (dim - 1) + 2 * dim) * acc.width * ADD_LUT_PER_BIT  # two trees, the differences, the bias
+    est.multipliers = float(generic + dim + 2)
+    tbits = (layer.table.width if layer.table else 18) * (layer.table_size or 1024)
+    est.bram_18k = float(math.ceil(tbits / BRAM18_BITS))
+    est.ff = float(dim * (acc.width + layer.result.width))  # data_diff and the output row
+    levels = _tree_levels(dim)
+    row = (_op_cycles(levels * k.t_add_ns, ctx) + _op_cycles(t_mult, ctx, at_least=1)  # sum, mean
+           + _op_cycles(k.t_add_ns + t_mult, ctx, at_least=1)  # difference, square
+           + _op_cycles(levels * k.t_add_ns, ctx) + _op_cycles(t_mult, ctx, at_least=1)  # variance
+           + LAYERNORM_TABLE_READ_CYCLES + 2 * _op_cycles(t_mult, ctx, at_least=1) + _op_cycles(k.t_add_ns, ctx))
+    est.ii = float(rows * rf)
+    est.latency_cycles = float(row + (rows - 1) * rf)
+    est.depth_cycles = est.latency_cycles
+
+
 def _rule_cropping(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     """Cropping1D/2D (hls4ml 1.3 ``nnet_cropping.h``, ``nnet_cropping_stream.h``; ``cropping{1,2}d_config`` with
     ``crop_*`` kept in the geometry's ``pad_*``). io_parallel: ``PIPELINE`` copies the kept elements (wiring, no
@@ -451,7 +502,7 @@ LAYER_RULES: dict[str, LayerRule] = {
     "concatenate": _rule_concatenate, "resize": _rule_resize,
     "merge": _rule_merge, "dot": _rule_dot, "clone": _rule_clone,
     "cropping1d": _rule_cropping, "cropping2d": _rule_cropping, "repack": _rule_repack,
-    "embedding": _rule_embedding,
+    "embedding": _rule_embedding, "layernorm": _rule_layernorm,
 }
 """The rules this module adds to :data:`cost_models.analytic.RULES`."""
 

@@ -19,7 +19,7 @@ LayerKind = Literal[
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
-    "lstm", "gru", "embedding",
+    "lstm", "gru", "embedding", "layernorm",
 ]
 Strategy = Literal["latency", "resource", "distributed_arithmetic"]
 IOType = Literal["io_parallel", "io_stream"]
@@ -37,7 +37,7 @@ LAYER_KINDS: tuple[str, ...] = (
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
-    "lstm", "gru", "embedding",
+    "lstm", "gru", "embedding", "layernorm",
 )
 """Every layer kind the cost model has a rule for (``cost_models.layer_rules.RULES``)."""
 CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d")
@@ -190,7 +190,8 @@ class LayerSpec:
     """io_stream ``repack``: elements per output pixel (``res_T::size`` of ``nnet::repack_stream``, the last
     dimension of the output shape); ``n_out // out_pack`` output pixels. ``None``: one pixel."""
     time_steps: int | None = None
-    """``lstm``/``gru``: the input sequence length (hls4ml's ``n_sequence``); ``n_in = time_steps x`` features."""
+    """``lstm``/``gru``: the input sequence length (hls4ml's ``n_sequence``); ``n_in = time_steps x`` features.
+    ``layernorm``: the rows normalized one by one (hls4ml's ``seq_len``; ``n_in = time_steps x`` the row size)."""
     n_state: int | None = None
     """``lstm``/``gru``: the state size (units); ``n_out`` is ``n_state``, or ``time_steps x n_state`` when the layer
     returns sequences (``n_sequence_out``)."""
@@ -229,6 +230,8 @@ class LayerSpec:
                                              or self.n_out not in (self.n_state, self.time_steps * self.n_state)):
             raise ValueError(f"layer {self.name!r}: a {self.kind} layer needs time_steps and n_state, with n_in a "
                              f"multiple of time_steps and n_out n_state or time_steps x n_state")
+        if self.kind == "layernorm" and (not self.time_steps or self.n_in % self.time_steps):
+            raise ValueError(f"layer {self.name!r}: a layernorm needs time_steps (seq_len) dividing n_in")
         if self.kind == "embedding" and (not self.vocab_size or not self.n_in or self.n_out % self.n_in):
             raise ValueError(f"layer {self.name!r}: an embedding needs vocab_size, and n_out a multiple of n_in")
         if self.n_in < 0 or self.n_out < 0:

@@ -155,7 +155,8 @@ _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseCon
          "Repack": "repack", "ZeroPadding1D": "zeropadding1d", "ZeroPadding2D": "zeropadding2d",
          "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d",
          "Merge": "merge", "Dot": "dot", "Clone": "clone", "Cropping1D": "cropping1d", "Cropping2D": "cropping2d",
-         "LSTM": "lstm", "GRU": "gru", "Embedding": "embedding"}
+         "LSTM": "lstm", "GRU": "gru", "Embedding": "embedding",
+         "LayerNormalization": "layernorm"}
 """hls4ml 1.3 layer classes (``hls4ml/model/layers.py``, ``backends/fpga/fpga_layers.py``) -> cost-model kinds."""
 _SKIP = {"Input"}
 
@@ -292,6 +293,16 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
             conv=conv, weights=stats, parallelization_factor=pf, conv_implementation=impl, **common)  # type: ignore[arg-type]
     if kind in ("lstm", "gru"):
         return _recurrent_spec(layer, kind, common)
+    if kind == "layernorm":  # seq_len rows normalized one by one (nnet_layernorm.h)
+        n = int(layer.get_input_variable().size())
+        scale, bias, accum, table = (layer.weights.get("scale"), layer.weights.get("bias"), layer.get_attr("accum_t"),
+                                     layer.get_attr("table_t"))
+        return LayerSpec(kind="layernorm", n_in=n, n_out=n, time_steps=int(layer.get_attr("seq_len", 1)),
+                         weight=to_fixed(scale.type.precision) if scale is not None else None,
+                         bias=to_fixed(bias.type.precision) if bias is not None else None,
+                         accum=to_fixed(accum.precision) if accum is not None else None,
+                         table=to_fixed(table.precision) if table is not None else None,
+                         table_size=int(layer.get_attr("table_size", 1024)), **common)
     if kind == "embedding":  # n_in indices, each a row of n_out values (nnet_embed.h)
         n_idx = int(layer.get_attr("n_in"))
         emb = layer.weights["embeddings"]

@@ -117,3 +117,23 @@ def test_embedding_project_gives_the_model_figures(tmp_path, capsys, io_type, vo
     assert (row["bram_18k"] > 0) == (vocab > 64)  # a LUT ROM for 20 rows, BRAM for 300
     if io_type == "io_stream":
         assert row["ii"] == 6  # one lookup per index, one output pixel each
+
+
+def _layernorm():
+    from tensorflow.keras import layers, models
+
+    return models.Sequential([
+        layers.Input((4, 8), name="inp"),
+        layers.LayerNormalization(name="ln"),
+        layers.Flatten(name="flat"),
+        layers.Dense(2, name="out"),
+    ])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", IO_TYPES)
+def test_layernorm_project_gives_the_model_figures(tmp_path, capsys, io_type) -> None:
+    from_model, _ = _both(tmp_path, capsys, "ln", _layernorm(), io_type)
+    (row,) = _rows(from_model, "layernorm")
+    assert any("no synthesis data for layernorm" in n for n in row["notes"])
+    assert row["ii"] == 4 and row["bram_18k"] >= 1  # 4 rows through one row unit; the 1/sqrt table

@@ -151,3 +151,31 @@ def test_stream_embedding_loops_over_the_indices() -> None:
     assert (est.ii, out_px, est.lut) == (12, 6, 32)  # 6 indices at II=2, one ROM
     with pytest.raises(ValueError, match="vocab_size"):
         LayerSpec("e", "embedding", 6, 24, D16)
+
+
+def ln(rows: int = 4, dim: int = 8, rf: int = 1) -> LayerSpec:
+    return LayerSpec("ln", "layernorm", rows * dim, rows * dim, D16, weight=FixedType(16, 6), bias=FixedType(16, 6),
+                     accum=FixedType(16, 6), time_steps=rows, reuse_factor=rf, table=FixedType(18, 8),
+                     table_size=4096)
+
+
+def test_layernorm_runs_its_rows_through_one_unit() -> None:
+    e4, _ = one(ln(rows=4))
+    e8, _ = one(ln(rows=8))
+    assert (e4.ii, e8.ii) == (4, 8)  # LAYERNORM_SEQ_LOOP: one row per cycle at ReuseFactor 1
+    assert e8.latency_cycles == e4.latency_cycles + 4 and e8.dsp == e4.dsp
+    # 4,096 x 18-bit inverse square root table: 4 BRAM_18K
+    assert e4.bram_18k == 4
+    assert any("no synthesis data for layernorm" in n for n in e4.notes)
+
+
+def test_layernorm_products_follow_the_row_size() -> None:
+    small, _ = one(ln(dim=8))
+    big, _ = one(ln(dim=16))
+    # squares and data_diff * deno_inver (16 x 16 bit: one DSP48E2 each), scale, the two 1/dim
+    assert small.multipliers == 2 * 8 + 8 + 2 and big.multipliers == 2 * 16 + 16 + 2
+    assert big.dsp > small.dsp and big.latency_cycles >= small.latency_cycles
+    slow, _ = one(ln(rf=2))
+    assert slow.ii == 8
+    with pytest.raises(ValueError, match="time_steps"):
+        LayerSpec("ln", "layernorm", 30, 30, D16, time_steps=4)
