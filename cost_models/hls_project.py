@@ -72,8 +72,9 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
     """Config structs of ``parameters.h`` in file order, shaped like ``project.json``'s ``layers``.
 
     Each dict has ``struct``, ``kind`` (``dense_config`` …; ``activ_config`` for the base-less hard activation
-    structs, ``sepconv_config`` for a separable conv's (its ``configN_depthwise`` and ``configN_pointwise`` are
-    conv structs of their own), ``""`` for the other structs without an ``nnet::`` base), the ``static const``
+    structs, ``transpose_config`` for a transpose's (its ``from_shape``/``to_shape``/``perm`` arrays as ``"3,4"``),
+    ``sepconv_config`` for a separable conv's (its ``configN_depthwise`` and ``configN_pointwise`` are conv structs
+    of their own), ``""`` for the other structs without an ``nnet::`` base), the ``static const``
     members, and for
     each member ``typedef X name_t;`` both ``name_t`` (resolved through ``typedefs``) and ``name_t_typedef``.
     """
@@ -83,7 +84,8 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
     found = [(m.start(), m, m.group(1), m.group(2), m.group(3)) for m in _STRUCT.finditer(text)]
     for m in _BARE_STRUCT.finditer(text):  # no base: a hard activation is an activ_config, the others unknown
         kind = "activ_config" if _HARD_ACTIVATION.match(m.group(1)) else (
-            "sepconv_config" if "depthwise_config" in m.group(2) and "pointwise_config" in m.group(2) else "")
+            "sepconv_config" if "depthwise_config" in m.group(2) and "pointwise_config" in m.group(2) else (
+                "transpose_config" if "perm_strides" in m.group(2) else ""))
         found.append((m.start(), m, m.group(1), kind, m.group(2)))
     for _, match, name, kind, body in sorted(found, key=lambda f: f[0]):
         d: dict[str, Any] = {"struct": name, "kind": kind}
@@ -101,6 +103,11 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
                     d[key + "_expr"] = v
                     v = int(eval(expr, {"__builtins__": {}}))  # only digits and + - * ( ) are left
             d[key] = v
+        if kind == "transpose_config":  # its shapes are arrays after the struct: ``configN_to_shape[2] = {3, 4};``
+            for arr in ("from_shape", "to_shape", "perm"):
+                am = re.search(rf"\b{name}_{arr}\s*\[\s*\d+\s*\]\s*=\s*\{{([^}}]*)\}}", text)
+                if am:
+                    d[arr] = ",".join(x.strip() for x in am.group(1).split(",") if x.strip())
         if "Depthwise" in body:  # hls4ml 1.3: a depthwise conv's mult struct uses nnet::DepthwiseDense* kernels
             d["depthwise"] = 1
         for typ, key in _TYPEDEF.findall(body):
@@ -262,7 +269,7 @@ _WEIGHT_FREE_KINDS = {
 """hls4ml config structs (``*_config_template`` of ``backends/vivado/passes/``) of the kinds without weights."""
 STRUCT_KINDS: tuple[str, ...] = ("dense_config", "conv1d_config", "conv2d_config", "activ_config",
                                  "batchnorm_config", "lstm_config", "gru_config", "embed_config",
-                                 "layernorm_config",
+                                 "layernorm_config", "transpose_config",
                                  *_WEIGHT_FREE_KINDS)
 """The hls4ml config-struct kinds :func:`layers_from_structs` turns into layers."""
 
@@ -355,6 +362,11 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
                                    n_out=geo.out_pixels * geo.n_chan, conv=geo, **common))
         elif kind in _RECURRENT_STRUCTS:
             specs.append(_recurrent_spec(d, by_name, tds, _RECURRENT_STRUCTS[kind], common))
+        elif kind == "transpose_config":
+            n = _size(d, "N", 1)
+            to_shape = [int(x) for x in str(d.get("to_shape", "")).split(",") if x.strip().isdigit()]
+            pack = to_shape[-1] if to_shape and n % to_shape[-1] == 0 else None
+            specs.append(LayerSpec(kind="transpose", n_in=n, n_out=n, out_pack=pack, **common))
         elif kind == "layernorm_config":
             n = _size(d, "n_in", 1)
             specs.append(LayerSpec(kind="layernorm", n_in=n, n_out=n, time_steps=_member(d, "seq_len", 1),

@@ -303,6 +303,34 @@ def _rule_layernorm(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> 
     est.depth_cycles = est.latency_cycles
 
 
+MUX_LUT_PER_INPUT_BIT = 0.3
+"""LUTs per input bit of a wide multiplexer (a LUT6 is a 4:1 mux; two levels of a tree share the F7/F8 muxes)."""
+
+
+def _rule_transpose(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
+    """Permute / Transpose (hls4ml 1.3 ``nnet_transpose.h``, ``nnet_transpose_stream.h``; a config struct without an
+    ``nnet::`` base: ``dims``, ``N`` and the ``from_shape``/``to_shape``/``perm`` arrays).
+
+    io_parallel: an unrolled copy at constant indices (wiring, no cycles). io_stream: two ``PIPELINE`` loops one after
+    the other: the first reads every input pixel into a completely partitioned array of ``N`` registers, the second
+    writes every output pixel, each element chosen among the ``out_pixels`` positions the loop index can select
+    (a multiplexer): II = input pixels + output pixels; output pixels ``n_out // out_pack``."""
+    _no_data(est, "transpose")
+    if layer.io_type != "io_stream":
+        est.latency_cycles = 0.0
+        return 1
+    pack = max(1, layer.out_pack or layer.n_out)
+    out_px = max(1, layer.n_out // pack)
+    in_px = max(1, ctx.stream_pixels)
+    width = layer.result.width
+    est.ff = float(layer.n_in * ctx.data.width) + STREAM_COUNTER_FF
+    est.lut = pack * width * out_px * MUX_LUT_PER_INPUT_BIT if out_px > 1 else pack * width * COPY_LUT_PER_BIT
+    est.ii = float(in_px + out_px)
+    est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
+    est.depth_cycles = float(STREAM_STAGE_DEPTH)
+    return out_px
+
+
 def _rule_cropping(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     """Cropping1D/2D (hls4ml 1.3 ``nnet_cropping.h``, ``nnet_cropping_stream.h``; ``cropping{1,2}d_config`` with
     ``crop_*`` kept in the geometry's ``pad_*``). io_parallel: ``PIPELINE`` copies the kept elements (wiring, no
@@ -503,6 +531,7 @@ LAYER_RULES: dict[str, LayerRule] = {
     "merge": _rule_merge, "dot": _rule_dot, "clone": _rule_clone,
     "cropping1d": _rule_cropping, "cropping2d": _rule_cropping, "repack": _rule_repack,
     "embedding": _rule_embedding, "layernorm": _rule_layernorm,
+    "transpose": _rule_transpose,
 }
 """The rules this module adds to :data:`cost_models.analytic.RULES`."""
 

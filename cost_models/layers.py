@@ -19,7 +19,7 @@ LayerKind = Literal[
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
-    "lstm", "gru", "embedding", "layernorm",
+    "lstm", "gru", "embedding", "layernorm", "transpose",
 ]
 Strategy = Literal["latency", "resource", "distributed_arithmetic"]
 IOType = Literal["io_parallel", "io_stream"]
@@ -37,7 +37,7 @@ LAYER_KINDS: tuple[str, ...] = (
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
-    "lstm", "gru", "embedding", "layernorm",
+    "lstm", "gru", "embedding", "layernorm", "transpose",
 )
 """Every layer kind the cost model has a rule for (``cost_models.layer_rules.RULES``)."""
 CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d")
@@ -187,8 +187,8 @@ class LayerSpec:
     """``merge``/``dot`` layers: type of the second input (the first is ``input``, else the previous layer's
     result)."""
     out_pack: int | None = None
-    """io_stream ``repack``: elements per output pixel (``res_T::size`` of ``nnet::repack_stream``, the last
-    dimension of the output shape); ``n_out // out_pack`` output pixels. ``None``: one pixel."""
+    """io_stream ``repack`` and ``transpose``: elements per output pixel (``res_T::size`` of ``nnet::repack_stream``,
+    the last dimension of the output shape); ``n_out // out_pack`` output pixels. ``None``: one pixel."""
     time_steps: int | None = None
     """``lstm``/``gru``: the input sequence length (hls4ml's ``n_sequence``); ``n_in = time_steps x`` features.
     ``layernorm``: the rows normalized one by one (hls4ml's ``seq_len``; ``n_in = time_steps x`` the row size)."""

@@ -53,6 +53,7 @@ STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
     "batchnorm": (500.0, 0.0), "merge": (570.0, 300.0), "clone": (300.0, 0.0),
     "cropping1d": (250.0, 0.0), "cropping2d": (250.0, 0.0), "repack": (300.0, 0.0),
     "embedding": (300.0, 0.0), "layernorm": (500.0, 0.0),
+    "transpose": (300.0, 0.0),
 }
 """(LUT, FF) of an io_stream stage's own control beyond its datapath: the pixel and window counters
 (``static`` 32-bit ``pX``/``pY``/``sX``/``sY`` in ``nnet_conv_stream.h`` / ``nnet_pooling_stream.h``), the
@@ -64,7 +65,7 @@ stage's value and ``clone`` (``nnet::clone_stream``: one read, a write per copy)
 reports hold no merge or clone stage, so these two are assumptions. ``cropping`` takes the zero padding's
 value (the same pixel loop, reading instead of writing the dropped pixels), ``repack`` the reshape's (it is the
 stage hls4ml writes for an io_stream reshape), ``embedding`` the reshape's too (one read, a loop of writes),
-``layernorm`` the batchnorm's: assumptions too."""
+``layernorm`` the batchnorm's, ``transpose`` the reshape's: assumptions too."""
 
 
 def fifo_bram18(depth: int, width: int) -> int:

@@ -156,7 +156,7 @@ _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseCon
          "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d",
          "Merge": "merge", "Dot": "dot", "Clone": "clone", "Cropping1D": "cropping1d", "Cropping2D": "cropping2d",
          "LSTM": "lstm", "GRU": "gru", "Embedding": "embedding",
-         "LayerNormalization": "layernorm"}
+         "LayerNormalization": "layernorm", "Transpose": "transpose"}
 """hls4ml 1.3 layer classes (``hls4ml/model/layers.py``, ``backends/fpga/fpga_layers.py``) -> cost-model kinds."""
 _SKIP = {"Input"}
 
@@ -381,6 +381,10 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
         op = str(layer.get_attr("op", "")).lower()
         return LayerSpec(kind="merge", n_in=n_out, n_out=n_out, input=in1, input2=in2,
                          merge_op=op if op in MERGE_OPS else None, **common)  # type: ignore[arg-type]
+    if kind == "transpose":  # nnet_transpose.h: wiring under io_parallel, a buffer stage under io_stream
+        shape = list(layer.get_output_variable().shape)
+        return LayerSpec(kind="transpose", n_in=n_in, n_out=n_out, out_pack=int(shape[-1]) if shape else None,
+                         **common)
     if kind == "repack":  # io_stream Reshape not in place (backends/fpga/passes/repack_stream.py)
         shape = list(layer.get_output_variable().shape)
         return LayerSpec(kind="repack", n_in=n_in, n_out=n_out, out_pack=int(shape[-1]) if shape else None, **common)

@@ -137,3 +137,29 @@ def test_layernorm_project_gives_the_model_figures(tmp_path, capsys, io_type) ->
     (row,) = _rows(from_model, "layernorm")
     assert any("no synthesis data for layernorm" in n for n in row["notes"])
     assert row["ii"] == 4 and row["bram_18k"] >= 1  # 4 rows through one row unit; the 1/sqrt table
+
+
+def _transpose():
+    from tensorflow.keras import layers, models
+
+    # hls4ml 1.3 reads a Permute's ``perm`` attribute, which a layer named "perm" would shadow
+    return models.Sequential([
+        layers.Input((4, 6), name="inp"),
+        layers.Conv1D(3, 1, name="c0"),
+        layers.Permute((2, 1), name="swap"),
+        layers.Conv1D(2, 3, name="conv"),
+        layers.Flatten(name="flat"),
+        layers.Dense(2, name="out"),
+    ])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", IO_TYPES)
+def test_transpose_project_gives_the_model_figures(tmp_path, capsys, io_type) -> None:
+    from_model, _ = _both(tmp_path, capsys, "tr", _transpose(), io_type)
+    (row,) = _rows(from_model, "transpose")
+    assert any("no synthesis data for transpose" in n for n in row["notes"])
+    if io_type == "io_stream":  # 4 pixels of 3 in, 3 pixels of 4 out, one loop after the other
+        assert row["ii"] == 7
+    else:
+        assert row["latency_cycles"] == 0 and row["lut"] == 0

@@ -3,10 +3,13 @@ LayerNormalization, Transpose. Each hand case follows the kind's template (``tem
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from cost_models import LayerSpec, estimate
 from cost_models.analytic import LayerContext, estimate_layer
+from cost_models.hls_project import layers_from_structs, parse_parameters_h
 from cost_models.layers import ConvGeometry, FixedType, Target, layers_from_dicts, layers_to_dicts
 from cost_models.parts import get_part
 
@@ -179,3 +182,97 @@ def test_layernorm_products_follow_the_row_size() -> None:
     assert slow.ii == 8
     with pytest.raises(ValueError, match="time_steps"):
         LayerSpec("ln", "layernorm", 30, 30, D16, time_steps=4)
+
+
+def test_stream_transpose_reads_all_then_writes_all() -> None:
+    layer = LayerSpec("tr", "transpose", 12, 12, D16, io_type="io_stream", out_pack=4)
+    est, out_px = one(layer, pixels=4)
+    assert (est.ii, out_px) == (4 + 3, 3)
+    assert est.ff >= 12 * 16  # the whole tensor in registers
+    assert any("no synthesis data for transpose" in n for n in est.notes)
+    par, px = one(dataclasses.replace(layer, io_type="io_parallel"))
+    assert (par.latency_cycles, par.lut, px) == (0, 0, 1)
+
+
+# hls4ml 1.3's structs for an LSTM (its two products and two activations first) and a transpose, trimmed
+RNN_PARAMS = """
+struct config2_1 : nnet::dense_config {
+    static const unsigned n_in = 3;
+    static const unsigned n_out = 16;
+    static const unsigned strategy = nnet::latency;
+    static const unsigned reuse_factor = 1;
+    static const unsigned n_zeros = 5;
+    typedef lstm_weight_t weight_t;
+};
+
+struct config2_2 : nnet::dense_config {
+    static const unsigned n_in = 4;
+    static const unsigned n_out = 16;
+    static const unsigned strategy = nnet::latency;
+    static const unsigned reuse_factor = 2;
+    static const unsigned n_zeros = 7;
+    typedef lstm_recurrent_weight_t weight_t;
+};
+
+struct sigmoid_config2_recr : nnet::activ_config {
+    static const unsigned n_in = 12;
+    static const unsigned table_size = 1024;
+    typedef lstm_table_t table_t;
+};
+
+struct tanh_config2 : nnet::activ_config {
+    static const unsigned n_in = 4;
+    static const unsigned table_size = 512;
+    typedef lstm_table_t table_t;
+};
+
+struct config2 : nnet::lstm_config {
+    typedef lstm_accum_t accum_t;
+    typedef lstm_weight_t weight_t;  // Matrix
+    typedef lstm_recurrent_weight_t recurrent_weight_t;  // Matrix
+    typedef config2_1 mult_config1;
+    typedef config2_2 mult_config2;
+    typedef sigmoid_config2_recr ACT_CONFIG_LSTM;
+    typedef tanh_config2 ACT_CONFIG_T;
+    static const unsigned n_in  = 3;
+    static const unsigned n_out = 4;
+    static const unsigned n_state = 4;
+    static const unsigned n_sequence = 5;
+    static const unsigned n_sequence_out = 5;
+    static const unsigned reuse_factor = 1;
+    static const bool use_static = false;
+};
+
+struct config4 {
+    static const unsigned dims = 2;
+    static const unsigned N = 20;
+    static const unsigned* const from_shape;
+    static const unsigned* const to_shape;
+    static const unsigned* const perm;
+    static const unsigned* const perm_strides;
+};
+
+unsigned config4_from_shape[2] = {5, 4};
+unsigned config4_to_shape[2] = {4, 5};
+unsigned config4_perm[2] = {1, 0};
+unsigned config4_perm_strides[2] = {1, 4};
+"""
+RNN_TYPEDEFS = {"lstm_accum_t": "ap_fixed<18,8>", "lstm_weight_t": "ap_fixed<8,2>", "layer2_t": "ap_fixed<16,6>",
+                "lstm_recurrent_weight_t": "ap_fixed<6,1>", "lstm_table_t": "ap_fixed<18,8>",
+                "result_t": "ap_fixed<16,6>"}
+
+
+def test_lstm_and_transpose_structs_become_two_layers() -> None:
+    structs = parse_parameters_h(RNN_PARAMS, RNN_TYPEDEFS)
+    layers = layers_from_structs(structs, RNN_TYPEDEFS, "io_stream")
+    assert [(x.name, x.kind) for x in layers] == [("config2", "lstm"), ("config4", "transpose")]
+    lstm, tr = layers
+    assert (lstm.n_in, lstm.n_out, lstm.time_steps, lstm.n_state) == (15, 20, 5, 4)
+    assert (lstm.reuse_factor, lstm.recurrent_reuse_factor, lstm.n_zeros, lstm.recurrent_n_zeros) == (1, 2, 5, 7)
+    assert lstm.recurrent_static is False and (lstm.activation, lstm.recurrent_activation) == ("tanh", "sigmoid")
+    assert (lstm.weight, lstm.recurrent_weight, lstm.accum) == (FixedType(8, 2), FixedType(6, 1), FixedType(18, 8))
+    assert lstm.table_size == 512
+    assert (tr.n_in, tr.out_pack) == (20, 5)
+    est = estimate(layers, T)
+    assert [r.kind for r in est.layers] == ["lstm", "transpose"]
+    assert est.layers[1].ii == 5 + 4  # the LSTM's 5 output pixels in, 4 out
