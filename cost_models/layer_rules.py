@@ -1,5 +1,7 @@
-"""Cost rules of the layers without weights: pooling, global pooling, zero padding, flatten/reshape, concatenate,
-the element-wise merges (Add, Subtract, Multiply, Average, Maximum, Minimum), Dot and io_stream's Clone.
+"""Cost rules of the layers without (matrix) weights: pooling, global pooling, zero padding, cropping,
+flatten/reshape, io_stream's Repack, concatenate, the element-wise merges (Add, Subtract, Multiply, Average,
+Maximum, Minimum), Dot, io_stream's Clone, Embedding, LayerNormalization and Transpose (LSTM/GRU:
+:mod:`cost_models.recurrent_rules`).
 
 Each rule follows what hls4ml 1.3 generates for the kind (``templates/vivado/nnet_utils``) and is
 registered in :data:`cost_models.analytic.RULES` under its kind, so a new kind is one function and one

@@ -137,7 +137,10 @@ class LayerSpec:
     ``dot`` the vector length ``n_in`` and ``n_out == 1``, an io_stream ``clone`` the copied tensor's
     elements ``n_in`` and ``n_out = copies * n_in`` (every copy is a stream of its own); pooling and padding
     carry their geometry in ``conv`` too (``filt_*`` is the pool size, ``n_chan == n_filt`` the channels; a
-    global pooling has a 1x1 output).
+    global pooling has a 1x1 output; a cropping keeps its ``crop_*`` in ``pad_*``). For ``lstm``/``gru``, ``n_in``
+    is ``time_steps x`` the features and ``n_out`` the output elements (``n_state``, or ``time_steps x n_state``
+    for sequences); an ``embedding`` has ``n_in`` indices and ``n_out = n_in x`` the embedding size; ``layernorm``,
+    ``transpose`` and io_stream ``repack`` have ``n_in == n_out ==`` the tensor's elements.
     """
 
     name: str
