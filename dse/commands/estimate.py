@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +88,10 @@ def estimate_model_file(model_path: str, config_path: str, calibration_path: str
     model = load_keras_model(model_path)
     target = Target(part=cfg["part"], clock_period_ns=cfg["clock"], backend=cfg["backend"])
     try:
-        layers = layers_from_keras(model, cfg["hls"], Hls4mlTarget.of_cost_target(target, cfg["io_type"]))
+        # hls4ml prints its warnings (e.g. "Invalid ReuseFactor=4 ... Using ReuseFactor=3") to stdout, where the
+        # estimate's JSON goes: send them to stderr
+        with contextlib.redirect_stdout(sys.stderr):
+            layers = layers_from_keras(model, cfg["hls"], Hls4mlTarget.of_cost_target(target, cfg["io_type"]))
     except Exception as exc:  # hls4ml rejects configs with many exception types
         raise ConfigError(f"hls4ml cannot convert {model_path} with {config_path}: {exc}") from None
     return dict(estimate(layers, target, calibration=calibration).to_dict())

@@ -13,6 +13,7 @@ IO_TYPES = ["io_parallel", "io_stream"]
 
 def _both(tmp_path, capsys, name: str, model, io_type: str, **kw) -> tuple[dict, dict]:  # noqa: ANN001
     root = _write(tmp_path, f"{name}_{io_type}", model, io_type, **kw)
+    capsys.readouterr()  # what hls4ml printed while writing the project (e.g. a snapped ReuseFactor)
     from_model = _estimate(capsys, "--model", str(root / "model.h5"), "--hls-config", str(root / "hls4ml_config.yml"))
     from_project = _estimate(capsys, "--hls-project", str(root / "prj"))
     _same_figures(from_project, from_model)
@@ -94,6 +95,15 @@ def test_recurrent_static_and_reuse_reach_the_estimate(tmp_path, capsys) -> None
     assert u["ii"] < b["ii"]
     assert s["reuse_factor"] == 4
     assert s["dsp"] < b["dsp"] and s["latency_cycles"] > b["latency_cycles"]
+
+
+@pytest.mark.slow
+def test_a_snapped_reuse_factor_leaves_the_json_alone(tmp_path, capsys) -> None:
+    """ReuseFactor 4 is not valid for a 3 x 16 product: hls4ml prints a warning and takes 3 (the struct says 3);
+    ``--model`` still prints JSON only on stdout, and both paths agree."""
+    from_model, from_project = _both(tmp_path, capsys, "lstm_rf", _recurrent("lstm", False), "io_parallel",
+                                     layer_config={"lstm": {"Strategy": "Resource", "ReuseFactor": 4}})
+    assert _rows(from_model, "lstm")[0]["reuse_factor"] == 3 == _rows(from_project, "lstm")[0]["reuse_factor"]
 
 
 def _embedding(vocab: int):
