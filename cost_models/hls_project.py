@@ -310,6 +310,8 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
     by_name = {str(d.get("struct", "")): d for d in structs}
     parts = {str(d[key]) for d in structs if d.get("kind") in _RECURRENT_STRUCTS
              for key in _RECURRENT_PARTS if isinstance(d.get(key), str)}
+    parts |= {name for d in structs if d.get("kind") in _RECURRENT_STRUCTS and "length_x" in d
+              for name in _fork_parts(str(d.get("struct", "")), by_name).values()}
     main = [d for d in structs
             if not str(d.get("struct", "")).endswith("_mult") and d.get("kind") != "sepconv_config"
             and str(d.get("struct", "")) not in parts]
@@ -577,21 +579,41 @@ def _act_name(struct: str, default: str) -> str:
     return _ACTIVATION_NAMES.get(name, name)
 
 
+def _fork_parts(struct: str, by_name: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The part structs of a forked hls4ml LSTM (``nnet_lstm.h``: ``config1_lstm2 : nnet::lstm_config`` with
+    ``length_x``, ``length_h``, ``timestep``; ``config_x_lstm2`` and ``config_h_lstm2`` its products,
+    ``config2_lstm2`` its activation): ``{"x": ..., "h": ..., "act": ...}`` by the shared name suffix."""
+    suffix = struct.split("_", 1)[1] if "_" in struct else ""
+    if not suffix:
+        return {}
+    out = {"x": f"config_x_{suffix}", "h": f"config_h_{suffix}"}
+    act = [n for n, d in by_name.items() if n.endswith(f"_{suffix}") and d.get("kind") == "activ_config"]
+    if act:
+        out["act"] = act[0]
+    return {k: v for k, v in out.items() if v in by_name}
+
+
 def _recurrent_spec(d: Mapping[str, Any], by_name: Mapping[str, Mapping[str, Any]], tds: Mapping[str, str], kind: str,
                     common: Mapping[str, Any]) -> LayerSpec:
     """``lstm_config`` / ``gru_config`` with its parts: the input product (``mult_config1``: strategy, ReuseFactor,
     zeros), the recurrent product (``mult_config2``: the recurrent ReuseFactor and zeros) and the activations'
-    structs (names, table type and size)."""
-    m1 = by_name.get(str(d.get("mult_config1", "")), {})
-    m2 = by_name.get(str(d.get("mult_config2", "")), {})
-    recr_struct = str(d.get("ACT_CONFIG_LSTM", d.get("ACT_CONFIG_GRU", "")))
+    structs (names, table type and size). A forked LSTM's struct (``length_x``, ``length_h``, ``timestep``, see
+    :func:`_fork_parts`) is read as the same layer, with a note."""
+    fork = _fork_parts(str(d.get("struct", "")), by_name) if "length_x" in d else {}
+    m1 = by_name.get(str(d.get("mult_config1", fork.get("x", ""))), {})
+    m2 = by_name.get(str(d.get("mult_config2", fork.get("h", ""))), {})
+    recr_struct = str(d.get("ACT_CONFIG_LSTM", d.get("ACT_CONFIG_GRU", fork.get("act", ""))))
     act_struct = str(d.get("ACT_CONFIG_T", ""))
     act = by_name.get(act_struct, by_name.get(recr_struct, {}))
-    steps = _member(d, "n_sequence", 1)
-    n_state = _member(d, "n_state", _member(d, "n_out", 1))
+    steps = _member(d, "n_sequence", _member(d, "timestep", 1))
+    n_state = _member(d, "n_state", _member(d, "n_out", _member(d, "length_h", 1)))
+    if "length_x" in d:
+        common = {**common, "extra": {"note": "a forked nnet_lstm.h LSTM (length_x/length_h/timestep): costed as "
+                                              "hls4ml 1.3's"}}
     rf = max(1, _int(m1.get("reuse_factor"), _int(d.get("reuse_factor"), 1)))
     return LayerSpec(
-        kind=kind, n_in=steps * _member(d, "n_in", 1), n_out=_member(d, "n_sequence_out", 1) * n_state,  # type: ignore[arg-type]
+        kind=kind, n_in=steps * _member(d, "n_in", _member(d, "length_x", 1)),  # type: ignore[arg-type]
+        n_out=_member(d, "n_sequence_out", 1) * n_state,
         weight=resolve_type(d.get("weight_t"), tds), bias=resolve_type(d.get("bias_t"), tds),
         accum=resolve_type(d.get("accum_t"), tds), recurrent_weight=resolve_type(d.get("recurrent_weight_t"), tds),
         n_zeros=_int(m1.get("n_zeros"), 0), recurrent_n_zeros=_int(m2.get("n_zeros"), 0),

@@ -103,6 +103,8 @@ def _rule_recurrent(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> 
     """LSTM and GRU (see the module docstring). ``n_in`` is ``time_steps x features``, ``n_out`` the output
     elements; returns the output pixels under io_stream (``time_steps`` when it returns sequences, else 1)."""
     _no_data(est, layer.kind)
+    if layer.extra.get("note"):
+        est.notes.append(layer.extra["note"])
     steps = max(1, layer.time_steps or 1)
     n = max(1, layer.n_state or layer.n_out)
     features = max(1, layer.n_in // steps)

@@ -276,3 +276,114 @@ def test_lstm_and_transpose_structs_become_two_layers() -> None:
     est = estimate(layers, T)
     assert [r.kind for r in est.layers] == ["lstm", "transpose"]
     assert est.layers[1].ii == 5 + 4  # the LSTM's 5 output pixels in, 4 out
+
+
+# a forked LSTM (nnet_lstm.h) some public hls4ml projects carry: its own lstm_config members and part structs
+FORK_PARAMS = """
+struct config1_lstm2 : nnet::lstm_config {
+    static const unsigned length_x = N_INPUT_2_1;
+    static const unsigned length_h = N_LAYER_2;
+    static const unsigned timestep = N_INPUT_1_1;
+    static const unsigned reuse_factor_tail = 1;
+    typedef model_default_t bias_t;
+    typedef model_default_t weight_t;
+    typedef model_default_t accum_t;
+};
+
+struct config2_lstm2 : nnet::activ_config {
+    static const unsigned n_in = N_LAYER_2;
+    typedef ap_fixed<18,8> table_t;
+};
+
+struct config_x_lstm2 : nnet::dense_config {
+    typedef model_default_t weight_t;
+    static const unsigned reuse_factor = 9;
+    static const unsigned n_in = N_INPUT_2_1;
+    static const unsigned n_out = N_LAYER_2 * 4;
+};
+
+struct config_h_lstm2 : nnet::dense_config {
+    typedef model_default_t weight_t;
+    static const unsigned reuse_factor = 1;
+    static const unsigned n_in = N_LAYER_2;
+    static const unsigned n_out = N_LAYER_2 * 4;
+};
+
+struct config3 : nnet::dense_config {
+    typedef model_default_t weight_t;
+    static const unsigned reuse_factor = 1;
+    static const unsigned n_in = N_LAYER_2;
+    static const unsigned n_out = N_LAYER_3;
+};
+"""
+
+
+def test_a_forked_lstm_struct_is_read_as_an_lstm() -> None:
+    tds = {"model_default_t": "ap_fixed<16,6>"}
+    consts = {"N_INPUT_1_1": 10, "N_INPUT_2_1": 3, "N_LAYER_2": 8, "N_LAYER_3": 2}
+    layers = layers_from_structs(parse_parameters_h(FORK_PARAMS, tds, consts), tds, "io_parallel")
+    assert [x.kind for x in layers] == ["lstm", "dense"]  # its products and activation are its parts
+    lstm = layers[0]
+    assert (lstm.time_steps, lstm.n_state, lstm.n_in, lstm.n_out) == (10, 8, 30, 8)
+    assert (lstm.reuse_factor, lstm.recurrent_reuse_factor) == (9, 1)
+    est, _ = one(lstm)
+    assert any("forked" in n for n in est.notes) and any("no synthesis data for lstm" in n for n in est.notes)
+
+
+def _older_lstm(i: int, n_in: str, n_out: str, seq: str, seq_out: str) -> str:
+    """An LSTM as hls4ml 0.8 writes it: sizes as defines.h constants, no recurrent_weight_t."""
+    mult = """
+struct config{i}_{k} : nnet::dense_config {{
+    static const unsigned n_in = {n};
+    static const unsigned n_out = {o} * 4;
+    static const unsigned strategy = nnet::latency;
+    static const unsigned reuse_factor = 1;
+    static const unsigned n_zeros = 0;
+    typedef model_default_t weight_t;
+}};
+"""
+    acts = """
+struct sigmoid_config{i}_recr : nnet::activ_config {{
+    static const unsigned n_in = {o} * 3;
+    static const unsigned table_size = 1024;
+    typedef table_t table_t;
+}};
+
+struct tanh_config{i} : nnet::activ_config {{
+    static const unsigned n_in = {o};
+    static const unsigned table_size = 1024;
+    typedef table_t table_t;
+}};
+
+struct config{i} : nnet::lstm_config {{
+    typedef model_default_t accum_t;
+    typedef model_default_t weight_t;  // Matrix
+    typedef config{i}_1 mult_config1;
+    typedef config{i}_2 mult_config2;
+    typedef sigmoid_config{i}_recr ACT_CONFIG_LSTM;
+    typedef tanh_config{i} ACT_CONFIG_T;
+    static const unsigned n_in  = {n};
+    static const unsigned n_out = {o};
+    static const unsigned n_state = {o};
+    static const unsigned n_sequence = {s};
+    static const unsigned n_sequence_out = {so};
+    static const unsigned io_type = nnet::latency;
+    static const unsigned reuse_factor = 1;
+    static const bool use_static = true;
+}};
+"""
+    return (mult.format(i=i, k=1, n=n_in, o=n_out) + mult.format(i=i, k=2, n=n_out, o=n_out)
+            + acts.format(i=i, n=n_in, o=n_out, s=seq, so=seq_out))
+
+
+def test_stacked_lstms_written_by_an_older_hls4ml() -> None:
+    text = (_older_lstm(2, "N_INPUT_2_1", "N_OUT_2", "N_INPUT_1_1", "N_TIME_STEPS_2")
+            + _older_lstm(3, "N_OUT_2", "N_OUT_3", "N_TIME_STEPS_2", "1"))
+    tds = {"model_default_t": "ap_fixed<16,6>", "table_t": "ap_fixed<18,8>"}
+    consts = {"N_INPUT_1_1": 20, "N_INPUT_2_1": 10, "N_OUT_2": 16, "N_TIME_STEPS_2": 20, "N_OUT_3": 8}
+    layers = layers_from_structs(parse_parameters_h(text, tds, consts), tds, "io_parallel")
+    assert [(x.kind, x.n_in, x.n_out, x.time_steps, x.n_state) for x in layers] == [
+        ("lstm", 200, 320, 20, 16), ("lstm", 320, 8, 20, 8)]
+    assert layers[0].recurrent_weight is None  # no recurrent_weight_t: the rule takes weight_t
+    est = estimate(layers, T)
+    assert [r.kind for r in est.layers] == ["lstm", "lstm"] and est.latency_cycles > 40
