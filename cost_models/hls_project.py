@@ -108,6 +108,9 @@ def parse_parameters_h(text: str, typedefs: Mapping[str, str] | None = None,
                 am = re.search(rf"\b{name}_{arr}\s*\[\s*\d+\s*\]\s*=\s*\{{([^}}]*)\}}", text)
                 if am:
                     d[arr] = ",".join(x.strip() for x in am.group(1).split(",") if x.strip())
+            pm = re.search(r"\bperm\s*\[\s*\d+\s*\]\s*=\s*\{([^}]*)\}", body)  # hls4ml < 1.3: in the struct
+            if pm and "perm" not in d:
+                d["perm"] = ",".join(x.strip() for x in pm.group(1).split(",") if x.strip())
         if "Depthwise" in body:  # hls4ml 1.3: a depthwise conv's mult struct uses nnet::DepthwiseDense* kernels
             d["depthwise"] = 1
         for typ, key in _TYPEDEF.findall(body):
@@ -367,6 +370,11 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
         elif kind == "transpose_config":
             n = _size(d, "N", 1)
             to_shape = [int(x) for x in str(d.get("to_shape", "")).split(",") if x.strip().isdigit()]
+            if "N" not in d:  # hls4ml < 1.3: ``nnet::transpose_config`` with depth, height, width and perm[3]
+                shape = [_member(d, k, 1) for k in ("depth", "height", "width")]
+                n = math.prod(shape)
+                perm = [int(x) for x in str(d.get("perm", "")).split(",") if x.strip().isdigit()]
+                to_shape = [shape[p] for p in perm] if sorted(perm) == [0, 1, 2] else shape
             pack = to_shape[-1] if to_shape and n % to_shape[-1] == 0 else None
             specs.append(LayerSpec(kind="transpose", n_in=n, n_out=n, out_pack=pack, **common))
         elif kind == "layernorm_config":

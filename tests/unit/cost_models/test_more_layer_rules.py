@@ -387,3 +387,21 @@ def test_stacked_lstms_written_by_an_older_hls4ml() -> None:
     assert layers[0].recurrent_weight is None  # no recurrent_weight_t: the rule takes weight_t
     est = estimate(layers, T)
     assert [r.kind for r in est.layers] == ["lstm", "lstm"] and est.latency_cycles > 40
+
+
+def test_a_transpose_written_by_an_older_hls4ml() -> None:
+    """hls4ml before 1.3: ``nnet::transpose_config`` with depth, height, width and an in-struct perm."""
+    text = """
+// swap
+struct config6 : nnet::transpose_config {
+    static const unsigned depth = 1;
+    static const unsigned height = 32;
+    static const unsigned width = 8;
+    static constexpr unsigned perm[3] = {0,2,1};
+};
+"""
+    tds = {"layer6_t": "nnet::array<ap_fixed<16,6>, 32*1>"}
+    (tr,) = layers_from_structs(parse_parameters_h(text, tds), tds)
+    assert (tr.kind, tr.n_in, tr.out_pack, tr.io_type) == ("transpose", 256, 32, "io_stream")
+    est, out_px = one(tr, pixels=32)
+    assert (est.ii, out_px) == (32 + 8, 8)
