@@ -15,7 +15,9 @@ cell per step). A cell is
 * ``3 n_state`` element-wise products of variables (LSTM ``s = c*i + s*f``, ``h = o*tanh(s)``; GRU ``r*h``,
   ``h_cand*(1-z) + h*z``) at the accumulator width, bound as the merge rule's Multiply.
 
-The steps are serial (each reads the state the previous one wrote): latency = ``n_sequence`` x the cell's. A static
+The trained kernels' values are not summarized (a recurrent layer has no ``weights`` summary): the products follow
+the dense rule's typical weights at the declared type. The steps are serial (each reads the state the previous one
+wrote): latency = ``n_sequence`` x the cell's. A static
 cell takes the whole sequence before the next input (II = latency); unrolled cells form a pipeline of II = the
 larger ReuseFactor. Units as in :mod:`cost_models.analytic`. No shared synthesis report has a recurrent layer: every
 estimate carries the "no synthesis data" note.
@@ -80,8 +82,7 @@ def _cell(layer: LayerSpec, ctx: LayerContext, features: int, n: int, gates: int
         cell.bram_18k += times * part.bram_18k
         cell.multipliers += times * part.multipliers
     products = ELEMENTWISE_PRODUCTS * n
-    prod_layer = dataclasses.replace(layer, kind="merge", merge_op="multiply", time_steps=None, n_state=None)
-    if _lut_product(accum, accum, prod_layer):
+    if _lut_product(accum, accum, layer):
         cell.lut += products * accum.width * accum.width * LUT_PER_GENERIC_MULT_BITPROD
         t_mult = ctx.k.t_mult_lut_ns
     else:
