@@ -378,10 +378,13 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
             pack = to_shape[-1] if to_shape and n % to_shape[-1] == 0 else None
             specs.append(LayerSpec(kind="transpose", n_in=n, n_out=n, out_pack=pack, **common))
         elif kind == "layernorm_config":
-            n = _size(d, "n_in", 1)
-            specs.append(LayerSpec(kind="layernorm", n_in=n, n_out=n, time_steps=_member(d, "seq_len", 1),
+            # hls4ml writes n_in and seq_len; a transformer fork writes seq_len and embed_dim (and sum_t, no accum_t)
+            rows = max(1, _member(d, "seq_len", 1))
+            n = _size(d, "n_in", 0) or rows * _member(d, "embed_dim", 1)
+            specs.append(LayerSpec(kind="layernorm", n_in=n, n_out=n, time_steps=rows if n % rows == 0 else 1,
                                    weight=resolve_type(d.get("scale_t"), tds), bias=resolve_type(d.get("bias_t"), tds),
-                                   accum=resolve_type(d.get("accum_t"), tds), table=resolve_type(d.get("table_t"), tds),
+                                   accum=resolve_type(d.get("accum_t") or d.get("sum_t"), tds),
+                                   table=resolve_type(d.get("table_t"), tds),
                                    table_size=_member(d, "table_size", 1024), **common))
         elif kind == "embed_config":
             n = _member(d, "n_in", 1)
@@ -621,7 +624,7 @@ def _recurrent_spec(d: Mapping[str, Any], by_name: Mapping[str, Mapping[str, Any
     rf = max(1, _int(m1.get("reuse_factor"), _int(d.get("reuse_factor"), 1)))
     return LayerSpec(
         kind=kind, n_in=steps * _member(d, "n_in", _member(d, "length_x", 1)),  # type: ignore[arg-type]
-        n_out=_member(d, "n_sequence_out", 1) * n_state,
+        n_out=(steps if _member(d, "n_sequence_out", 1) > 1 else 1) * n_state,
         weight=resolve_type(d.get("weight_t"), tds), bias=resolve_type(d.get("bias_t"), tds),
         accum=resolve_type(d.get("accum_t"), tds), recurrent_weight=resolve_type(d.get("recurrent_weight_t"), tds),
         n_zeros=_int(m1.get("n_zeros"), 0), recurrent_n_zeros=_int(m2.get("n_zeros"), 0),

@@ -405,3 +405,35 @@ struct config6 : nnet::transpose_config {
     assert (tr.kind, tr.n_in, tr.out_pack, tr.io_type) == ("transpose", 256, 32, "io_stream")
     est, out_px = one(tr, pixels=32)
     assert (est.ii, out_px) == (32 + 8, 8)
+
+
+def test_layernorm_structs_of_other_writers() -> None:
+    """hls4ml 1.0-1.2 (sizes from defines.h, ``table_range``) and a transformer fork (``seq_len`` x ``embed_dim``,
+    ``sum_t`` in place of ``accum_t``) are read as layernorms of the right size."""
+    text = """
+// ln_a
+struct config2 : nnet::layernorm_config {
+    static const unsigned n_in = N_INPUT_1_1*N_INPUT_2_1;
+    static const unsigned seq_len = 4;
+    static const unsigned table_size = 256;
+    static constexpr double table_range = 1.0;
+    static const unsigned reuse_factor = 1;
+    typedef ln_t scale_t;
+    typedef ln_t table_t;
+};
+
+// ln_b
+struct config3 : nnet::layernorm_config {
+    static const unsigned seq_len = 10;
+    static const unsigned embed_dim = 12;
+    static const unsigned table_size = 1024;
+    static constexpr unsigned tiling_factor[3] = {1,1,1};
+    typedef ln_t sum_t;
+    typedef ln_t scale_t;
+};
+"""
+    tds = {"ln_t": "ap_fixed<18,8>", "layer2_t": "ap_fixed<16,6>"}
+    layers = layers_from_structs(parse_parameters_h(text, tds, {"N_INPUT_1_1": 4, "N_INPUT_2_1": 8}), tds)
+    assert [(x.kind, x.n_in, x.time_steps, x.table_size) for x in layers] == [
+        ("layernorm", 32, 4, 256), ("layernorm", 120, 10, 1024)]
+    assert layers[1].accum == FixedType(18, 8)
