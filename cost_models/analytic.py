@@ -145,15 +145,6 @@ LUT_PER_GENERIC_MULT_BITPROD = 0.6
 RELU_LUT_FACTOR = 1.6
 """ReLU (with rounding/saturation of the output type): ~1.6 LUT per (in bits + 2 x out bits) per element."""
 RELU_FF_FACTOR = 1.4
-RELU_PASS_LUT_PER_BIT = 1.75
-"""io_parallel ReLU whose result type is its input type (no rounding, no saturation: ``res = data > 0 ? data : 0``,
-``nnet_activation.h``): a select per bit, LUTs per element per input bit. csynth per-layer rows of
-``ap_fixed<16,6>`` -> ``ap_fixed<16,6>`` ReLUs in ``PIPELINE`` designs: 28.0 LUT per element (kimhaneal, Vitis HLS
-2022.1, xcu55c, n=64; Fiwo735, Vivado HLS 2019.2, xcu250, n=64/32; Gabriele-bot PYNQ_IA, Vivado HLS 2020.1,
-Zynq-7000, n=64/32), 25.4 (kimhaneal, n=32); :data:`RELU_LUT_FACTOR`'s ``in + 2 x out`` bits gave 76.8."""
-RELU_PASS_DATAFLOW_LUT_PER_BIT = 2.3
-"""The same ReLU as a DATAFLOW process (io_parallel with a Resource-strategy layer): 37.1-37.3 LUT per 16-bit
-element (mgrailoo, Vivado HLS 2020.1.1, n=100/200; Gabriele-bot PYNQ_IA, Vivado HLS 2020.1, n=64/32)."""
 
 SOFTMAX_LUT_PER_BIT = 9.0
 SOFTMAX_FF_PER_BIT = 12.0
@@ -430,8 +421,9 @@ def fabric_shared_luts(shift_add_adders: float, limit: int, slots: int, n_out: i
     :func:`shared_dsp_mux_luts`. The few-digit constants are shift-adds, not ``mul`` operations: they stay
     unshared (``shift_add_adders`` adders, as in the auto binding), and so does the accumulation tree
     (``tree_luts``). csynth per-layer rows of ArgyKokk's LUT_reuse100 designs (Vitis HLS 2021.1,
-    Zynq-7000): each dense takes 0.97-1.05x the LUTs of the same layer in its DSP_reuse100 twin (18 layers,
-    6 networks), where every-product-in-LUTs gives 1.5-2.3x. Units: LUTs.
+    Zynq-7000): each dense of 1,500 LUT or more takes 1.02-1.05x the LUTs of the same layer in its DSP_reuse100
+    twin (16 layers, 6 networks; the three smallest, <= 332 LUT, 1.16-1.7x), where the former every product in
+    LUTs rule gave 1.5-2.3x the csynth row (now 1.07-1.5x, as the DSP twins). Units: LUTs.
     """
     mult = limit * weight_bits * data_bits * LUT_PER_GENERIC_MULT_BITPROD
     return (lut_per_adder_bit * shift_add_adders * (data_bits + weight_bits) + tree_luts + mult
@@ -607,13 +599,6 @@ def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     return 1
 
 
-def _relu_pass(layer: LayerSpec, data: FixedType) -> bool:
-    """An io_parallel ReLU that keeps its input type (no conversion: only the select of ``nnet_activation.h``).
-    io_stream ReLU rows also hold the per-pixel stream read and write and keep the general rule."""
-    return (layer.kind == "activation" and (layer.activation or "relu").lower() == "relu"
-            and layer.io_type == "io_parallel" and layer.result == data)
-
-
 def _elementwise_ii(layer: LayerSpec, ctx: LayerContext) -> tuple[float, float]:
     """(parallel width, ii) of an element-wise layer: io_stream handles one pixel per cycle."""
     if layer.io_type == "io_stream" and ctx.stream_pixels > 1:
@@ -631,8 +616,6 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
         return
     if act in (*RELU_LIKE, "hard_sigmoid", "hard_tanh", "binary_tanh", "ternary_tanh", "elu", "prelu"):
         est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
-        if _relu_pass(layer, ctx.data):
-            est.lut = width * in_w * RELU_PASS_LUT_PER_BIT
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
         est.latency_cycles = float(round(T_RELU_NS * ctx.speed / ctx.t_eff))
@@ -1014,9 +997,6 @@ def _dataflow_registers(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequen
         out_bits = float(_output_register_bits(layer))
         if act in RELU_LIKE:
             row.ff = out_bits  # compare and select: only the output is registered (csynth rows: n x 15 + 2)
-            data = layer.input or (hw_layers[i - 1][0].result if i > 0 else in_type)
-            if _relu_pass(layer, data):
-                row.lut = _output_elements(layer) * data.width * RELU_PASS_DATAFLOW_LUT_PER_BIT
             continue
         if layer.strategy == "resource" and layer.reuse_factor > 1 and layer.kind in ("dense", *CONV_KINDS):
             row.ff += out_bits
