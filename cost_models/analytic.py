@@ -423,7 +423,8 @@ def fabric_shared_luts(shift_add_adders: float, limit: int, slots: int, n_out: i
     (``tree_luts``). csynth per-layer rows of ArgyKokk's LUT_reuse100 designs (Vitis HLS 2021.1,
     Zynq-7000): each dense of 1,500 LUT or more takes 1.02-1.05x the LUTs of the same layer in its DSP_reuse100
     twin (16 layers, 6 networks; the three smallest, <= 332 LUT, 1.16-1.7x), where the former every product in
-    LUTs rule gave 1.5-2.3x the csynth row (now 1.07-1.5x, as the DSP twins). Units: LUTs.
+    LUTs rule gave 1.5-2.3x the csynth row for the 16 layers whose limit binds (now 1.07-1.53x, as the estimates
+    of their DSP twins). Units: LUTs.
     """
     mult = limit * weight_bits * data_bits * LUT_PER_GENERIC_MULT_BITPROD
     return (lut_per_adder_bit * shift_add_adders * (data_bits + weight_bits) + tree_luts + mult
