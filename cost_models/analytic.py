@@ -374,8 +374,12 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         # forced fabric binding (BIND_OP impl=fabric) keeps the products ``mul`` operations, so hls4ml's
         # ALLOCATION limit time-multiplexes them as it would DSPs (ArgyKokk LUT_reuse10/100: the latency of
         # their DSP_ twins, 46-150 cycles, where an unlimited schedule gives 17-42)
-        mul_ops = _products(replace(layer, mult_impl="auto"), n_in, n_out, nz, db, ctx).hard
+        auto = _products(replace(layer, mult_impl="auto"), n_in, n_out, nz, db, ctx)
+        mul_ops = auto.hard
         lut_slots = math.ceil(mul_ops / limit) if mul_ops > limit else 1
+        if lut_slots > 1:
+            lut = fabric_shared_luts(auto.lut_adders, limit, lut_slots, n_out, db, pw,
+                                     k.lut_per_adder_bit * tree_adders * tree_w, k.lut_per_adder_bit)
     if slots > 1:
         lut += shared_dsp_mux_luts(units, slots, n_out, db)
     est.lut = lut
@@ -403,6 +407,28 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
     est.ff = ff
+
+
+def fabric_shared_luts(shift_add_adders: float, limit: int, slots: int, n_out: int, data_bits: int,
+                       weight_bits: int, tree_luts: float, lut_per_adder_bit: float) -> float:
+    """LUTs of a Latency-strategy dense whose products are forced into fabric (``mult_impl="lut"``) when
+    hls4ml's ``ALLOCATION operation instances=mul limit=multiplier_limit`` binds.
+
+    The pragma limits ``mul`` operations whatever resource implements them, so the "hard" constant products
+    (those the tool would put on DSPs) share ``limit`` fabric multipliers over ``slots`` schedule slots, as
+    they would share ``limit`` DSPs: each is a generic ``weight_bits x data_bits`` array multiplier (its
+    constant operand now comes from the slot counter), with the operand multiplexers of
+    :func:`shared_dsp_mux_luts`. The few-digit constants are shift-adds, not ``mul`` operations: they stay
+    unshared (``shift_add_adders`` adders, as in the auto binding), and so does the accumulation tree
+    (``tree_luts``). csynth per-layer rows of ArgyKokk's LUT_reuse100 designs (Vitis HLS 2021.1,
+    Zynq-7000): each dense of 1,500 LUT or more takes 1.02-1.05x the LUTs of the same layer in its DSP_reuse100
+    twin (16 layers, 6 networks; the three smallest, <= 332 LUT, 1.16-1.7x), where the former every product in
+    LUTs rule gave 1.5-2.3x the csynth row for the 16 layers whose limit binds (now 1.07-1.53x, as the estimates
+    of their DSP twins). Units: LUTs.
+    """
+    mult = limit * weight_bits * data_bits * LUT_PER_GENERIC_MULT_BITPROD
+    return (lut_per_adder_bit * shift_add_adders * (data_bits + weight_bits) + tree_luts + mult
+            + shared_dsp_mux_luts(limit, slots, n_out, data_bits))
 
 
 def tree_mean_growth(n: int) -> float:
