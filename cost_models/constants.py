@@ -146,7 +146,9 @@ class ConstantSet:
     source: str = "defaults"
 
     def for_target(self, target: Target) -> Constants:
-        return self.families.get(tool_family(target), Constants())
+        """The constants of the target's tool family (the built-in defaults when the set has none)."""
+        k = self.families.get(tool_family(target))
+        return k if k is not None else _BUILT_IN
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "cost_models.constants/1", "source": self.source,
@@ -165,6 +167,10 @@ class ConstantSet:
     @classmethod
     def load(cls, path: str | Path = CONSTANTS_FILE) -> ConstantSet:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+_BUILT_IN = Constants()
+"""The built-in defaults, for a tool family a set has no constants of (one frozen instance, shared)."""
 
 
 @lru_cache(maxsize=256)
