@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from cost_models.constants import (
@@ -204,7 +204,7 @@ class LayerContext:
     family: str = "vitis_hls"
     """The HLS tool family (``vivado_hls`` or ``vitis_hls``, :func:`cost_models.constants.tool_family`)."""
 
-    @property
+    @cached_property
     def t_eff(self) -> float:
         """Usable clock period in ns (period minus the default uncertainty)."""
         return self.clock_period_ns * (1.0 - CLOCK_UNCERTAINTY)  # usable_period, inlined
@@ -672,11 +672,49 @@ for _kind, _rule in (("input", _rule_input), ("dense", _rule_dense), ("conv1d", 
     register_rule(_kind, _rule)
 
 
-@lru_cache(maxsize=256)
-def _target_setup(target: Target) -> tuple[Part, float, bool, str]:
-    """The target's part, its speed factor, whether the tool limits array partitioning, and its tool family."""
-    part = get_part(target.part)
-    return part, part_speed(part, target.part), array_partition_limited(target), tool_family(target)
+@dataclass
+class _TargetSetup:
+    """What :func:`analytic_totals` derives from a target and its constants, once: the part, the clock period
+    (ns), the part's speed factor, whether the tool limits array partitioning, the tool family, and the
+    layer contexts built so far. A :class:`LayerContext` is frozen and depends on nothing but these and the
+    incoming data type and stream pixels, so layers (of any call) with equal ones share one."""
+
+    part: Part
+    period: float
+    speed: float
+    limited: bool
+    family: str
+    k: Constants
+    contexts: dict[tuple[int, int, bool, int], LayerContext] = field(default_factory=dict)
+
+    def context(self, data: FixedType, pixels: int) -> LayerContext:
+        """The context of a layer whose input is ``data`` over ``pixels`` stream pixels."""
+        key = (data.width, data.integer, data.signed, pixels)
+        ctx = self.contexts.get(key)
+        if ctx is None:
+            if len(self.contexts) >= _MAX_CONTEXTS:
+                self.contexts.clear()
+            ctx = self.contexts[key] = LayerContext(self.part, self.period, data, pixels, self.k, self.speed,
+                                                    self.limited, self.family)
+        return ctx
+
+
+_MAX_CONTEXTS = 4096
+_SETUPS: dict[tuple[Target, int], _TargetSetup] = {}
+"""Setups by (target, id of the constants); an entry holds its constants, so the id stays theirs."""
+
+
+def _target_setup(target: Target, k: Constants) -> _TargetSetup:
+    """The (memoised) setup of ``target`` with constants ``k``."""
+    key = (target, id(k))
+    setup = _SETUPS.get(key)
+    if setup is None:
+        if len(_SETUPS) >= 256:
+            _SETUPS.clear()
+        part = get_part(target.part)
+        setup = _SETUPS[key] = _TargetSetup(part, float(target.clock_period_ns), part_speed(part, target.part),
+                                            array_partition_limited(target), tool_family(target), k)
+    return setup
 
 
 def _unknown_layer(layer: LayerSpec) -> UnknownLayerError:
@@ -715,30 +753,23 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
 
             da_totals, da_rows = da_analytic_totals(layers, target)
             return da_totals, [LayerEstimate(**row) for row in da_rows]
-    part, speed, limited, family = _target_setup(target)
-    period = float(target.clock_period_ns)
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
+    setup = _target_setup(target, k)
+    speed, family, period = setup.speed, setup.family, setup.period
     rows: list[LayerEstimate] = []
     dataflow_style = False  # parallel_dataflow(layers), computed in the loop
     data = _DEFAULT_DATA
     pixels = 1
     stream = False
     hw_layers: list[tuple[LayerSpec, int]] = []
-    contexts: dict[tuple[int, int], LayerContext] = {}  # layers with the same input type and pixels share one
     for layer in layers:
         if layer.kind == "input":
             data = layer.result
             continue
         if layer.io_type == "io_stream":
             stream = True
-        layer_in = layer.input or data
-        key = (id(layer_in), pixels)  # the type objects live as long as ``layers``: ids are stable here
-        ctx_or_none = contexts.get(key)
-        if ctx_or_none is None:
-            ctx = contexts[key] = LayerContext(part, period, layer_in, pixels, k, speed, limited, family)
-        else:
-            ctx = ctx_or_none
+        ctx = setup.context(layer.input or data, pixels)
         kind = layer.kind
         if not dataflow_style and (layer.strategy == "resource" or (kind in CONV_KINDS and layer.n_partitions > 1)):
             dataflow_style = True
