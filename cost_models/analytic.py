@@ -151,7 +151,7 @@ SOFTMAX_FF_PER_BIT = 12.0
 BRAM18_BITS = 18 * 1024
 
 
-@dataclass
+@dataclass(slots=True)
 class LayerEstimate:
     """Analytic estimate of one layer (DSP slices, LUTs, FFs, 18 Kb BRAMs, cycles)."""
 
@@ -405,6 +405,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     est.ff = ff
 
 
+@lru_cache(maxsize=4096)
 def tree_mean_growth(n: int) -> float:
     """Mean bit growth (bits above one product) of the adders of a balanced binary tree summing ``n`` products:
     an adder at level ``l`` adds two ``l - 1``-grown sums and is ``l`` bits wider than a product, and half the
@@ -494,12 +495,22 @@ def _cut_registers(path_ns: float, cuts: int, nz: int, n_out: int, acc_w: int, t
         return 0.0
     per_out = max(1.0, nz / max(1, n_out))
     bits = 0.0
+    for halving in _cut_halvings(path_ns, cuts, t_mult_ns, t_add_ns):
+        live = n_out * max(1.0, per_out / halving)
+        bits += live * acc_w
+    return bits + n_out * acc_w  # the layer's output register
+
+
+@lru_cache(maxsize=4096)
+def _cut_halvings(path_ns: float, cuts: int, t_mult_ns: float, t_add_ns: float) -> tuple[float, ...]:
+    """``2^l`` for each of ``cuts`` evenly spaced cuts along a path of ``path_ns``, ``l`` the adder levels
+    (whole) the cut comes after: the factor by which the live partial sums have shrunk there."""
+    out = []
     for j in range(1, cuts + 1):
         x = path_ns * j / (cuts + 1)
         level = max(0.0, (x - t_mult_ns) / t_add_ns) if t_add_ns > 0 else 0.0
-        live = n_out * max(1.0, per_out / 2.0 ** math.floor(level))
-        bits += live * acc_w
-    return bits + n_out * acc_w  # the layer's output register
+        out.append(2.0 ** math.floor(level))
+    return tuple(out)
 
 
 def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
