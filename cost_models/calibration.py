@@ -264,6 +264,22 @@ class Calibration:
                 return g[metric], key
         return Correction(0.0, DEFAULT_LOG_SIGMA[metric], 0, PRIOR_WEIGHT), None
 
+    def _corrections(self, target: Target, layers: Sequence[LayerSpec] | None
+                     ) -> tuple[tuple[str, Correction, str | None], ...]:
+        """(metric, :meth:`lookup`'s correction and group key) for every metric, memoised per group keys (the
+        target's tool, version and part family, the design class and architecture) while ``groups`` is the
+        same dict of the same size (a new fit replaces it)."""
+        keys = tuple(self._keys(target, layers))
+        cache = self.__dict__.get("_corrections_cache")
+        if cache is None or cache[0] is not self.groups or cache[1] != len(self.groups):
+            cache = (self.groups, len(self.groups), {})
+            self.__dict__["_corrections_cache"] = cache
+        by_keys: dict[tuple[str, ...], tuple[tuple[str, Correction, str | None], ...]] = cache[2]
+        found = by_keys.get(keys)
+        if found is None:
+            found = by_keys[keys] = tuple((m, *self.lookup(target, m, layers, keys)) for m in METRICS)
+        return found
+
     def apply(self, totals: Mapping[str, float], target: Target, layers: Sequence[LayerSpec] | None = None
               ) -> tuple[dict[str, float], dict[str, tuple[float, float]], str | None]:
         """Corrected totals, 80 % intervals, and the group key used for DSP (None when uncalibrated).
@@ -274,16 +290,7 @@ class Calibration:
         out: dict[str, float] = {}
         bounds: dict[str, tuple[float, float]] = {}
         level: str | None = None
-        keys = self._keys(target, layers)
-        groups = [(key, g) for key in keys if (g := self.groups.get(key)) is not None]
-        for m in METRICS:
-            found: tuple[Correction, str | None] | None = None
-            for gkey, g in groups:  # Calibration.lookup, inlined: the most specific group with the metric
-                c = g.get(m)
-                if c is not None:
-                    found = (c, gkey)
-                    break
-            corr, key = found if found is not None else self.lookup(target, m, layers, keys)  # none: identity
+        for m, corr, key in self._corrections(target, layers):
             if m == "dsp":
                 level = key
             mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]) if corr.beta else None)
