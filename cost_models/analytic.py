@@ -56,7 +56,7 @@ from cost_models.stream import (
     parallel_input_channel,
     shift_register_luts,
 )
-from cost_models.weight_stats import WeightStats
+from cost_models.weight_stats import MAX_DIGITS, WeightStats
 from cost_models.weights import typical_weight_stats
 
 __all__ = [
@@ -289,14 +289,20 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
         scale = nz / stats.n_nonzero if stats.n_nonzero else 0.0
     k = ctx.k
     share = min(1.0, max(0.0, k.share))
-    counts = [(u + share * (a - u)) * scale for a, u in zip(stats.digits, stats.unique_digits, strict=True)]
     hard_from = max(1, k.hard_digits) - 1
     to_lut = layer.mult_impl == "lut" or db < k.dsp_min_data_bits
     if layer.mult_impl == "dsp":
         hard_from = 1
-    hard = 0.0 if to_lut else sum(counts[hard_from:])
-    last = len(counts) if to_lut else hard_from
-    adders = sum([i * c for i, c in enumerate(counts[:last])])
+    last = MAX_DIGITS if to_lut else hard_from
+    # products with i + 1 CSD digits: the distinct ones plus the unmerged share of the repeats; those with
+    # >= hard_from + 1 digits are true multiplications (unless bound to LUTs), the others i shift-adds each
+    hard = adders = 0.0
+    for i, (a, u) in enumerate(zip(stats.digits, stats.unique_digits, strict=True)):  # MAX_DIGITS buckets each
+        count = (u + share * (a - u)) * scale
+        if i < last:
+            adders += i * count
+        else:
+            hard += count
     wbits = (stats.max_bits + 1) if from_values and stats.max_bits else effective_weight_bits(w)
     return _Products(hard, adders, max(1, wbits), from_values)
 
@@ -309,7 +315,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     wb, db, ab = w.width, ctx.data.width, acc.width
     n_w = n_in * n_out
     nz = max(0, n_w - n_zeros)
-    levels = (math.ceil(math.log2(n_in)) if n_in > 1 else 0) + 1
+    levels, growth = _tree_shape(n_in)
     est.reuse_factor = rf
     if layer.strategy == "resource" and rf > 1:
         per = dsp_per_mult(wb, db, ctx.part)
@@ -366,7 +372,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     acc_w = min(ab, db + pw + max(0, levels - 1))
     tree_adders = max(0, nz - n_out) + n_out  # accumulation tree plus the bias add of each output
     mult_bits = lut_adders * (db + pw)
-    tree_w = min(ab, db + pw + tree_mean_growth(n_in))
+    tree_w = min(ab, db + pw + growth)
     lut = k.lut_per_adder_bit * (mult_bits + tree_adders * tree_w)
     slots = math.ceil(hard / limit) if hard > limit else 1
     lut_slots = 1
@@ -403,6 +409,13 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
     est.ff = ff
+
+
+@lru_cache(maxsize=4096)
+def _tree_shape(n_in: int) -> tuple[int, float]:
+    """Adder levels of the accumulation of ``n_in`` products plus the bias (``ceil(log2 n_in) + 1``), and the
+    tree's :func:`tree_mean_growth` (bits)."""
+    return (math.ceil(math.log2(n_in)) if n_in > 1 else 0) + 1, tree_mean_growth(n_in)
 
 
 @lru_cache(maxsize=4096)
