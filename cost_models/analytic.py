@@ -605,6 +605,11 @@ def _elementwise_ii(layer: LayerSpec, ctx: LayerContext) -> tuple[float, float]:
     return float(layer.n_in), 1.0
 
 
+RELU_LIKE = ("relu", "leaky_relu", "relu6", "thresholdedrelu")
+PIECEWISE_ACTIVATIONS = (*RELU_LIKE, "hard_sigmoid", "hard_tanh", "binary_tanh", "ternary_tanh", "elu", "prelu")
+"""Activations computed by compares, selects (and a constant product): no lookup table."""
+
+
 def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
     act = (layer.activation or "relu").lower()
     width, ii = _elementwise_ii(layer, ctx)
@@ -613,7 +618,7 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
         est.latency_cycles = 0.0
         est.ii = ii
         return
-    if act in (*RELU_LIKE, "hard_sigmoid", "hard_tanh", "binary_tanh", "ternary_tanh", "elu", "prelu"):
+    if act in PIECEWISE_ACTIVATIONS:
         est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
@@ -879,11 +884,16 @@ def _boundary_registers(hw: Sequence[LayerSpec], latency: float) -> float:
     of 1-2 cycles at 25 ns a fraction (Kenny-Jia). Linear activations (removed by hls4ml 1.3) and in-place
     reshapes hold no vector of their own; the last layer's output is the top function's output register.
     """
-    inner = [layer for layer in hw[:-1] if not _holds_no_vector(layer)]
+    bits = 0  # the output vectors of the inner layers that hold one (exact integer sum)
+    inner = False
+    for layer in hw[:-1]:
+        if not _holds_no_vector(layer):
+            inner = True
+            bits += _output_elements(layer) * layer.result.width
     if not inner:
         return 0.0
     frac = min(1.0, latency / len(hw))
-    return frac * sum(_output_elements(layer) * layer.result.width for layer in inner)
+    return frac * bits
 
 
 INPLACE_STREAM_KINDS = ("flatten",)
@@ -953,8 +963,6 @@ def _parallel_channels(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequenc
         row.fifo_lut += n * lut
         row.fifo_ff += n * ff
 
-
-RELU_LIKE = ("relu", "leaky_relu", "relu6", "thresholdedrelu")
 
 LINEAR_ACTIVATIONS = ("linear", "none")
 """Activations that compute nothing (hls4ml 1.3 removes them from the model)."""

@@ -98,10 +98,10 @@ class Constants:
 
     def thin_data(self, part_family: str) -> str | None:
         """Why the constants are thin for ``part_family`` (a sentence), or None when they are not."""
-        try:
-            return _thin_data(self, part_family)
-        except TypeError:  # an unhashable field (a list passed by hand): not memoised
-            return self._thin_data(part_family)
+        memo: dict[str, str | None] = self.__dict__.setdefault("_thin_memo", {})  # not a field: eq/hash ignore it
+        if part_family not in memo:
+            memo[part_family] = self._thin_data(part_family)
+        return memo[part_family]
 
     def _thin_data(self, part_family: str) -> str | None:
         if not self.support:
@@ -171,12 +171,6 @@ class ConstantSet:
 
 _BUILT_IN = Constants()
 """The built-in defaults, for a tool family a set has no constants of (one frozen instance, shared)."""
-
-
-@lru_cache(maxsize=256)
-def _thin_data(k: Constants, part_family: str) -> str | None:
-    """:meth:`Constants.thin_data`, memoised (a pure function of frozen, hashable arguments)."""
-    return k._thin_data(part_family)
 
 
 @lru_cache(maxsize=256)

@@ -104,13 +104,15 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     cal = calibration if calibration is not None else PRIOR_CALIBRATION
     corrected, bounds, level = cal.apply(totals, target, layers)
     has_conv = False
-    weighted: list[LayerSpec] = []
+    weighted = missing = 0  # weighted layers, and those of them without trained weights
     for s in layers:
         kind = s.kind
         if kind in CONV_KINDS:
             has_conv = True
         if kind in WEIGHTED_KINDS:
-            weighted.append(s)
+            weighted += 1
+            if s.weights is None:
+                missing += 1
     spread = k.log_sigma_conv if has_conv and k.log_sigma_conv else k.log_sigma
     thin = k.thin_data(part.family)
     if level is None and spread:
@@ -134,14 +136,13 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     intervals["latency_ns"] = Interval(lat.low * period, lat.high * period)
     percent = {m: 100.0 * corrected[m] / pp[m] for m in ("dsp", "lut", "ff", "bram_18k") if pp[m]}
     calibrated = level is not None
-    weights_known = bool(weighted) and all(s.weights is not None for s in weighted)
+    weights_known = weighted > 0 and missing == 0
     notes = [why]
     if thin:
         notes.append(f"thin data for {family} on {part.family}: {thin}"
                      + (f"; uncalibrated intervals widened x{THIN_DATA_WIDEN:g}" if level is None else ""))
     if weighted and not weights_known:
-        missing = sum(1 for s in weighted if s.weights is None)
-        notes.append(f"{missing} of {len(weighted)} weighted layers without trained weights: "
+        notes.append(f"{missing} of {weighted} weighted layers without trained weights: "
                      "DSP/LUT from the weight type alone")
     if not calibrated:
         notes.append(f"uncalibrated for {family} on {part.family}: no synthesis records of this tool and part "
