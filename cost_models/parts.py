@@ -7,7 +7,7 @@ matched by their device prefix (the longest known device name the string starts 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cost_models.errors import UnknownPartError
 
@@ -28,12 +28,12 @@ class Part:
     bram_18k: int
     uram: int = 0
 
-    @property
+    @cached_property
     def dsp_a_bits(self) -> int:
         """Width of the DSP multiplier's wide port: 25 (DSP48E1, 7-series/UltraScale) or 27 (DSP48E2, +)."""
         return 27 if self.family in ("kintexuplus", "virtexuplus", "zynquplus") else 25
 
-    @property
+    @cached_property
     def dsp_b_bits(self) -> int:
         """Width of the DSP multiplier's narrow port (18 on every DSP48)."""
         return 18
