@@ -135,12 +135,12 @@ class Correction:
     def apply(self, metric: str, value: float, x: Sequence[float] | None = None) -> tuple[float, float, float]:
         """(corrected value, 80 % low, 80 % high) for an analytic value (``x``: its :func:`features`)."""
         c = LOG_OFFSET[metric]
-        base = math.log(max(value, 0.0) + c)
         mu = self.mu if not self.beta else self.shift(x)
-        s = self.sigma * math.sqrt(1.0 + 1.0 / (self.n + self.k))
-        mid = math.exp(base + mu) - c
-        lo = math.exp(base + mu - Z80 * s) - c
-        hi = math.exp(base + mu + Z80 * s) - c
+        centre = math.log(max(value, 0.0) + c) + mu
+        half = Z80 * (self.sigma * math.sqrt(1.0 + 1.0 / (self.n + self.k)))  # half the interval (log scale)
+        mid = math.exp(centre) - c
+        lo = math.exp(centre - half) - c
+        hi = math.exp(centre + half) - c
         return max(0.0, mid), max(0.0, lo), max(0.0, hi)
 
 

@@ -182,7 +182,8 @@ def _sigmas_cached(spread: tuple[tuple[str, float], ...]) -> dict[str, float]:
 def _interval(value: float, sigma: float, metric: str) -> tuple[float, float]:
     c = LOG_OFFSET[metric]
     base = math.log(max(value, 0.0) + c)
-    lo, hi = math.exp(base - Z80 * sigma) - c, math.exp(base + Z80 * sigma) - c
+    half = Z80 * sigma
+    lo, hi = math.exp(base - half) - c, math.exp(base + half) - c
     if metric in ("latency_cycles", "ii"):
         return max(lo, 1.0), max(hi, 1.0)
     return max(0.0, lo), max(0.0, hi)
