@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from cost_models.analytic import LayerEstimate, analytic_totals
@@ -97,9 +96,8 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     model's own spread. ``constants``: the analytic constants (default: the shipped set).
     Raises :class:`~cost_models.UnknownPartError` for a part not in the table.
     """
-    part, family, why, pp = _target_facts(target)
-    cs = constants if constants is not None else DEFAULT_CONSTANTS
-    k = cs if isinstance(cs, Constants) else cs.for_target(target)
+    facts = _facts(target, constants if constants is not None else DEFAULT_CONSTANTS)
+    part, family, k = facts.part, facts.family, facts.constants
     totals, rows = analytic_totals(layers, target, k)
     cal = calibration if calibration is not None else PRIOR_CALIBRATION
     corrected, bounds, level = cal.apply(totals, target, layers)
@@ -113,19 +111,17 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
             weighted += 1
             if s.weights is None:
                 missing += 1
-    spread = k.log_sigma_conv if has_conv and k.log_sigma_conv else k.log_sigma
-    thin = k.thin_data(part.family)
-    if level is None and spread:
-        sig = _sigmas(spread)
+    sig = facts.sigmas_conv if has_conv else facts.sigmas
+    thin = facts.thin
+    if level is None and sig:
         widen = THIN_DATA_WIDEN if thin else 1.0
         for m in list(bounds):
             if m in sig:
                 bounds[m] = _interval(corrected[m], widen * sig[m], m)
-    elif level is not None and spread and cal.source == "prior":
+    elif level is not None and sig and cal.source == "prior":
         # The prior was fitted on other repositories' projects, and its groups' spread is in-sample: a new
         # project is a new repository, whose error the held-out spread of the analytic model measures
         # (cost_models.constants.Constants.log_sigma). The prior's interval is never narrower than that.
-        sig = _sigmas(spread)
         for m in list(bounds):
             if m in sig:
                 lo, hi = _interval(corrected[m], sig[m], m)
@@ -134,10 +130,11 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]
     intervals["latency_ns"] = Interval(lat.low * period, lat.high * period)
+    pp = facts.part_totals
     percent = {m: 100.0 * corrected[m] / pp[m] for m in ("dsp", "lut", "ff", "bram_18k") if pp[m]}
     calibrated = level is not None
     weights_known = weighted > 0 and missing == 0
-    notes = [why]
+    notes = [facts.family_note]
     if thin:
         notes.append(f"thin data for {family} on {part.family}: {thin}"
                      + (f"; uncalibrated intervals widened x{THIN_DATA_WIDEN:g}" if level is None else ""))
@@ -157,26 +154,42 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     )
 
 
-@lru_cache(maxsize=64)
-def _target_facts(target: Target) -> tuple[Part, str, str, dict[str, int]]:
-    """The target's part, tool family, the note naming that family, and the part's totals (read-only)."""
+@dataclass(frozen=True)
+class _Facts:
+    """What an estimate derives from its target and constants alone (read-only, shared by the estimates of
+    one target): the constants of the target's tool family, the part, the tool family and the note naming
+    it, the part's totals, why the constants are thin on the part's family (None: they are not), and the
+    uncalibrated log-scale spread per metric without and with convolutions (empty: none)."""
+
+    constants: Constants
+    part: Part
+    family: str
+    family_note: str
+    part_totals: dict[str, int]
+    thin: str | None
+    sigmas: dict[str, float]
+    sigmas_conv: dict[str, float]
+
+
+_FACTS: dict[tuple[Target, int], tuple[ConstantSet | Constants, _Facts]] = {}
+"""By (target, id of the constants); an entry holds its constants, so the id stays theirs."""
+
+
+def _facts(target: Target, constants: ConstantSet | Constants) -> _Facts:
+    """The (memoised) :class:`_Facts` of ``target`` with ``constants`` (a set, or one family's)."""
+    entry = _FACTS.get((target, id(constants)))
+    if entry is not None:
+        return entry[1]
     part = get_part(target.part)
+    k = constants if isinstance(constants, Constants) else constants.for_target(target)
     family = tool_family(target)
     why = f"from tool_version {target.tool_version}" if target.tool_version else f"from backend {target.backend}"
-    return part, family, f"tool family assumed: {family} ({why})", part.totals()
-
-
-def _sigmas(spread: tuple[tuple[str, float], ...]) -> dict[str, float]:
-    """``dict(spread)``, built once per spread (read-only)."""
-    try:
-        return _sigmas_cached(spread)
-    except TypeError:  # an unhashable spread (a list passed by hand)
-        return dict(spread)
-
-
-@lru_cache(maxsize=64)
-def _sigmas_cached(spread: tuple[tuple[str, float], ...]) -> dict[str, float]:
-    return dict(spread)
+    facts = _Facts(k, part, family, f"tool family assumed: {family} ({why})", part.totals(),
+                   k.thin_data(part.family), dict(k.log_sigma), dict(k.log_sigma_conv or k.log_sigma))
+    if len(_FACTS) >= 256:
+        _FACTS.clear()
+    _FACTS[(target, id(constants))] = (constants, facts)
+    return facts
 
 
 def _interval(value: float, sigma: float, metric: str) -> tuple[float, float]:
