@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from cost_models.constants import (
@@ -203,11 +203,11 @@ class LayerContext:
     """The tool honours ``config_array_partition -maximum_size`` (see :func:`array_partition_limited`)."""
     family: str = "vitis_hls"
     """The HLS tool family (``vivado_hls`` or ``vitis_hls``, :func:`cost_models.constants.tool_family`)."""
+    t_eff: float = field(init=False, repr=False, compare=False)
+    """Usable clock period in ns (period minus the default uncertainty), from ``clock_period_ns``."""
 
-    @cached_property
-    def t_eff(self) -> float:
-        """Usable clock period in ns (period minus the default uncertainty)."""
-        return self.clock_period_ns * (1.0 - CLOCK_UNCERTAINTY)  # usable_period, inlined
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "t_eff", usable_period(self.clock_period_ns))
 
 
 def usable_period(clock_period_ns: float) -> float:
@@ -296,9 +296,10 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
     last = MAX_DIGITS if to_lut else hard_from
     # products with i + 1 CSD digits: the distinct ones plus the unmerged share of the repeats; those with
     # >= hard_from + 1 digits are true multiplications (unless bound to LUTs), the others i shift-adds each
+    digits, unique = stats.digits, stats.unique_digits
     hard = adders = 0.0
-    for i, (a, u) in enumerate(zip(stats.digits, stats.unique_digits, strict=True)):  # MAX_DIGITS buckets each
-        count = (u + share * (a - u)) * scale
+    for i in range(MAX_DIGITS):
+        count = (unique[i] + share * (digits[i] - unique[i])) * scale
         if i < last:
             adders += i * count
         else:
@@ -361,12 +362,11 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     # ALLOCATION limit (hls4ml's multiplier_limit), and the schedule follows the clock.
     k = ctx.k
     limit = multiplier_limit(n_in, n_out, n_zeros, rf)
-    prod = _products(layer, n_in, n_out, nz, db, ctx)
-    if not prod.from_values:
+    hard, lut_adders, pw, from_values = _products(layer, n_in, n_out, nz, db, ctx)
+    if not from_values:
         est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
-    units = min(float(limit), prod.hard)
+    units = min(float(limit), hard)
     est.multipliers = nz
-    hard, lut_adders, pw = prod.hard, prod.lut_adders, prod.weight_bits
     per_product = dsp_per_mult(pw, db, ctx.part)
     est.dsp = float(round(units * per_product))
     acc_w = min(ab, db + pw + max(0, levels - 1))
