@@ -218,7 +218,8 @@ def usable_period(clock_period_ns: float) -> float:
 
 def multiplier_limit(n_in: int, n_out: int, n_zeros: int, reuse_factor: int) -> int:
     """hls4ml's ``DIV_ROUNDUP(n_in * n_out, reuse_factor) - n_zeros / reuse_factor`` (C integer division)."""
-    return max(1, -(-(n_in * n_out) // reuse_factor) - n_zeros // reuse_factor)
+    limit = -(-(n_in * n_out) // reuse_factor) - n_zeros // reuse_factor
+    return limit if limit > 1 else 1
 
 
 def dsp_per_mult(a_bits: int, b_bits: int, part: Part) -> int:
@@ -261,7 +262,8 @@ def _tree_cycles(levels: int, ctx: LayerContext, with_mult: bool = True) -> int:
 
 def _cuts(path_ns: float, ctx: LayerContext) -> int:
     """Pipeline registers along a combinational path of ``path_ns`` (0 when it fits in one cycle)."""
-    return max(0, math.ceil(path_ns / ctx.t_eff - 1e-9) - 1)
+    cuts = math.ceil(path_ns / ctx.t_eff - 1e-9) - 1
+    return cuts if cuts > 0 else 0
 
 
 class _Products(NamedTuple):
@@ -284,12 +286,14 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
     if stats is None or stats.n_nonzero == 0:
         stats = typical_weight_stats(w, n_in, n_out)
     if from_values:  # the trained matrix itself (repeated per pixel for an io_parallel convolution)
-        scale = (n_in * n_out) / max(1, layer.n_in * layer.n_out)
+        n_w = layer.n_in * layer.n_out
+        scale = (n_in * n_out) / (n_w if n_w > 1 else 1)
     else:  # typical values at the type, scaled to this layer's non-zero weights
         scale = nz / stats.n_nonzero if stats.n_nonzero else 0.0
     k = ctx.k
-    share = min(1.0, max(0.0, k.share))
-    hard_from = max(1, k.hard_digits) - 1
+    share = k.share if k.share > 0.0 else 0.0  # clamped to [0, 1]
+    share = share if share < 1.0 else 1.0
+    hard_from = (k.hard_digits if k.hard_digits > 1 else 1) - 1
     to_lut = layer.mult_impl == "lut" or db < k.dsp_min_data_bits
     if layer.mult_impl == "dsp":
         hard_from = 1
@@ -305,7 +309,7 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
         else:
             hard += count
     wbits = (stats.max_bits + 1) if from_values and stats.max_bits else effective_weight_bits(w)
-    return _Products(hard, adders, max(1, wbits), from_values)
+    return _Products(hard, adders, wbits if wbits > 1 else 1, from_values)
 
 
 def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zeros: int, rf: int,
@@ -315,7 +319,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     acc = layer.accum or FixedType(max(16, w.width + ctx.data.width), 6)
     wb, db, ab = w.width, ctx.data.width, acc.width
     n_w = n_in * n_out
-    nz = max(0, n_w - n_zeros)
+    nz = n_w - n_zeros if n_w > n_zeros else 0
     levels, growth = _tree_shape(n_in)
     est.reuse_factor = rf
     if layer.strategy == "resource" and rf > 1:
@@ -365,14 +369,16 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     hard, lut_adders, pw, from_values = _products(layer, n_in, n_out, nz, db, ctx)
     if not from_values:
         est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
-    units = min(float(limit), hard)
+    units = hard if hard < limit else float(limit)  # min(limit, hard)
     est.multipliers = nz
     per_product = dsp_per_mult(pw, db, ctx.part)
     est.dsp = float(round(units * per_product))
-    acc_w = min(ab, db + pw + max(0, levels - 1))
-    tree_adders = max(0, nz - n_out) + n_out  # accumulation tree plus the bias add of each output
+    acc_w = db + pw + levels - 1  # levels >= 1
+    acc_w = acc_w if acc_w < ab else ab
+    tree_adders = (nz - n_out if nz > n_out else 0) + n_out  # accumulation tree plus the bias add of each output
     mult_bits = lut_adders * (db + pw)
-    tree_w = min(ab, db + pw + growth)
+    tree_w = db + pw + growth
+    tree_w = tree_w if tree_w < ab else ab
     lut = k.lut_per_adder_bit * (mult_bits + tree_adders * tree_w)
     slots = math.ceil(hard / limit) if hard > limit else 1
     lut_slots = 1
@@ -403,9 +409,9 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         product_regs = float(n_w * acc_w)
         est.notes.append(f"{n_w} products > {MAXIMUM_PARTITION_SIZE}: not fully partitioned, {seq} extra cycles")
     est.latency_cycles = latency
-    est.ii = min(rf, latency + 1)
+    est.ii = latency + 1 if latency + 1 < rf else rf
     ff = k.ff_scale * _cut_registers(path, cuts, nz, n_out, acc_w, t_mult * speed, t_add * speed)
-    ff = max(ff, product_regs)  # the held products are the registers of the sequential schedule
+    ff = product_regs if product_regs > ff else ff  # the held products are the registers of the sequential schedule
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
     est.ff = ff
@@ -506,10 +512,12 @@ def _cut_registers(path_ns: float, cuts: int, nz: int, n_out: int, acc_w: int, t
     """
     if cuts <= 0:
         return 0.0
-    per_out = max(1.0, nz / max(1, n_out))
+    per_out = nz / (n_out if n_out > 1 else 1)
+    per_out = per_out if per_out > 1.0 else 1.0
     bits = 0.0
     for halving in _cut_halvings(path_ns, cuts, t_mult_ns, t_add_ns):
-        live = n_out * max(1.0, per_out / halving)
+        live = per_out / halving
+        live = n_out * (live if live > 1.0 else 1.0)
         bits += live * acc_w
     return bits + n_out * acc_w  # the layer's output register
 
