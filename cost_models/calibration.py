@@ -136,12 +136,12 @@ class Correction:
         """(corrected value, 80 % low, 80 % high) for an analytic value (``x``: its :func:`features`)."""
         c = LOG_OFFSET[metric]
         mu = self.mu if not self.beta else self.shift(x)
-        centre = math.log(max(value, 0.0) + c) + mu
+        centre = math.log((0.0 if value < 0.0 else value) + c) + mu  # max(value, 0.0), written out
         half = Z80 * (self.sigma * math.sqrt(1.0 + 1.0 / (self.n + self.k)))  # half the interval (log scale)
         mid = math.exp(centre) - c
         lo = math.exp(centre - half) - c
         hi = math.exp(centre + half) - c
-        return max(0.0, mid), max(0.0, lo), max(0.0, hi)
+        return (mid if mid > 0.0 else 0.0), (lo if lo > 0.0 else 0.0), (hi if hi > 0.0 else 0.0)
 
 
 def design_class(layers: Sequence[LayerSpec] | None) -> str:
@@ -295,7 +295,7 @@ class Calibration:
                 level = key
             mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]) if corr.beta else None)
             if m in ("latency_cycles", "ii"):
-                mid, lo, hi = max(mid, 1.0), max(lo, 1.0), max(hi, 1.0)
+                mid, lo, hi = (1.0 if mid < 1.0 else mid), (1.0 if lo < 1.0 else lo), (1.0 if hi < 1.0 else hi)
             out[m], bounds[m] = mid, (lo, hi)
         return out, bounds, level
 

@@ -125,7 +125,8 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
         for m in list(bounds):
             if m in sig:
                 lo, hi = _interval(corrected[m], sig[m], m)
-                bounds[m] = (min(bounds[m][0], lo), max(bounds[m][1], hi))
+                low, high = bounds[m]  # widened to (min(low, lo), max(high, hi))
+                bounds[m] = (lo if lo < low else low, hi if hi > high else high)
     period = float(target.clock_period_ns)
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]
@@ -193,10 +194,12 @@ def _facts(target: Target, constants: ConstantSet | Constants) -> _Facts:
 
 
 def _interval(value: float, sigma: float, metric: str) -> tuple[float, float]:
+    """The uncalibrated interval of ``value`` (log-scale spread ``sigma``), at least 1 cycle for latency and II,
+    else at least 0 (the two-value ``max`` written out: builtin ``max`` costs more than the rest here)."""
     c = LOG_OFFSET[metric]
-    base = math.log(max(value, 0.0) + c)
+    base = math.log((0.0 if value < 0.0 else value) + c)
     half = Z80 * sigma
     lo, hi = math.exp(base - half) - c, math.exp(base + half) - c
     if metric in ("latency_cycles", "ii"):
-        return max(lo, 1.0), max(hi, 1.0)
-    return max(0.0, lo), max(0.0, hi)
+        return (1.0 if lo < 1.0 else lo), (1.0 if hi < 1.0 else hi)
+    return (lo if lo > 0.0 else 0.0), (hi if hi > 0.0 else 0.0)
