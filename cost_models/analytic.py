@@ -303,7 +303,10 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
     digits, unique = stats.digits, stats.unique_digits
     hard = adders = 0.0
     for i in range(MAX_DIGITS):
-        count = (unique[i] + share * (digits[i] - unique[i])) * scale
+        a, u = digits[i], unique[i]
+        if not (a or u):
+            continue  # an empty bucket adds nothing (0.0)
+        count = (u + share * (a - u)) * scale
         if i < last:
             adders += i * count
         else:
