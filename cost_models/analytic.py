@@ -56,7 +56,7 @@ from cost_models.stream import (
     parallel_input_channel,
     shift_register_luts,
 )
-from cost_models.weight_stats import WeightStats
+from cost_models.weight_stats import MAX_DIGITS, WeightStats
 from cost_models.weights import typical_weight_stats
 
 __all__ = [
@@ -151,7 +151,7 @@ SOFTMAX_FF_PER_BIT = 12.0
 BRAM18_BITS = 18 * 1024
 
 
-@dataclass
+@dataclass(slots=True)
 class LayerEstimate:
     """Analytic estimate of one layer (DSP slices, LUTs, FFs, 18 Kb BRAMs, cycles)."""
 
@@ -203,11 +203,11 @@ class LayerContext:
     """The tool honours ``config_array_partition -maximum_size`` (see :func:`array_partition_limited`)."""
     family: str = "vitis_hls"
     """The HLS tool family (``vivado_hls`` or ``vitis_hls``, :func:`cost_models.constants.tool_family`)."""
+    t_eff: float = field(init=False, repr=False, compare=False)
+    """Usable clock period in ns (period minus the default uncertainty), from ``clock_period_ns``."""
 
-    @property
-    def t_eff(self) -> float:
-        """Usable clock period in ns (period minus the default uncertainty)."""
-        return self.clock_period_ns * (1.0 - CLOCK_UNCERTAINTY)  # usable_period, inlined
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "t_eff", usable_period(self.clock_period_ns))
 
 
 def usable_period(clock_period_ns: float) -> float:
@@ -218,7 +218,8 @@ def usable_period(clock_period_ns: float) -> float:
 
 def multiplier_limit(n_in: int, n_out: int, n_zeros: int, reuse_factor: int) -> int:
     """hls4ml's ``DIV_ROUNDUP(n_in * n_out, reuse_factor) - n_zeros / reuse_factor`` (C integer division)."""
-    return max(1, -(-(n_in * n_out) // reuse_factor) - n_zeros // reuse_factor)
+    limit = -(-(n_in * n_out) // reuse_factor) - n_zeros // reuse_factor
+    return limit if limit > 1 else 1
 
 
 def dsp_per_mult(a_bits: int, b_bits: int, part: Part) -> int:
@@ -261,7 +262,8 @@ def _tree_cycles(levels: int, ctx: LayerContext, with_mult: bool = True) -> int:
 
 def _cuts(path_ns: float, ctx: LayerContext) -> int:
     """Pipeline registers along a combinational path of ``path_ns`` (0 when it fits in one cycle)."""
-    return max(0, math.ceil(path_ns / ctx.t_eff - 1e-9) - 1)
+    cuts = math.ceil(path_ns / ctx.t_eff - 1e-9) - 1
+    return cuts if cuts > 0 else 0
 
 
 class _Products(NamedTuple):
@@ -284,21 +286,33 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
     if stats is None or stats.n_nonzero == 0:
         stats = typical_weight_stats(w, n_in, n_out)
     if from_values:  # the trained matrix itself (repeated per pixel for an io_parallel convolution)
-        scale = (n_in * n_out) / max(1, layer.n_in * layer.n_out)
+        n_w = layer.n_in * layer.n_out
+        scale = (n_in * n_out) / (n_w if n_w > 1 else 1)
     else:  # typical values at the type, scaled to this layer's non-zero weights
         scale = nz / stats.n_nonzero if stats.n_nonzero else 0.0
     k = ctx.k
-    share = min(1.0, max(0.0, k.share))
-    counts = [(u + share * (a - u)) * scale for a, u in zip(stats.digits, stats.unique_digits, strict=True)]
-    hard_from = max(1, k.hard_digits) - 1
+    share = k.share if k.share > 0.0 else 0.0  # clamped to [0, 1]
+    share = share if share < 1.0 else 1.0
+    hard_from = (k.hard_digits if k.hard_digits > 1 else 1) - 1
     to_lut = layer.mult_impl == "lut" or db < k.dsp_min_data_bits
     if layer.mult_impl == "dsp":
         hard_from = 1
-    hard = 0.0 if to_lut else sum(counts[hard_from:])
-    last = len(counts) if to_lut else hard_from
-    adders = sum([i * c for i, c in enumerate(counts[:last])])
+    last = MAX_DIGITS if to_lut else hard_from
+    # products with i + 1 CSD digits: the distinct ones plus the unmerged share of the repeats; those with
+    # >= hard_from + 1 digits are true multiplications (unless bound to LUTs), the others i shift-adds each
+    digits, unique = stats.digits, stats.unique_digits
+    hard = adders = 0.0
+    for i in range(MAX_DIGITS):
+        a, u = digits[i], unique[i]
+        if not (a or u):
+            continue  # an empty bucket adds nothing (0.0)
+        count = (u + share * (a - u)) * scale
+        if i < last:
+            adders += i * count
+        else:
+            hard += count
     wbits = (stats.max_bits + 1) if from_values and stats.max_bits else effective_weight_bits(w)
-    return _Products(hard, adders, max(1, wbits), from_values)
+    return _Products(hard, adders, wbits if wbits > 1 else 1, from_values)
 
 
 def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zeros: int, rf: int,
@@ -308,8 +322,8 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     acc = layer.accum or FixedType(max(16, w.width + ctx.data.width), 6)
     wb, db, ab = w.width, ctx.data.width, acc.width
     n_w = n_in * n_out
-    nz = max(0, n_w - n_zeros)
-    levels = (math.ceil(math.log2(n_in)) if n_in > 1 else 0) + 1
+    nz = n_w - n_zeros if n_w > n_zeros else 0
+    levels, growth = _tree_shape(n_in)
     est.reuse_factor = rf
     if layer.strategy == "resource" and rf > 1:
         per = dsp_per_mult(wb, db, ctx.part)
@@ -355,18 +369,19 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     # ALLOCATION limit (hls4ml's multiplier_limit), and the schedule follows the clock.
     k = ctx.k
     limit = multiplier_limit(n_in, n_out, n_zeros, rf)
-    prod = _products(layer, n_in, n_out, nz, db, ctx)
-    if not prod.from_values:
+    hard, lut_adders, pw, from_values = _products(layer, n_in, n_out, nz, db, ctx)
+    if not from_values:
         est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
-    units = min(float(limit), prod.hard)
+    units = hard if hard < limit else float(limit)  # min(limit, hard)
     est.multipliers = nz
-    hard, lut_adders, pw = prod.hard, prod.lut_adders, prod.weight_bits
     per_product = dsp_per_mult(pw, db, ctx.part)
     est.dsp = float(round(units * per_product))
-    acc_w = min(ab, db + pw + max(0, levels - 1))
-    tree_adders = max(0, nz - n_out) + n_out  # accumulation tree plus the bias add of each output
+    acc_w = db + pw + levels - 1  # levels >= 1
+    acc_w = acc_w if acc_w < ab else ab
+    tree_adders = (nz - n_out if nz > n_out else 0) + n_out  # accumulation tree plus the bias add of each output
     mult_bits = lut_adders * (db + pw)
-    tree_w = min(ab, db + pw + tree_mean_growth(n_in))
+    tree_w = db + pw + growth
+    tree_w = tree_w if tree_w < ab else ab
     lut = k.lut_per_adder_bit * (mult_bits + tree_adders * tree_w)
     slots = math.ceil(hard / limit) if hard > limit else 1
     lut_slots = 1
@@ -401,9 +416,9 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         product_regs = float(n_w * acc_w)
         est.notes.append(f"{n_w} products > {MAXIMUM_PARTITION_SIZE}: not fully partitioned, {seq} extra cycles")
     est.latency_cycles = latency
-    est.ii = min(rf, latency + 1)
+    est.ii = latency + 1 if latency + 1 < rf else rf
     ff = k.ff_scale * _cut_registers(path, cuts, nz, n_out, acc_w, t_mult * speed, t_add * speed)
-    ff = max(ff, product_regs)  # the held products are the registers of the sequential schedule
+    ff = product_regs if product_regs > ff else ff  # the held products are the registers of the sequential schedule
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
     est.ff = ff
@@ -431,6 +446,14 @@ def fabric_shared_luts(shift_add_adders: float, limit: int, slots: int, n_out: i
             + shared_dsp_mux_luts(limit, slots, n_out, data_bits))
 
 
+@lru_cache(maxsize=4096)
+def _tree_shape(n_in: int) -> tuple[int, float]:
+    """Adder levels of the accumulation of ``n_in`` products plus the bias (``ceil(log2 n_in) + 1``), and the
+    tree's :func:`tree_mean_growth` (bits)."""
+    return (math.ceil(math.log2(n_in)) if n_in > 1 else 0) + 1, tree_mean_growth(n_in)
+
+
+@lru_cache(maxsize=4096)
 def tree_mean_growth(n: int) -> float:
     """Mean bit growth (bits above one product) of the adders of a balanced binary tree summing ``n`` products:
     an adder at level ``l`` adds two ``l - 1``-grown sums and is ``l`` bits wider than a product, and half the
@@ -518,14 +541,26 @@ def _cut_registers(path_ns: float, cuts: int, nz: int, n_out: int, acc_w: int, t
     """
     if cuts <= 0:
         return 0.0
-    per_out = max(1.0, nz / max(1, n_out))
+    per_out = nz / (n_out if n_out > 1 else 1)
+    per_out = per_out if per_out > 1.0 else 1.0
     bits = 0.0
+    for halving in _cut_halvings(path_ns, cuts, t_mult_ns, t_add_ns):
+        live = per_out / halving
+        live = n_out * (live if live > 1.0 else 1.0)
+        bits += live * acc_w
+    return bits + n_out * acc_w  # the layer's output register
+
+
+@lru_cache(maxsize=4096)
+def _cut_halvings(path_ns: float, cuts: int, t_mult_ns: float, t_add_ns: float) -> tuple[float, ...]:
+    """``2^l`` for each of ``cuts`` evenly spaced cuts along a path of ``path_ns``, ``l`` the adder levels
+    (whole) the cut comes after: the factor by which the live partial sums have shrunk there."""
+    out = []
     for j in range(1, cuts + 1):
         x = path_ns * j / (cuts + 1)
         level = max(0.0, (x - t_mult_ns) / t_add_ns) if t_add_ns > 0 else 0.0
-        live = n_out * max(1.0, per_out / 2.0 ** math.floor(level))
-        bits += live * acc_w
-    return bits + n_out * acc_w  # the layer's output register
+        out.append(2.0 ** math.floor(level))
+    return tuple(out)
 
 
 def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
@@ -607,6 +642,11 @@ def _elementwise_ii(layer: LayerSpec, ctx: LayerContext) -> tuple[float, float]:
     return float(layer.n_in), 1.0
 
 
+RELU_LIKE = ("relu", "leaky_relu", "relu6", "thresholdedrelu")
+PIECEWISE_ACTIVATIONS = (*RELU_LIKE, "hard_sigmoid", "hard_tanh", "binary_tanh", "ternary_tanh", "elu", "prelu")
+"""Activations computed by compares, selects (and a constant product): no lookup table."""
+
+
 def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> None:
     act = (layer.activation or "relu").lower()
     width, ii = _elementwise_ii(layer, ctx)
@@ -615,7 +655,7 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
         est.latency_cycles = 0.0
         est.ii = ii
         return
-    if act in (*RELU_LIKE, "hard_sigmoid", "hard_tanh", "binary_tanh", "ternary_tanh", "elu", "prelu"):
+    if act in PIECEWISE_ACTIVATIONS:
         est.lut = width * (in_w + 2 * out_w) * RELU_LUT_FACTOR
         if act in ("leaky_relu", "elu", "prelu") and layer.mult_impl != "lut":
             est.dsp = width * dsp_share(in_w, in_w)  # alpha * x is a constant product
@@ -698,11 +738,49 @@ for _kind, _rule in (("input", _rule_input), ("dense", _rule_dense), ("conv1d", 
     register_rule(_kind, _rule)
 
 
-@lru_cache(maxsize=256)
-def _target_setup(target: Target) -> tuple[Part, float, bool, str]:
-    """The target's part, its speed factor, whether the tool limits array partitioning, and its tool family."""
-    part = resolve_part(target.part)
-    return part, part_speed(part, target.part), array_partition_limited(target), tool_family(target)
+@dataclass
+class _TargetSetup:
+    """What :func:`analytic_totals` derives from a target and its constants, once: the part, the clock period
+    (ns), the part's speed factor, whether the tool limits array partitioning, the tool family, and the
+    layer contexts built so far. A :class:`LayerContext` is frozen and depends on nothing but these and the
+    incoming data type and stream pixels, so layers (of any call) with equal ones share one."""
+
+    part: Part
+    period: float
+    speed: float
+    limited: bool
+    family: str
+    k: Constants
+    contexts: dict[tuple[int, int, bool, int], LayerContext] = field(default_factory=dict)
+
+    def context(self, data: FixedType, pixels: int) -> LayerContext:
+        """The context of a layer whose input is ``data`` over ``pixels`` stream pixels."""
+        key = (data.width, data.integer, data.signed, pixels)
+        ctx = self.contexts.get(key)
+        if ctx is None:
+            if len(self.contexts) >= _MAX_CONTEXTS:
+                self.contexts.clear()
+            ctx = self.contexts[key] = LayerContext(self.part, self.period, data, pixels, self.k, self.speed,
+                                                    self.limited, self.family)
+        return ctx
+
+
+_MAX_CONTEXTS = 4096
+_SETUPS: dict[tuple[Target, int], _TargetSetup] = {}
+"""Setups by (target, id of the constants); an entry holds its constants, so the id stays theirs."""
+
+
+def _target_setup(target: Target, k: Constants) -> _TargetSetup:
+    """The (memoised) setup of ``target`` with constants ``k``."""
+    key = (target, id(k))
+    setup = _SETUPS.get(key)
+    if setup is None:
+        if len(_SETUPS) >= 256:
+            _SETUPS.clear()
+        part = resolve_part(target.part)
+        setup = _SETUPS[key] = _TargetSetup(part, float(target.clock_period_ns), part_speed(part, target.part),
+                                            array_partition_limited(target), tool_family(target), k)
+    return setup
 
 
 def _unknown_layer(layer: LayerSpec) -> UnknownLayerError:
@@ -741,37 +819,31 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
 
             da_totals, da_rows = da_analytic_totals(layers, target)
             return da_totals, [LayerEstimate(**row) for row in da_rows]
-    part, speed, limited, family = _target_setup(target)
-    period = float(target.clock_period_ns)
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
+    setup = _target_setup(target, k)
+    speed, family, period = setup.speed, setup.family, setup.period
     rows: list[LayerEstimate] = []
     dataflow_style = False  # parallel_dataflow(layers), computed in the loop
     data = _DEFAULT_DATA
     pixels = 1
     stream = False
     hw_layers: list[tuple[LayerSpec, int]] = []
-    contexts: dict[tuple[int, int], LayerContext] = {}  # layers with the same input type and pixels share one
     for layer in layers:
         if layer.kind == "input":
             data = layer.result
             continue
         if layer.io_type == "io_stream":
             stream = True
-        layer_in = layer.input or data
-        key = (id(layer_in), pixels)  # the type objects live as long as ``layers``: ids are stable here
-        ctx_or_none = contexts.get(key)
-        if ctx_or_none is None:
-            ctx = contexts[key] = LayerContext(part, period, layer_in, pixels, k, speed, limited, family)
-        else:
-            ctx = ctx_or_none
+        ctx = setup.context(layer.input or data, pixels)
         kind = layer.kind
         if not dataflow_style and (layer.strategy == "resource" or (kind in CONV_KINDS and layer.n_partitions > 1)):
             dataflow_style = True
         rule = RULES.get(kind)
         if rule is None:
             raise _unknown_layer(layer)
-        est = LayerEstimate(layer.name, layer.kind, reuse_factor=layer.reuse_factor)  # estimate_layer, inlined
+        est = LayerEstimate(layer.name, layer.kind)  # estimate_layer, inlined (a keyword argument costs more)
+        est.reuse_factor = layer.reuse_factor
         out = rule(layer, ctx, est)
         if out is not None:
             pixels = out
@@ -880,11 +952,16 @@ def _boundary_registers(hw: Sequence[LayerSpec], latency: float) -> float:
     of 1-2 cycles at 25 ns a fraction (Kenny-Jia). Linear activations (removed by hls4ml 1.3) and in-place
     reshapes hold no vector of their own; the last layer's output is the top function's output register.
     """
-    inner = [layer for layer in hw[:-1] if not _holds_no_vector(layer)]
+    bits = 0  # the output vectors of the inner layers that hold one (exact integer sum)
+    inner = False
+    for layer in hw[:-1]:
+        if not _holds_no_vector(layer):
+            inner = True
+            bits += _output_elements(layer) * layer.result.width
     if not inner:
         return 0.0
     frac = min(1.0, latency / len(hw))
-    return frac * sum(_output_elements(layer) * layer.result.width for layer in inner)
+    return frac * bits
 
 
 INPLACE_STREAM_KINDS = ("flatten",)
@@ -954,8 +1031,6 @@ def _parallel_channels(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequenc
         row.fifo_lut += n * lut
         row.fifo_ff += n * ff
 
-
-RELU_LIKE = ("relu", "leaky_relu", "relu6", "thresholdedrelu")
 
 LINEAR_ACTIVATIONS = ("linear", "none")
 """Activations that compute nothing (hls4ml 1.3 removes them from the model)."""

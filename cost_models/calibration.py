@@ -135,13 +135,13 @@ class Correction:
     def apply(self, metric: str, value: float, x: Sequence[float] | None = None) -> tuple[float, float, float]:
         """(corrected value, 80 % low, 80 % high) for an analytic value (``x``: its :func:`features`)."""
         c = LOG_OFFSET[metric]
-        base = math.log(max(value, 0.0) + c)
         mu = self.mu if not self.beta else self.shift(x)
-        s = self.sigma * math.sqrt(1.0 + 1.0 / (self.n + self.k))
-        mid = math.exp(base + mu) - c
-        lo = math.exp(base + mu - Z80 * s) - c
-        hi = math.exp(base + mu + Z80 * s) - c
-        return max(0.0, mid), max(0.0, lo), max(0.0, hi)
+        centre = math.log((0.0 if value < 0.0 else value) + c) + mu  # max(value, 0.0), written out
+        half = Z80 * (self.sigma * math.sqrt(1.0 + 1.0 / (self.n + self.k)))  # half the interval (log scale)
+        mid = math.exp(centre) - c
+        lo = math.exp(centre - half) - c
+        hi = math.exp(centre + half) - c
+        return (mid if mid > 0.0 else 0.0), (lo if lo > 0.0 else 0.0), (hi if hi > 0.0 else 0.0)
 
 
 def design_class(layers: Sequence[LayerSpec] | None) -> str:
@@ -264,6 +264,22 @@ class Calibration:
                 return g[metric], key
         return Correction(0.0, DEFAULT_LOG_SIGMA[metric], 0, PRIOR_WEIGHT), None
 
+    def _corrections(self, target: Target, layers: Sequence[LayerSpec] | None
+                     ) -> tuple[tuple[str, Correction, str | None], ...]:
+        """(metric, :meth:`lookup`'s correction and group key) for every metric, memoised per group keys (the
+        target's tool, version and part family, the design class and architecture) while ``groups`` is the
+        same dict of the same size (a new fit replaces it)."""
+        keys = tuple(self._keys(target, layers))
+        cache = self.__dict__.get("_corrections_cache")
+        if cache is None or cache[0] is not self.groups or cache[1] != len(self.groups):
+            cache = (self.groups, len(self.groups), {})
+            self.__dict__["_corrections_cache"] = cache
+        by_keys: dict[tuple[str, ...], tuple[tuple[str, Correction, str | None], ...]] = cache[2]
+        found = by_keys.get(keys)
+        if found is None:
+            found = by_keys[keys] = tuple((m, *self.lookup(target, m, layers, keys)) for m in METRICS)
+        return found
+
     def apply(self, totals: Mapping[str, float], target: Target, layers: Sequence[LayerSpec] | None = None
               ) -> tuple[dict[str, float], dict[str, tuple[float, float]], str | None]:
         """Corrected totals, 80 % intervals, and the group key used for DSP (None when uncalibrated).
@@ -274,21 +290,12 @@ class Calibration:
         out: dict[str, float] = {}
         bounds: dict[str, tuple[float, float]] = {}
         level: str | None = None
-        keys = self._keys(target, layers)
-        groups = [(key, g) for key in keys if (g := self.groups.get(key)) is not None]
-        for m in METRICS:
-            found: tuple[Correction, str | None] | None = None
-            for gkey, g in groups:  # Calibration.lookup, inlined: the most specific group with the metric
-                c = g.get(m)
-                if c is not None:
-                    found = (c, gkey)
-                    break
-            corr, key = found if found is not None else self.lookup(target, m, layers, keys)  # none: identity
+        for m, corr, key in self._corrections(target, layers):
             if m == "dsp":
                 level = key
             mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]) if corr.beta else None)
             if m in ("latency_cycles", "ii"):
-                mid, lo, hi = max(mid, 1.0), max(lo, 1.0), max(hi, 1.0)
+                mid, lo, hi = (1.0 if mid < 1.0 else mid), (1.0 if lo < 1.0 else lo), (1.0 if hi < 1.0 else hi)
             out[m], bounds[m] = mid, (lo, hi)
         return out, bounds, level
 

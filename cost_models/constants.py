@@ -99,10 +99,10 @@ class Constants:
 
     def thin_data(self, part_family: str) -> str | None:
         """Why the constants are thin for ``part_family`` (a sentence), or None when they are not."""
-        try:
-            return _thin_data(self, part_family)
-        except TypeError:  # an unhashable field (a list passed by hand): not memoised
-            return self._thin_data(part_family)
+        memo: dict[str, str | None] = self.__dict__.setdefault("_thin_memo", {})  # not a field: eq/hash ignore it
+        if part_family not in memo:
+            memo[part_family] = self._thin_data(part_family)
+        return memo[part_family]
 
     def _thin_data(self, part_family: str) -> str | None:
         if not self.support:
@@ -147,7 +147,9 @@ class ConstantSet:
     source: str = "defaults"
 
     def for_target(self, target: Target) -> Constants:
-        return self.families.get(tool_family(target), Constants())
+        """The constants of the target's tool family (the built-in defaults when the set has none)."""
+        k = self.families.get(tool_family(target))
+        return k if k is not None else _BUILT_IN
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "cost_models.constants/1", "source": self.source,
@@ -168,10 +170,8 @@ class ConstantSet:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-@lru_cache(maxsize=256)
-def _thin_data(k: Constants, part_family: str) -> str | None:
-    """:meth:`Constants.thin_data`, memoised (a pure function of frozen, hashable arguments)."""
-    return k._thin_data(part_family)
+_BUILT_IN = Constants()
+"""The built-in defaults, for a tool family a set has no constants of (one frozen instance, shared)."""
 
 
 _VERSION_RE = re.compile(r"(?<![\d.])(20\d\d)\.(\d+)")

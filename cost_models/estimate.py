@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from cost_models.analytic import LayerEstimate, analytic_totals
@@ -108,58 +107,51 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     (:func:`~cost_models.parts.resolve_part`). Raises :class:`~cost_models.UnknownPartError` naming the part
     when its family is not recognised either.
     """
-    part, family, why, pp = _target_facts(target)
-    cs = constants if constants is not None else DEFAULT_CONSTANTS
-    k = cs if isinstance(cs, Constants) else cs.for_target(target)
+    facts = _facts(target, constants if constants is not None else DEFAULT_CONSTANTS)
+    part, family, k = facts.part, facts.family, facts.constants
     totals, rows = analytic_totals(layers, target, k)
     cal = calibration if calibration is not None else PRIOR_CALIBRATION
     corrected, bounds, level = cal.apply(totals, target, layers)
     has_conv = False
-    weighted: list[LayerSpec] = []
+    weighted = missing = 0  # weighted layers, and those of them without trained weights
     for s in layers:
         kind = s.kind
         if kind in CONV_KINDS:
             has_conv = True
         if kind in WEIGHTED_KINDS:
-            weighted.append(s)
-    spread = k.log_sigma_conv if has_conv and k.log_sigma_conv else k.log_sigma
-    thin = k.thin_data(part.family)
-    if level is None and spread:
-        sig = _sigmas(spread)
+            weighted += 1
+            if s.weights is None:
+                missing += 1
+    sig = facts.sigmas_conv if has_conv else facts.sigmas
+    thin = facts.thin
+    if level is None and sig:
         widen = THIN_DATA_WIDEN if thin else 1.0
         for m in list(bounds):
             if m in sig:
                 bounds[m] = _interval(corrected[m], widen * sig[m], m)
-    elif level is not None and spread and cal.source == "prior":
+    elif level is not None and sig and cal.source == "prior":
         # The prior was fitted on other repositories' projects, and its groups' spread is in-sample: a new
         # project is a new repository, whose error the held-out spread of the analytic model measures
         # (cost_models.constants.Constants.log_sigma). The prior's interval is never narrower than that.
-        sig = _sigmas(spread)
         for m in list(bounds):
             if m in sig:
                 lo, hi = _interval(corrected[m], sig[m], m)
-                bounds[m] = (min(bounds[m][0], lo), max(bounds[m][1], hi))
+                low, high = bounds[m]  # widened to (min(low, lo), max(high, hi))
+                bounds[m] = (lo if lo < low else low, hi if hi > high else high)
     period = float(target.clock_period_ns)
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]
     intervals["latency_ns"] = Interval(lat.low * period, lat.high * period)
+    pp = facts.part_totals
     percent = {m: 100.0 * corrected[m] / pp[m] for m in ("dsp", "lut", "ff", "bram_18k") if pp.get(m)}
     calibrated = level is not None
-    weights_known = bool(weighted) and all(s.weights is not None for s in weighted)
-    notes = [why]
-    if not part.totals_known:
-        notes.append(f"part {target.part!r} is not in the parts table: costed as a {part.family} device (its DSP "
-                     "geometry and speed); percent_of_part not given (the device's totals are unknown)")
-    if speed_grade(target.part) is None:
-        notes.append(f"no speed grade in part {target.part!r}: -2 assumed")
-    if part.family in THIN_FAMILIES:
-        notes.append(THIN_FAMILIES[part.family])
+    weights_known = weighted > 0 and missing == 0
+    notes = list(facts.target_notes)
     if thin:
         notes.append(f"thin data for {family} on {part.family}: {thin}"
                      + (f"; uncalibrated intervals widened x{THIN_DATA_WIDEN:g}" if level is None else ""))
     if weighted and not weights_known:
-        missing = sum(1 for s in weighted if s.weights is None)
-        notes.append(f"{missing} of {len(weighted)} weighted layers without trained weights: "
+        notes.append(f"{missing} of {weighted} weighted layers without trained weights: "
                      "DSP/LUT from the weight type alone")
     if not calibrated:
         notes.append(f"uncalibrated for {family} on {part.family}: no synthesis records of this tool and part "
@@ -174,32 +166,62 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     )
 
 
-@lru_cache(maxsize=64)
-def _target_facts(target: Target) -> tuple[Part, str, str, dict[str, int]]:
-    """The target's part, tool family, the note naming that family, and the part's totals (read-only)."""
+@dataclass(frozen=True)
+class _Facts:
+    """What an estimate derives from its target and constants alone (read-only, shared by the estimates of
+    one target): the constants of the target's tool family, the part, the tool family and the note naming
+    it, the part's totals, why the constants are thin on the part's family (None: they are not), and the
+    uncalibrated log-scale spread per metric without and with convolutions (empty: none)."""
+
+    constants: Constants
+    part: Part
+    family: str
+    target_notes: tuple[str, ...]
+    """The tool family assumed and why; a part outside the parts table, a missing speed grade, a family without
+    synthesis data (:data:`~cost_models.constants.THIN_FAMILIES`)."""
+    part_totals: dict[str, int]
+    """Empty for a part outside the table (its totals are unknown)."""
+    thin: str | None
+    sigmas: dict[str, float]
+    sigmas_conv: dict[str, float]
+
+
+_FACTS: dict[tuple[Target, int], tuple[ConstantSet | Constants, _Facts]] = {}
+"""By (target, id of the constants); an entry holds its constants, so the id stays theirs."""
+
+
+def _facts(target: Target, constants: ConstantSet | Constants) -> _Facts:
+    """The (memoised) :class:`_Facts` of ``target`` with ``constants`` (a set, or one family's)."""
+    entry = _FACTS.get((target, id(constants)))
+    if entry is not None:
+        return entry[1]
     part = resolve_part(target.part)
+    k = constants if isinstance(constants, Constants) else constants.for_target(target)
     family = tool_family(target)
     why = f"from tool_version {target.tool_version}" if target.tool_version else f"from backend {target.backend}"
-    return part, family, f"tool family assumed: {family} ({why})", part.totals() if part.totals_known else {}
-
-
-def _sigmas(spread: tuple[tuple[str, float], ...]) -> dict[str, float]:
-    """``dict(spread)``, built once per spread (read-only)."""
-    try:
-        return _sigmas_cached(spread)
-    except TypeError:  # an unhashable spread (a list passed by hand)
-        return dict(spread)
-
-
-@lru_cache(maxsize=64)
-def _sigmas_cached(spread: tuple[tuple[str, float], ...]) -> dict[str, float]:
-    return dict(spread)
+    notes = [f"tool family assumed: {family} ({why})"]
+    if not part.totals_known:
+        notes.append(f"part {target.part!r} is not in the parts table: costed as a {part.family} device (its DSP "
+                     "geometry and speed); percent_of_part not given (the device's totals are unknown)")
+    if speed_grade(target.part) is None:
+        notes.append(f"no speed grade in part {target.part!r}: -2 assumed")
+    if part.family in THIN_FAMILIES:
+        notes.append(THIN_FAMILIES[part.family])
+    facts = _Facts(k, part, family, tuple(notes), part.totals() if part.totals_known else {},
+                   k.thin_data(part.family), dict(k.log_sigma), dict(k.log_sigma_conv or k.log_sigma))
+    if len(_FACTS) >= 256:
+        _FACTS.clear()
+    _FACTS[(target, id(constants))] = (constants, facts)
+    return facts
 
 
 def _interval(value: float, sigma: float, metric: str) -> tuple[float, float]:
+    """The uncalibrated interval of ``value`` (log-scale spread ``sigma``), at least 1 cycle for latency and II,
+    else at least 0 (the two-value ``max`` written out: builtin ``max`` costs more than the rest here)."""
     c = LOG_OFFSET[metric]
-    base = math.log(max(value, 0.0) + c)
-    lo, hi = math.exp(base - Z80 * sigma) - c, math.exp(base + Z80 * sigma) - c
+    base = math.log((0.0 if value < 0.0 else value) + c)
+    half = Z80 * sigma
+    lo, hi = math.exp(base - half) - c, math.exp(base + half) - c
     if metric in ("latency_cycles", "ii"):
-        return max(lo, 1.0), max(hi, 1.0)
-    return max(0.0, lo), max(0.0, hi)
+        return (1.0 if lo < 1.0 else lo), (1.0 if hi < 1.0 else hi)
+    return (lo if lo > 0.0 else 0.0), (hi if hi > 0.0 else 0.0)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cost_models.errors import UnknownPartError
 
@@ -56,13 +56,13 @@ class Part:
     """Family whose logic speed the device has, where it differs from ``family`` (the Zynq-7000 devices from
     xc7z030 up have Kintex-7 fabric); None: ``family``'s."""
 
-    @property
+    @cached_property
     def dsp_a_bits(self) -> int:
         """Width of the DSP multiplier's wide port: 25 (DSP48E1, 7-series) or 27 (DSP48E2 of UltraScale and
         UltraScale+, DSP58 of Versal)."""
         return 27 if self.family in DSP48E2_FAMILIES or self.family == "versal" else 25
 
-    @property
+    @cached_property
     def dsp_b_bits(self) -> int:
         """Width of the DSP multiplier's narrow port: 18 on every DSP48, 24 on Versal's DSP58."""
         return 24 if self.family == "versal" else 18

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 
 from cost_models.analytic import (
+    LUT_PER_GENERIC_MULT_BITPROD,
     RULES,
     LayerContext,
     LayerEstimate,
@@ -36,7 +37,7 @@ from cost_models.analytic import (
     estimate_layer,
     register_rule,
 )
-from cost_models.layer_rules import ADD_LUT_PER_BIT, LUT_PER_GENERIC_MULT_BITPROD, _lut_product, _no_data, _op_cycles
+from cost_models.layer_rules import ADD_LUT_PER_BIT, _lut_product, _no_data, _op_cycles
 from cost_models.layers import FixedType, LayerSpec
 
 __all__ = ["GATES", "RECURRENT_RULES"]
