@@ -132,12 +132,12 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     elif level is not None and sig and cal.source == "prior":
         # The prior was fitted on other repositories' projects, and its groups' spread is in-sample: a new
         # project is a new repository, whose error the held-out spread of the analytic model measures
-        # (cost_models.constants.Constants.log_sigma). The prior's interval is never narrower than that.
+        # (cost_models.constants.Constants.log_sigma): that spread, around the corrected value, is the interval.
+        # (Widening the prior's interval to at least that spread, as before, covered 93-94 % of the Vitis HLS
+        # repositories' projects in LUT, latency and II held out; this covers 74-88 %.)
         for m in list(bounds):
             if m in sig:
-                lo, hi = _interval(corrected[m], sig[m], m)
-                low, high = bounds[m]  # widened to (min(low, lo), max(high, hi))
-                bounds[m] = (lo if lo < low else low, hi if hi > high else high)
+                bounds[m] = _interval(corrected[m], sig[m], m)
     period = float(target.clock_period_ns)
     intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
     lat = intervals["latency_cycles"]
