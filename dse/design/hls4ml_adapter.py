@@ -350,23 +350,15 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
                            out_width=1, out_height=1, stride_width=iw, stride_height=ih)
         return LayerSpec(kind=kind, n_in=n_in, n_out=n_out, conv=geo, accum=acc,  # type: ignore[arg-type]
                          pool_op=_pool_op(layer), **common)  # type: ignore[arg-type]
-    if kind in ("zeropadding1d", "zeropadding2d", "resize"):
+    if kind in ("zeropadding1d", "zeropadding2d", "resize", "cropping1d", "cropping2d"):
         nc = _attr(layer, "n_chan")
+        edge = "crop" if kind.startswith("cropping") else "pad"  # a cropping's margins go in the pad fields
         geo = ConvGeometry(
             in_width=_attr(layer, "in_width"), in_height=1 if one_d else _attr(layer, "in_height"), n_chan=nc,
             filt_width=1, filt_height=1, n_filt=nc, out_width=_attr(layer, "out_width"),
-            out_height=1 if one_d else _attr(layer, "out_height"), pad_top=_attr(layer, "pad_top", 0),
-            pad_bottom=_attr(layer, "pad_bottom", 0), pad_left=_attr(layer, "pad_left", 0),
-            pad_right=_attr(layer, "pad_right", 0))
-        return LayerSpec(kind=kind, n_in=n_in, n_out=n_out, conv=geo, **common)  # type: ignore[arg-type]
-    if kind in ("cropping1d", "cropping2d"):
-        nc = _attr(layer, "n_chan")
-        geo = ConvGeometry(
-            in_width=_attr(layer, "in_width"), in_height=1 if one_d else _attr(layer, "in_height"), n_chan=nc,
-            filt_width=1, filt_height=1, n_filt=nc, out_width=_attr(layer, "out_width"),
-            out_height=1 if one_d else _attr(layer, "out_height"), pad_top=_attr(layer, "crop_top", 0),
-            pad_bottom=_attr(layer, "crop_bottom", 0), pad_left=_attr(layer, "crop_left", 0),
-            pad_right=_attr(layer, "crop_right", 0))
+            out_height=1 if one_d else _attr(layer, "out_height"), pad_top=_attr(layer, f"{edge}_top", 0),
+            pad_bottom=_attr(layer, f"{edge}_bottom", 0), pad_left=_attr(layer, f"{edge}_left", 0),
+            pad_right=_attr(layer, f"{edge}_right", 0))
         return LayerSpec(kind=kind, n_in=n_in, n_out=n_out, conv=geo, **common)  # type: ignore[arg-type]
     if kind == "reshape":
         shape = list(layer.get_output_variable().shape)
