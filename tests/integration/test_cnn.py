@@ -25,10 +25,9 @@ COMPARED = ("name", "kind", "n_in", "n_out", "result", "weight", "bias", "accum"
 
 
 def _threads() -> None:
-    import tensorflow as tf
+    from dse.training.train import configure_tensorflow
 
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    configure_tensorflow(1)  # a no-op where an earlier test already started TensorFlow
 
 
 def _diff(a: Any, b: Any) -> dict[str, tuple[Any, Any]]:

@@ -41,10 +41,9 @@ def cnn_space_file(tmp_path: Path) -> Path:
 
 
 def test_a_trained_cnn_is_screened_reported_per_layer_and_exported(tmp_path: Path) -> None:
-    import tensorflow as tf
+    from dse.training.train import configure_tensorflow
 
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    configure_tensorflow(1)  # a no-op where an earlier test already started TensorFlow
     path = cnn_space_file(tmp_path)
     space = load_space(path)
     data = load_dataset(space.data)
