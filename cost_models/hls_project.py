@@ -22,8 +22,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from cost_models.depthwise_rules import depthwise_unsupported
 from cost_models.errors import ReportError, UnknownLayerError
-from cost_models.layers import MERGE_OPS, WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec
+from cost_models.layers import DEPTHWISE_KINDS, MERGE_OPS, WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec
 from cost_models.records import SynthesisRecord
 from cost_models.reports import read_csynth_rpt, read_csynth_xml, read_vivado_synth_rpt, tool_from_version
 from cost_models.weights import read_weights_txt, summarize_weights, type_modes
@@ -284,7 +285,9 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
 
     The result type of ``configN`` / ``relu_configN`` is the typedef ``layerN_t`` (``result_t`` for
     the last layer). Conv structs take their matrix sizes from their ``configN_mult`` struct;
-    depthwise convolutions count only the diagonal of that matrix as weights; a conv with a 1x1 kernel
+    a conv whose mult struct uses a ``DepthwiseDense*`` kernel (or a separable conv's ``configN_depthwise``) is a
+    depthwise conv (one weight per window value), refused with :class:`~cost_models.errors.UnknownLayerError` where
+    hls4ml 1.3 writes no working one (:func:`cost_models.depthwise_rules.depthwise_unsupported`); a conv with a 1x1 kernel
     is a pointwise conv (hls4ml's ``optimize_pointwise_conv``). Pooling (global when the struct has no
     pool size), zero padding, resize, concatenate, merge and dot structs become layers of their kinds. A struct
     of any other kind (``embedding_config``, ``lstm_config``, …) raises :class:`~cost_models.errors.UnknownLayerError`
@@ -560,23 +563,25 @@ def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str
     n_zeros = _int(m.get("n_zeros", d.get("n_zeros")), 0)
     extra = _weight_file(d, m, files=weight_files)
     depthwise = bool(struct.endswith("_depthwise") or d.get("depthwise") or m.get("depthwise"))
-    if depthwise:
+    if depthwise:  # a DepthwiseDense* kernel: kernel x n_chan products, n_zeros among those weights
         n_in = _int(m.get("n_in"), n_in)
         n_out = _int(m.get("n_out"), n_out)
-        # a depthwise product uses one input channel per output channel: kernel x n_filt weights
-        n_zeros += n_in * n_out - (n_in // max(1, geo.n_chan)) * n_out
-        extra["depthwise"] = "1"
     parts = _member(d, "n_partitions", 0)
     pf = geo.out_pixels // parts if parts > 0 and geo.out_pixels % parts == 0 else None
     pointwise = geo.filt_width * geo.filt_height == 1 and not depthwise
-    spec_kind = ("pointwise_" if pointwise else "") + ("conv1d" if kind == "conv1d_config" else "conv2d")
+    spec_kind = ("depthwise_" if depthwise else "pointwise_" if pointwise else "") + (
+        "conv1d" if kind == "conv1d_config" else "conv2d")
     impl = _enum(d, "implementation", "linebuffer")
-    return LayerSpec(
+    spec = LayerSpec(
         kind=spec_kind, n_in=n_in, n_out=n_out, n_zeros=n_zeros,  # type: ignore[arg-type]
         weight=resolve_type(d.get("weight_t") or m.get("weight_t"), tds),
         bias=resolve_type(d.get("bias_t"), tds), accum=resolve_type(d.get("accum_t"), tds),
         strategy=_strategy(d), conv=geo, extra=extra, parallelization_factor=pf,  # type: ignore[arg-type]
         conv_implementation="encoded" if impl == "encoded" else "linebuffer", **common)
+    why = depthwise_unsupported(spec) if depthwise else None
+    if why is not None:
+        raise UnknownLayerError(why)
+    return spec
 
 
 _RECURRENT_STRUCTS = {"lstm_config": "lstm", "gru_config": "gru"}
@@ -815,14 +820,15 @@ def attach_weight_stats(layers: Sequence[LayerSpec], weights_dir: str | Path,
         idx = _index(layer.name)
         stem = layer.extra.get("weight_file") or (f"w{idx}" if idx else None)
         path = wd / f"{stem}.txt" if stem else None
-        if layer.kind not in WEIGHTED_KINDS or layer.weight is None or path is None \
-                or not path.is_file() or layer.extra.get("depthwise"):
+        if layer.kind not in WEIGHTED_KINDS or layer.weight is None or path is None or not path.is_file():
             out.append(layer)
             continue
         try:
             values = read_weights_txt(path)
             rounding, overflow = type_modes((type_texts or {}).get(layer.name, ""))
-            stats = summarize_weights(values, layer.weight, layer.n_in, layer.n_out, rounding, overflow)
+            # a depthwise conv's file holds one weight per window value: a column (no products to share)
+            n_in, n_out = (layer.n_weights, 1) if layer.kind in DEPTHWISE_KINDS else (layer.n_in, layer.n_out)
+            stats = summarize_weights(values, layer.weight, n_in, n_out, rounding, overflow)
         except (OSError, ValueError) as exc:
             log.info("no weight summary for %s: %s", layer.name, exc)
             out.append(layer)

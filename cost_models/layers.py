@@ -19,7 +19,7 @@ LayerKind = Literal[
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
-    "lstm", "gru", "embedding", "layernorm", "transpose",
+    "lstm", "gru", "embedding", "layernorm", "transpose", "depthwise_conv1d", "depthwise_conv2d",
 ]
 Strategy = Literal["latency", "resource", "distributed_arithmetic"]
 IOType = Literal["io_parallel", "io_stream"]
@@ -37,11 +37,16 @@ LAYER_KINDS: tuple[str, ...] = (
     "input", "dense", "conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", "activation", "softmax", "batchnorm",
     "pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d", "flatten", "reshape", "zeropadding1d",
     "zeropadding2d", "concatenate", "resize", "merge", "dot", "clone", "cropping1d", "cropping2d", "repack",
-    "lstm", "gru", "embedding", "layernorm", "transpose",
+    "lstm", "gru", "embedding", "layernorm", "transpose", "depthwise_conv1d", "depthwise_conv2d",
 )
 """Every layer kind the cost model has a rule for (``cost_models.layer_rules.RULES``)."""
-CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d")
-"""Convolutions: a per-pixel matrix product of ``n_in = filt_w*filt_h*n_chan`` by ``n_out = n_filt``."""
+DEPTHWISE_KINDS: tuple[str, ...] = ("depthwise_conv1d", "depthwise_conv2d")
+"""Depthwise convolutions (hls4ml ``DepthwiseConv1D/2D``, and the first half of a ``SeparableConv1D/2D``): the
+window of ``n_in = filt_w*filt_h*n_chan`` values, each times ONE weight, summed per channel into ``n_out = n_filt``
+(``== n_chan``) outputs; ``n_in * n_filt / n_chan`` weights (``nnet_depthwise_product.h``)."""
+CONV_KINDS: tuple[str, ...] = ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d", *DEPTHWISE_KINDS)
+"""Convolutions: a per-pixel matrix product of ``n_in = filt_w*filt_h*n_chan`` by ``n_out = n_filt`` (a depthwise
+one keeps only one weight per window value, :data:`DEPTHWISE_KINDS`)."""
 WEIGHTED_KINDS: tuple[str, ...] = ("dense", *CONV_KINDS)
 """Kinds whose ``n_in * n_out`` weights are multiplications (trained weight files ``wN.txt``)."""
 POOLING_KINDS: tuple[str, ...] = ("pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d")
@@ -246,6 +251,10 @@ class LayerSpec:
 
     @property
     def n_weights(self) -> int:
+        """Trained weights (products before removing zeros): ``n_in * n_out``; a depthwise conv's
+        ``n_in * n_filt / n_chan`` (one weight per window value and depth multiple)."""
+        if self.kind in DEPTHWISE_KINDS and self.conv is not None:
+            return self.n_in * self.n_out // max(1, self.conv.n_chan)
         return self.n_in * self.n_out if self.kind in WEIGHTED_KINDS else 0
 
     @property

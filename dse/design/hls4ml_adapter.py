@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cost_models.layers import MERGE_OPS, WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec, Target
+from cost_models.depthwise_rules import depthwise_unsupported
+from cost_models.layers import DEPTHWISE_KINDS, MERGE_OPS, WEIGHTED_KINDS, ConvGeometry, FixedType, LayerSpec, Target
 from cost_models.weight_stats import WeightStats
 from cost_models.weights import summarize_weights
 from dse.errors import ConfigError
@@ -153,7 +154,8 @@ _KIND = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "PointwiseCon
          "TernaryTanh": "activation", "Pooling1D": "pooling1d", "Pooling2D": "pooling2d",
          "GlobalPooling1D": "global_pooling1d", "GlobalPooling2D": "global_pooling2d", "Reshape": "reshape",
          "Repack": "repack", "ZeroPadding1D": "zeropadding1d", "ZeroPadding2D": "zeropadding2d",
-         "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d",
+         "Concatenate": "concatenate", "Resize": "resize", "DepthwiseConv1D": "depthwise_conv1d",
+         "DepthwiseConv2D": "depthwise_conv2d",
          "Merge": "merge", "Dot": "dot", "Clone": "clone", "Cropping1D": "cropping1d", "Cropping2D": "cropping2d",
          "LSTM": "lstm", "GRU": "gru", "Embedding": "embedding",
          "LayerNormalization": "layernorm", "Transpose": "transpose"}
@@ -262,8 +264,7 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
             fh = _attr(layer, "filt_height")
             nc, nf = _attr(layer, "n_chan"), _attr(layer, "n_filt")
             n_in, n_out = fw * fh * nc, nf
-            depthwise = layer.class_name.startswith("Depthwise")
-            if fw * fh == 1 and not kind.startswith("pointwise") and not depthwise:
+            if fw * fh == 1 and kind in ("conv1d", "conv2d"):
                 kind = "pointwise_" + kind
             conv = ConvGeometry(
                 in_width=_attr(layer, "in_width"), in_height=_attr(layer, "in_height"), n_chan=nc, filt_width=fw,
@@ -278,19 +279,21 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
         n_zeros = int(getattr(w, "nzeros", 0))
         stats = None
         extra: dict[str, str] = {}
-        if kind != "dense" and layer.class_name.startswith("Depthwise"):
-            # one input channel per output channel: the mult matrix's kernel x n_filt entries (cf. layers_from_structs)
-            n_zeros += n_in * n_out - (n_in // max(1, conv.n_chan if conv else 1)) * n_out
-            extra["depthwise"] = "1"
+        if kind in DEPTHWISE_KINDS:  # one weight per window value (cf. layers_from_structs): a column
+            stats = weight_stats(w, n_in * n_out // max(1, conv.n_chan if conv else 1), 1)
         else:
             stats = weight_stats(w, n_in, n_out)
         if strategy == DA_STRATEGY:
             extra.update(_da_solution(layer))
-        return LayerSpec(
+        spec = LayerSpec(
             kind=kind, n_in=n_in, n_out=n_out, weight=to_fixed(w.type.precision),  # type: ignore[arg-type]
             bias=to_fixed(b.type.precision) if b is not None else None,
             accum=to_fixed(accum.precision) if accum is not None else None, n_zeros=n_zeros, extra=extra,
             conv=conv, weights=stats, parallelization_factor=pf, conv_implementation=impl, **common)  # type: ignore[arg-type]
+        why = depthwise_unsupported(spec) if kind in DEPTHWISE_KINDS else None
+        if why is not None:
+            raise ValueError(why)
+        return spec
     if kind in ("lstm", "gru"):
         return _recurrent_spec(layer, kind, common)
     if kind == "layernorm":  # seq_len rows normalized one by one (nnet_layernorm.h)

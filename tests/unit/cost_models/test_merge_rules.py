@@ -239,5 +239,5 @@ def test_a_separable_conv_struct_is_read_as_its_two_parts() -> None:
     calls = parse_top_calls("nnet::separable_conv_2d_cl<input_t, layer2_t, config5>(inp, layer5_out, d5, p5, "
                             "db5, pb5); // sep")
     layers = layers_from_structs(parse_parameters_h(SEPCONV, tds), tds, calls=calls)
-    assert [(la.name, la.kind) for la in layers] == [("config5_depthwise", "conv2d"),
+    assert [(la.name, la.kind) for la in layers] == [("config5_depthwise", "depthwise_conv2d"),
                                                      ("config5_pointwise", "pointwise_conv2d")]

@@ -216,7 +216,7 @@ struct config3 : nnet::conv2d_config {
 
 def test_a_depthwise_conv_counts_one_channel_per_output() -> None:
     (dw,) = layers_from_structs(parse_parameters_h(DEPTHWISE), {})
-    assert dw.extra.get("depthwise") and (dw.n_in, dw.n_out) == (18, 2)
+    assert dw.kind == "depthwise_conv2d" and (dw.n_in, dw.n_out) == (18, 2)
     assert dw.n_nonzero == 9 * 2 - 4  # 3x3 kernel per output channel, 4 of them zero
 
 
