@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+from cost_models import depthwise_rules as _depthwise_rules  # noqa: F401  (registers the depthwise conv rules)
 from cost_models import layer_rules as _layer_rules  # noqa: F401  (registers the rules of layers without weights)
 from cost_models import recurrent_rules as _recurrent_rules  # noqa: F401  (registers the LSTM and GRU rules)
-from cost_models import depthwise_rules as _depthwise_rules  # noqa: F401  (registers the depthwise conv rules)
 from cost_models.analytic import LayerEstimate
 from cost_models.calibration import Calibration, Correction
 from cost_models.errors import CalibrationError, CostModelError, ReportError, UnknownLayerError, UnknownPartError

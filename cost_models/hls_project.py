@@ -287,8 +287,8 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
     the last layer). Conv structs take their matrix sizes from their ``configN_mult`` struct;
     a conv whose mult struct uses a ``DepthwiseDense*`` kernel (or a separable conv's ``configN_depthwise``) is a
     depthwise conv (one weight per window value), refused with :class:`~cost_models.errors.UnknownLayerError` where
-    hls4ml 1.3 writes no working one (:func:`cost_models.depthwise_rules.depthwise_unsupported`); a conv with a 1x1 kernel
-    is a pointwise conv (hls4ml's ``optimize_pointwise_conv``). Pooling (global when the struct has no
+    hls4ml 1.3 writes no working one (:func:`cost_models.depthwise_rules.depthwise_unsupported`); a conv with a
+    1x1 kernel is a pointwise conv (hls4ml's ``optimize_pointwise_conv``). Pooling (global when the struct has no
     pool size), zero padding, resize, concatenate, merge and dot structs become layers of their kinds. A struct
     of any other kind (``embedding_config``, ``lstm_config``, …) raises :class:`~cost_models.errors.UnknownLayerError`
     naming the layer: the model has no rule for it, and leaving it out would cost it as zero.

@@ -62,8 +62,9 @@ differences between the csynth per-instance rows of the shared io_stream CNN pro
 rules (``benchmarks/cnn_rules_check.py --layers``): read from the same data the validation uses, so
 in-sample. ``merge`` (``nnet_merge_stream.h``: two stream reads, one write per pixel) takes the concatenate
 stage's value and ``clone`` (``nnet::clone_stream``: one read, a write per copy) the reshape's: the shared
-reports hold no merge or clone stage, so these two are assumptions. A depthwise conv stage (``nnet_sepconv_stream.h``:
-the same ``static`` counters, line buffer and pack as ``nnet_conv_stream.h``) takes the conv's, also an assumption. ``cropping`` takes the zero padding's
+reports hold no merge or clone stage, so these two are assumptions. A depthwise conv stage
+(``nnet_sepconv_stream.h``: the same ``static`` counters, line buffer and pack as ``nnet_conv_stream.h``) takes the
+conv's, also an assumption. ``cropping`` takes the zero padding's
 value (the same pixel loop, reading instead of writing the dropped pixels), ``repack`` the reshape's (it is the
 stage hls4ml writes for an io_stream reshape), ``embedding`` the reshape's too (one read, a loop of writes),
 ``layernorm`` the batchnorm's, ``transpose`` the reshape's: assumptions too."""
