@@ -578,7 +578,8 @@ def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str
         bias=resolve_type(d.get("bias_t"), tds), accum=resolve_type(d.get("accum_t"), tds),
         strategy=_strategy(d), conv=geo, extra=extra, parallelization_factor=pf,  # type: ignore[arg-type]
         conv_implementation="encoded" if impl == "encoded" else "linebuffer", **common)
-    why = depthwise_unsupported(spec) if depthwise else None
+    lname = m.get("layer_name") or d.get("layer_name")  # the Keras name in the comment above the struct
+    why = depthwise_unsupported(spec, f"{struct!r} ({lname})" if lname else None) if depthwise else None
     if why is not None:
         raise UnknownLayerError(why)
     return spec

@@ -173,3 +173,102 @@ def test_transpose_project_gives_the_model_figures(tmp_path, capsys, io_type) ->
         assert row["ii"] == 7
     else:
         assert row["latency_cycles"] == 0 and row["lut"] == 0
+
+
+def _mobilenet(dim: int = 2):
+    """A MobileNet-style QKeras block: a depthwise conv, then a separable conv (hls4ml 1.3 splits it into
+    ``sep_depthwise`` and ``sep_pointwise``). QKeras has no QDepthwiseConv1D: the 1D model has the separable conv."""
+    from qkeras import QActivation, QDense, QDepthwiseConv2D, QSeparableConv1D, QSeparableConv2D
+    from tensorflow.keras import layers, models
+
+    q = "quantized_bits(8,0,alpha=1)"
+    if dim == 1:
+        return models.Sequential([
+            layers.Input((12, 3), name="inp"),
+            QSeparableConv1D(4, 3, depthwise_quantizer=q, pointwise_quantizer=q, bias_quantizer=q, name="sep"),
+            QActivation("quantized_relu(8)", name="relu"),
+            layers.Flatten(name="flat"),
+            QDense(5, kernel_quantizer=q, bias_quantizer=q, name="out"),
+        ])
+    return models.Sequential([
+        layers.Input((8, 8, 3), name="inp"),
+        QDepthwiseConv2D(3, depthwise_quantizer=q, bias_quantizer=q, name="dw"),
+        QActivation("quantized_relu(8)", name="relu1"),
+        QSeparableConv2D(4, 3, depthwise_quantizer=q, pointwise_quantizer=q, bias_quantizer=q, name="sep"),
+        QActivation("quantized_relu(8)", name="relu2"),
+        layers.Flatten(name="flat"),
+        QDense(5, kernel_quantizer=q, bias_quantizer=q, name="out"),
+    ])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", IO_TYPES)
+def test_depthwise_and_separable_project_gives_the_model_figures(tmp_path, capsys, io_type) -> None:
+    """QDepthwiseConv2D and QSeparableConv2D (a depthwise + a pointwise conv in hls4ml 1.3), the depthwise one at
+    ReuseFactor 9 (valid for its 27 x 3 mult struct)."""
+    from_model, from_project = _both(tmp_path, capsys, "mobile", _mobilenet(), io_type,
+                                     layer_config={"dw": {"ReuseFactor": 9}})
+    dw, sep_dw = _rows(from_model, "depthwise_conv2d")
+    assert len(_rows(from_model, "pointwise_conv2d")) == 1 and not _rows(from_model, "conv2d")
+    assert from_model["weights_known"] and from_project["weights_known"]
+    for row in (dw, sep_dw):
+        assert any("no synthesis data for depthwise_conv2d" in n for n in row["notes"])
+        assert not any("no trained weights" in n for n in row["notes"])
+    assert dw["reuse_factor"] == 9
+    if io_type == "io_stream":  # the stage loops over its 8 x 8 input pixels at II = RF; one window product
+        assert dw["ii"] == 64 * 9 and 0 < dw["multipliers"] <= 27
+    else:  # ParallelizationFactor 1: 36 passes of one pixel's 3x3 x 3 products (some weights are zero)
+        assert 0 < dw["multipliers"] <= 27 and any("36 partitions" in n for n in dw["notes"])
+        assert 0 < sep_dw["multipliers"] <= 27 and any("16 partitions" in n for n in sep_dw["notes"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", IO_TYPES)
+def test_separable_conv1d_project_gives_the_model_figures(tmp_path, capsys, io_type) -> None:
+    from_model, _ = _both(tmp_path, capsys, "sep1d", _mobilenet(1), io_type)
+    (dw,), (pw,) = _rows(from_model, "depthwise_conv1d"), _rows(from_model, "pointwise_conv1d")
+    assert any("no synthesis data for depthwise_conv1d" in n for n in dw["notes"])
+    assert 0 < dw["multipliers"] <= 9 and pw["multipliers"] > 0
+
+
+@pytest.mark.slow
+def test_io_stream_resource_depthwise_gives_the_model_figures(tmp_path, capsys) -> None:
+    """io_stream writes the DepthwiseDenseResource_* kernels: ceil(27 / RF) generic multipliers."""
+    from_model, from_project = _both(tmp_path, capsys, "mobile_res", _mobilenet(), "io_stream", strategy="Resource",
+                                     layer_config={"dw": {"ReuseFactor": 9}})
+    dw = _rows(from_project, "depthwise_conv2d")[0]
+    assert dw["reuse_factor"] == 9 and dw["multipliers"] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["resource_io_parallel", "depth_multiplier_2"])
+def test_what_hls4ml_writes_but_cannot_run_exits_2(tmp_path, capsys, case) -> None:
+    """hls4ml 1.3 converts and writes an io_parallel Resource-strategy depthwise conv and a depth multiplier of 2,
+    but its templates assert against both (nnet_sepconv2d.h: 'Resource strategy for DepthwiseConv2D is not
+    supported'; nnet_sepconv2d*.h: 'only a depth multiplier of 1'): both estimate paths exit 2 and say so."""
+    from tensorflow.keras import layers, models
+
+    from dse.commands.cli import main
+    from tests.integration.test_estimate_hls_project import _write
+
+    if case == "resource_io_parallel":
+        model, kw, why = _mobilenet(), {"strategy": "Resource"}, "no io_parallel Resource-strategy DepthwiseConv2D"
+        marker = "Resource strategy for DepthwiseConv2D is not supported"
+        kernel = "DepthwiseDenseResource"
+    else:
+        model = models.Sequential([layers.Input((8, 8, 3), name="inp"),
+                                   layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw"),
+                                   layers.Flatten(name="flat"), layers.Dense(2, name="out")])
+        kw, why = {}, "depth multiplier of 1 only"
+        marker, kernel = "only a depth multiplier of 1 is currently supported", "DepthwiseDenseLatency"
+    root = _write(tmp_path, case, model, "io_parallel", **kw)
+    firmware = root / "prj" / "firmware"
+    assert kernel in (firmware / "parameters.h").read_text()  # what hls4ml wrote
+    assert marker in (firmware / "nnet_utils" / "nnet_sepconv2d.h").read_text() + (
+        firmware / "nnet_utils" / "nnet_sepconv2d_latency.h").read_text()
+    capsys.readouterr()
+    for argv in (["--hls-project", str(root / "prj")],
+                 ["--model", str(root / "model.h5"), "--hls-config", str(root / "hls4ml_config.yml")]):
+        assert main(["estimate", *argv]) == 2
+        err = capsys.readouterr().err
+        assert why in err and "dw" in err  # the reason, naming the layer
