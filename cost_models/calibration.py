@@ -50,7 +50,7 @@ from typing import Any
 from cost_models.analytic import analytic_totals
 from cost_models.constants import ConstantSet
 from cost_models.errors import CalibrationError, UnknownPartError
-from cost_models.layers import CONV_KINDS, POOLING_KINDS, WEIGHTED_KINDS, LayerSpec, Target
+from cost_models.layers import CONV_KINDS, DEPTHWISE_KINDS, POOLING_KINDS, WEIGHTED_KINDS, LayerSpec, Target
 from cost_models.parts import part_family
 from cost_models.records import METRICS, SynthesisRecord
 
@@ -179,7 +179,8 @@ def features(layers: Sequence[LayerSpec] | None, metric: str, value: float) -> t
     """Features of the log-linear correction: share of multiplications forced to LUTs, log size."""
     if not layers:
         return None
-    w = [(s.n_in * s.n_out, s.mult_impl == "lut") for s in layers if s.kind in (*WEIGHTED_KINDS, "batchnorm")]
+    w = [(s.n_weights if s.kind in DEPTHWISE_KINDS else s.n_in * s.n_out, s.mult_impl == "lut")
+         for s in layers if s.kind in (*WEIGHTED_KINDS, "batchnorm")]
     tot = sum(a for a, _ in w)
     share = sum(a for a, lut in w if lut) / tot if tot else 0.0
     return share, math.log(max(value, 0.0) + LOG_OFFSET[metric])

@@ -58,14 +58,18 @@ __all__ = ["DEPTHWISE_RULES", "depthwise_unsupported"]
 def depthwise_unsupported(layer: LayerSpec, label: str | None = None) -> str | None:
     """Why hls4ml 1.3 writes no working ``layer`` (a depthwise conv), or ``None``: the io_parallel templates have
     no Resource strategy (``nnet_sepconv{1,2}d.h``: ``assert("Resource strategy for DepthwiseConv2D is not
-    supported." && false)``), and both io types support a depth multiplier of 1 only (``assert(n_filt ==
-    n_chan)``). ``label``: how the message names the layer (default ``'<name>'``)."""
+    supported." && false)``), both io types support a depth multiplier of 1 only (``assert(n_filt ==
+    n_chan)``), and hls4ml's distributed arithmetic leaves depthwise convs out. ``label``: how the message names
+    the layer (default ``'<name>'``)."""
     who = label or repr(layer.name)
     g = layer.conv
     dim = "1D" if layer.kind.endswith("1d") else "2D"
     if g is not None and g.n_filt != g.n_chan:
         return (f"layer {who}: hls4ml 1.3's DepthwiseConv{dim} supports a depth multiplier of 1 only "
                 f"(n_filt {g.n_filt} != n_chan {g.n_chan}; nnet_sepconv{dim.lower()}*.h assert n_filt == n_chan)")
+    if layer.strategy == "distributed_arithmetic":
+        return (f"layer {who}: hls4ml 1.3's distributed arithmetic does not cover DepthwiseConv{dim} "
+                f"(backends/vivado/passes/distributed_arithmetic.py: 'depthwise conv families are not supported')")
     if layer.strategy == "resource" and layer.io_type == "io_parallel":
         return (f"layer {who}: hls4ml 1.3 has no io_parallel Resource-strategy DepthwiseConv{dim} "
                 f"(nnet_sepconv{dim.lower()}.h asserts 'Resource strategy for DepthwiseConv{dim} is not supported'); "

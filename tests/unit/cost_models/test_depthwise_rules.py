@@ -11,6 +11,7 @@ import pytest
 from cost_models import ConvGeometry, FixedType, LayerSpec, Target, UnknownLayerError, analytic_totals
 from cost_models.analytic import LayerContext, estimate_layer
 from cost_models.constants import DEFAULT_CONSTANTS
+from cost_models.depthwise_rules import depthwise_unsupported
 from cost_models.parts import get_part
 from cost_models.stream import fifo_logic
 from cost_models.weights import summarize_weights
@@ -111,6 +112,8 @@ def test_what_hls4ml_does_not_implement_is_refused() -> None:
     geo2 = dataclasses.replace(GEO, n_filt=8)
     with pytest.raises(UnknownLayerError, match="depth multiplier of 1 only"):
         estimate_layer(_dw(conv=geo2, n_out=8, io_type="io_stream"), _ctx())
+    assert "distributed arithmetic does not cover" in str(depthwise_unsupported(_dw(strategy="distributed_arithmetic")))
+    assert depthwise_unsupported(_dw(io_type="io_stream", strategy="resource", reuse_factor=2)) is None
 
 
 def test_a_depthwise_model_totals_count_the_output_tensor() -> None:
