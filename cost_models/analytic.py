@@ -46,8 +46,8 @@ from cost_models.errors import UnknownLayerError
 from cost_models.layers import CONV_KINDS, FixedType, LayerSpec, Target
 from cost_models.parts import Part, resolve_part
 from cost_models.stream import (
+    STREAM_LATENCY_ITERATION_OVERHEAD,
     STREAM_PIXEL_MIN_II,
-    STREAM_RESOURCE_CYCLES_PER_REUSE,
     STREAM_RESOURCE_PIXEL_OVERHEAD,
     STREAM_STAGE_LOGIC,
     fifo_bram18,
@@ -599,13 +599,20 @@ def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, rf, est)
         depth = est.latency_cycles
         min_ii = STREAM_PIXEL_MIN_II.get(ctx.family, 1)
-        if layer.strategy == "resource":
-            per_pixel = depth
-            if ctx.family == "vivado_hls":  # the reuse loop is not overlapped with the window update
-                per_pixel = max(depth, STREAM_RESOURCE_CYCLES_PER_REUSE * rf + STREAM_RESOURCE_PIXEL_OVERHEAD)
-            est.ii = max(out_px * per_pixel + max(0, in_px - out_px), float(in_px * min_ii))
+        if layer.strategy == "resource" and (rf > 1 or ctx.family == "vivado_hls"):
+            # the pixel loop is not pipelined: csynth counts every INPUT pixel at the longest iteration.
+            # At RF 1 the product rule takes the Latency form, but dense_resource still runs its one-iteration
+            # reuse loop: at least RF + 2 cycles, as the Resource form of _mult_pass counts it
+            per_pixel = max(depth, rf + 2.0) + STREAM_RESOURCE_PIXEL_OVERHEAD.get(ctx.family, 0.0)
+            est.ii = float(in_px * max(per_pixel, min_ii))
+        elif layer.strategy == "resource":
+            # Vitis HLS at RF 1 pipelines the pixel loop (the one-iteration reuse loop is flattened into it):
+            # Alezander9 cnn_large, 2-3 cycles per input pixel
+            est.ii = max(out_px * depth + max(0, in_px - out_px), float(in_px * min_ii))
         else:
-            est.ii = float(in_px * max(rf, min_ii))
+            # PIPELINE II=RF is a ceiling: an iteration shorter than RF cycles sets the achieved II
+            iteration = depth + STREAM_LATENCY_ITERATION_OVERHEAD
+            est.ii = float(in_px * max(min(rf, iteration), min_ii))
         est.latency_cycles = est.ii + depth
         est.depth_cycles = depth
         est.ff += layer.n_in * db  # the kernel window registers

@@ -11,7 +11,12 @@ from cost_models import Calibration, LayerSpec, Target, UnknownLayerError, estim
 from cost_models.analytic import RULES, LayerContext, estimate_layer
 from cost_models.layers import LAYER_KINDS, ConvGeometry, FixedType, layers_from_dicts, layers_to_dicts
 from cost_models.parts import get_part
-from cost_models.stream import fifo_bram18
+from cost_models.stream import (
+    STREAM_LATENCY_ITERATION_OVERHEAD,
+    STREAM_PIXEL_MIN_II,
+    STREAM_RESOURCE_PIXEL_OVERHEAD,
+    fifo_bram18,
+)
 
 VU9P = get_part("xcvu9p")
 T = Target(part="xcvu9p-flga2104-2L-e", clock_period_ns=5.0, backend="vitis", tool_version="2023.2")
@@ -184,9 +189,43 @@ def test_pooling_needs_its_geometry() -> None:
         LayerSpec("p", "pooling2d", 64, 16, D16)
 
 
-def test_vivado_stream_resource_conv_pays_each_reuse_iteration_per_output_pixel() -> None:
+def test_stream_resource_conv_pays_its_longest_iteration_for_every_input_pixel() -> None:
+    # conv_2d_buffer_cl pipelines the pixel loop only under Latency; csynth counts a sequential loop as trip count
+    # x its longest iteration (jeanleos loop table: 1,156 trips of 5 ~ 119 -> 137,564), so all 100 input pixels
+    # pay the RF=72 reuse loop (its rule: 72 + accumulation + 2 = 75 cycles) plus the per-family overhead
     layer = conv(10, 10, 3, 3, 8, io="io_stream", rf=72, strategy="resource")
     vivado = one(layer, pixels=100, family="vivado_hls")[0]
-    assert vivado.ii == 64 * (1.25 * 72 + 10) + (100 - 64)  # 64 output pixels, each 1.25 x RF + 10 cycles
+    assert vivado.depth_cycles == 75
+    assert vivado.ii == 100 * (75 + STREAM_RESOURCE_PIXEL_OVERHEAD["vivado_hls"])
     vitis = one(layer, pixels=100, family="vitis_hls")[0]
-    assert vitis.ii < vivado.ii
+    assert vitis.ii == 100 * (75 + STREAM_RESOURCE_PIXEL_OVERHEAD["vitis_hls"]) < vivado.ii
+    # RF 1: Vivado HLS still runs the one-iteration reuse loop sequentially; Vitis HLS pipelines the pixel loop
+    rf1 = dataclasses.replace(layer, reuse_factor=1)
+    rf1_loop = 1 + 2 + STREAM_RESOURCE_PIXEL_OVERHEAD["vivado_hls"]
+    assert one(rf1, pixels=100, family="vivado_hls")[0].ii == 100 * rf1_loop
+    assert one(rf1, pixels=100, family="vitis_hls")[0].ii == 100 * STREAM_PIXEL_MIN_II["vitis_hls"]
+
+
+@pytest.mark.parametrize("family", ["vivado_hls", "vitis_hls"])
+def test_stream_latency_conv_ii_is_rf_or_the_shorter_iteration(family: str) -> None:
+    # PIPELINE II=reuse_factor is a ceiling: csynth reports achieved II = the iteration latency when that is
+    # shorter (Gabriele-bot ALVEO: iteration 5, achieved 5, target 16)
+    layer = conv(10, 10, 3, 3, 8, io="io_stream", rf=64)
+    est = one(layer, pixels=100, family=family)[0]
+    iteration = est.depth_cycles + STREAM_LATENCY_ITERATION_OVERHEAD
+    assert iteration < 64
+    assert est.ii == 100 * max(iteration, STREAM_PIXEL_MIN_II[family])
+    small = one(dataclasses.replace(layer, reuse_factor=2), pixels=100, family=family)[0]
+    assert small.ii == 100 * max(2, STREAM_PIXEL_MIN_II[family])  # RF below the iteration: the target holds
+    assert one(dataclasses.replace(layer, reuse_factor=1), pixels=100, family=family)[0].ii == (
+        100 * STREAM_PIXEL_MIN_II[family])
+
+
+def test_stream_pooling_takes_two_cycles_per_pixel_on_7_series_under_vivado_hls() -> None:
+    # csynth rows of six repositories on xc7z020 (Vivado HLS 2019.2-2020.1): 2.00-2.06 cycles per input pixel;
+    # the same design on xczu5ev: 1.00
+    p = pool(8, 8, 4, 2, "io_stream")
+    zynq = get_part("xc7z020")
+    assert estimate_layer(p, LayerContext(zynq, 5.0, D16, 64, family="vivado_hls"))[0].ii == 128
+    assert estimate_layer(p, LayerContext(VU9P, 5.0, D16, 64, family="vivado_hls"))[0].ii == 64
+    assert estimate_layer(p, LayerContext(zynq, 5.0, D16, 64, family="vitis_hls"))[0].ii == 64
