@@ -150,6 +150,22 @@ def test_stream_model_ii_is_the_slowest_stage_and_fifos_take_bram() -> None:
     assert est.analytic["latency_cycles"] > est.analytic["ii"]
 
 
+def test_stream_dense_adds_only_its_product_to_the_pipeline_latency() -> None:
+    # nnet_dense_stream.h reads the flattened input pixel by pixel as the upstream stage writes it: after the
+    # upstream's last pixel, one read and the product remain (mbavier CNN: 109 cycles in all, not 165)
+    layers = stream_cnn()
+    fc = dataclasses.replace(layers[-1], strategy="latency", reuse_factor=1)
+    layers = [*layers[:-1], fc]
+    est = estimate(layers, T, Calibration())
+    rows = {r.name: r for r in est.layers}
+    reads = 13 * 13
+    assert rows["fc"].latency_cycles > reads  # alone, the stage reads its 169 pixels, then multiplies
+    assert rows["fc"].depth_cycles == rows["fc"].latency_cycles - reads + 1
+    slowest = max(est.layers, key=lambda r: r.latency_cycles)
+    others = sum(r.depth_cycles for r in est.layers if r is not slowest)
+    assert est.analytic["latency_cycles"] == slowest.latency_cycles + others
+
+
 def test_flatten_and_parallel_reshape_padding_concat_are_free() -> None:
     for kind, g in (("flatten", None), ("reshape", None), ("concatenate", None),
                     ("zeropadding2d", geo(8, 8, 4, 1, 1, 4, 10, 10))):
