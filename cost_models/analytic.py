@@ -50,6 +50,7 @@ from cost_models.stream import (
     STREAM_PIXEL_MIN_II,
     STREAM_RESOURCE_PIXEL_OVERHEAD,
     STREAM_STAGE_LOGIC,
+    VITIS_CALL_EXTRA_CYCLES,
     fifo_bram18,
     fifo_logic,
     parallel_channel_logic,
@@ -603,7 +604,9 @@ def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     if layer.io_type == "io_stream":
         _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, rf, est)
         depth = est.latency_cycles
-        min_ii = STREAM_PIXEL_MIN_II.get(ctx.family, 1)
+        min_ii: float = STREAM_PIXEL_MIN_II.get(ctx.family, 1)
+        if ctx.family == "vitis_hls":  # the compute_output_buffer call is not overlapped with the next pixel
+            min_ii = max(min_ii, depth + VITIS_CALL_EXTRA_CYCLES)
         if layer.strategy == "resource" and (rf > 1 or ctx.family == "vivado_hls"):
             # the pixel loop is not pipelined: csynth counts every INPUT pixel at the longest iteration.
             # At RF 1 the product rule takes the Latency form, but dense_resource still runs its one-iteration

@@ -19,14 +19,23 @@ from __future__ import annotations
 import math
 
 __all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_LATENCY_ITERATION_OVERHEAD", "STREAM_PIXEL_MIN_II",
-           "STREAM_POOL_7SERIES_PIXEL_II", "STREAM_RESOURCE_PIXEL_OVERHEAD", "STREAM_STAGE_LOGIC", "fifo_bram18",
-           "fifo_logic", "parallel_channel_logic", "parallel_input_channel", "shift_register_luts"]
+           "STREAM_POOL_7SERIES_PIXEL_II", "STREAM_RESOURCE_PIXEL_OVERHEAD", "STREAM_STAGE_LOGIC",
+           "VITIS_CALL_EXTRA_CYCLES", "fifo_bram18", "fifo_logic", "parallel_channel_logic", "parallel_input_channel",
+           "shift_register_luts"]
 
-STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 3}
-"""Cycles per input pixel of an io_stream convolution at ReuseFactor 1, per tool family (csynth per-instance
-rows of the shared projects: Vivado HLS 2019.2 reaches ~1 (1,033 cycles for 1,024 pixels); Vitis HLS
-2023.1-2024.1 does not pipeline the line-buffer update at II=1 and takes 2-6, most often 3, per input
-pixel (LeNet-5 conv1 2,355 for 784 pixels, a Conv1D 390 for 130)). A larger ReuseFactor sets the II."""
+STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 2}
+"""Fewest cycles per input pixel of an io_stream convolution, per tool family (csynth per-instance rows of the
+shared projects: Vivado HLS 2019.2 reaches ~1 (1,033 cycles for 1,024 pixels)). Vitis HLS 2023.1-2024.1 does
+not overlap the ``INLINE OFF`` ``compute_output_buffer_{1,2}d`` call of one pixel with the next: the pixel loop's
+achieved II is that call's latency, at least 2 (loop tables: Alezander9 call latency 1 -> II 2, LeNet-5 conv1
+call latency 3 -> II 3, conv2 6 -> 6). The rule takes the call's latency as the product depth +
+:data:`VITIS_CALL_EXTRA_CYCLES` (the window shift and the output write), so Vitis HLS takes
+``max(2, depth + 1)`` per pixel. A larger ReuseFactor sets the II."""
+
+VITIS_CALL_EXTRA_CYCLES = 1.0
+"""Vitis HLS: cycles of the ``compute_output_buffer`` call beyond the product's depth (the line-buffer shift and
+the output write). Exact for 7 of the 8 io_stream conv rows of Alezander9 (25 and 5 ns), LeNet-5 and the
+seanlipps Conv1D (2, 2, 2, 3, 2, 3, 3 per pixel); LeNet-5 conv2 takes 6 where depth + 1 is 4."""
 
 FIFO_SRL_MAX_DEPTH = 32
 """A FIFO this deep or shallower is built from shift registers (SRL) or registers, not BRAM."""
