@@ -29,8 +29,7 @@ from cost_models.analytic import (
     register_rule,
 )
 from cost_models.layers import FixedType, LayerSpec
-from cost_models.parts import DSP48E2_FAMILIES
-from cost_models.stream import STREAM_POOL_7SERIES_PIXEL_II, shift_register_luts
+from cost_models.stream import SEVEN_SERIES_FAMILIES, STREAM_POOL_7SERIES_PIXEL_II, shift_register_luts
 
 __all__ = ["LAYER_RULES"]
 
@@ -97,7 +96,7 @@ def _rule_pooling(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> in
             est.lut += shift_register_luts(g.in_width, db, (g.filt_height - 1) * g.n_chan)
         est.ff = g.n_chan * window * db + g.n_chan * layer.result.width  # kernel window + output pack
         depth = STREAM_STAGE_DEPTH + _compare_tree_cycles(levels, ctx)
-        seven_series = ctx.part.family not in DSP48E2_FAMILIES and ctx.part.family != "versal"
+        seven_series = ctx.part.family in SEVEN_SERIES_FAMILIES
         per_pixel = STREAM_POOL_7SERIES_PIXEL_II.get(ctx.family, 1) if seven_series else 1
         est.ii = float(g.in_pixels * per_pixel)
         est.latency_cycles = est.ii + depth

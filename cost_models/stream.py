@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_LATENCY_ITERATION_OVERHEAD", "STREAM_PIXEL_MIN_II",
-           "STREAM_POOL_7SERIES_PIXEL_II", "STREAM_RESOURCE_PIXEL_OVERHEAD", "STREAM_STAGE_LOGIC",
-           "VITIS_CALL_EXTRA_CYCLES", "fifo_bram18", "fifo_logic", "parallel_channel_logic", "parallel_input_channel",
-           "shift_register_luts"]
+__all__ = ["FIFO_SRL_MAX_DEPTH", "SEVEN_SERIES_FAMILIES", "STREAM_LATENCY_ITERATION_OVERHEAD",
+           "STREAM_PIXEL_MIN_II", "STREAM_POOL_7SERIES_PIXEL_II", "STREAM_RESOURCE_PIXEL_OVERHEAD",
+           "STREAM_STAGE_LOGIC", "VITIS_CALL_EXTRA_CYCLES", "fifo_bram18", "fifo_logic", "parallel_channel_logic",
+           "parallel_input_channel", "shift_register_luts"]
 
 STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 2}
 """Fewest cycles per input pixel of an io_stream convolution, per tool family (csynth per-instance rows of the
@@ -69,6 +69,9 @@ report the achieved II as the iteration latency (Gabriele-bot ALVEO, Vivado HLS 
 achieved 5, target 16; iteration 9, achieved 9, target 16). So the per-pixel II is min(RF, product depth + this).
 Value: the median over the shared rows with RF > 1 of per-pixel cycles minus the product rule's depth (PokerML
 RF 128/256: 2-7, Gabriele-bot: 4 and 7)."""
+
+SEVEN_SERIES_FAMILIES = frozenset({"zynq7", "artix7", "spartan7", "kintex7", "virtex7"})
+"""The 7-series families of :data:`cost_models.parts.FAMILIES` (Zynq-7000 included)."""
 
 STREAM_POOL_7SERIES_PIXEL_II: dict[str, int] = {"vivado_hls": 2}
 """Cycles per input pixel of an io_stream pooling stage on a 7-series part (Zynq-7000, Artix-7, Kintex-7,
