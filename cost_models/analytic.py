@@ -46,10 +46,11 @@ from cost_models.errors import UnknownLayerError
 from cost_models.layers import CONV_KINDS, FixedType, LayerSpec, Target
 from cost_models.parts import Part, resolve_part
 from cost_models.stream import (
+    STREAM_LATENCY_ITERATION_OVERHEAD,
     STREAM_PIXEL_MIN_II,
-    STREAM_RESOURCE_CYCLES_PER_REUSE,
     STREAM_RESOURCE_PIXEL_OVERHEAD,
     STREAM_STAGE_LOGIC,
+    VITIS_CALL_EXTRA_CYCLES,
     fifo_bram18,
     fifo_logic,
     parallel_channel_logic,
@@ -573,6 +574,11 @@ def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         reads = max(1, ctx.stream_pixels)
         est.latency_cycles += reads
         est.ii = max(est.ii, float(reads if layer.strategy == "resource" else est.latency_cycles))
+        # the reads follow the upstream stage's writes, so in the dataflow only the last read and the product
+        # add to the pipeline's latency (mbavier CNN: a 128x10 dense of 65 cycles after a 100-pixel stage,
+        # 109 cycles in all, not 165)
+        est.depth_cycles = est.latency_cycles - reads + 1
+        return 1
     est.depth_cycles = est.latency_cycles
     return 1
 
@@ -598,14 +604,23 @@ def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
     if layer.io_type == "io_stream":
         _mult_pass(layer, ctx, layer.n_in, layer.n_out, layer.n_zeros, rf, est)
         depth = est.latency_cycles
-        min_ii = STREAM_PIXEL_MIN_II.get(ctx.family, 1)
-        if layer.strategy == "resource":
-            per_pixel = depth
-            if ctx.family == "vivado_hls":  # the reuse loop is not overlapped with the window update
-                per_pixel = max(depth, STREAM_RESOURCE_CYCLES_PER_REUSE * rf + STREAM_RESOURCE_PIXEL_OVERHEAD)
-            est.ii = max(out_px * per_pixel + max(0, in_px - out_px), float(in_px * min_ii))
+        min_ii: float = STREAM_PIXEL_MIN_II.get(ctx.family, 1)
+        if ctx.family == "vitis_hls":  # the compute_output_buffer call is not overlapped with the next pixel
+            min_ii = max(min_ii, depth + VITIS_CALL_EXTRA_CYCLES)
+        if layer.strategy == "resource" and (rf > 1 or ctx.family == "vivado_hls"):
+            # the pixel loop is not pipelined: csynth counts every INPUT pixel at the longest iteration.
+            # At RF 1 the product rule takes the Latency form, but dense_resource still runs its one-iteration
+            # reuse loop: at least RF + 2 cycles, as the Resource form of _mult_pass counts it
+            per_pixel = max(depth, rf + 2.0) + STREAM_RESOURCE_PIXEL_OVERHEAD.get(ctx.family, 0.0)
+            est.ii = float(in_px * max(per_pixel, min_ii))
+        elif layer.strategy == "resource":
+            # Vitis HLS at RF 1 pipelines the pixel loop (the one-iteration reuse loop is flattened into it):
+            # Alezander9 cnn_large, 2-3 cycles per input pixel
+            est.ii = max(out_px * depth + max(0, in_px - out_px), float(in_px * min_ii))
         else:
-            est.ii = float(in_px * max(rf, min_ii))
+            # PIPELINE II=RF is a ceiling: an iteration shorter than RF cycles sets the achieved II
+            iteration = depth + STREAM_LATENCY_ITERATION_OVERHEAD
+            est.ii = float(in_px * max(min(rf, iteration), min_ii))
         est.latency_cycles = est.ii + depth
         est.depth_cycles = depth
         est.ff += layer.n_in * db  # the kernel window registers

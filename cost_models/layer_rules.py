@@ -29,7 +29,7 @@ from cost_models.analytic import (
     register_rule,
 )
 from cost_models.layers import FixedType, LayerSpec
-from cost_models.stream import shift_register_luts
+from cost_models.stream import SEVEN_SERIES_FAMILIES, STREAM_POOL_7SERIES_PIXEL_II, shift_register_luts
 
 __all__ = ["LAYER_RULES"]
 
@@ -71,7 +71,8 @@ def _rule_pooling(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> in
     io_parallel: ``pooling{1,2}d_cl`` unrolls every output element's reduction over the pool window under
     ``PIPELINE II=reuse_factor``. io_stream: ``pooling{1,2}d_buffer_cl`` reads one INPUT pixel per
     iteration (``PIPELINE`` without an II: hls4ml 1.3's stream pooling ignores the ReuseFactor, so the
-    stage's II is the input pixel count) into a line buffer of ``pool_height - 1`` rows of SRLs and
+    stage's II is the input pixel count; on a 7-series part Vivado HLS reaches only 2 cycles per input pixel,
+    :data:`cost_models.stream.STREAM_POOL_7SERIES_PIXEL_II`) into a line buffer of ``pool_height - 1`` rows of SRLs and
     reduces the window of each channel when a window completes; hls4ml requires pool size == stride and
     no padding there. The ``Encoded`` implementation keeps
     ``pool_h * pool_w * n_filt`` FIFOs of depth ``pool_height * out_width`` instead of the line buffer.
@@ -95,7 +96,9 @@ def _rule_pooling(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> in
             est.lut += shift_register_luts(g.in_width, db, (g.filt_height - 1) * g.n_chan)
         est.ff = g.n_chan * window * db + g.n_chan * layer.result.width  # kernel window + output pack
         depth = STREAM_STAGE_DEPTH + _compare_tree_cycles(levels, ctx)
-        est.ii = float(g.in_pixels)
+        seven_series = ctx.part.family in SEVEN_SERIES_FAMILIES
+        per_pixel = STREAM_POOL_7SERIES_PIXEL_II.get(ctx.family, 1) if seven_series else 1
+        est.ii = float(g.in_pixels * per_pixel)
         est.latency_cycles = est.ii + depth
         est.depth_cycles = float(depth)
         return g.out_pixels

@@ -18,15 +18,24 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_PIXEL_MIN_II", "STREAM_RESOURCE_CYCLES_PER_REUSE",
-           "STREAM_RESOURCE_PIXEL_OVERHEAD", "STREAM_STAGE_LOGIC", "fifo_bram18", "fifo_logic",
-           "parallel_channel_logic", "parallel_input_channel", "shift_register_luts"]
+__all__ = ["FIFO_SRL_MAX_DEPTH", "SEVEN_SERIES_FAMILIES", "STREAM_LATENCY_ITERATION_OVERHEAD",
+           "STREAM_PIXEL_MIN_II", "STREAM_POOL_7SERIES_PIXEL_II", "STREAM_RESOURCE_PIXEL_OVERHEAD",
+           "STREAM_STAGE_LOGIC", "VITIS_CALL_EXTRA_CYCLES", "fifo_bram18", "fifo_logic", "parallel_channel_logic",
+           "parallel_input_channel", "shift_register_luts"]
 
-STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 3}
-"""Cycles per input pixel of an io_stream convolution at ReuseFactor 1, per tool family (csynth per-instance
-rows of the shared projects: Vivado HLS 2019.2 reaches ~1 (1,033 cycles for 1,024 pixels); Vitis HLS
-2023.1-2024.1 does not pipeline the line-buffer update at II=1 and takes 2-6, most often 3, per input
-pixel (LeNet-5 conv1 2,355 for 784 pixels, a Conv1D 390 for 130)). A larger ReuseFactor sets the II."""
+STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 2}
+"""Fewest cycles per input pixel of an io_stream convolution, per tool family (csynth per-instance rows of the
+shared projects: Vivado HLS 2019.2 reaches ~1 (1,033 cycles for 1,024 pixels)). Vitis HLS 2023.1-2024.1 does
+not overlap the ``INLINE OFF`` ``compute_output_buffer_{1,2}d`` call of one pixel with the next: the pixel loop's
+achieved II is that call's latency, at least 2 (loop tables: Alezander9 call latency 1 -> II 2, LeNet-5 conv1
+call latency 3 -> II 3, conv2 6 -> 6). The rule takes the call's latency as the product depth +
+:data:`VITIS_CALL_EXTRA_CYCLES` (the window shift and the output write), so Vitis HLS takes
+``max(2, depth + 1)`` per pixel. A larger ReuseFactor sets the II."""
+
+VITIS_CALL_EXTRA_CYCLES = 1.0
+"""Vitis HLS: cycles of the ``compute_output_buffer`` call beyond the product's depth (the line-buffer shift and
+the output write). Exact for 7 of the 8 io_stream conv rows of Alezander9 (25 and 5 ns), LeNet-5 and the
+seanlipps Conv1D (2, 2, 2, 3, 2, 3, 3 per pixel); LeNet-5 conv2 takes 6 where depth + 1 is 4."""
 
 FIFO_SRL_MAX_DEPTH = 32
 """A FIFO this deep or shallower is built from shift registers (SRL) or registers, not BRAM."""
@@ -39,11 +48,41 @@ SRL_DEPTH = 32
 """Words of one SRL32 LUT (one bit wide)."""
 
 
-STREAM_RESOURCE_CYCLES_PER_REUSE = 1.25
-STREAM_RESOURCE_PIXEL_OVERHEAD = 10.0
-"""Vivado HLS, io_stream Resource-strategy convolution: cycles per OUTPUT pixel ~ 1.25 x RF + 10 (csynth
-per-instance rows of 6 shared repositories, Vivado HLS 2019.1-2020.1: 1.1-1.8 x RF at RF >= 72, 11-15
-cycles at RF 1; in-sample). Vitis HLS keeps the product's own schedule."""
+STREAM_RESOURCE_PIXEL_OVERHEAD: dict[str, float] = {"vivado_hls": 8.0, "vitis_hls": 2.0}
+"""io_stream Resource-strategy convolution: cycles of one pixel-loop iteration beyond the product's reuse loop
+(its RF iterations, the accumulation and the output), per tool family. ``conv_2d_buffer_cl`` pipelines the
+pixel loop only for the Latency strategy, so under Resource the loop is sequential and its body holds the
+product on the branch taken when a window completes; csynth reports such a loop's latency as trip count x
+its LONGEST iteration (jeanleos+umons loop tables: ``ReadInputHeight_ReadInputWidth`` 1,156 trips of
+``5 ~ 119`` cycles -> max 137,564; ``5 ~ 1164`` x 100 -> 116,400; not pipelined). So the stage costs every
+INPUT pixel, not only the output pixels, at the product's latency + this overhead. Vivado HLS 2019.1-2020.1:
+per input pixel minus the product rule's latency is 8 in the median of eight repositories (ChiRuiChen AE 8,
+Deepcalo 15, Gabriele-bot PYNQ_IA 7, PokerML 2-8, Spehic 6-9, crimson1256 25-39, jeanleos 8-9, Berk-Bilgin
+6-8); Vitis HLS 2023.1: 2, the stream read and write around the product (Alezander9 cnn_small, RF 36 and 252:
+41 and 257 cycles per input pixel), one repository, and what the template alone implies."""
+
+STREAM_LATENCY_ITERATION_OVERHEAD = 4.0
+"""io_stream Latency-strategy convolution: cycles of one pixel-loop iteration beyond the product's pipeline depth
+(the stream read, the line-buffer shift and window check, the output pack and write). ``conv_2d_buffer_cl``
+asks ``PIPELINE II=reuse_factor``, but a target II longer than the iteration is not kept: the csynth loop tables
+report the achieved II as the iteration latency (Gabriele-bot ALVEO, Vivado HLS 2020.1, RF 16: iteration 5,
+achieved 5, target 16; iteration 9, achieved 9, target 16). So the per-pixel II is min(RF, product depth + this).
+Value: the median over the shared rows with RF > 1 of per-pixel cycles minus the product rule's depth (PokerML
+RF 128/256: 2-7, Gabriele-bot: 4 and 7)."""
+
+SEVEN_SERIES_FAMILIES = frozenset({"zynq7", "artix7", "spartan7", "kintex7", "virtex7"})
+"""The 7-series families of :data:`cost_models.parts.FAMILIES` (Zynq-7000 included)."""
+
+STREAM_POOL_7SERIES_PIXEL_II: dict[str, int] = {"vivado_hls": 2}
+"""Cycles per input pixel of an io_stream pooling stage on a 7-series part (Zynq-7000, Artix-7, Kintex-7,
+Virtex-7), per tool family; 1 elsewhere. ``pooling2d_buffer_cl`` asks ``PIPELINE`` (II=1) on the pixel loop with
+``compute_pool_buffer_2d`` inlined into it (the convolution keeps its window update in an ``INLINE OFF``
+function and reaches 1 per pixel on the same parts). csynth rows, Vivado HLS 2019.2-2020.1: every io_stream
+pooling stage on xc7z020 takes 2.00-2.06 cycles per input pixel (ChiRuiChen AE, PokerML, Spehic, jeanleos
+x2, pominiq at 2.5 ns: six repositories; loop tables: ``achieved 2, target 1``), while the same PokerML
+design on xczu5ev and the UltraScale+ designs (Gabriele-bot ALVEO xcu50 at 2 ns, PokerML xczu5ev) take 1.00.
+Vitis HLS is left at 1: 2023.1 reaches 1 on xcvu13p/xcku040 and 2023.2 reports 2 (a memory dependency on
+the line buffer) on xczu9eg, one repository each."""
 
 STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
     "conv1d": (1500.0, 2000.0), "conv2d": (1500.0, 2000.0), "pointwise_conv1d": (1500.0, 2000.0),

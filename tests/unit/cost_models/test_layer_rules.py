@@ -8,10 +8,16 @@ import dataclasses
 import pytest
 
 from cost_models import Calibration, LayerSpec, Target, UnknownLayerError, estimate
-from cost_models.analytic import RULES, LayerContext, estimate_layer
+from cost_models.analytic import RULES, LayerContext, LayerEstimate, estimate_layer
 from cost_models.layers import LAYER_KINDS, ConvGeometry, FixedType, layers_from_dicts, layers_to_dicts
 from cost_models.parts import get_part
-from cost_models.stream import fifo_bram18
+from cost_models.stream import (
+    STREAM_LATENCY_ITERATION_OVERHEAD,
+    STREAM_PIXEL_MIN_II,
+    STREAM_RESOURCE_PIXEL_OVERHEAD,
+    VITIS_CALL_EXTRA_CYCLES,
+    fifo_bram18,
+)
 
 VU9P = get_part("xcvu9p")
 T = Target(part="xcvu9p-flga2104-2L-e", clock_period_ns=5.0, backend="vitis", tool_version="2023.2")
@@ -97,12 +103,15 @@ def test_parallelization_factor_must_divide_the_output_pixels() -> None:
 
 
 def test_stream_conv_loops_over_input_pixels_at_ii_rf() -> None:
-    est, out_px = one(conv(10, 10, 3, 3, 8, io="io_stream", rf=4), pixels=100)
-    assert out_px == 64 and est.ii == 100 * 4
+    # RF 8 exceeds the Vitis HLS output call (depth + 1) and is shorter than an iteration (depth + 4): II = RF
+    est, out_px = one(conv(10, 10, 3, 3, 8, io="io_stream", rf=8), pixels=100)
+    assert est.depth_cycles + VITIS_CALL_EXTRA_CYCLES <= 8 <= est.depth_cycles + STREAM_LATENCY_ITERATION_OVERHEAD
+    assert out_px == 64 and est.ii == 100 * 8
     vivado = one(conv(10, 10, 3, 3, 8, io="io_stream"), pixels=100, family="vivado_hls")[0]
     assert vivado.ii == 100  # II=1 per input pixel
     vitis = one(conv(10, 10, 3, 3, 8, io="io_stream"), pixels=100, family="vitis_hls")[0]
-    assert vitis.ii == 300  # the line-buffer update is not pipelined at II=1 by Vitis HLS (observed)
+    # Vitis HLS: the output call is not overlapped with the next pixel, at least 2 cycles (Alezander9 9x8: 2)
+    assert vitis.ii == 100 * max(2, vitis.depth_cycles + VITIS_CALL_EXTRA_CYCLES) == 200
 
 
 def test_encoded_conv_keeps_window_fifos_in_bram() -> None:
@@ -145,6 +154,22 @@ def test_stream_model_ii_is_the_slowest_stage_and_fifos_take_bram() -> None:
     assert est.analytic["latency_cycles"] > est.analytic["ii"]
 
 
+def test_stream_dense_adds_only_its_product_to_the_pipeline_latency() -> None:
+    # nnet_dense_stream.h reads the flattened input pixel by pixel as the upstream stage writes it: after the
+    # upstream's last pixel, one read and the product remain (mbavier CNN: 109 cycles in all, not 165)
+    layers = stream_cnn()
+    fc = dataclasses.replace(layers[-1], strategy="latency", reuse_factor=1)
+    layers = [*layers[:-1], fc]
+    est = estimate(layers, T, Calibration())
+    rows = {r.name: r for r in est.layers}
+    reads = 13 * 13
+    assert rows["fc"].latency_cycles > reads  # alone, the stage reads its 169 pixels, then multiplies
+    assert rows["fc"].depth_cycles == rows["fc"].latency_cycles - reads + 1
+    slowest = max(est.layers, key=lambda r: r.latency_cycles)
+    others = sum(r.depth_cycles for r in est.layers if r is not slowest)
+    assert est.analytic["latency_cycles"] == slowest.latency_cycles + others
+
+
 def test_flatten_and_parallel_reshape_padding_concat_are_free() -> None:
     for kind, g in (("flatten", None), ("reshape", None), ("concatenate", None),
                     ("zeropadding2d", geo(8, 8, 4, 1, 1, 4, 10, 10))):
@@ -184,9 +209,62 @@ def test_pooling_needs_its_geometry() -> None:
         LayerSpec("p", "pooling2d", 64, 16, D16)
 
 
-def test_vivado_stream_resource_conv_pays_each_reuse_iteration_per_output_pixel() -> None:
+def test_stream_resource_conv_pays_its_longest_iteration_for_every_input_pixel() -> None:
+    # conv_2d_buffer_cl pipelines the pixel loop only under Latency; csynth counts a sequential loop as trip count
+    # x its longest iteration (jeanleos loop table: 1,156 trips of 5 ~ 119 -> 137,564), so all 100 input pixels
+    # pay the RF=72 reuse loop (its rule: 72 + accumulation + 2 = 75 cycles) plus the per-family overhead
     layer = conv(10, 10, 3, 3, 8, io="io_stream", rf=72, strategy="resource")
     vivado = one(layer, pixels=100, family="vivado_hls")[0]
-    assert vivado.ii == 64 * (1.25 * 72 + 10) + (100 - 64)  # 64 output pixels, each 1.25 x RF + 10 cycles
+    assert vivado.depth_cycles == 75
+    assert vivado.ii == 100 * (75 + STREAM_RESOURCE_PIXEL_OVERHEAD["vivado_hls"])
     vitis = one(layer, pixels=100, family="vitis_hls")[0]
-    assert vitis.ii < vivado.ii
+    assert vitis.ii == 100 * (75 + STREAM_RESOURCE_PIXEL_OVERHEAD["vitis_hls"]) < vivado.ii
+    # RF 1: Vivado HLS still runs the one-iteration reuse loop sequentially; Vitis HLS pipelines the pixel loop
+    rf1 = dataclasses.replace(layer, reuse_factor=1)
+    rf1_loop = 1 + 2 + STREAM_RESOURCE_PIXEL_OVERHEAD["vivado_hls"]
+    assert one(rf1, pixels=100, family="vivado_hls")[0].ii == 100 * rf1_loop
+    vitis_rf1 = one(rf1, pixels=100, family="vitis_hls")[0]
+    assert vitis_rf1.ii == 100 * max(2, vitis_rf1.depth_cycles + VITIS_CALL_EXTRA_CYCLES)
+
+
+def floor(est: LayerEstimate, family: str) -> float:
+    """Fewest cycles per input pixel: 1 (Vivado HLS), the compute_output_buffer call (Vitis HLS)."""
+    base = float(STREAM_PIXEL_MIN_II[family])
+    return max(base, est.depth_cycles + VITIS_CALL_EXTRA_CYCLES) if family == "vitis_hls" else base
+
+
+@pytest.mark.parametrize("family", ["vivado_hls", "vitis_hls"])
+def test_stream_latency_conv_ii_is_rf_or_the_shorter_iteration(family: str) -> None:
+    # PIPELINE II=reuse_factor is a ceiling: csynth reports achieved II = the iteration latency when that is
+    # shorter (Gabriele-bot ALVEO: iteration 5, achieved 5, target 16)
+    layer = conv(10, 10, 3, 3, 8, io="io_stream", rf=64)
+    est = one(layer, pixels=100, family=family)[0]
+    iteration = est.depth_cycles + STREAM_LATENCY_ITERATION_OVERHEAD
+    assert iteration < 64
+    assert est.ii == 100 * max(iteration, floor(est, family))
+    small = one(dataclasses.replace(layer, reuse_factor=2), pixels=100, family=family)[0]
+    assert small.ii == 100 * max(2, floor(small, family))  # RF below the iteration: the target holds
+    rf1 = one(dataclasses.replace(layer, reuse_factor=1), pixels=100, family=family)[0]
+    assert rf1.ii == 100 * floor(rf1, family)
+
+
+def test_vitis_stream_conv_pixel_takes_its_output_call() -> None:
+    # Vitis HLS does not overlap the INLINE OFF compute_output_buffer_2d call with the next pixel: the loop's
+    # achieved II is the call's latency, at least 2 (Alezander9: call 1 -> II 2; LeNet-5 conv1: call 3 -> II 3)
+    small = one(conv(10, 10, 1, 3, 2, io="io_stream"), pixels=100, family="vitis_hls")[0]
+    assert small.depth_cycles + VITIS_CALL_EXTRA_CYCLES <= 2 and small.ii == 200
+    wide = dataclasses.replace(conv(10, 10, 16, 3, 16, io="io_stream"), weight=FixedType(18, 6))
+    deep = estimate_layer(wide, LayerContext(get_part("xc7z020"), 3.0, FixedType(18, 6), 100, family="vitis_hls"))[0]
+    assert deep.depth_cycles + VITIS_CALL_EXTRA_CYCLES > 2
+    assert deep.ii == 100 * (deep.depth_cycles + VITIS_CALL_EXTRA_CYCLES)
+    assert one(conv(10, 10, 1, 3, 2, io="io_stream"), pixels=100, family="vivado_hls")[0].ii == 100
+
+
+def test_stream_pooling_takes_two_cycles_per_pixel_on_7_series_under_vivado_hls() -> None:
+    # csynth rows of six repositories on xc7z020 (Vivado HLS 2019.2-2020.1): 2.00-2.06 cycles per input pixel;
+    # the same design on xczu5ev: 1.00
+    p = pool(8, 8, 4, 2, "io_stream")
+    zynq = get_part("xc7z020")
+    assert estimate_layer(p, LayerContext(zynq, 5.0, D16, 64, family="vivado_hls"))[0].ii == 128
+    assert estimate_layer(p, LayerContext(VU9P, 5.0, D16, 64, family="vivado_hls"))[0].ii == 64
+    assert estimate_layer(p, LayerContext(zynq, 5.0, D16, 64, family="vitis_hls"))[0].ii == 64
