@@ -39,6 +39,7 @@ from cost_models.constants import (
     Constants,
     ConstantSet,
     array_partition_limited,
+    const_lut_max_data_bits,
     part_speed,
     tool_family,
 )
@@ -203,6 +204,9 @@ class LayerContext:
     """The tool honours ``config_array_partition -maximum_size`` (see :func:`array_partition_limited`)."""
     family: str = "vitis_hls"
     """The HLS tool family (``vivado_hls`` or ``vitis_hls``, :func:`cost_models.constants.tool_family`)."""
+    const_lut_data_bits: int = 6
+    """Constant products whose data operand has at most this many bits are LUT logic
+    (:func:`cost_models.constants.const_lut_max_data_bits` of the target)."""
     t_eff: float = field(init=False, repr=False, compare=False)
     """Usable clock period in ns (period minus the default uncertainty), from ``clock_period_ns``."""
 
@@ -294,7 +298,8 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
     share = k.share if k.share > 0.0 else 0.0  # clamped to [0, 1]
     share = share if share < 1.0 else 1.0
     hard_from = (k.hard_digits if k.hard_digits > 1 else 1) - 1
-    to_lut = layer.mult_impl == "lut" or db < k.dsp_min_data_bits
+    to_lut = layer.mult_impl == "lut" or db < k.dsp_min_data_bits or (
+        layer.mult_impl == "auto" and db <= ctx.const_lut_data_bits)
     if layer.mult_impl == "dsp":
         hard_from = 1
     last = MAX_DIGITS if to_lut else hard_from
@@ -368,7 +373,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     # (partly) merged, few-digit constants are shift-adds in LUTs, hard ones go to DSPs under the
     # ALLOCATION limit (hls4ml's multiplier_limit), and the schedule follows the clock.
     k = ctx.k
-    limit = multiplier_limit(n_in, n_out, n_zeros, rf)
+    limit = multiplier_limit(n_in, n_out, _limit_zeros(layer, n_out, n_zeros), rf)
     hard, lut_adders, pw, from_values = _products(layer, n_in, n_out, nz, db, ctx)
     if not from_values:
         est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
@@ -422,6 +427,26 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
     est.ff = ff
+
+
+def _limit_zeros(layer: LayerSpec, n_out: int, n_zeros: int) -> int:
+    """The ``n_zeros`` hls4ml writes into the ``multiplier_limit`` of a product of ``n_out`` outputs (``n_zeros``
+    zero products in the cost model's matrix).
+
+    A depthwise convolution is costed as its ``kernel x n_chan`` by ``n_filt`` matrix with every weight off the
+    channel diagonal counted as a zero (:func:`cost_models.hls_project.layers_from_structs`), but hls4ml's
+    depthwise config (``convolution_templates.py``: ``n_zeros = node.get_weights('depthwise').nzeros``,
+    ``multiplier_limit = DIV_ROUNDUP(kernel_size * n_chan * n_filt, reuse_factor) - n_zeros / reuse_factor``)
+    subtracts only the zeros among the ``kernel x n_chan`` depthwise weights; hls4ml 1.0 wrote ``n_zeros = 0``
+    there (pominiq's ``config6_depthwise_mult``: 288 x 32 at RF 16, limit 576). So the ``ALLOCATION`` limit of
+    ``depthwise_product_latency`` (``nnet_depthwise_product.h``) is about ``n_chan`` times the layer's products
+    divided by RF and does not bind: the products are not time-multiplexed. Other layers: ``n_zeros``."""
+    g = layer.conv
+    if g is None or not layer.extra.get("depthwise") or layer.n_out < 1:
+        return n_zeros
+    per_out = layer.n_in * layer.n_out - (layer.n_in // max(1, g.n_chan)) * layer.n_out
+    off_diagonal = per_out * (n_out // layer.n_out)  # n_out is n_filt x ParallelizationFactor for io_parallel
+    return n_zeros - off_diagonal if n_zeros > off_diagonal else 0
 
 
 def fabric_shared_luts(shift_add_adders: float, limit: int, slots: int, n_out: int, data_bits: int,
@@ -571,10 +596,27 @@ def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         # rows: II == latency for the io_stream Latency dense instances of the shared reports); a Resource one
         # starts its next reuse loop a few cycles before the last result is out
         reads = max(1, ctx.stream_pixels)
+        if reads > 1:
+            est.ff += stream_dense_input_registers(layer.n_in, ctx.data.width)
         est.latency_cycles += reads
         est.ii = max(est.ii, float(reads if layer.strategy == "resource" else est.latency_cycles))
     est.depth_cycles = est.latency_cycles
     return 1
+
+
+def stream_dense_input_registers(n_in: int, data_bits: int) -> float:
+    """FFs of the input copy of an io_stream dense whose input arrives over more than one pixel.
+
+    ``nnet::dense`` of ``nnet_dense_stream.h`` (hls4ml 0.6 to 1.3) declares ``data_T::value_type data[n_in]`` with
+    ``ARRAY_PARTITION complete`` and fills it in its ``DataPrepare`` loop (``PIPELINE``), one stream pixel per
+    iteration, before the product reads every element at once: ``n_in`` registers of the data width. A vector
+    that arrives as one pixel (``n_in / data_T::size == 1``) is read in one step and is not held. csynth
+    per-instance rows of io_stream dense layers after a flatten, against the former estimate without this copy:
+    RishThakkar 784-input Resource (Vivado HLS 2019.2) 51,155 FF where the rule gave 997 (the copy is 12,544);
+    Gabriele-bot 400-input Resource (Vivado HLS 2020.1) 30,889 vs 3,860 (6,400); Spehic 800 x ufixed<4>
+    18,464 vs 14,432 (3,200); Alezander9 53-input Resource (Vitis HLS 2023.1) 2,543 vs 400 (848); a
+    79-input dense at 5 ns 3,365 vs 2,228 (1,264). Units: FF."""
+    return float(n_in * data_bits)
 
 
 def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
@@ -751,6 +793,7 @@ class _TargetSetup:
     limited: bool
     family: str
     k: Constants
+    const_lut_data_bits: int
     contexts: dict[tuple[int, int, bool, int], LayerContext] = field(default_factory=dict)
 
     def context(self, data: FixedType, pixels: int) -> LayerContext:
@@ -761,7 +804,7 @@ class _TargetSetup:
             if len(self.contexts) >= _MAX_CONTEXTS:
                 self.contexts.clear()
             ctx = self.contexts[key] = LayerContext(self.part, self.period, data, pixels, self.k, self.speed,
-                                                    self.limited, self.family)
+                                                    self.limited, self.family, self.const_lut_data_bits)
         return ctx
 
 
@@ -779,7 +822,8 @@ def _target_setup(target: Target, k: Constants) -> _TargetSetup:
             _SETUPS.clear()
         part = resolve_part(target.part)
         setup = _SETUPS[key] = _TargetSetup(part, float(target.clock_period_ns), part_speed(part, target.part),
-                                            array_partition_limited(target), tool_family(target), k)
+                                            array_partition_limited(target), tool_family(target), k,
+                                            const_lut_max_data_bits(target))
     return setup
 
 
@@ -979,6 +1023,8 @@ def _stream_fifos(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[Lay
         if layer.io_type != "io_stream":
             continue
         lut, ff = STREAM_STAGE_LOGIC.get(layer.kind, (0.0, 0.0))
+        if layer.kind == "concatenate" and layer.out_pack is not None and layer.out_pack == layer.n_out:
+            lut = ff = 0.0  # concatenate1d: two counted loops and one write; its output vector is its rule's
         row.lut += lut
         row.ff += ff
         if i == len(hw_layers) - 1 or layer.kind in INPLACE_STREAM_KINDS:
