@@ -39,7 +39,6 @@ from cost_models.constants import (
     Constants,
     ConstantSet,
     array_partition_limited,
-    const_lut_max_data_bits,
     part_speed,
     tool_family,
 )
@@ -204,9 +203,6 @@ class LayerContext:
     """The tool honours ``config_array_partition -maximum_size`` (see :func:`array_partition_limited`)."""
     family: str = "vitis_hls"
     """The HLS tool family (``vivado_hls`` or ``vitis_hls``, :func:`cost_models.constants.tool_family`)."""
-    const_lut_data_bits: int = 6
-    """Constant products whose data operand has at most this many bits are LUT logic
-    (:func:`cost_models.constants.const_lut_max_data_bits` of the target)."""
     t_eff: float = field(init=False, repr=False, compare=False)
     """Usable clock period in ns (period minus the default uncertainty), from ``clock_period_ns``."""
 
@@ -298,8 +294,7 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
     share = k.share if k.share > 0.0 else 0.0  # clamped to [0, 1]
     share = share if share < 1.0 else 1.0
     hard_from = (k.hard_digits if k.hard_digits > 1 else 1) - 1
-    to_lut = layer.mult_impl == "lut" or db < k.dsp_min_data_bits or (
-        layer.mult_impl == "auto" and db <= ctx.const_lut_data_bits)
+    to_lut = layer.mult_impl == "lut" or db < k.dsp_min_data_bits
     if layer.mult_impl == "dsp":
         hard_from = 1
     last = MAX_DIGITS if to_lut else hard_from
@@ -793,7 +788,6 @@ class _TargetSetup:
     limited: bool
     family: str
     k: Constants
-    const_lut_data_bits: int
     contexts: dict[tuple[int, int, bool, int], LayerContext] = field(default_factory=dict)
 
     def context(self, data: FixedType, pixels: int) -> LayerContext:
@@ -804,7 +798,7 @@ class _TargetSetup:
             if len(self.contexts) >= _MAX_CONTEXTS:
                 self.contexts.clear()
             ctx = self.contexts[key] = LayerContext(self.part, self.period, data, pixels, self.k, self.speed,
-                                                    self.limited, self.family, self.const_lut_data_bits)
+                                                    self.limited, self.family)
         return ctx
 
 
@@ -822,8 +816,7 @@ def _target_setup(target: Target, k: Constants) -> _TargetSetup:
             _SETUPS.clear()
         part = resolve_part(target.part)
         setup = _SETUPS[key] = _TargetSetup(part, float(target.clock_period_ns), part_speed(part, target.part),
-                                            array_partition_limited(target), tool_family(target), k,
-                                            const_lut_max_data_bits(target))
+                                            array_partition_limited(target), tool_family(target), k)
     return setup
 
 

@@ -28,7 +28,7 @@ from cost_models.parts import Part
 __all__ = [
     "CONSTANTS_FILE", "DEFAULT_CONSTANTS", "MIN_SUPPORT_REPOS", "THIN_DATA_WIDEN", "THIN_FAMILIES", "TOOL_FAMILIES",
     "Constants", "ConstantSet", "array_partition_limited", "hls_backend", "part_speed", "speed_grade", "tool_family",
-    "tool_release", "tool_version_tuple", "const_lut_max_data_bits",
+    "tool_release", "tool_version_tuple",
 ]
 
 log = logging.getLogger(__name__)
@@ -253,33 +253,6 @@ def array_partition_limited(target: Target) -> bool:
     if version is None:
         return False
     return version < VITIS_UNLIMITED_PARTITION
-
-
-CONST_LUT_MAX_DATA_BITS = 6
-"""A constant (Latency-strategy) product whose data operand has at most this many bits is shift-add LUT logic
-whatever the constant: the shift-adds of so narrow an operand cost less than a DSP slice. csynth per-layer rows:
-6-bit (ufixed<6>) data times 5-6 bit weights with up to 3 CSD digits take 0 DSP in Vivado HLS 2019.2
-(RishThakkar, three projects; the rule before gave 7 per layer) and in Vitis HLS 2023.2 (k-diep, four layers:
-3-22); 8-bit data takes DSPs for its 3-digit constants in Vitis HLS 2021.1 (ArgyKokk, 6 networks). One layer
-bends it: 6-bit data times 16-bit weights (4-6 digit constants) puts 168 of 640 products on DSPs (RishThakkar,
-Vivado HLS 2019.2; 555 by the digit rule, 0 by this one)."""
-VITIS_NARROW_CONST_LUT = (2023, 1)
-"""First Vitis HLS release seen to keep constant products with data of up to
-:data:`VITIS_CONST_LUT_MAX_DATA_BITS` bits in LUTs: Vitis HLS 2023.1-2023.2 (Alezander9: 10-bit unsigned data times
-10-bit weights with 3-5 digit constants, 0 DSP in three layers; abdennour-GUESSOUM LeNet-5: 8-bit data, 0 DSP
-in all five layers; k-diep: 6-bit data) while 16-bit data keeps its DSPs (Alezander9, k-diep, seanlipps 2024.1).
-Vitis HLS 2021.1 still binds 8-bit data to DSPs (ArgyKokk); the releases in between are not in the data."""
-VITIS_CONST_LUT_MAX_DATA_BITS = 10
-
-
-def const_lut_max_data_bits(target: Target) -> int:
-    """Widest data operand (bits) whose constant products the tool keeps in LUTs for ``target``: 10 for Vitis HLS
-    2023.1 and later (and a Vitis target without a version: hls4ml 1.3's users), else 6."""
-    if tool_family(target) == "vitis_hls":
-        version = tool_version_tuple(target.tool_version)
-        if version is None or version >= VITIS_NARROW_CONST_LUT:
-            return VITIS_CONST_LUT_MAX_DATA_BITS
-    return CONST_LUT_MAX_DATA_BITS
 
 
 _SPEED = {"zynq7": 1.9, "artix7": 2.0, "spartan7": 2.0, "kintex7": 1.6, "virtex7": 1.6, "kintexu": 1.3,

@@ -384,9 +384,9 @@ def _rule_concatenate(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -
         est.latency_cycles = 0.0
         return None
     if layer.out_pack is not None and layer.out_pack == layer.n_out:
-        bits = layer.n_out * layer.result.width
-        est.lut = bits * COPY_LUT_PER_BIT
-        est.ff = float(bits)
+        vector_bits = layer.n_out * layer.result.width
+        est.lut = vector_bits * COPY_LUT_PER_BIT
+        est.ff = float(vector_bits)
         est.ii = float(max(1, ctx.stream_pixels))
         est.latency_cycles = est.ii + STREAM_STAGE_DEPTH
         est.depth_cycles = float(STREAM_STAGE_DEPTH)

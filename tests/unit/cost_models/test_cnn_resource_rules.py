@@ -115,3 +115,4 @@ def test_a_dense_after_concatenate1d_reads_one_pixel() -> None:
     # behind concatenate1d the dense gets its 79 inputs in one pixel: no input copy; behind a channel
     # concatenation of a 78-pixel stream it would copy 79 x 16 bits
     assert chan_rows[-1].ff - flat_rows[-1].ff == 79 * 16
+
