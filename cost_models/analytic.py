@@ -43,7 +43,7 @@ from cost_models.constants import (
     tool_family,
 )
 from cost_models.errors import UnknownLayerError
-from cost_models.layers import CONV_KINDS, FixedType, LayerSpec, Target
+from cost_models.layers import CONV_KINDS, DEPTHWISE_KINDS, FixedType, LayerSpec, Target
 from cost_models.parts import Part, resolve_part
 from cost_models.stream import (
     STREAM_LATENCY_ITERATION_OVERHEAD,
@@ -369,7 +369,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     # (partly) merged, few-digit constants are shift-adds in LUTs, hard ones go to DSPs under the
     # ALLOCATION limit (hls4ml's multiplier_limit), and the schedule follows the clock.
     k = ctx.k
-    limit = multiplier_limit(n_in, n_out, n_zeros, rf)
+    limit = _multiplier_limit(layer, n_in, n_out, n_zeros, rf)
     hard, lut_adders, pw, from_values = _products(layer, n_in, n_out, nz, db, ctx)
     if not from_values:
         est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
@@ -423,6 +423,24 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
     est.ff = ff
+
+
+def _multiplier_limit(layer: LayerSpec, n_in: int, n_out: int, n_zeros: int, rf: int) -> int:
+    """The ``multiplier_limit`` hls4ml writes for this ``n_in x n_out`` product with ``n_zeros`` zero weights.
+
+    A depthwise convolution (:mod:`cost_models.depthwise_rules`) is costed as ``n_chan`` products of ``kernel``
+    inputs each (``n_in = kernel``, ``n_out = n_chan``), but hls4ml's depthwise mult config
+    (``convolution_templates.py``: ``n_in = n_chan x kernel``, ``n_out = n_filt = n_chan``, ``n_zeros`` the
+    zeros among the depthwise weights) gives ``DIV_ROUNDUP(kernel x n_chan x n_chan, reuse_factor) - n_zeros /
+    reuse_factor``, ``n_chan`` times the layer's products over RF (hls4ml 1.0 wrote ``n_zeros = 0``: pominiq's
+    ``config6_depthwise_mult``, 288 x 32 at RF 16, limit 576). So the ``ALLOCATION`` limit of
+    ``depthwise_product_latency`` (``nnet_depthwise_product.h``) does not bind below RF ``n_chan`` and the
+    products are not time-multiplexed (pominiq, Vivado HLS 2020.1: 1,170 DSP, where a limit of products / RF
+    gives 477). Other layers: :func:`multiplier_limit` itself."""
+    g = layer.conv
+    if layer.kind in DEPTHWISE_KINDS and g is not None:
+        return multiplier_limit(n_in * g.n_chan, n_out, n_zeros, rf)
+    return multiplier_limit(n_in, n_out, n_zeros, rf)
 
 
 def fabric_shared_luts(shift_add_adders: float, limit: int, slots: int, n_out: int, data_bits: int,
@@ -572,6 +590,8 @@ def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         # rows: II == latency for the io_stream Latency dense instances of the shared reports); a Resource one
         # starts its next reuse loop a few cycles before the last result is out
         reads = max(1, ctx.stream_pixels)
+        if reads > 1:
+            est.ff += stream_dense_input_registers(layer.n_in, ctx.data.width)
         est.latency_cycles += reads
         est.ii = max(est.ii, float(reads if layer.strategy == "resource" else est.latency_cycles))
         # the reads follow the upstream stage's writes, so in the dataflow only the last read and the product
@@ -581,6 +601,21 @@ def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         return 1
     est.depth_cycles = est.latency_cycles
     return 1
+
+
+def stream_dense_input_registers(n_in: int, data_bits: int) -> float:
+    """FFs of the input copy of an io_stream dense whose input arrives over more than one pixel.
+
+    ``nnet::dense`` of ``nnet_dense_stream.h`` (hls4ml 0.6 to 1.3) declares ``data_T::value_type data[n_in]`` with
+    ``ARRAY_PARTITION complete`` and fills it in its ``DataPrepare`` loop (``PIPELINE``), one stream pixel per
+    iteration, before the product reads every element at once: ``n_in`` registers of the data width. A vector
+    that arrives as one pixel (``n_in / data_T::size == 1``) is read in one step and is not held. csynth
+    per-instance rows of io_stream dense layers after a flatten, against the former estimate without this copy:
+    RishThakkar 784-input Resource (Vivado HLS 2019.2) 51,155 FF where the rule gave 997 (the copy is 12,544);
+    Gabriele-bot 400-input Resource (Vivado HLS 2020.1) 30,889 vs 3,860 (6,400); Spehic 800 x ufixed<4>
+    18,464 vs 14,432 (3,200); Alezander9 53-input Resource (Vitis HLS 2023.1) 2,543 vs 400 (848); a
+    79-input dense at 5 ns 3,365 vs 2,228 (1,264). Units: FF."""
+    return float(n_in * data_bits)
 
 
 def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
@@ -994,6 +1029,8 @@ def _stream_fifos(hw_layers: Sequence[tuple[LayerSpec, int]], rows: Sequence[Lay
         if layer.io_type != "io_stream":
             continue
         lut, ff = STREAM_STAGE_LOGIC.get(layer.kind, (0.0, 0.0))
+        if layer.kind == "concatenate" and layer.out_pack is not None and layer.out_pack == layer.n_out:
+            lut = ff = 0.0  # concatenate1d: two counted loops and one write; its output vector is its rule's
         row.lut += lut
         row.ff += ff
         if i == len(hw_layers) - 1 or layer.kind in INPLACE_STREAM_KINDS:

@@ -418,7 +418,11 @@ def layers_from_structs(structs: Sequence[Mapping[str, Any]], typedefs: Mapping[
             # hls4ml writes 0 for the dimensions an input does not have
             n1 = math.prod(v for i in range(3) if (v := _member(d, f"n_elem1_{i}", 0)) > 0)
             n2 = math.prod(v for i in range(3) if (v := _member(d, f"n_elem2_{i}", 0)) > 0)
-            specs.append(LayerSpec(kind="concatenate", n_in=n1 + n2, n_out=n1 + n2, **common))
+            # concatenate1d (no second dimension): io_stream writes ONE pixel of n1 + n2 (nnet_merge_stream.h)
+            flat = ("n_elem1_1" in d and _member(d, "n_elem1_1", 0) <= 0 and _member(d, "n_elem2_1", 0) <= 0
+                    and n1 + n2 > 0)
+            specs.append(LayerSpec(kind="concatenate", n_in=n1 + n2, n_out=n1 + n2,
+                                   out_pack=n1 + n2 if flat else None, **common))
         else:
             name = d.get("layer_name") or mults.get(struct, {}).get("layer_name")
             what = f"nnet::{kind}" if kind else f"a struct without an nnet:: base (called by nnet::" \

@@ -196,7 +196,9 @@ class LayerSpec:
     result)."""
     out_pack: int | None = None
     """io_stream ``repack`` and ``transpose``: elements per output pixel (``res_T::size`` of ``nnet::repack_stream``,
-    the last dimension of the output shape); ``n_out // out_pack`` output pixels. ``None``: one pixel."""
+    the last dimension of the output shape); ``n_out // out_pack`` output pixels. ``None``: one pixel.
+    ``concatenate``: ``n_out`` for a ``concatenate1d`` of vectors (one output pixel under io_stream); ``None``:
+    a concatenation along the channels (the pixels of its inputs)."""
     time_steps: int | None = None
     """``lstm``/``gru``: the input sequence length (hls4ml's ``n_sequence``); ``n_in = time_steps x`` features.
     ``layernorm``: the rows normalized one by one (hls4ml's ``seq_len``; ``n_in = time_steps x`` the row size)."""

@@ -387,7 +387,9 @@ def _spec(layer: Any, kind: str, result: FixedType, io_type: str, da: bool = Fal
         return LayerSpec(kind="clone", n_in=n_in, n_out=len(layer.outputs) * n_in, **common)
     if kind == "concatenate":
         n_in = sum(int(v.size()) for v in (layer.get_input_variable(i) for i in layer.inputs))
-        return LayerSpec(kind="concatenate", n_in=n_in, n_out=n_out, **common)
+        flat = len(layer.get_output_variable().shape) == 1  # concatenate1d: one output pixel under io_stream
+        return LayerSpec(kind="concatenate", n_in=n_in, n_out=n_out, out_pack=n_out if flat and n_out else None,
+                         **common)
     raise ValueError(f"layer {layer.name!r}: no mapping for kind {kind!r}")  # _KIND and this function disagree
 
 

@@ -107,3 +107,32 @@ def test_dot_project_and_graph_agree(tmp_path) -> None:
     assert e_project.totals() == pytest.approx(e_graph.totals())
     dot = next(r for r in e_project.layers if r.kind == "dot")
     assert dot.dsp == 8 * 4  # eight 36 x 36-bit products, 2 x 2 DSP48E2 ports each
+
+
+def _flat_concat():
+    from qkeras import QActivation, QConv2D, QDense
+    from tensorflow.keras import layers, models
+
+    q = "quantized_bits(8,0,alpha=1)"
+    img = layers.Input((6, 6, 1), name="img")
+    vec = layers.Input((4,), name="vec")
+    x = QConv2D(2, 3, kernel_quantizer=q, bias_quantizer=q, name="conv")(img)
+    x = layers.Flatten(name="flat")(QActivation("quantized_relu(8)", name="relu")(x))
+    c = layers.Concatenate(name="cat")([x, vec])  # concatenate1d: 4 x 4 x 2 + 4 = 36 elements
+    return models.Model([img, vec], QDense(3, kernel_quantizer=q, bias_quantizer=q, name="out")(c))
+
+
+@pytest.mark.slow
+def test_stream_concatenate1d_is_one_pixel_in_both_paths(tmp_path, capsys) -> None:
+    """io_stream ``concatenate1d`` (``nnet_merge_stream.h``) writes one pixel of all 36 elements: both the
+    project and the model path cost it so, and the dense behind it holds no input copy."""
+    root = _write(tmp_path, "flat_concat", _flat_concat(), "io_stream")
+    from_model = _estimate(capsys, "--model", str(root / "model.h5"), "--hls-config", str(root / "hls4ml_config.yml"))
+    from_project = _estimate(capsys, "--hls-project", str(root / "prj"))
+    _same_figures(from_project, from_model)
+    for rows in (from_model["layers"], from_project["layers"]):
+        cat = next(r for r in rows if r["kind"] == "concatenate")
+        out = next(r for r in rows if r["kind"] == "dense")
+        assert cat["ii"] == 16  # the 4 x 4 pixels of the flattened branch
+        assert cat["ff"] >= 36 * 8  # the output vector held in registers
+        assert out["ii"] >= 1 and out["ff"] < 36 * 16  # one input pixel: no DataPrepare copy of 36 elements

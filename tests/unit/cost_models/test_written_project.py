@@ -184,7 +184,7 @@ def test_every_struct_kind_becomes_its_layer() -> None:
     assert pad.conv is not None and (pad.conv.pad_top, pad.n_in, pad.n_out) == (1, 64, 144)
     assert pw.parallelization_factor == 1 and (pw.n_in, pw.n_out) == (4, 8)
     assert gap.pool_op == "max" and gap.conv is not None and (gap.conv.in_pixels, gap.n_out) == (36, 8)
-    assert (cat.n_in, cat.n_out) == (16, 16) and fc.io_type == "io_parallel"
+    assert (cat.n_in, cat.n_out, cat.out_pack) == (16, 16, 16) and fc.io_type == "io_parallel"  # concatenate1d
 
 
 DEPTHWISE = """
