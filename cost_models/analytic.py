@@ -770,8 +770,17 @@ _SETUPS: dict[tuple[Target, int], _TargetSetup] = {}
 """Setups by (target, id of the constants); an entry holds its constants, so the id stays theirs."""
 
 
+_LAST_SETUP: tuple[Target | None, Constants | None, _TargetSetup | None] = (None, None, None)
+"""The target object, constants and setup of the last call (a search asks with the same objects, and hashing
+a target costs more than the rest of the look-up)."""
+
+
 def _target_setup(target: Target, k: Constants) -> _TargetSetup:
     """The (memoised) setup of ``target`` with constants ``k``."""
+    global _LAST_SETUP
+    last = _LAST_SETUP
+    if last[0] is target and last[1] is k and last[2] is not None:
+        return last[2]
     key = (target, id(k))
     setup = _SETUPS.get(key)
     if setup is None:
@@ -780,6 +789,7 @@ def _target_setup(target: Target, k: Constants) -> _TargetSetup:
         part = resolve_part(target.part)
         setup = _SETUPS[key] = _TargetSetup(part, float(target.clock_period_ns), part_speed(part, target.part),
                                             array_partition_limited(target), tool_family(target), k)
+    _LAST_SETUP = (target, k, setup)
     return setup
 
 
