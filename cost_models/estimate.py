@@ -37,6 +37,20 @@ class Interval:
         return self.low <= value <= self.high
 
 
+_new = object.__new__
+
+
+def _new_interval(low: float, high: float) -> Interval:
+    """``Interval(low, high)``, built without the frozen dataclass's ``__init__`` (which sets each field through
+    ``object.__setattr__`` and costs three times as much): the same instance, equal and hashing alike."""
+    iv = _new(Interval)
+    d = iv.__dict__
+    d["low"] = low
+    d["high"] = high
+    d["level"] = 0.8
+    return iv
+
+
 @dataclass
 class Estimate:
     """Totals (DSP slices, LUTs, FFs, 18 Kb BRAMs, latency in cycles and ns, II in cycles) and detail."""
@@ -90,6 +104,10 @@ class Estimate:
         return out
 
 
+_WEIGHTED, _CONV, _POOLING = frozenset(WEIGHTED_KINDS), frozenset(CONV_KINDS), frozenset(POOLING_KINDS)
+"""The kinds as sets (a membership test of a kind that is not there costs one hash look-up, not a scan)."""
+
+
 def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibration | None = None,
              constants: ConstantSet | Constants | None = None) -> Estimate:
     """Estimate DSP, LUT, FF, BRAM_18K, latency (cycles, ns) and II of an hls4ml design.
@@ -114,22 +132,22 @@ def estimate(layers: Sequence[LayerSpec], target: Target, calibration: Calibrati
     weighted = missing = 0  # weighted layers, and those of them without trained weights
     for s in layers:
         kind = s.kind
-        if kind in WEIGHTED_KINDS:
+        if kind in _WEIGHTED:
             weighted += 1
             if s.weights is None:
                 missing += 1
-            if kind in CONV_KINDS:
+            if kind in _CONV:
                 has_conv = True
-        elif kind in POOLING_KINDS:
+        elif kind in _POOLING:
             has_pool = True
     plan = cal.plan(target, layers, "cnn" if has_conv or has_pool else "mlp")  # design_class(layers)
     level = plan.level
     calibrated = level is not None
     corrected, bounds = plan.apply(totals, layers, facts.spreads(has_conv, calibrated, cal.source == "prior"))
     period = float(target.clock_period_ns)
-    intervals = {m: Interval(lo, hi) for m, (lo, hi) in bounds.items()}
-    lat = intervals["latency_cycles"]
-    intervals["latency_ns"] = Interval(lat.low * period, lat.high * period)
+    intervals = {m: _new_interval(lo, hi) for m, (lo, hi) in bounds.items()}
+    lo, hi = bounds["latency_cycles"]
+    intervals["latency_ns"] = _new_interval(lo * period, hi * period)
     percent = {m: 100.0 * corrected[m] / total for m, total in facts.part_totals_known}
     weights_known = weighted > 0 and missing == 0
     notes = list(facts.target_notes)
