@@ -300,13 +300,10 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
     last = MAX_DIGITS if to_lut else hard_from
     # products with i + 1 CSD digits: the distinct ones plus the unmerged share of the repeats; those with
     # >= hard_from + 1 digits are true multiplications (unless bound to LUTs), the others i shift-adds each
-    digits, unique = stats.digits, stats.unique_digits
+    # (an empty bucket adds nothing: only the non-empty ones are listed)
     hard = adders = 0.0
-    for i in range(MAX_DIGITS):
-        a, u = digits[i], unique[i]
-        if not (a or u):
-            continue  # an empty bucket adds nothing (0.0)
-        count = (u + share * (a - u)) * scale
+    for i, u, repeats in stats.buckets:
+        count = (u + share * repeats) * scale
         if i < last:
             adders += i * count
         else:
