@@ -371,7 +371,8 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
     units = hard if hard < limit else float(limit)  # min(limit, hard)
     est.multipliers = nz
-    per_product = dsp_per_mult(pw, db, ctx.part)
+    part = ctx.part
+    per_product = _dsp_per_mult(pw, db, part.dsp_a_bits, part.dsp_b_bits)  # dsp_per_mult(pw, db, part)
     est.dsp = float(round(units * per_product))
     acc_w = db + pw + levels - 1  # levels >= 1
     acc_w = acc_w if acc_w < ab else ab
@@ -810,6 +811,8 @@ def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, 
 
 
 _DEFAULT_DATA = FixedType(16, 6)
+_CONV = frozenset(CONV_KINDS)
+"""CONV_KINDS as a set (a kind that is not there costs one hash look-up, not a scan)."""
 IO_PARALLEL_IO_CYCLES = 1
 """io_parallel: the top-level function's input register (its output register is one more call boundary)."""
 
@@ -836,20 +839,23 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     pixels = 1
     stream = False
     hw_layers: list[tuple[LayerSpec, int]] = []
+    skips = False  # a layer names its inputs (a merge's skip connection)
     for layer in layers:
-        if layer.kind == "input":
+        kind = layer.kind
+        if kind == "input":
             data = layer.result
             continue
         if layer.io_type == "io_stream":
             stream = True
         ctx = setup.context(layer.input or data, pixels)
-        kind = layer.kind
-        if not dataflow_style and (layer.strategy == "resource" or (kind in CONV_KINDS and layer.n_partitions > 1)):
+        if not dataflow_style and (layer.strategy == "resource" or (kind in _CONV and layer.n_partitions > 1)):
             dataflow_style = True
+        if layer.extra and "inputs" in layer.extra:
+            skips = True
         rule = RULES.get(kind)
         if rule is None:
             raise _unknown_layer(layer)
-        est = LayerEstimate(layer.name, layer.kind)  # estimate_layer, inlined (a keyword argument costs more)
+        est = LayerEstimate(layer.name, kind)  # estimate_layer, inlined (a keyword argument costs more)
         est.reuse_factor = layer.reuse_factor
         out = rule(layer, ctx, est)
         if out is not None:
@@ -867,7 +873,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         n_first = g0.in_pixels * g0.n_chan if g0 is not None and first.kind in CONV_KINDS else first.n_in
         _parallel_channels(hw_layers, rows, family, n_first * in_type.width if target.legacy_hls4ml else 0)
         _dataflow_registers(hw_layers, rows, in_type, target.legacy_hls4ml)
-    if not stream and not dataflow and any("inputs" in layer.extra for layer, _ in hw_layers):
+    if not stream and not dataflow and skips:
         _skip_registers(hw_layers, rows, min(1.0, k.t_boundary_ns * speed / usable_period(period)))
     dsp = lut = ff = bram = 0.0
     ii = 1.0
@@ -1012,7 +1018,7 @@ PARALLEL_INPLACE_KINDS = ("flatten", "reshape")
 
 def _output_elements(layer: LayerSpec) -> int:
     g = layer.conv
-    if layer.kind in CONV_KINDS and g is not None:
+    if g is not None and layer.kind in CONV_KINDS:
         return g.out_pixels * g.n_filt
     return layer.n_out
 
