@@ -32,7 +32,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from cost_models.constants import (
     DEFAULT_CONSTANTS,
@@ -266,17 +266,12 @@ def _cuts(path_ns: float, ctx: LayerContext) -> int:
     return cuts if cuts > 0 else 0
 
 
-class _Products(NamedTuple):
-    """The constant products of a latency-strategy layer, as the HLS tool builds them."""
-
-    hard: float
-    """True multiplications (constants with >= hard_digits CSD digits, after merging equal ones)."""
-    lut_adders: float
-    """Adders of the shift-add products (digits - 1 each) built in LUTs."""
-    weight_bits: int
-    """Significant bits of the widest constant (multiplier operand width)."""
-    from_values: bool
-    """True when counted from trained weight values, False when assumed from the type alone."""
+_Products = tuple[float, float, int, bool]
+"""The constant products of a latency-strategy layer, as the HLS tool builds them: ``hard``, the true
+multiplications (constants with >= hard_digits CSD digits, after merging equal ones); ``lut_adders``, the adders
+of the shift-add products (digits - 1 each) built in LUTs; ``weight_bits``, the significant bits of the widest
+constant (multiplier operand width); ``from_values``, True when counted from trained weight values, False when
+assumed from the type alone."""
 
 
 def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: LayerContext) -> _Products:
@@ -309,7 +304,7 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
         else:
             hard += count
     wbits = (stats.max_bits + 1) if from_values and stats.max_bits else effective_weight_bits(w)
-    return _Products(hard, adders, wbits if wbits > 1 else 1, from_values)
+    return hard, adders, wbits if wbits > 1 else 1, from_values  # a plain tuple: _Products(...) costs more
 
 
 def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zeros: int, rf: int,
@@ -387,11 +382,10 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         # forced fabric binding (BIND_OP impl=fabric) keeps the products ``mul`` operations, so hls4ml's
         # ALLOCATION limit time-multiplexes them as it would DSPs (ArgyKokk LUT_reuse10/100: the latency of
         # their DSP_ twins, 46-150 cycles, where an unlimited schedule gives 17-42)
-        auto = _products(replace(layer, mult_impl="auto"), n_in, n_out, nz, db, ctx)
-        mul_ops = auto.hard
+        mul_ops, auto_adders, _, _ = _products(replace(layer, mult_impl="auto"), n_in, n_out, nz, db, ctx)
         lut_slots = math.ceil(mul_ops / limit) if mul_ops > limit else 1
         if lut_slots > 1:
-            lut = fabric_shared_luts(auto.lut_adders, limit, lut_slots, n_out, db, pw,
+            lut = fabric_shared_luts(auto_adders, limit, lut_slots, n_out, db, pw,
                                      k.lut_per_adder_bit * tree_adders * tree_w, k.lut_per_adder_bit)
     if slots > 1:
         lut += shared_dsp_mux_luts(units, slots, n_out, db)
@@ -752,7 +746,8 @@ class _TargetSetup:
     contexts: dict[tuple[int, int, bool, int], LayerContext] = field(default_factory=dict)
 
     def context(self, data: FixedType, pixels: int) -> LayerContext:
-        """The context of a layer whose input is ``data`` over ``pixels`` stream pixels."""
+        """The context of a layer whose input is ``data`` over ``pixels`` stream pixels (:func:`analytic_totals`
+        looks its key up first, inline)."""
         key = (data.width, data.integer, data.signed, pixels)
         ctx = self.contexts.get(key)
         if ctx is None:
@@ -840,6 +835,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     stream = False
     hw_layers: list[tuple[LayerSpec, int]] = []
     skips = False  # a layer names its inputs (a merge's skip connection)
+    contexts = setup.contexts
     for layer in layers:
         kind = layer.kind
         if kind == "input":
@@ -847,7 +843,8 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
             continue
         if layer.io_type == "io_stream":
             stream = True
-        ctx = setup.context(layer.input or data, pixels)
+        d = layer.input or data
+        ctx = contexts.get((d.width, d.integer, d.signed, pixels)) or setup.context(d, pixels)  # its hit, inlined
         if not dataflow_style and (layer.strategy == "resource" or (kind in _CONV and layer.n_partitions > 1)):
             dataflow_style = True
         if layer.extra and "inputs" in layer.extra:

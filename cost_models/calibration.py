@@ -191,24 +191,27 @@ class CalibrationPlan:
         out: dict[str, float] = {}
         bounds: dict[str, tuple[float, float]] = {}
         exp, log = math.exp, math.log
-        for i, (m, c, mu, regression, half, one) in enumerate(self.steps):
+        for (m, c, mu, regression, half, one), spread in zip(self.steps, spreads or _NO_SPREADS, strict=True):
             value = totals[m]
             if regression is not None:
                 mu = regression.shift(features(layers, m, value))
             centre = log((0.0 if value < 0.0 else value) + c) + mu  # max(value, 0.0), written out
             mid = exp(centre) - c
             mid = mid if mid > 0.0 else 0.0
-            spread = spreads[i] if spreads is not None else None
-            if spread is None:
-                lo, hi = log_bounds(centre, half, c)
-            else:
+            if spread is not None:  # the spread around the corrected value
                 if one:
                     mid = 1.0 if mid < 1.0 else mid
-                lo, hi = log_bounds(log(mid + c), spread, c)
+                centre, half = log(mid + c), spread
+            lo = exp(centre - half) - c  # log_bounds(centre, half, c), written out
+            hi = exp(centre + half) - c
+            lo, hi = (lo if lo > 0.0 else 0.0), (hi if hi > 0.0 else 0.0)
             if one:
                 mid, lo, hi = (1.0 if mid < 1.0 else mid), (1.0 if lo < 1.0 else lo), (1.0 if hi < 1.0 else hi)
             out[m], bounds[m] = mid, (lo, hi)
         return out, bounds
+
+
+_NO_SPREADS = (None,) * len(METRICS)
 
 
 def design_class(layers: Sequence[LayerSpec] | None) -> str:
