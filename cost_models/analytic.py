@@ -744,6 +744,12 @@ class _TargetSetup:
     family: str
     k: Constants
     contexts: dict[tuple[int, int, bool, int], LayerContext] = field(default_factory=dict)
+    per_call: float = field(init=False)
+    """io_parallel PIPELINE: the cycles each layer call adds to the top-level pipeline (a boundary register where
+    a clock edge falls between two calls; a fraction where the tool chains them into one cycle)."""
+
+    def __post_init__(self) -> None:
+        self.per_call = min(1.0, self.k.t_boundary_ns * self.speed / usable_period(self.period))
 
     def context(self, data: FixedType, pixels: int) -> LayerContext:
         """The context of a layer whose input is ``data`` over ``pixels`` stream pixels (:func:`analytic_totals`
@@ -827,7 +833,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
     setup = _target_setup(target, k)
-    speed, family, period = setup.speed, setup.family, setup.period
+    family = setup.family
     rows: list[LayerEstimate] = []
     dataflow_style = False  # parallel_dataflow(layers), computed in the loop
     data = _DEFAULT_DATA
@@ -871,7 +877,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         _parallel_channels(hw_layers, rows, family, n_first * in_type.width if target.legacy_hls4ml else 0)
         _dataflow_registers(hw_layers, rows, in_type, target.legacy_hls4ml)
     if not stream and not dataflow and skips:
-        _skip_registers(hw_layers, rows, min(1.0, k.t_boundary_ns * speed / usable_period(period)))
+        _skip_registers(hw_layers, rows, setup.per_call)
     dsp = lut = ff = bram = 0.0
     ii = 1.0
     lat_sum = 0.0
@@ -901,8 +907,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     else:
         # every call of the top-level pipeline (and its output) adds a boundary: a cycle at short
         # clock periods, a fraction where the tool chains consecutive layers into one cycle
-        per_call = min(1.0, k.t_boundary_ns * speed / usable_period(period))
-        latency = lat_sum + per_call * len(rows) + IO_PARALLEL_IO_CYCLES
+        latency = lat_sum + setup.per_call * len(rows) + IO_PARALLEL_IO_CYCLES
         ii = max(ii, 1.0)
     if not stream:
         # the top-level function registers its input and output vectors
