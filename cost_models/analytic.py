@@ -972,7 +972,8 @@ def _boundary_registers(hw: Sequence[LayerSpec], latency: float) -> float:
     for layer in hw[:-1]:
         if not _holds_no_vector(layer):
             inner = True
-            bits += _output_elements(layer) * layer.result.width
+            # _output_elements(layer): n_out for a layer without geometry (the call costs more than the rest)
+            bits += (layer.n_out if layer.conv is None else _output_elements(layer)) * layer.result.width
     if not inner:
         return 0.0
     frac = min(1.0, latency / len(hw))
