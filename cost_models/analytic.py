@@ -32,7 +32,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from cost_models.constants import (
     DEFAULT_CONSTANTS,
@@ -267,17 +267,12 @@ def _cuts(path_ns: float, ctx: LayerContext) -> int:
     return cuts if cuts > 0 else 0
 
 
-class _Products(NamedTuple):
-    """The constant products of a latency-strategy layer, as the HLS tool builds them."""
-
-    hard: float
-    """True multiplications (constants with >= hard_digits CSD digits, after merging equal ones)."""
-    lut_adders: float
-    """Adders of the shift-add products (digits - 1 each) built in LUTs."""
-    weight_bits: int
-    """Significant bits of the widest constant (multiplier operand width)."""
-    from_values: bool
-    """True when counted from trained weight values, False when assumed from the type alone."""
+_Products = tuple[float, float, int, bool]
+"""The constant products of a latency-strategy layer, as the HLS tool builds them: ``hard``, the true
+multiplications (constants with >= hard_digits CSD digits, after merging equal ones); ``lut_adders``, the adders
+of the shift-add products (digits - 1 each) built in LUTs; ``weight_bits``, the significant bits of the widest
+constant (multiplier operand width); ``from_values``, True when counted from trained weight values, False when
+assumed from the type alone."""
 
 
 def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: LayerContext) -> _Products:
@@ -301,19 +296,16 @@ def _products(layer: LayerSpec, n_in: int, n_out: int, nz: int, db: int, ctx: La
     last = MAX_DIGITS if to_lut else hard_from
     # products with i + 1 CSD digits: the distinct ones plus the unmerged share of the repeats; those with
     # >= hard_from + 1 digits are true multiplications (unless bound to LUTs), the others i shift-adds each
-    digits, unique = stats.digits, stats.unique_digits
+    # (an empty bucket adds nothing: only the non-empty ones are listed)
     hard = adders = 0.0
-    for i in range(MAX_DIGITS):
-        a, u = digits[i], unique[i]
-        if not (a or u):
-            continue  # an empty bucket adds nothing (0.0)
-        count = (u + share * (a - u)) * scale
+    for i, u, repeats in stats.buckets:
+        count = (u + share * repeats) * scale
         if i < last:
             adders += i * count
         else:
             hard += count
     wbits = (stats.max_bits + 1) if from_values and stats.max_bits else effective_weight_bits(w)
-    return _Products(hard, adders, wbits if wbits > 1 else 1, from_values)
+    return hard, adders, wbits if wbits > 1 else 1, from_values  # a plain tuple: _Products(...) costs more
 
 
 def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zeros: int, rf: int,
@@ -375,7 +367,8 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         est.notes.append("no trained weights: DSP/LUT from the weight type alone (typical trained values)")
     units = hard if hard < limit else float(limit)  # min(limit, hard)
     est.multipliers = nz
-    per_product = dsp_per_mult(pw, db, ctx.part)
+    part = ctx.part
+    per_product = _dsp_per_mult(pw, db, part.dsp_a_bits, part.dsp_b_bits)  # dsp_per_mult(pw, db, part)
     est.dsp = float(round(units * per_product))
     acc_w = db + pw + levels - 1  # levels >= 1
     acc_w = acc_w if acc_w < ab else ab
@@ -390,11 +383,10 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         # forced fabric binding (BIND_OP impl=fabric) keeps the products ``mul`` operations, so hls4ml's
         # ALLOCATION limit time-multiplexes them as it would DSPs (ArgyKokk LUT_reuse10/100: the latency of
         # their DSP_ twins, 46-150 cycles, where an unlimited schedule gives 17-42)
-        auto = _products(replace(layer, mult_impl="auto"), n_in, n_out, nz, db, ctx)
-        mul_ops = auto.hard
+        mul_ops, auto_adders, _, _ = _products(replace(layer, mult_impl="auto"), n_in, n_out, nz, db, ctx)
         lut_slots = math.ceil(mul_ops / limit) if mul_ops > limit else 1
         if lut_slots > 1:
-            lut = fabric_shared_luts(auto.lut_adders, limit, lut_slots, n_out, db, pw,
+            lut = fabric_shared_luts(auto_adders, limit, lut_slots, n_out, db, pw,
                                      k.lut_per_adder_bit * tree_adders * tree_w, k.lut_per_adder_bit)
     if slots > 1:
         lut += shared_dsp_mux_luts(units, slots, n_out, db)
@@ -802,9 +794,16 @@ class _TargetSetup:
     family: str
     k: Constants
     contexts: dict[tuple[int, int, bool, int], LayerContext] = field(default_factory=dict)
+    per_call: float = field(init=False)
+    """io_parallel PIPELINE: the cycles each layer call adds to the top-level pipeline (a boundary register where
+    a clock edge falls between two calls; a fraction where the tool chains them into one cycle)."""
+
+    def __post_init__(self) -> None:
+        self.per_call = min(1.0, self.k.t_boundary_ns * self.speed / usable_period(self.period))
 
     def context(self, data: FixedType, pixels: int) -> LayerContext:
-        """The context of a layer whose input is ``data`` over ``pixels`` stream pixels."""
+        """The context of a layer whose input is ``data`` over ``pixels`` stream pixels (:func:`analytic_totals`
+        looks its key up first, inline)."""
         key = (data.width, data.integer, data.signed, pixels)
         ctx = self.contexts.get(key)
         if ctx is None:
@@ -820,8 +819,17 @@ _SETUPS: dict[tuple[Target, int], _TargetSetup] = {}
 """Setups by (target, id of the constants); an entry holds its constants, so the id stays theirs."""
 
 
+_LAST_SETUP: tuple[Target | None, Constants | None, _TargetSetup | None] = (None, None, None)
+"""The target object, constants and setup of the last call (a search asks with the same objects, and hashing
+a target costs more than the rest of the look-up)."""
+
+
 def _target_setup(target: Target, k: Constants) -> _TargetSetup:
     """The (memoised) setup of ``target`` with constants ``k``."""
+    global _LAST_SETUP
+    last = _LAST_SETUP
+    if last[0] is target and last[1] is k and last[2] is not None:
+        return last[2]
     key = (target, id(k))
     setup = _SETUPS.get(key)
     if setup is None:
@@ -830,6 +838,7 @@ def _target_setup(target: Target, k: Constants) -> _TargetSetup:
         part = resolve_part(target.part)
         setup = _SETUPS[key] = _TargetSetup(part, float(target.clock_period_ns), part_speed(part, target.part),
                                             array_partition_limited(target), tool_family(target), k)
+    _LAST_SETUP = (target, k, setup)
     return setup
 
 
@@ -853,6 +862,8 @@ def estimate_layer(layer: LayerSpec, ctx: LayerContext) -> tuple[LayerEstimate, 
 
 
 _DEFAULT_DATA = FixedType(16, 6)
+_CONV = frozenset(CONV_KINDS)
+"""CONV_KINDS as a set (a kind that is not there costs one hash look-up, not a scan)."""
 IO_PARALLEL_IO_CYCLES = 1
 """io_parallel: the top-level function's input register (its output register is one more call boundary)."""
 
@@ -872,27 +883,32 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     cs = constants if constants is not None else DEFAULT_CONSTANTS
     k = cs if isinstance(cs, Constants) else cs.for_target(target)
     setup = _target_setup(target, k)
-    speed, family, period = setup.speed, setup.family, setup.period
+    family = setup.family
     rows: list[LayerEstimate] = []
     dataflow_style = False  # parallel_dataflow(layers), computed in the loop
     data = _DEFAULT_DATA
     pixels = 1
     stream = False
     hw_layers: list[tuple[LayerSpec, int]] = []
+    skips = False  # a layer names its inputs (a merge's skip connection)
+    contexts = setup.contexts
     for layer in layers:
-        if layer.kind == "input":
+        kind = layer.kind
+        if kind == "input":
             data = layer.result
             continue
         if layer.io_type == "io_stream":
             stream = True
-        ctx = setup.context(layer.input or data, pixels)
-        kind = layer.kind
-        if not dataflow_style and (layer.strategy == "resource" or (kind in CONV_KINDS and layer.n_partitions > 1)):
+        d = layer.input or data
+        ctx = contexts.get((d.width, d.integer, d.signed, pixels)) or setup.context(d, pixels)  # its hit, inlined
+        if not dataflow_style and (layer.strategy == "resource" or (kind in _CONV and layer.n_partitions > 1)):
             dataflow_style = True
+        if layer.extra and "inputs" in layer.extra:
+            skips = True
         rule = RULES.get(kind)
         if rule is None:
             raise _unknown_layer(layer)
-        est = LayerEstimate(layer.name, layer.kind)  # estimate_layer, inlined (a keyword argument costs more)
+        est = LayerEstimate(layer.name, kind)  # estimate_layer, inlined (a keyword argument costs more)
         est.reuse_factor = layer.reuse_factor
         out = rule(layer, ctx, est)
         if out is not None:
@@ -910,8 +926,8 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
         n_first = g0.in_pixels * g0.n_chan if g0 is not None and first.kind in CONV_KINDS else first.n_in
         _parallel_channels(hw_layers, rows, family, n_first * in_type.width if target.legacy_hls4ml else 0)
         _dataflow_registers(hw_layers, rows, in_type, target.legacy_hls4ml)
-    if not stream and not dataflow and any("inputs" in layer.extra for layer, _ in hw_layers):
-        _skip_registers(hw_layers, rows, min(1.0, k.t_boundary_ns * speed / usable_period(period)))
+    if not stream and not dataflow and skips:
+        _skip_registers(hw_layers, rows, setup.per_call)
     dsp = lut = ff = bram = 0.0
     ii = 1.0
     lat_sum = 0.0
@@ -941,8 +957,7 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
     else:
         # every call of the top-level pipeline (and its output) adds a boundary: a cycle at short
         # clock periods, a fraction where the tool chains consecutive layers into one cycle
-        per_call = min(1.0, k.t_boundary_ns * speed / usable_period(period))
-        latency = lat_sum + per_call * len(rows) + IO_PARALLEL_IO_CYCLES
+        latency = lat_sum + setup.per_call * len(rows) + IO_PARALLEL_IO_CYCLES
         ii = max(ii, 1.0)
     if not stream:
         # the top-level function registers its input and output vectors
@@ -1007,7 +1022,8 @@ def _boundary_registers(hw: Sequence[LayerSpec], latency: float) -> float:
     for layer in hw[:-1]:
         if not _holds_no_vector(layer):
             inner = True
-            bits += _output_elements(layer) * layer.result.width
+            # _output_elements(layer): n_out for a layer without geometry (the call costs more than the rest)
+            bits += (layer.n_out if layer.conv is None else _output_elements(layer)) * layer.result.width
     if not inner:
         return 0.0
     frac = min(1.0, latency / len(hw))
@@ -1057,7 +1073,7 @@ PARALLEL_INPLACE_KINDS = ("flatten", "reshape")
 
 def _output_elements(layer: LayerSpec) -> int:
     g = layer.conv
-    if layer.kind in CONV_KINDS and g is not None:
+    if g is not None and layer.kind in CONV_KINDS:
         return g.out_pixels * g.n_filt
     return layer.n_out
 

@@ -45,7 +45,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cost_models.analytic import analytic_totals
 from cost_models.constants import ConstantSet
@@ -56,7 +56,7 @@ from cost_models.records import METRICS, SynthesisRecord
 
 __all__ = [
     "DEFAULT_CALIBRATION", "DEFAULT_LOG_SIGMA", "LOG_OFFSET", "PRIOR_CALIBRATION", "PRIOR_FILE", "Z80",
-    "Calibration", "Correction", "design_class", "fit_calibration",
+    "Calibration", "CalibrationPlan", "Correction", "design_class", "fit_calibration",
 ]
 
 log = logging.getLogger(__name__)
@@ -132,16 +132,86 @@ class Correction:
             raise ValueError(f"not finite: {d}")
         return c
 
+    def half_width(self) -> float:
+        """Half the 80 % predictive interval on the log scale: ``Z80 sigma sqrt(1 + 1/(n + k))``."""
+        return Z80 * (self.sigma * math.sqrt(1.0 + 1.0 / (self.n + self.k)))
+
     def apply(self, metric: str, value: float, x: Sequence[float] | None = None) -> tuple[float, float, float]:
         """(corrected value, 80 % low, 80 % high) for an analytic value (``x``: its :func:`features`)."""
         c = LOG_OFFSET[metric]
         mu = self.mu if not self.beta else self.shift(x)
         centre = math.log((0.0 if value < 0.0 else value) + c) + mu  # max(value, 0.0), written out
-        half = Z80 * (self.sigma * math.sqrt(1.0 + 1.0 / (self.n + self.k)))  # half the interval (log scale)
         mid = math.exp(centre) - c
-        lo = math.exp(centre - half) - c
-        hi = math.exp(centre + half) - c
-        return (mid if mid > 0.0 else 0.0), (lo if lo > 0.0 else 0.0), (hi if hi > 0.0 else 0.0)
+        lo, hi = log_bounds(centre, self.half_width(), c)
+        return (mid if mid > 0.0 else 0.0), lo, hi
+
+
+def log_bounds(centre: float, half: float, offset: float) -> tuple[float, float]:
+    """The interval ``exp(centre -/+ half) - offset`` (``centre`` and ``half`` on the log scale of a metric with
+    offset ``offset``), at least 0 (the two-value ``max`` written out: builtin ``max`` costs more here)."""
+    lo = math.exp(centre - half) - offset
+    hi = math.exp(centre + half) - offset
+    return (lo if lo > 0.0 else 0.0), (hi if hi > 0.0 else 0.0)
+
+
+_AT_LEAST_ONE = ("latency_cycles", "ii")
+"""Metrics counted in cycles: a corrected value and its interval are at least 1."""
+
+
+class _Step(NamedTuple):
+    """How :class:`CalibrationPlan` corrects one metric."""
+
+    metric: str
+    offset: float
+    """``LOG_OFFSET[metric]``."""
+    mu: float
+    """The correction's log shift (:attr:`Correction.mu`)."""
+    regression: Correction | None
+    """The correction when it has slopes (its shift depends on :func:`features`), else None."""
+    half: float
+    """:meth:`Correction.half_width`."""
+    at_least_one: bool
+
+
+@dataclass(frozen=True)
+class CalibrationPlan:
+    """A calibration resolved for one target and design (:meth:`Calibration.plan`): per metric (in the order of
+    :data:`~cost_models.records.METRICS`), its correction, and the group key used for DSP (None: uncalibrated)."""
+
+    steps: tuple[_Step, ...]
+    level: str | None
+
+    def apply(self, totals: Mapping[str, float], layers: Sequence[LayerSpec] | None = None,
+              spreads: Sequence[float | None] | None = None) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+        """Corrected totals and their 80 % intervals (see :meth:`Calibration.apply`).
+
+        ``spreads`` (optional, one per step): a half interval (log scale, ``Z80 sigma``) that replaces the
+        correction's own for that metric: the interval is then that spread around the corrected value
+        (None: the correction's interval)."""
+        out: dict[str, float] = {}
+        bounds: dict[str, tuple[float, float]] = {}
+        exp, log = math.exp, math.log
+        for (m, c, mu, regression, half, one), spread in zip(self.steps, spreads or _NO_SPREADS, strict=True):
+            value = totals[m]
+            if regression is not None:
+                mu = regression.shift(features(layers, m, value))
+            centre = log((0.0 if value < 0.0 else value) + c) + mu  # max(value, 0.0), written out
+            mid = exp(centre) - c
+            mid = mid if mid > 0.0 else 0.0
+            if spread is not None:  # the spread around the corrected value
+                if one:
+                    mid = 1.0 if mid < 1.0 else mid
+                centre, half = log(mid + c), spread
+            lo = exp(centre - half) - c  # log_bounds(centre, half, c), written out
+            hi = exp(centre + half) - c
+            lo, hi = (lo if lo > 0.0 else 0.0), (hi if hi > 0.0 else 0.0)
+            if one:
+                mid, lo, hi = (1.0 if mid < 1.0 else mid), (1.0 if lo < 1.0 else lo), (1.0 if hi < 1.0 else hi)
+            out[m], bounds[m] = mid, (lo, hi)
+        return out, bounds
+
+
+_NO_SPREADS = (None,) * len(METRICS)
 
 
 def design_class(layers: Sequence[LayerSpec] | None) -> str:
@@ -187,9 +257,11 @@ def features(layers: Sequence[LayerSpec] | None, metric: str, value: float) -> t
 
 
 def _target_keys(target: Target, layers: Sequence[LayerSpec] | None,
-                 arch_leaves: set[str] | frozenset[str] | None = None, with_class: bool = True) -> list[str]:
+                 arch_leaves: set[str] | frozenset[str] | None = None, with_class: bool = True,
+                 cls: str | None = None) -> list[str]:
+    """``cls``: the design class of ``layers`` when the caller knows it (else computed)."""
     keys = group_keys(target.backend, target.tool_version, part_family(target.part),
-                      design_class(layers) if with_class else None)
+                      (cls or design_class(layers)) if with_class else None)
     if arch_leaves is not None and keys[0] not in arch_leaves:
         return keys  # no architecture-level correction under this group: skip the signature
     arch = architecture(layers)
@@ -233,13 +305,14 @@ class Calibration:
         return cached[2]
 
     # ----------------------------------------------------------------------- applying
-    def _keys(self, target: Target, layers: Sequence[LayerSpec] | None) -> list[str]:
-        """The target's group keys in this file's format, most specific first."""
+    def _keys(self, target: Target, layers: Sequence[LayerSpec] | None, cls: str | None = None) -> list[str]:
+        """The target's group keys in this file's format, most specific first (``cls``: the design class of
+        ``layers``, when known)."""
         if self.format == FORMAT_V2:
             return _target_keys(target, layers, self._arch_leaves(), with_class=False)
         if self.format in LEGACY_FORMATS:
             return _legacy_target_keys(target)
-        return _target_keys(target, layers, self._arch_leaves())
+        return _target_keys(target, layers, self._arch_leaves(), cls=cls)
 
     def class_keys(self, target: Target, cls: str) -> list[str]:
         """The target's group keys for designs of class ``cls`` (``mlp``/``cnn``) before any layer list is
@@ -265,20 +338,42 @@ class Calibration:
                 return g[metric], key
         return Correction(0.0, DEFAULT_LOG_SIGMA[metric], 0, PRIOR_WEIGHT), None
 
-    def _corrections(self, target: Target, layers: Sequence[LayerSpec] | None
-                     ) -> tuple[tuple[str, Correction, str | None], ...]:
-        """(metric, :meth:`lookup`'s correction and group key) for every metric, memoised per group keys (the
-        target's tool, version and part family, the design class and architecture) while ``groups`` is the
-        same dict of the same size (a new fit replaces it)."""
-        keys = tuple(self._keys(target, layers))
-        cache = self.__dict__.get("_corrections_cache")
+    def plan(self, target: Target, layers: Sequence[LayerSpec] | None = None, cls: str | None = None
+             ) -> CalibrationPlan:
+        """What applying this calibration to ``target`` (and its layers) takes: per metric, its correction and
+        half interval, and the group key used for DSP. ``cls``: the design class of ``layers``
+        (:func:`design_class`), when the caller knows it already.
+
+        Memoised per group keys (the target's tool, version and part family, the design class and
+        architecture) while ``groups`` is the same dict of the same size (a new fit replaces it); and, where
+        no architecture-level group can apply, per design class for the last target object seen (the same
+        target object, frozen, asks for the same keys)."""
+        cache = self.__dict__.get("_plan_cache")
         if cache is None or cache[0] is not self.groups or cache[1] != len(self.groups):
-            cache = (self.groups, len(self.groups), {})
-            self.__dict__["_corrections_cache"] = cache
-        by_keys: dict[tuple[str, ...], tuple[tuple[str, Correction, str | None], ...]] = cache[2]
+            cache = (self.groups, len(self.groups), {}, {})
+            self.__dict__["_plan_cache"] = cache
+        by_keys: dict[tuple[str, ...], CalibrationPlan] = cache[2]
+        last: dict[tuple[str, str], tuple[Target, CalibrationPlan]] = cache[3]
+        if cls is None:
+            cls = design_class(layers)
+        seen = last.get((cls, self.format))
+        if seen is not None and seen[0] is target:
+            return seen[1]
+        keys = tuple(self._keys(target, layers, cls))
         found = by_keys.get(keys)
         if found is None:
-            found = by_keys[keys] = tuple((m, *self.lookup(target, m, layers, keys)) for m in METRICS)
+            steps = []
+            level: str | None = None
+            for m in METRICS:
+                corr, key = self.lookup(target, m, layers, keys)
+                if m == "dsp":
+                    level = key
+                steps.append(_Step(m, LOG_OFFSET[m], corr.mu, corr if corr.beta else None, corr.half_width(),
+                                   m in _AT_LEAST_ONE))
+            found = by_keys[keys] = CalibrationPlan(tuple(steps), level)
+        by_architecture = self.format != LEGACY_FORMATS[0] and self.class_keys(target, cls)[0] in self._arch_leaves()
+        if not by_architecture:
+            last[(cls, self.format)] = (target, found)
         return found
 
     def apply(self, totals: Mapping[str, float], target: Target, layers: Sequence[LayerSpec] | None = None
@@ -288,17 +383,9 @@ class Calibration:
         ``layers`` (optional) selects an architecture-level correction when records of the same
         architecture were in the fit.
         """
-        out: dict[str, float] = {}
-        bounds: dict[str, tuple[float, float]] = {}
-        level: str | None = None
-        for m, corr, key in self._corrections(target, layers):
-            if m == "dsp":
-                level = key
-            mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]) if corr.beta else None)
-            if m in ("latency_cycles", "ii"):
-                mid, lo, hi = (1.0 if mid < 1.0 else mid), (1.0 if lo < 1.0 else lo), (1.0 if hi < 1.0 else hi)
-            out[m], bounds[m] = mid, (lo, hi)
-        return out, bounds, level
+        plan = self.plan(target, layers)
+        out, bounds = plan.apply(totals, layers)
+        return out, bounds, plan.level
 
     # ----------------------------------------------------------------------- fitting
     @classmethod

@@ -7,7 +7,7 @@ Computed by :func:`cost_models.weights.summarize_weights`; stored with the layer
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["MAX_DIGITS", "WeightStats"]
@@ -33,12 +33,21 @@ class WeightStats:
     unique_digits: tuple[int, ...]
     max_bits: int
     mean_bits: float
+    buckets: tuple[tuple[int, int, int], ...] = field(init=False, repr=False, compare=False)
+    """Derived: the non-empty buckets ``k`` as ``(k, unique_digits[k], digits[k] - unique_digits[k])``, in order
+    (the cost model's per-bucket loop, :func:`cost_models.analytic._products`, reads only these)."""
 
     def __post_init__(self) -> None:
         if len(self.digits) != MAX_DIGITS or len(self.unique_digits) != MAX_DIGITS:
             raise ValueError(f"digit histograms must have {MAX_DIGITS} buckets")
         if sum(self.digits) != self.n_nonzero:
             raise ValueError(f"digit histogram sums to {sum(self.digits)}, expected n_nonzero={self.n_nonzero}")
+        pairs = enumerate(zip(self.digits, self.unique_digits, strict=True))
+        object.__setattr__(self, "buckets", tuple((k, u, a - u) for k, (a, u) in pairs if a or u))
+
+    def __reduce__(self) -> tuple[type[WeightStats], tuple[int, tuple[int, ...], tuple[int, ...], int, float]]:
+        """Pickled as its fields (unpickling recomputes the derived ones)."""
+        return WeightStats, (self.n_nonzero, self.digits, self.unique_digits, self.max_bits, self.mean_bits)
 
     @property
     def n_unique(self) -> int:

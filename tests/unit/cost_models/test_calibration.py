@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cost_models import Calibration, CalibrationError, SynthesisRecord, analytic_totals, estimate
+from cost_models.calibration import features
 from cost_models.constants import DEFAULT_CONSTANTS
 from cost_models.layers import ConvGeometry, FixedType, LayerSpec
 from cost_models.records import METRICS
@@ -249,3 +250,25 @@ def test_prior_interval_is_never_narrower_than_the_held_out_spread() -> None:
         widths[source] = math.log((est.intervals["lut"].high + 200) / (est.intervals["lut"].low + 200))
     assert widths["prior"] == pytest.approx(2 * 1.2816 * 0.6, rel=1e-3)
     assert widths["run"] < 0.5 * widths["prior"]
+
+
+def test_plan_follows_the_architecture_and_class_of_each_call() -> None:
+    """The plan memo (per target object and design class) never hands one design another's correction: calls
+    alternate architectures and classes with one target object, and each agrees with its own look-up."""
+    cal = Calibration.fit([_cnn_record(4, 0.41, seed=i) for i in range(3)]
+                          + [_other_arch(_record({"dsp": 0.4}, seed=i), i + 1) for i in range(6)])
+    designs = [_conv_layers(4), _conv_layers(16), jet_model(), _conv_layers(4), jet_model(w=8), _conv_layers(16)]
+    for layers in designs:
+        totals, _ = analytic_totals(layers, TARGET)
+        out, bounds, level = cal.apply(totals, TARGET, layers)
+        for m in METRICS:
+            corr, key = cal.lookup(TARGET, m, layers)
+            mid, lo, hi = corr.apply(m, totals[m], features(layers, m, totals[m]) if corr.beta else None)
+            if m in ("latency_cycles", "ii"):
+                mid, lo, hi = max(mid, 1.0), max(lo, 1.0), max(hi, 1.0)
+            assert (out[m], bounds[m]) == (mid, (lo, hi)), m
+            if m == "dsp":
+                assert level == key
+    assert any(c.beta for g in cal.groups.values() for c in g.values())  # a log-linear correction is among them
+    own, other = (estimate(layers, TARGET, calibration=cal) for layers in (_conv_layers(4), _conv_layers(16)))
+    assert own.dsp < 0.8 * own.analytic["dsp"] and other.dsp == pytest.approx(other.analytic["dsp"])

@@ -111,3 +111,16 @@ def test_unknown_tool_family_from_backend() -> None:
 def test_latency_cycles_times_clock_shrink_gracefully(clock: float) -> None:
     est = estimate(jet_model(w=8), dataclasses.replace(TARGET, clock_period_ns=clock), Calibration())
     assert est.latency_cycles >= 1 and est.latency_ns == pytest.approx(est.latency_cycles * clock)
+
+
+def test_weight_stats_buckets_and_pickle() -> None:
+    """The derived non-empty buckets follow the histograms, and survive a pickle (unpickling recomputes them)."""
+    import pickle
+
+    from cost_models.weight_stats import WeightStats
+
+    s = WeightStats(9, (1, 0, 5, 0, 0, 0, 0, 3), (1, 0, 2, 0, 0, 0, 0, 3), 7, 4.5)
+    assert s.buckets == ((0, 1, 0), (2, 2, 3), (7, 3, 0))
+    back = pickle.loads(pickle.dumps(s))
+    assert back == s and back.buckets == s.buckets
+    assert WeightStats.from_dict(s.to_dict()).buckets == s.buckets
