@@ -215,8 +215,9 @@ def test_depthwise_and_separable_project_gives_the_model_figures(tmp_path, capsy
         assert any("no synthesis data for depthwise_conv2d" in n for n in row["notes"])
         assert not any("no trained weights" in n for n in row["notes"])
     assert dw["reuse_factor"] == 9
-    if io_type == "io_stream":  # the stage loops over its 8 x 8 input pixels at II = RF; one window product
-        assert dw["ii"] == 64 * 9 and 0 < dw["multipliers"] <= 27
+    if io_type == "io_stream":  # the stage loops over its 8 x 8 input pixels at PIPELINE II=RF, a ceiling: a pixel
+        # whose product iteration is shorter than RF 9 runs at that (cost_models.stream, Latency conv rule)
+        assert dw["ii"] % 64 == 0 and 64 * 2 <= dw["ii"] <= 64 * 9 and 0 < dw["multipliers"] <= 27
     else:  # ParallelizationFactor 1: 36 passes of one pixel's 3x3 x 3 products (some weights are zero)
         assert 0 < dw["multipliers"] <= 27 and any("36 partitions" in n for n in dw["notes"])
         assert 0 < sep_dw["multipliers"] <= 27 and any("16 partitions" in n for n in sep_dw["notes"])
