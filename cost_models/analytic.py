@@ -44,7 +44,7 @@ from cost_models.constants import (
 )
 from cost_models.errors import UnknownLayerError
 from cost_models.layers import CONV_KINDS, DEPTHWISE_KINDS, FixedType, LayerSpec, Target
-from cost_models.parts import Part, resolve_part
+from cost_models.parts import SEVEN_SERIES_FAMILIES, Part, resolve_part
 from cost_models.stream import (
     STREAM_LATENCY_ITERATION_OVERHEAD,
     STREAM_PIXEL_MIN_II,
@@ -91,7 +91,6 @@ around the trees) is slower than the adder factor of :func:`~cost_models.constan
 (1.9 for Zynq-7000): the per-layer rows put it at ~3.2x UltraScale+ -2 (ArgyKokk, Zynq-7000 -2, 3.33 ns:
 13 / 16 / 20 cycles at n = 3 / 5 / 16; Gabriele-bot, Zynq-7000 -1, 5 ns: 13 cycles stable, 10 latency at n=5).
 Used by the softmax rule only (the dense constants are fitted per tool family with the 1.9 factor)."""
-SEVEN_SERIES = ("zynq7", "artix7", "spartan7", "kintex7", "virtex7")
 SOFTMAX_STREAM_IO_CYCLES = 2
 """io_stream softmax: reading the input pack from its FIFO and writing the result around the pipelined body."""
 SOFTMAX_LATENCY_LOGIC = 0.5
@@ -727,7 +726,7 @@ def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> No
     logic = SOFTMAX_LATENCY_LOGIC if impl == "latency" else 1.0
     est.lut = n * in_w * SOFTMAX_LUT_PER_BIT * logic
     est.ff = n * in_w * SOFTMAX_FF_PER_BIT * logic
-    speed = ctx.speed * (SOFTMAX_7SERIES_DELAY if ctx.part.family in SEVEN_SERIES else 1.0)
+    speed = ctx.speed * (SOFTMAX_7SERIES_DELAY if ctx.part.family in SEVEN_SERIES_FAMILIES else 1.0)
     path = (SOFTMAX_FIXED_NS[impl] + levels * SOFTMAX_LEVEL_NS[impl]) * speed
     est.latency_cycles = float(max(1, math.ceil(path / ctx.t_eff)))
     est.ii = 1.0

@@ -29,7 +29,8 @@ from cost_models.analytic import (
     register_rule,
 )
 from cost_models.layers import FixedType, LayerSpec
-from cost_models.stream import SEVEN_SERIES_FAMILIES, STREAM_POOL_7SERIES_PIXEL_II, shift_register_luts
+from cost_models.parts import SEVEN_SERIES_FAMILIES
+from cost_models.stream import STREAM_POOL_7SERIES_PIXEL_II, shift_register_luts
 
 __all__ = ["LAYER_RULES"]
 

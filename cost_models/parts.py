@@ -27,8 +27,8 @@ from functools import cached_property, lru_cache
 
 from cost_models.errors import UnknownPartError
 
-__all__ = ["DSP48E2_FAMILIES", "FAMILIES", "PARTS", "Part", "family_of_name", "get_part", "known_parts",
-           "normalise_part", "part_family", "resolve_part"]
+__all__ = ["DSP48E2_FAMILIES", "FAMILIES", "PARTS", "SEVEN_SERIES_FAMILIES", "Part", "family_of_name", "get_part",
+           "known_parts", "normalise_part", "part_family", "resolve_part"]
 
 FAMILIES = ("zynq7", "artix7", "spartan7", "kintex7", "virtex7", "kintexu", "virtexu", "artixuplus", "spartanuplus",
             "kintexuplus", "virtexuplus", "zynquplus", "versal")
@@ -36,6 +36,8 @@ FAMILIES = ("zynq7", "artix7", "spartan7", "kintex7", "virtex7", "kintexu", "vir
 DSP48E2_FAMILIES = frozenset({"kintexu", "virtexu", "artixuplus", "spartanuplus", "kintexuplus", "virtexuplus",
                               "zynquplus"})
 """Families whose DSP slice is the DSP48E2 (27x18 multiplier; UltraScale and UltraScale+)."""
+SEVEN_SERIES_FAMILIES = frozenset({"zynq7", "artix7", "spartan7", "kintex7", "virtex7"})
+"""The 7-series families (Zynq-7000 and Spartan-7 included)."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["FIFO_SRL_MAX_DEPTH", "SEVEN_SERIES_FAMILIES", "STREAM_LATENCY_ITERATION_OVERHEAD",
+__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_LATENCY_ITERATION_OVERHEAD",
            "STREAM_PIXEL_MIN_II", "STREAM_POOL_7SERIES_PIXEL_II", "STREAM_RESOURCE_PIXEL_OVERHEAD",
            "STREAM_STAGE_LOGIC", "VITIS_CALL_EXTRA_CYCLES", "fifo_bram18", "fifo_logic", "parallel_channel_logic",
            "parallel_input_channel", "shift_register_luts"]
@@ -70,8 +70,6 @@ achieved 5, target 16; iteration 9, achieved 9, target 16). So the per-pixel II 
 Value: the median over the shared rows with RF > 1 of per-pixel cycles minus the product rule's depth (PokerML
 RF 128/256: 2-7, Gabriele-bot: 4 and 7)."""
 
-SEVEN_SERIES_FAMILIES = frozenset({"zynq7", "artix7", "spartan7", "kintex7", "virtex7"})
-"""The 7-series families of :data:`cost_models.parts.FAMILIES` (Zynq-7000 included)."""
 
 STREAM_POOL_7SERIES_PIXEL_II: dict[str, int] = {"vivado_hls": 2}
 """Cycles per input pixel of an io_stream pooling stage on a 7-series part (Zynq-7000, Artix-7, Kintex-7,

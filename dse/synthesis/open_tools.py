@@ -81,10 +81,10 @@ def read_rtl_design(folder: Path) -> RtlDesign:
 def yosys_family(part: str) -> str:
     """``synth_xilinx -family`` of a part: ``xc7`` for 7-series (incl. Zynq-7000 and Spartan-7), ``xcu`` for
     UltraScale, ``xcup`` for UltraScale+ (and Versal, which Yosys does not target, and unknown parts)."""
-    from cost_models.parts import part_family
+    from cost_models.parts import SEVEN_SERIES_FAMILIES, part_family
 
     fam = part_family(part)
-    if fam in ("zynq7", "artix7", "spartan7", "kintex7", "virtex7"):
+    if fam in SEVEN_SERIES_FAMILIES:
         return "xc7"
     if fam in ("kintexu", "virtexu"):
         return "xcu"
