@@ -39,6 +39,7 @@ from cost_models.constants import (
     Constants,
     ConstantSet,
     array_partition_limited,
+    input_port_registered,
     part_speed,
     tool_family,
 )
@@ -409,7 +410,8 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
         est.notes.append(f"{n_w} products > {MAXIMUM_PARTITION_SIZE}: not fully partitioned, {seq} extra cycles")
     est.latency_cycles = latency
     est.ii = latency + 1 if latency + 1 < rf else rf
-    ff = k.ff_scale * _cut_registers(path, cuts, nz, n_out, acc_w, t_mult * speed, t_add * speed)
+    step = _cut_step(path, cuts, ctx)
+    ff = k.ff_scale * _cut_registers(path, cuts, nz, n_out, acc_w, t_mult * speed, t_add * speed, step)
     ff = product_regs if product_regs > ff else ff  # the held products are the registers of the sequential schedule
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
@@ -542,19 +544,41 @@ FF_REUSE_FACTOR = 0.7
 """With II >= 2 the tool shares pipeline registers between the schedule's slots (observed ~0.7)."""
 
 
+def _cut_step(path_ns: float, cuts: int, ctx: LayerContext) -> float:
+    """Spacing (ns, along the product + adder-tree path of ``path_ns``) of the ``cuts`` pipeline registers of
+    a Latency-strategy product, as the csynth per-layer rows place them.
+
+    * Vitis HLS (2020.2 on): as soon as possible, one usable clock period (``t_eff``) after the other, so the
+      first cut falls right after the multipliers wherever a product and an adder do not fit in one period,
+      and holds every product. csynth per-layer rows of ArgyKokk's 110 Latency dense layers (Vitis HLS 2021.1,
+      Zynq-7000, 3.33 and 5 ns, 1-9 cycles): FF = 0.9-1.5 x (non-zero products x accumulator bits) at 5 ns and
+      RF 1, 1.3-2.6 x at 3.33 ns (the products take more than one period), almost independent of the layer's
+      cycles, as an ASAP schedule gives (the first cuts hold the products, the later ones the few sums left);
+      evenly spaced cuts spread the products' registers over the tree (spread of log(pred / true) over those
+      layers, each rule at its best scale: 0.44 evenly spaced, 0.39 ASAP).
+    * Vivado HLS (up to 2020.1): evenly spaced (``path / (cuts + 1)``), the former rule. Its io_parallel
+      designs (Fiwo735, fastmachinelearning ml4quantum, Gabriele-bot; Vivado HLS 2019.1-2020.1) hold about
+      4.5x the registers an ASAP placement gives (the FF scale fitted with ASAP cuts: 4.55, against 0.76).
+    """
+    if ctx.family == "vitis_hls":
+        return ctx.t_eff
+    return path_ns / (cuts + 1)
+
+
 def _cut_registers(path_ns: float, cuts: int, nz: int, n_out: int, acc_w: int, t_mult_ns: float,
-                   t_add_ns: float) -> float:
-    """Registered bits of a pipelined product + adder tree with ``cuts`` evenly spaced cuts.
+                   t_add_ns: float, step_ns: float) -> float:
+    """Registered bits of a pipelined product + adder tree with ``cuts`` cuts, the ``j``-th at ``j x step_ns``
+    along the path (:func:`_cut_step`).
 
     A cut after ``l`` adder levels holds the partial sums still live there: about
-    ``nz / 2^l`` words (at least one per output) of the accumulator width.
+    ``nz / 2^l`` words (at least one per output) of the accumulator width. Units: FF.
     """
     if cuts <= 0:
         return 0.0
     per_out = nz / (n_out if n_out > 1 else 1)
     per_out = per_out if per_out > 1.0 else 1.0
     bits = 0.0
-    for halving in _cut_halvings(path_ns, cuts, t_mult_ns, t_add_ns):
+    for halving in _cut_halvings(cuts, t_mult_ns, t_add_ns, step_ns):
         live = per_out / halving
         live = n_out * (live if live > 1.0 else 1.0)
         bits += live * acc_w
@@ -562,12 +586,12 @@ def _cut_registers(path_ns: float, cuts: int, nz: int, n_out: int, acc_w: int, t
 
 
 @lru_cache(maxsize=4096)
-def _cut_halvings(path_ns: float, cuts: int, t_mult_ns: float, t_add_ns: float) -> tuple[float, ...]:
-    """``2^l`` for each of ``cuts`` evenly spaced cuts along a path of ``path_ns``, ``l`` the adder levels
-    (whole) the cut comes after: the factor by which the live partial sums have shrunk there."""
+def _cut_halvings(cuts: int, t_mult_ns: float, t_add_ns: float, step_ns: float) -> tuple[float, ...]:
+    """``2^l`` for each of ``cuts`` cuts, the ``j``-th at ``j x step_ns`` (ns) along the path, ``l`` the adder
+    levels (whole) the cut comes after: the factor by which the live partial sums have shrunk there."""
     out = []
     for j in range(1, cuts + 1):
-        x = path_ns * j / (cuts + 1)
+        x = step_ns * j
         level = max(0.0, (x - t_mult_ns) / t_add_ns) if t_add_ns > 0 else 0.0
         out.append(2.0 ** math.floor(level))
     return tuple(out)
@@ -792,6 +816,8 @@ class _TargetSetup:
     limited: bool
     family: str
     k: Constants
+    input_registered: bool
+    """io_parallel: the top function registers its input vector (:func:`input_port_registered`)."""
     contexts: dict[tuple[int, int, bool, int], LayerContext] = field(default_factory=dict)
     per_call: float = field(init=False)
     """io_parallel PIPELINE: the cycles each layer call adds to the top-level pipeline (a boundary register where
@@ -836,7 +862,8 @@ def _target_setup(target: Target, k: Constants) -> _TargetSetup:
             _SETUPS.clear()
         part = resolve_part(target.part)
         setup = _SETUPS[key] = _TargetSetup(part, float(target.clock_period_ns), part_speed(part, target.part),
-                                            array_partition_limited(target), tool_family(target), k)
+                                            array_partition_limited(target), tool_family(target), k,
+                                            input_port_registered(target))
     _LAST_SETUP = (target, k, setup)
     return setup
 
@@ -968,7 +995,10 @@ def analytic_totals(layers: Sequence[LayerSpec], target: Target,
             n_last = g1.out_pixels * g1.n_filt if g1 is not None and hw[-1].kind in CONV_KINDS else hw[-1].n_out
             # under DATAFLOW the first process reads the input port itself (or, hls4ml < 0.8, a channel
             # holds it): only the output is registered at the top (csynth "Register" row: 3 x 32 bits, Kenny-Jia)
-            ff += (0 if dataflow else n_first * first_in.width) + n_last * hw[-1].result.width
+            # the input vector is the ``_preg`` of an ``ap_vld`` port (none where the tool makes it ``ap_none``:
+            # :func:`cost_models.constants.input_port_registered`)
+            in_reg = 0 if dataflow or not setup.input_registered else n_first * first_in.width
+            ff += in_reg + n_last * hw[-1].result.width
             if not dataflow:
                 ff += _boundary_registers(hw, latency)
     totals = {"dsp": dsp, "lut": lut, "ff": ff, "bram_18k": bram, "latency_cycles": latency, "ii": ii}

@@ -255,6 +255,29 @@ def array_partition_limited(target: Target) -> bool:
     return version < VITIS_UNLIMITED_PARTITION
 
 
+VITIS_AP_NONE_INPUT = ((2020, 2), (2023, 1))
+"""Vitis HLS releases ``[first, last)`` that synthesise hls4ml's io_parallel input port as ``ap_none``.
+
+hls4ml writes ``#pragma HLS INTERFACE ap_vld port=<input>,<output>`` (``vivado_writer.py``). The csynth Interface
+tables show the input port as ``ap_vld`` in Vivado HLS 2019.1-2020.1 and Vitis HLS 2023.1-2023.2, where the
+"Register" row holds the whole input vector in ``<input>_preg`` (Fiwo735: 16 x 16 = 256 FF; k-diep: 400 and
+6,400; Kenny-Jia: 1,824), and as ``ap_none`` in Vitis HLS 2021.1 (ArgyKokk, 35 projects) and 2022.1
+(kimhaneal), whose "Register" rows hold no input bits. The bounds 2020.2 and 2022.2 are assumptions."""
+
+
+@lru_cache(maxsize=256)
+def input_port_registered(target: Target) -> bool:
+    """io_parallel: True when the top function registers its input vector (an ``ap_vld`` port's ``_preg``),
+    False for the Vitis HLS releases of :data:`VITIS_AP_NONE_INPUT` (``ap_none`` input, no register)."""
+    if tool_family(target) == "vivado_hls":
+        return True
+    version = tool_version_tuple(target.tool_version)
+    if version is None:
+        return True
+    first, last = VITIS_AP_NONE_INPUT
+    return not first <= version < last
+
+
 _SPEED = {"zynq7": 1.9, "artix7": 2.0, "spartan7": 2.0, "kintex7": 1.6, "virtex7": 1.6, "kintexu": 1.3,
           "virtexu": 1.3, "artixuplus": 1.0, "spartanuplus": 1.0, "kintexuplus": 1.0, "virtexuplus": 1.0,
           "zynquplus": 1.05, "versal": 0.9}
