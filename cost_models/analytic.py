@@ -411,7 +411,7 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
     est.latency_cycles = latency
     est.ii = latency + 1 if latency + 1 < rf else rf
     step = _cut_step(path, cuts, ctx)
-    ff = k.ff_scale * _cut_registers(path, cuts, nz, n_out, acc_w, t_mult * speed, t_add * speed, step)
+    ff = k.ff_scale * _cut_registers(cuts, nz, n_out, acc_w, t_mult * speed, t_add * speed, step)
     ff = product_regs if product_regs > ff else ff  # the held products are the registers of the sequential schedule
     if rf >= 2:
         ff *= FF_REUSE_FACTOR
@@ -545,28 +545,31 @@ FF_REUSE_FACTOR = 0.7
 
 
 def _cut_step(path_ns: float, cuts: int, ctx: LayerContext) -> float:
-    """Spacing (ns, along the product + adder-tree path of ``path_ns``) of the ``cuts`` pipeline registers of
-    a Latency-strategy product, as the csynth per-layer rows place them.
+    """Spacing (ns along the product + adder-tree path of ``path_ns``) of the ``cuts`` pipeline registers of
+    a Latency-strategy product: where :func:`_cut_registers` counts the partial sums live at each cut.
 
-    * Vitis HLS (2020.2 on): as soon as possible, one usable clock period (``t_eff``) after the other, so the
-      first cut falls right after the multipliers wherever a product and an adder do not fit in one period,
-      and holds every product. csynth per-layer rows of ArgyKokk's 110 Latency dense layers (Vitis HLS 2021.1,
-      Zynq-7000, 3.33 and 5 ns, 1-9 cycles): FF = 0.9-1.5 x (non-zero products x accumulator bits) at 5 ns and
-      RF 1, 1.3-2.6 x at 3.33 ns (the products take more than one period), almost independent of the layer's
-      cycles, as an ASAP schedule gives (the first cuts hold the products, the later ones the few sums left);
-      evenly spaced cuts spread the products' registers over the tree (spread of log(pred / true) over those
-      layers, each rule at its best scale: 0.44 evenly spaced, 0.39 ASAP).
+    * Vitis HLS (2020.2 on): as soon as possible, one usable clock period (``t_eff``) after the other. Where
+      a product and an adder do not fit in a period the first cut holds every product (twice where the
+      product takes more than a period), and each later one the sums left after as many adder levels as
+      fit in the periods before it: deeper into the tree than evenly spaced cuts, which stretch the
+      path over the cuts. csynth per-layer rows of ArgyKokk's 110 Latency dense layers (Vitis HLS 2021.1,
+      Zynq-7000, 3.33 and 5 ns, 1-9 cycles): FF = 0.9-1.5 x (non-zero products x accumulator bits) at
+      5 ns and RF 1, 1.3-2.6 x at 3.33 ns, nearly independent of the layer's cycles. The spread of
+      log(pred / true) over those layers, each placement at its best scale: 0.44 evenly spaced, 0.39 ASAP.
+      The Vitis FF scale fitted on the design totals moves from 0.31 to 0.49, toward the 0.76-0.83 these
+      layers alone want; k-diep's and kimhaneal's UltraScale+ layers keep it lower (csynth schedules them in
+      1 cycle where the model gives 2-3, so their cut registers are over-counted).
     * Vivado HLS (up to 2020.1): evenly spaced (``path / (cuts + 1)``), the former rule. Its io_parallel
-      designs (Fiwo735, fastmachinelearning ml4quantum, Gabriele-bot; Vivado HLS 2019.1-2020.1) hold about
-      4.5x the registers an ASAP placement gives (the FF scale fitted with ASAP cuts: 4.55, against 0.76).
+      designs (Fiwo735, fastmachinelearning ml4quantum, Gabriele-bot; Vivado HLS 2019.1-2020.1) hold more:
+      with ASAP cuts their fitted FF scale is 4.55 (0.76 evenly spaced).
     """
     if ctx.family == "vitis_hls":
         return ctx.t_eff
     return path_ns / (cuts + 1)
 
 
-def _cut_registers(path_ns: float, cuts: int, nz: int, n_out: int, acc_w: int, t_mult_ns: float,
-                   t_add_ns: float, step_ns: float) -> float:
+def _cut_registers(cuts: int, nz: int, n_out: int, acc_w: int, t_mult_ns: float, t_add_ns: float,
+                   step_ns: float) -> float:
     """Registered bits of a pipelined product + adder tree with ``cuts`` cuts, the ``j``-th at ``j x step_ns``
     along the path (:func:`_cut_step`).
 
