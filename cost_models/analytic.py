@@ -51,10 +51,12 @@ from cost_models.stream import (
     STREAM_RESOURCE_PIXEL_OVERHEAD,
     STREAM_STAGE_LOGIC,
     VITIS_CALL_EXTRA_CYCLES,
+    conv_control_registers,
     fifo_bram18,
     fifo_logic,
     parallel_channel_logic,
     parallel_input_channel,
+    resource_product_registers,
     shift_register_luts,
 )
 from cost_models.weight_stats import MAX_DIGITS, WeightStats
@@ -348,7 +350,11 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
             per_mult = (wb + db + ab) * min(1.0, spans)
         else:
             per_mult = 0.0 if generic_lut or spans <= 1.0 else (wb + db + ab) * spans
-        est.ff = n_out * ab + bf * per_mult
+        if layer.io_type == "io_stream":
+            # the accumulators, the returned and written outputs, the reuse-loop indices
+            est.ff = resource_product_registers(n_out, ab, ctx.family) + bf * per_mult
+        else:
+            est.ff = n_out * ab + bf * per_mult
         iter_cycles = ctx.k.big_rom_ii if rf > BIG_ROM_ENTRIES else 1.0
         est.latency_cycles = rf * iter_cycles + _tree_cycles(acc_levels, ctx) + 2
         est.ii = rf * iter_cycles
@@ -651,6 +657,8 @@ def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         est.depth_cycles = depth
         est.ff += layer.n_in * db  # the kernel window registers
         if g is not None:
+            est.ff += conv_control_registers(g.filt_height, g.n_chan, db, ctx.family,
+                                             layer.conv_implementation == "encoded", g.filt_height > 1)
             if layer.conv_implementation == "encoded":
                 n_fifo = g.filt_width * g.filt_height * g.n_chan
                 fifo_depth = g.filt_height * g.out_width

@@ -575,7 +575,9 @@ def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str
     pointwise = geo.filt_width * geo.filt_height == 1 and not depthwise
     spec_kind = ("depthwise_" if depthwise else "pointwise_" if pointwise else "") + (
         "conv1d" if kind == "conv1d_config" else "conv2d")
-    impl = _enum(d, "implementation", "linebuffer")
+    # hls4ml 0.5 wrote no ``implementation`` member and had only the Encoded io_stream conv
+    # (``conv_2d_encoded_cl``, its ``min_height``/``pixels`` members); 0.6 to 1.3 write it (LineBuffer by default)
+    impl = _enum(d, "implementation", "encoded" if "min_height" in d or "min_width" in d else "linebuffer")
     spec = LayerSpec(
         kind=spec_kind, n_in=n_in, n_out=n_out, n_zeros=n_zeros,  # type: ignore[arg-type]
         weight=resolve_type(d.get("weight_t") or m.get("weight_t"), tds),
