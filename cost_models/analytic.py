@@ -46,6 +46,7 @@ from cost_models.errors import UnknownLayerError
 from cost_models.layers import CONV_KINDS, DEPTHWISE_KINDS, FixedType, LayerSpec, Target
 from cost_models.parts import SEVEN_SERIES_FAMILIES, Part, resolve_part
 from cost_models.stream import (
+    DENSE_RESOURCE_REWIND_COPIES,
     STREAM_LATENCY_ITERATION_OVERHEAD,
     STREAM_PIXEL_MIN_II,
     STREAM_RESOURCE_PIXEL_OVERHEAD,
@@ -589,6 +590,8 @@ def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         reads = max(1, ctx.stream_pixels)
         if reads > 1:
             est.ff += stream_dense_input_registers(layer.n_in, ctx.data.width)
+        if layer.strategy == "resource" and layer.reuse_factor > 1:
+            est.ff += DENSE_RESOURCE_REWIND_COPIES * layer.n_in * ctx.data.width
         est.latency_cycles += reads
         est.ii = max(est.ii, float(reads if layer.strategy == "resource" else est.latency_cycles))
         # the reads follow the upstream stage's writes, so in the dataflow only the last read and the product

@@ -664,7 +664,8 @@ def _cropping_spec(d: Mapping[str, Any], one_d: bool, common: Mapping[str, Any])
 def _pooling_spec(d: Mapping[str, Any], tds: Mapping[str, str], kind: str, common: Mapping[str, Any]) -> LayerSpec:
     one_d = kind == "pooling1d_config"
     op = "average" if "average" in _enum(d, "pool_op", "max") else "max"
-    impl = _enum(d, "implementation", "linebuffer")
+    # hls4ml 0.5 (its ``reuse`` member, no ``implementation``) had only the Encoded io_stream pooling
+    impl = _enum(d, "implementation", "encoded" if "reuse" in d else "linebuffer")
     accum = resolve_type(d.get("accum_t"), tds)
     if "pool_width" not in d:  # global pooling: no window, a 1x1 output per channel
         iw = _member(d, "n_in" if one_d else "in_width", 1)

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["FIFO_SRL_MAX_DEPTH", "LINE_BUFFER_SHIFT_REG_FF", "STREAM_LATENCY_ITERATION_OVERHEAD",
-           "STREAM_PIXEL_MIN_II", "STREAM_POOL_7SERIES_PIXEL_II", "STREAM_RESOURCE_PIXEL_OVERHEAD",
-           "STREAM_STAGE_LOGIC", "VITIS_CALL_EXTRA_CYCLES", "conv_control_registers", "fifo_bram18", "fifo_logic",
-           "parallel_channel_logic", "parallel_input_channel", "resource_product_registers", "shift_register_luts"]
+__all__ = ["DENSE_RESOURCE_REWIND_COPIES", "FIFO_SRL_MAX_DEPTH", "LINE_BUFFER_SHIFT_REG_FF",
+           "STREAM_LATENCY_ITERATION_OVERHEAD", "STREAM_PIXEL_MIN_II", "STREAM_POOL_7SERIES_PIXEL_II",
+           "STREAM_RESOURCE_PIXEL_OVERHEAD", "STREAM_STAGE_LOGIC", "VITIS_CALL_EXTRA_CYCLES",
+           "conv_control_registers", "fifo_bram18", "fifo_logic", "parallel_channel_logic", "parallel_input_channel",
+           "pool_control_registers", "resource_product_registers", "shift_register_luts"]
 
 STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 2}
 """Fewest cycles per input pixel of an io_stream convolution, per tool family (csynth per-instance rows of the
@@ -84,7 +85,7 @@ the line buffer) on xczu9eg, one repository each."""
 
 STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
     "conv1d": (1500.0, 0.0), "conv2d": (1500.0, 0.0), "pointwise_conv1d": (1500.0, 0.0),
-    "pointwise_conv2d": (1500.0, 0.0), "pooling1d": (1200.0, 650.0), "pooling2d": (1200.0, 650.0),
+    "pointwise_conv2d": (1500.0, 0.0), "pooling1d": (1200.0, 0.0), "pooling2d": (1200.0, 0.0),
     "global_pooling1d": (500.0, 270.0), "global_pooling2d": (500.0, 270.0), "zeropadding1d": (250.0, 0.0),
     "zeropadding2d": (250.0, 0.0), "concatenate": (570.0, 300.0), "resize": (680.0, 0.0), "reshape": (300.0, 0.0),
     "batchnorm": (500.0, 0.0), "merge": (570.0, 300.0), "clone": (300.0, 0.0),
@@ -93,7 +94,8 @@ STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
     "transpose": (300.0, 0.0), "depthwise_conv1d": (1500.0, 2000.0), "depthwise_conv2d": (1500.0, 2000.0),
 }
 """(LUT, FF) of an io_stream stage's own control beyond its datapath (the FF of a conv1d/conv2d stage are
-counted from its template instead: :func:`conv_control_registers`): the pixel and window counters
+and of a pooling stage are counted from their templates instead: :func:`conv_control_registers`,
+:func:`pool_control_registers`): the pixel and window counters
 (``static`` 32-bit ``pX``/``pY``/``sX``/``sY`` in ``nnet_conv_stream.h`` / ``nnet_pooling_stream.h``), the
 line-buffer addressing, the stream handshakes and the output pack. The values are the median
 differences between the csynth per-instance rows of the shared io_stream CNN projects and the datapath
@@ -151,6 +153,43 @@ def conv_control_registers(filt_height: int, n_chan: int, data_bits: int, family
     counters = (4 if two_d else 2) * CONV_COUNTER_BITS * CONV_COUNTER_COPIES["vitis_hls" if vitis else "vivado_hls"]
     lines = LINE_BUFFER_SHIFT_REG_FF * max(0, filt_height - 1) * n_chan if two_d else 0.0
     return counters + lines + pixel + CONV_CONTROL_EXTRA_FF["vitis_hls" if vitis else "vivado_hls"]
+
+
+POOL_CONTROL_EXTRA_FF = 100.0
+"""FF of a line-buffer pooling stage's control beyond its counters and line buffers: ``storemerge`` and the
+window-complete selects, the flattened loop index, the FSM (csynth Register tables of ``pooling2d_cl``: Vivado HLS
+2020.1 jeanleos 64 + 64 + ~30, Gabriele-bot ALVEO ~60-100 beyond the pixel read; Vitis HLS 2023.1 Alezander9
+32 + ~30)."""
+POOL_ENCODED_CONTROL_FF = 650.0
+"""FF of an ``Encoded`` pooling stage (hls4ml 0.5 ``pooling2d_cl``: the window FIFOs' control, the loop indices),
+beyond the window and the output pack: the former stage value (one repository, Gabriele-bot PYNQ_IA)."""
+
+
+def pool_control_registers(filt_height: int, n_chan: int, encoded: bool, two_d: bool) -> float:
+    """FF of an io_stream pooling stage's control beyond its window and output pack (``nnet_pooling_stream.h``).
+
+    Line buffer (``pooling{1,2}d_buffer_cl``, ``compute_pool_buffer_{1,2}d`` inlined into the pipelined pixel
+    loop): its ``static int`` counters (``pX, pY, sX, sY``; ``pX, sX`` in 1D), one 32-bit register each in both tool
+    families (the csynth Register tables: no loaded copies, unlike the conv's ``INLINE OFF`` call); the
+    ``ap_shift_reg`` line buffers, ``(pool_height - 1) x n_chan`` of :data:`LINE_BUFFER_SHIFT_REG_FF` (2D only; 512 FF
+    for 8 channels in jeanleos and Alezander9, 1,024 for 16 in Gabriele-bot ALVEO); :data:`POOL_CONTROL_EXTRA_FF`.
+    ``Encoded``: :data:`POOL_ENCODED_CONTROL_FF`. Units: FF."""
+    if encoded:
+        return POOL_ENCODED_CONTROL_FF
+    counters = (4 if two_d else 2) * CONV_COUNTER_BITS
+    lines = LINE_BUFFER_SHIFT_REG_FF * max(0, filt_height - 1) * n_chan if two_d else 0.0
+    return counters + lines + POOL_CONTROL_EXTRA_FF
+
+
+DENSE_RESOURCE_REWIND_COPIES = 2
+"""Copies of the input vector an io_stream Resource dense holds in registers (``nnet_dense_stream.h`` passes its
+``data`` array to ``dense_resource``, whose reuse loop is ``PIPELINE II=1 rewind``): the csynth Register table of
+``dense_wrapper`` (Gabriele-bot PYNQ_IA, Vivado HLS 2020.1, 400 x 16 bits, RF 40) lists ``data_V_read_phi_reg`` and
+``data_V_read_rewind_reg``, 400 words each (12,800 FF); the rows without a module table agree (RishThakkar
+784-input RF 196 / 784, Vivado HLS 2019.2: 24,000-36,000 FF above the rule without them, 2 x 12,544 expected;
+Alezander9 53-input RF 1,272, Vitis HLS 2023.1: 1,723 above, 1,696 expected). A conv stage's static window
+(``kernel_data``) is not copied (jeanleos, Gabriele-bot, ChiRuiChen Resource conv rows). Units: copies of
+``n_in x`` the data bits."""
 
 
 def resource_product_registers(n_out: int, acc_bits: int, family: str) -> float:
