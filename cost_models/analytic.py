@@ -588,10 +588,10 @@ def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         # rows: II == latency for the io_stream Latency dense instances of the shared reports); a Resource one
         # starts its next reuse loop a few cycles before the last result is out
         reads = max(1, ctx.stream_pixels)
-        if reads > 1:
-            est.ff += stream_dense_input_registers(layer.n_in, ctx.data.width)
         if layer.strategy == "resource" and layer.reuse_factor > 1:
             est.ff += DENSE_RESOURCE_REWIND_COPIES * layer.n_in * ctx.data.width
+        if reads > 1:
+            est.ff += stream_dense_input_registers(layer.n_in, ctx.data.width)
         est.latency_cycles += reads
         est.ii = max(est.ii, float(reads if layer.strategy == "resource" else est.latency_cycles))
         # the reads follow the upstream stage's writes, so in the dataflow only the last read and the product

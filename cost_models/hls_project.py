@@ -555,6 +555,16 @@ def weight_files_of(weights_dir: str | Path) -> dict[str, str]:
     return out
 
 
+def _hls4ml_05_conv(d: Mapping[str, Any]) -> bool:
+    """A conv struct written by hls4ml 0.5, whose only io_stream conv was the Encoded one (``conv_2d_encoded_cl``).
+
+    hls4ml 0.6 and 0.7 write ``implementation`` (``conv_implementation::linebuffer`` by default), 0.8 to 1.3 also
+    ``n_partitions`` (the project.json extracts of the shared data drop the enum member, not ``n_partitions``);
+    0.5 wrote neither, but the Encoded implementation's ``min_height``/``min_width`` (Gabriele-bot PYNQ_IA, whose
+    csynth FIFO table lists the ``data_window`` FIFOs of depth ``filt_height x out_width``)."""
+    return "implementation" not in d and "n_partitions" not in d and ("min_height" in d or "min_width" in d)
+
+
 def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str], kind: str,
                common: Mapping[str, Any], weight_files: Mapping[str, str] | None = None) -> LayerSpec:
     struct = str(d.get("struct", ""))
@@ -575,9 +585,7 @@ def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str
     pointwise = geo.filt_width * geo.filt_height == 1 and not depthwise
     spec_kind = ("depthwise_" if depthwise else "pointwise_" if pointwise else "") + (
         "conv1d" if kind == "conv1d_config" else "conv2d")
-    # hls4ml 0.5 wrote no ``implementation`` member and had only the Encoded io_stream conv
-    # (``conv_2d_encoded_cl``, its ``min_height``/``pixels`` members); 0.6 to 1.3 write it (LineBuffer by default)
-    impl = _enum(d, "implementation", "encoded" if "min_height" in d or "min_width" in d else "linebuffer")
+    impl = _enum(d, "implementation", "encoded" if _hls4ml_05_conv(d) else "linebuffer")
     spec = LayerSpec(
         kind=spec_kind, n_in=n_in, n_out=n_out, n_zeros=n_zeros,  # type: ignore[arg-type]
         weight=resolve_type(d.get("weight_t") or m.get("weight_t"), tds),
