@@ -151,6 +151,13 @@ RELU_FF_FACTOR = 1.4
 
 SOFTMAX_LUT_PER_BIT = 9.0
 SOFTMAX_FF_PER_BIT = 12.0
+VITIS_STREAM_SOFTMAX_EXTRA_FF = 150.0
+"""Vitis HLS io_stream softmax (``nnet_activation_stream.h`` ``softmax_stable``, one call per input vector, not
+pipelined across calls): the csynth Register table holds one input word and one exp-table word per element
+(abdennour LeNet-5, Vitis HLS 2023.2, n = 10: ``data_array`` 9 x 21 + 21, ``exp_res`` 9 x 17 + 17) plus this
+much for the max, the selects, the sum and its inverse (125 + 36 + 18 + 16 there). The SOFTMAX_FF_PER_BIT rule
+(12 FF per input bit and element) stays for Vivado HLS, whose stream rows hold it (Gabriele-bot, RishThakkar,
+Spehic, pominiq: 120-260 FF per 16-bit element) and for io_parallel."""
 BRAM18_BITS = 18 * 1024
 
 
@@ -746,6 +753,9 @@ def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> No
         # calls), write the result
         est.latency_cycles += SOFTMAX_STREAM_IO_CYCLES
         est.ii = est.latency_cycles
+        if ctx.family == "vitis_hls":  # one register per element for the input and for its exp
+            exp_bits = layer.table.width if layer.table else 18
+            est.ff = n * (in_w + exp_bits) * logic + VITIS_STREAM_SOFTMAX_EXTRA_FF
     est.depth_cycles = est.latency_cycles
 
 
