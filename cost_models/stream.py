@@ -91,11 +91,9 @@ STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
     "batchnorm": (500.0, 0.0), "merge": (570.0, 300.0), "clone": (300.0, 0.0),
     "cropping1d": (250.0, 0.0), "cropping2d": (250.0, 0.0), "repack": (300.0, 0.0),
     "embedding": (300.0, 0.0), "layernorm": (500.0, 0.0),
-    "transpose": (300.0, 0.0), "depthwise_conv1d": (1500.0, 2000.0), "depthwise_conv2d": (1500.0, 2000.0),
+    "transpose": (300.0, 0.0), "depthwise_conv1d": (1500.0, 0.0), "depthwise_conv2d": (1500.0, 0.0),
 }
-"""(LUT, FF) of an io_stream stage's own control beyond its datapath (the FF of a conv1d/conv2d stage are
-and of a pooling stage are counted from their templates instead: :func:`conv_control_registers`,
-:func:`pool_control_registers`): the pixel and window counters
+"""(LUT, FF) of an io_stream stage's own control beyond its datapath: the pixel and window counters
 (``static`` 32-bit ``pX``/``pY``/``sX``/``sY`` in ``nnet_conv_stream.h`` / ``nnet_pooling_stream.h``), the
 line-buffer addressing, the stream handshakes and the output pack. The values are the median
 differences between the csynth per-instance rows of the shared io_stream CNN projects and the datapath
@@ -107,7 +105,12 @@ reports hold no merge or clone stage, so these two are assumptions. A depthwise 
 conv's, also an assumption. ``cropping`` takes the zero padding's
 value (the same pixel loop, reading instead of writing the dropped pixels), ``repack`` the reshape's (it is the
 stage hls4ml writes for an io_stream reshape), ``embedding`` the reshape's too (one read, a loop of writes),
-``layernorm`` the batchnorm's, ``transpose`` the reshape's: assumptions too."""
+``layernorm`` the batchnorm's, ``transpose`` the reshape's: assumptions too.
+
+The FF of the convolution (conv, pointwise, depthwise) and pooling stages are 0 here: their rules count them from
+the templates (:func:`conv_control_registers`, :func:`pool_control_registers`), where the former flat 2,000 and
+650 FF were 2-5x the csynth Register tables of small stages (a 1-channel conv: 421-888 FF in all) and too few for
+many channels (64 FF per line-buffer shift register)."""
 
 
 LINE_BUFFER_SHIFT_REG_FF = 64.0
