@@ -666,6 +666,8 @@ def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         est.latency_cycles = est.ii + depth
         est.depth_cycles = depth
         est.ff += layer.n_in * db  # the kernel window registers
+        if layer.strategy == "resource" and rf > 1 and ctx.family == "vitis_hls":
+            est.ff += DENSE_RESOURCE_REWIND_COPIES * layer.n_in * db  # the reuse loop's phi/rewind window copies
         if g is not None:
             est.ff += conv_control_registers(g.filt_height, g.n_chan, db, ctx.family,
                                              layer.conv_implementation == "encoded", g.filt_height > 1)

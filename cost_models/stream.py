@@ -191,8 +191,10 @@ DENSE_RESOURCE_REWIND_COPIES = 2
 ``data_V_read_rewind_reg``, 400 words each (12,800 FF); the rows without a module table agree (RishThakkar
 784-input RF 196 / 784, Vivado HLS 2019.2: 24,000-36,000 FF above the rule without them, 2 x 12,544 expected;
 Alezander9 53-input RF 1,272, Vitis HLS 2023.1: 1,723 above, 1,696 expected). A conv stage's static window
-(``kernel_data``) is not copied (jeanleos, Gabriele-bot, ChiRuiChen Resource conv rows). Units: copies of
-``n_in x`` the data bits."""
+(``kernel_data``) is not copied under Vivado HLS (jeanleos, Gabriele-bot, ChiRuiChen Resource conv rows); under
+Vitis HLS it is (Alezander9 ``cnn_small`` conv1, Vitis HLS 2023.1, RF 36: ``dense_resource`` lists the 9-word window
+twice, ``ap_phi_reg_pp0_iter0_...`` and ``..._reg``, 288 FF; its conv2 row, RF 252, 36 words, sits 1,081 FF above
+the rule without them, 1,152 expected). Units: copies of ``n_in x`` the data bits."""
 
 
 def resource_product_registers(n_out: int, acc_bits: int, family: str) -> float:

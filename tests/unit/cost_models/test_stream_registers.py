@@ -110,3 +110,15 @@ def test_stream_resource_dense_holds_two_rewind_copies_of_its_input() -> None:
     # at RF 1 the Resource strategy is costed in its Latency form (no reuse loop, no rewind copies)
     rf1, _ = estimate_layer(dense(1), ctx("vivado_hls", pixels=1))
     assert rf1.ff < DENSE_RESOURCE_REWIND_COPIES * 400 * 16 or rf1.multipliers == 4000
+
+
+def test_vitis_resource_conv_copies_its_window_and_vivado_does_not() -> None:
+    # RF = n_in x n_filt: one multiplier whatever the channels, so only the per-channel registers differ
+    def per_channel(family: str) -> float:
+        est = {c: estimate_layer(conv(c), ctx(family))[0].ff for c in (4, 8)}
+        return (est[8] - est[4]) / 4
+
+    base = 2 * LINE_BUFFER_SHIFT_REG_FF + 16 + 9 * 16  # shift registers, pixel word, window words
+    assert per_channel("vivado_hls") == base
+    # Alezander9 cnn_small conv1 (Vitis HLS 2023.1): dense_resource lists the window twice more
+    assert per_channel("vitis_hls") == base + DENSE_RESOURCE_REWIND_COPIES * 9 * 16
