@@ -119,6 +119,6 @@ def test_vitis_resource_conv_copies_its_window_and_vivado_does_not() -> None:
         return (est[8] - est[4]) / 4
 
     base = 2 * LINE_BUFFER_SHIFT_REG_FF + 16 + 9 * 16  # shift registers, pixel word, window words
-    assert per_channel("vivado_hls") == base
+    assert per_channel("vivado_hls") == pytest.approx(base, abs=1e-9)
     # Alezander9 cnn_small conv1 (Vitis HLS 2023.1): dense_resource lists the window twice more
-    assert per_channel("vitis_hls") == base + DENSE_RESOURCE_REWIND_COPIES * 9 * 16
+    assert per_channel("vitis_hls") == pytest.approx(base + DENSE_RESOURCE_REWIND_COPIES * 9 * 16, abs=1e-9)
