@@ -47,15 +47,18 @@ from cost_models.errors import UnknownLayerError
 from cost_models.layers import CONV_KINDS, DEPTHWISE_KINDS, FixedType, LayerSpec, Target
 from cost_models.parts import SEVEN_SERIES_FAMILIES, Part, resolve_part
 from cost_models.stream import (
+    DENSE_RESOURCE_REWIND_COPIES,
     STREAM_LATENCY_ITERATION_OVERHEAD,
     STREAM_PIXEL_MIN_II,
     STREAM_RESOURCE_PIXEL_OVERHEAD,
     STREAM_STAGE_LOGIC,
     VITIS_CALL_EXTRA_CYCLES,
+    conv_control_registers,
     fifo_bram18,
     fifo_logic,
     parallel_channel_logic,
     parallel_input_channel,
+    resource_product_registers,
     shift_register_luts,
 )
 from cost_models.weight_stats import MAX_DIGITS, WeightStats
@@ -149,6 +152,13 @@ RELU_FF_FACTOR = 1.4
 
 SOFTMAX_LUT_PER_BIT = 9.0
 SOFTMAX_FF_PER_BIT = 12.0
+VITIS_STREAM_SOFTMAX_EXTRA_FF = 150.0
+"""Vitis HLS io_stream softmax (``nnet_activation_stream.h`` ``softmax_stable``, one call per input vector, not
+pipelined across calls): the csynth Register table holds one input word and one exp-table word per element
+(abdennour LeNet-5, Vitis HLS 2023.2, n = 10: ``data_array`` 9 x 21 + 21, ``exp_res`` 9 x 17 + 17) plus this
+much for the max, the selects, the sum and its inverse (125 + 36 + 18 + 16 there). The SOFTMAX_FF_PER_BIT rule
+(12 FF per input bit and element) stays for Vivado HLS, whose stream rows hold it (Gabriele-bot, RishThakkar,
+Spehic, pominiq: 120-260 FF per 16-bit element) and for io_parallel."""
 BRAM18_BITS = 18 * 1024
 
 
@@ -349,7 +359,11 @@ def _mult_pass(layer: LayerSpec, ctx: LayerContext, n_in: int, n_out: int, n_zer
             per_mult = (wb + db + ab) * min(1.0, spans)
         else:
             per_mult = 0.0 if generic_lut or spans <= 1.0 else (wb + db + ab) * spans
-        est.ff = n_out * ab + bf * per_mult
+        if layer.io_type == "io_stream":
+            # the accumulators, the returned and written outputs, the reuse-loop indices
+            est.ff = resource_product_registers(n_out, ab, ctx.family) + bf * per_mult
+        else:
+            est.ff = n_out * ab + bf * per_mult
         iter_cycles = ctx.k.big_rom_ii if rf > BIG_ROM_ENTRIES else 1.0
         est.latency_cycles = rf * iter_cycles + _tree_cycles(acc_levels, ctx) + 2
         est.ii = rf * iter_cycles
@@ -608,6 +622,8 @@ def _rule_dense(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         # rows: II == latency for the io_stream Latency dense instances of the shared reports); a Resource one
         # starts its next reuse loop a few cycles before the last result is out
         reads = max(1, ctx.stream_pixels)
+        if layer.strategy == "resource" and layer.reuse_factor > 1:
+            est.ff += DENSE_RESOURCE_REWIND_COPIES * layer.n_in * ctx.data.width
         if reads > 1:
             est.ff += stream_dense_input_registers(layer.n_in, ctx.data.width)
         est.latency_cycles += reads
@@ -677,7 +693,11 @@ def _rule_conv(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> int:
         est.latency_cycles = est.ii + depth
         est.depth_cycles = depth
         est.ff += layer.n_in * db  # the kernel window registers
+        if layer.strategy == "resource" and rf > 1 and ctx.family == "vitis_hls":
+            est.ff += DENSE_RESOURCE_REWIND_COPIES * layer.n_in * db  # the reuse loop's phi/rewind window copies
         if g is not None:
+            est.ff += conv_control_registers(g.filt_height, g.n_chan, db, ctx.family,
+                                             layer.conv_implementation == "encoded", g.filt_height > 1)
             if layer.conv_implementation == "encoded":
                 n_fifo = g.filt_width * g.filt_height * g.n_chan
                 fifo_depth = g.filt_height * g.out_width
@@ -762,6 +782,9 @@ def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> No
         # calls), write the result
         est.latency_cycles += SOFTMAX_STREAM_IO_CYCLES
         est.ii = est.latency_cycles
+        if ctx.family == "vitis_hls":  # one register per element for the input and for its exp
+            exp_bits = layer.table.width if layer.table else 18
+            est.ff = n * (in_w + exp_bits) * logic + VITIS_STREAM_SOFTMAX_EXTRA_FF
     est.depth_cycles = est.latency_cycles
 
 

@@ -555,6 +555,16 @@ def weight_files_of(weights_dir: str | Path) -> dict[str, str]:
     return out
 
 
+def _hls4ml_05_conv(d: Mapping[str, Any]) -> bool:
+    """A conv struct written by hls4ml 0.5, whose only io_stream conv was the Encoded one (``conv_2d_encoded_cl``).
+
+    hls4ml 0.6 and 0.7 write ``implementation`` (``conv_implementation::linebuffer`` by default), 0.8 to 1.3 also
+    ``n_partitions`` (the project.json extracts of the shared data drop the enum member, not ``n_partitions``);
+    0.5 wrote neither, but the Encoded implementation's ``min_height``/``min_width`` (Gabriele-bot PYNQ_IA, whose
+    csynth FIFO table lists the ``data_window`` FIFOs of depth ``filt_height x out_width``)."""
+    return "implementation" not in d and "n_partitions" not in d and ("min_height" in d or "min_width" in d)
+
+
 def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str], kind: str,
                common: Mapping[str, Any], weight_files: Mapping[str, str] | None = None) -> LayerSpec:
     struct = str(d.get("struct", ""))
@@ -575,7 +585,7 @@ def _conv_spec(d: Mapping[str, Any], m: Mapping[str, Any], tds: Mapping[str, str
     pointwise = geo.filt_width * geo.filt_height == 1 and not depthwise
     spec_kind = ("depthwise_" if depthwise else "pointwise_" if pointwise else "") + (
         "conv1d" if kind == "conv1d_config" else "conv2d")
-    impl = _enum(d, "implementation", "linebuffer")
+    impl = _enum(d, "implementation", "encoded" if _hls4ml_05_conv(d) else "linebuffer")
     spec = LayerSpec(
         kind=spec_kind, n_in=n_in, n_out=n_out, n_zeros=n_zeros,  # type: ignore[arg-type]
         weight=resolve_type(d.get("weight_t") or m.get("weight_t"), tds),
@@ -662,7 +672,8 @@ def _cropping_spec(d: Mapping[str, Any], one_d: bool, common: Mapping[str, Any])
 def _pooling_spec(d: Mapping[str, Any], tds: Mapping[str, str], kind: str, common: Mapping[str, Any]) -> LayerSpec:
     one_d = kind == "pooling1d_config"
     op = "average" if "average" in _enum(d, "pool_op", "max") else "max"
-    impl = _enum(d, "implementation", "linebuffer")
+    # hls4ml 0.5 (its ``reuse`` member, no ``implementation``) had only the Encoded io_stream pooling
+    impl = _enum(d, "implementation", "encoded" if "reuse" in d else "linebuffer")
     accum = resolve_type(d.get("accum_t"), tds)
     if "pool_width" not in d:  # global pooling: no window, a 1x1 output per channel
         iw = _member(d, "n_in" if one_d else "in_width", 1)

@@ -30,7 +30,7 @@ from cost_models.analytic import (
 )
 from cost_models.layers import FixedType, LayerSpec
 from cost_models.parts import SEVEN_SERIES_FAMILIES
-from cost_models.stream import STREAM_POOL_7SERIES_PIXEL_II, shift_register_luts
+from cost_models.stream import STREAM_POOL_7SERIES_PIXEL_II, pool_control_registers, shift_register_luts
 
 __all__ = ["LAYER_RULES"]
 
@@ -96,6 +96,8 @@ def _rule_pooling(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> in
         elif g.filt_height > 1:
             est.lut += shift_register_luts(g.in_width, db, (g.filt_height - 1) * g.n_chan)
         est.ff = g.n_chan * window * db + g.n_chan * layer.result.width  # kernel window + output pack
+        est.ff += pool_control_registers(g.filt_height, g.n_chan, layer.conv_implementation == "encoded",
+                                         layer.kind == "pooling2d")
         depth = STREAM_STAGE_DEPTH + _compare_tree_cycles(levels, ctx)
         seven_series = ctx.part.family in SEVEN_SERIES_FAMILIES
         per_pixel = STREAM_POOL_7SERIES_PIXEL_II.get(ctx.family, 1) if seven_series else 1

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["FIFO_SRL_MAX_DEPTH", "STREAM_LATENCY_ITERATION_OVERHEAD",
-           "STREAM_PIXEL_MIN_II", "STREAM_POOL_7SERIES_PIXEL_II", "STREAM_RESOURCE_PIXEL_OVERHEAD",
-           "STREAM_STAGE_LOGIC", "VITIS_CALL_EXTRA_CYCLES", "fifo_bram18", "fifo_logic", "parallel_channel_logic",
-           "parallel_input_channel", "shift_register_luts"]
+__all__ = ["DENSE_RESOURCE_REWIND_COPIES", "FIFO_SRL_MAX_DEPTH", "LINE_BUFFER_SHIFT_REG_FF",
+           "STREAM_LATENCY_ITERATION_OVERHEAD", "STREAM_PIXEL_MIN_II", "STREAM_POOL_7SERIES_PIXEL_II",
+           "STREAM_RESOURCE_PIXEL_OVERHEAD", "STREAM_STAGE_LOGIC", "VITIS_CALL_EXTRA_CYCLES",
+           "conv_control_registers", "fifo_bram18", "fifo_logic", "parallel_channel_logic", "parallel_input_channel",
+           "pool_control_registers", "resource_product_registers", "shift_register_luts"]
 
 STREAM_PIXEL_MIN_II: dict[str, int] = {"vivado_hls": 1, "vitis_hls": 2}
 """Fewest cycles per input pixel of an io_stream convolution, per tool family (csynth per-instance rows of the
@@ -83,14 +84,14 @@ Vitis HLS is left at 1: 2023.1 reaches 1 on xcvu13p/xcku040 and 2023.2 reports 2
 the line buffer) on xczu9eg, one repository each."""
 
 STREAM_STAGE_LOGIC: dict[str, tuple[float, float]] = {
-    "conv1d": (1500.0, 2000.0), "conv2d": (1500.0, 2000.0), "pointwise_conv1d": (1500.0, 2000.0),
-    "pointwise_conv2d": (1500.0, 2000.0), "pooling1d": (1200.0, 650.0), "pooling2d": (1200.0, 650.0),
+    "conv1d": (1500.0, 0.0), "conv2d": (1500.0, 0.0), "pointwise_conv1d": (1500.0, 0.0),
+    "pointwise_conv2d": (1500.0, 0.0), "pooling1d": (1200.0, 0.0), "pooling2d": (1200.0, 0.0),
     "global_pooling1d": (500.0, 270.0), "global_pooling2d": (500.0, 270.0), "zeropadding1d": (250.0, 0.0),
     "zeropadding2d": (250.0, 0.0), "concatenate": (570.0, 300.0), "resize": (680.0, 0.0), "reshape": (300.0, 0.0),
     "batchnorm": (500.0, 0.0), "merge": (570.0, 300.0), "clone": (300.0, 0.0),
     "cropping1d": (250.0, 0.0), "cropping2d": (250.0, 0.0), "repack": (300.0, 0.0),
     "embedding": (300.0, 0.0), "layernorm": (500.0, 0.0),
-    "transpose": (300.0, 0.0), "depthwise_conv1d": (1500.0, 2000.0), "depthwise_conv2d": (1500.0, 2000.0),
+    "transpose": (300.0, 0.0), "depthwise_conv1d": (1500.0, 0.0), "depthwise_conv2d": (1500.0, 0.0),
 }
 """(LUT, FF) of an io_stream stage's own control beyond its datapath: the pixel and window counters
 (``static`` 32-bit ``pX``/``pY``/``sX``/``sY`` in ``nnet_conv_stream.h`` / ``nnet_pooling_stream.h``), the
@@ -104,7 +105,108 @@ reports hold no merge or clone stage, so these two are assumptions. A depthwise 
 conv's, also an assumption. ``cropping`` takes the zero padding's
 value (the same pixel loop, reading instead of writing the dropped pixels), ``repack`` the reshape's (it is the
 stage hls4ml writes for an io_stream reshape), ``embedding`` the reshape's too (one read, a loop of writes),
-``layernorm`` the batchnorm's, ``transpose`` the reshape's: assumptions too."""
+``layernorm`` the batchnorm's, ``transpose`` the reshape's: assumptions too.
+
+The FF of the convolution (conv, pointwise, depthwise) and pooling stages are 0 here: their rules count them from
+the templates (:func:`conv_control_registers`, :func:`pool_control_registers`), where the former flat 2,000 and
+650 FF were 2-5x the csynth Register tables of small stages (a 1-channel conv: 421-888 FF in all) and too few for
+many channels (64 FF per line-buffer shift register)."""
+
+
+LINE_BUFFER_SHIFT_REG_FF = 64.0
+"""FF of one ``ap_shift_reg`` line buffer of ``conv_2d_buffer_cl`` (``nnet_conv2d_stream.h``: one per channel and
+kernel row but the last), whatever its width and depth: the csynth Memory tables of ``shift_line_buffer`` list
+64 FF for every one of them (Vivado HLS 2020.1: jeanleos 16-bit x 10-34 words, Gabriele-bot ALVEO 3- and 8-bit
+x 11-28 words; Vitis HLS 2023.1-2023.2: Alezander9 16-bit x 15, abdennour 8-bit x 12-28), the data in SRL LUTs."""
+CONV_COUNTER_BITS = 32
+"""``static int pX, pY, sX, sY`` of ``compute_output_buffer_2d`` (``pX, sX`` of ``compute_output_buffer_1d``)."""
+CONV_COUNTER_COPIES: dict[str, int] = {"vivado_hls": 2, "vitis_hls": 1}
+"""Registers per counter: Vivado HLS 2020.1 keeps the static and a loaded copy (``pX_1``, ``pX_1_load_reg``: 8 x 32
+FF in jeanleos and Gabriele-bot ALVEO ``compute_output_buffer_2d``); Vitis HLS 2023.x only the static (4 x 32 FF in
+Alezander9 and abdennour)."""
+CONV_CONTROL_EXTRA_FF: dict[str, float] = {"vivado_hls": 130.0, "vitis_hls": 60.0}
+"""FF of the rest of a line-buffer conv stage's control: the window-complete compare's selects and ``storemerge``
+(Vivado HLS 2020.1: 2 x 32 + 32, Vitis HLS 2023.2: 32), the flattened pixel-loop index, the FSM and handshakes
+(csynth Register tables of ``conv_2d_cl`` and ``compute_output_buffer_2d``, jeanleos, Gabriele-bot ALVEO,
+Alezander9, abdennour: 93-140 beyond the counters on Vivado HLS, 30-70 on Vitis HLS)."""
+ENCODED_CONTROL_FF = 200.0
+"""FF of an ``Encoded`` conv stage's control (``conv_2d_encoded_cl``: no static counters, the loop indices,
+``pixel_idx`` and the weight index; Gabriele-bot PYNQ_IA, Vivado HLS 2020.1: 150-250 beyond the window and pack)."""
+RESOURCE_INDEX_FF: dict[str, float] = {"vivado_hls": 250.0, "vitis_hls": 60.0}
+"""FF of ``dense_resource``'s reuse-loop bookkeeping: Vivado HLS 2020.1 keeps 32-bit ``in_index``/``out_index``
+copies and their compares (66 + 66 + 32 + 32 + the weight index and the ROM word: 240-270 FF in every
+``dense_resource_rf_gt_nin_rem0`` table of jeanleos); Vitis HLS 2023.1 narrows them (``ir``, ``in_index``: 6-15 bits,
+~60 FF in Alezander9)."""
+
+
+def conv_control_registers(filt_height: int, n_chan: int, data_bits: int, family: str, encoded: bool,
+                           two_d: bool) -> float:
+    """FF of an io_stream conv stage's control beyond its window and product (hls4ml ``nnet_conv_stream.h``).
+
+    Line buffer (``conv_{1,2}d_buffer_cl``): the ``static int`` counters of ``compute_output_buffer_2d`` (four) or
+    ``_1d`` (two), :data:`CONV_COUNTER_COPIES` registers of 32 bits each; the ``ap_shift_reg`` line buffers
+    (``(filt_height - 1) x n_chan`` of them, :data:`LINE_BUFFER_SHIFT_REG_FF` each, 2D only); the pixel read from
+    the stream (``n_chan`` words of ``data_bits``, ``tmp_data_V`` / ``layer_out_read`` in the Register tables); and
+    :data:`CONV_CONTROL_EXTRA_FF`. ``Encoded`` (``conv_2d_encoded_cl``): the pixel read and
+    :data:`ENCODED_CONTROL_FF` (its FIFOs are costed apart). Units: FF."""
+    vitis = family == "vitis_hls"
+    pixel = float(n_chan * data_bits)
+    if encoded:
+        return pixel + ENCODED_CONTROL_FF
+    counters = (4 if two_d else 2) * CONV_COUNTER_BITS * CONV_COUNTER_COPIES["vitis_hls" if vitis else "vivado_hls"]
+    lines = LINE_BUFFER_SHIFT_REG_FF * max(0, filt_height - 1) * n_chan if two_d else 0.0
+    return counters + lines + pixel + CONV_CONTROL_EXTRA_FF["vitis_hls" if vitis else "vivado_hls"]
+
+
+POOL_CONTROL_EXTRA_FF = 100.0
+"""FF of a line-buffer pooling stage's control beyond its counters and line buffers: ``storemerge`` and the
+window-complete selects, the flattened loop index, the FSM (csynth Register tables of ``pooling2d_cl``: Vivado HLS
+2020.1 jeanleos 64 + 64 + ~30, Gabriele-bot ALVEO ~60-100 beyond the pixel read; Vitis HLS 2023.1 Alezander9
+32 + ~30)."""
+POOL_ENCODED_CONTROL_FF = 650.0
+"""FF of an ``Encoded`` pooling stage (hls4ml 0.5 ``pooling2d_cl``: the window FIFOs' control, the loop indices),
+beyond the window and the output pack: the former stage value (one repository, Gabriele-bot PYNQ_IA)."""
+
+
+def pool_control_registers(filt_height: int, n_chan: int, encoded: bool, two_d: bool) -> float:
+    """FF of an io_stream pooling stage's control beyond its window and output pack (``nnet_pooling_stream.h``).
+
+    Line buffer (``pooling{1,2}d_buffer_cl``, ``compute_pool_buffer_{1,2}d`` inlined into the pipelined pixel
+    loop): its ``static int`` counters (``pX, pY, sX, sY``; ``pX, sX`` in 1D), one 32-bit register each in both tool
+    families (the csynth Register tables: no loaded copies, unlike the conv's ``INLINE OFF`` call); the
+    ``ap_shift_reg`` line buffers, ``(pool_height - 1) x n_chan`` of :data:`LINE_BUFFER_SHIFT_REG_FF` (2D only; 512 FF
+    for 8 channels in jeanleos and Alezander9, 1,024 for 16 in Gabriele-bot ALVEO); :data:`POOL_CONTROL_EXTRA_FF`.
+    ``Encoded``: :data:`POOL_ENCODED_CONTROL_FF`. Units: FF."""
+    if encoded:
+        return POOL_ENCODED_CONTROL_FF
+    counters = (4 if two_d else 2) * CONV_COUNTER_BITS
+    lines = LINE_BUFFER_SHIFT_REG_FF * max(0, filt_height - 1) * n_chan if two_d else 0.0
+    return counters + lines + POOL_CONTROL_EXTRA_FF
+
+
+DENSE_RESOURCE_REWIND_COPIES = 2
+"""Copies of the input vector an io_stream Resource dense holds in registers (``nnet_dense_stream.h`` passes its
+``data`` array to ``dense_resource``, whose reuse loop is ``PIPELINE II=1 rewind``): the csynth Register table of
+``dense_wrapper`` (Gabriele-bot PYNQ_IA, Vivado HLS 2020.1, 400 x 16 bits, RF 40) lists ``data_V_read_phi_reg`` and
+``data_V_read_rewind_reg``, 400 words each (12,800 FF); the rows without a module table agree (RishThakkar
+784-input RF 196 / 784, Vivado HLS 2019.2: 24,000-36,000 FF above the rule without them, 2 x 12,544 expected;
+Alezander9 53-input RF 1,272, Vitis HLS 2023.1: 1,723 above, 1,696 expected). A conv stage's static window
+(``kernel_data``) is not copied under Vivado HLS (jeanleos, Gabriele-bot, ChiRuiChen Resource conv rows); under
+Vitis HLS it is (Alezander9 ``cnn_small`` conv1, Vitis HLS 2023.1, RF 36: ``dense_resource`` lists the 9-word window
+twice, ``ap_phi_reg_pp0_iter0_...`` and ``..._reg``, 288 FF; its conv2 row, RF 252, 36 words, sits 1,081 FF above
+the rule without them, 1,152 expected). Units: copies of ``n_in x`` the data bits."""
+
+
+def resource_product_registers(n_out: int, acc_bits: int, family: str) -> float:
+    """FF of an io_stream ``dense_resource`` call (``nnet_dense_resource.h``) beyond its multipliers' operands.
+
+    Vivado HLS 2020.1 (jeanleos ``dense_resource_rf_gt_nin_rem0`` tables): three words of the accumulator per
+    output (``acc``, ``ap_return_preg``, ``res_write_assign``: 3 x 4 x 16 = 192 and 3 x 8 x 16 = 384 FF), plus
+    :data:`RESOURCE_INDEX_FF`. Vitis HLS 2023.1 (Alezander9): ``acc`` and ``ap_return_preg``, two per output.
+    Units: FF."""
+    vitis = family == "vitis_hls"
+    words = 2 if vitis else 3
+    return float(words * n_out * acc_bits) + RESOURCE_INDEX_FF["vitis_hls" if vitis else "vivado_hls"]
 
 
 def fifo_bram18(depth: int, width: int) -> int:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from cost_models import LayerSpec, Target
 from cost_models.analytic import (
     LayerContext,
@@ -39,11 +41,13 @@ def test_stream_dense_holds_an_input_that_arrives_over_several_pixels() -> None:
     one_pixel, _ = estimate_layer(layer, ctx(1))
     pixels, _ = estimate_layer(layer, ctx(49))
     # DataPrepare copies every element into data[784] (ARRAY_PARTITION complete): 784 x 16 bits
-    assert pixels.ff - one_pixel.ff == 784 * 16 == stream_dense_input_registers(784, 16)
+    # (to float rounding: the two rewind copies of the Resource reuse loop now sit in both estimates)
+    assert pixels.ff - one_pixel.ff == pytest.approx(784 * 16, abs=1e-6)
+    assert stream_dense_input_registers(784, 16) == 784 * 16
     assert (pixels.dsp, pixels.lut) == (one_pixel.dsp, one_pixel.lut)  # registers only
     narrow, _ = estimate_layer(layer, ctx(49, FixedType(4, 0, signed=False)))
     narrow_one, _ = estimate_layer(layer, ctx(1, FixedType(4, 0, signed=False)))
-    assert narrow.ff - narrow_one.ff == 784 * 4  # at the data width
+    assert narrow.ff - narrow_one.ff == pytest.approx(784 * 4, abs=1e-6)  # at the data width
 
 
 def test_io_parallel_dense_has_no_stream_input_copy() -> None:
