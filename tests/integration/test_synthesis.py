@@ -155,7 +155,8 @@ def test_failures_are_recorded_not_raised(trained_run, tmp_path, fake_tool, mode
     from dse.synthesis.runner import run_job
 
     fake_tool.set_mode(mode)
-    out = run_job(job_for(trained_run, tmp_path, timeout=3.0))
+    # a tool that hangs is killed at the timeout, which the test waits out: 1 s; the others finish in well under 3 s
+    out = run_job(job_for(trained_run, tmp_path, timeout=1.0 if mode == "hang" else 3.0))
     assert out.status == status, out.error
     assert out.error and not out.measured
     if mode == "fail":
