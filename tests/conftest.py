@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -76,6 +76,36 @@ def few_rejections(monkeypatch: pytest.MonkeyPatch) -> int:
 
     monkeypatch.setattr(proposals, "MAX_REJECTED_IN_A_ROW", 30)
     return 30
+
+
+MODULE_RAY_CPUS = 4
+"""CPUs of the module's Ray (``module_ray``): as many as the largest in-process run of the tests asks for
+(2 trial workers + 2 synthesis jobs), so no run queues behind its own tasks."""
+
+
+@pytest.fixture(scope="module")
+def module_ray() -> Iterator[None]:
+    """One local Ray for the in-process runs (``main(["run", ...])``) of a test module, started as a run starts
+    its own (dse's ``ensure_ray``: the same worker environment) and then joined by each run, as a run joins the
+    Ray a notebook started: a run that finds Ray running uses it and leaves it running. Each run saves the
+    Ray start and stop (~5-8 s) and its fresh workers' TensorFlow import (~5-7 s on the first trial).
+
+    Only for tests whose assertions do not depend on a fresh Ray: a run starting and stopping its own local
+    Ray stays tested by every CLI subprocess test (``python -m dse.commands.cli run``) and by the modules that
+    do not use this fixture. Environment set after this fixture (e.g. ``fake_tool``'s PATH) does not reach
+    the workers: a module whose runs synthesize puts its stand-in tool on PATH first."""
+    import ray
+
+    from dse.search import ray_executor
+
+    if ray.is_initialized():  # left by a test that failed before this module: start from a clean Ray
+        ray.shutdown()
+    ray_executor.ensure_ray(None, MODULE_RAY_CPUS)
+    ray_executor._owned = False  # the runs join this Ray; the fixture stops it
+    try:
+        yield
+    finally:
+        ray.shutdown()
 
 
 FRESH_IMPORTS = ("cost_models", "dse.synthesis.loop", "dse.store", "dse.scoring", "dse.search", "dse.commands.cli",

@@ -1,5 +1,8 @@
 """A short real study on Ray (real training, real hls4ml conversion, real SQLite storage), and resume
-after the driver is killed with SIGKILL mid-study."""
+after the driver is killed with SIGKILL mid-study.
+
+The in-process runs (``main``) join one Ray started for the module (``module_ray`` in conftest.py); the
+runs in a subprocess (SIGKILL, Ctrl-C, second writer) start and stop their own, as the CLI does."""
 
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ def trained_params(study: optuna.Study) -> list[str]:
     return [json.dumps(t.params, sort_keys=True) for t in study.trials if counts_toward_budget(t)]
 
 
+@pytest.mark.usefixtures("module_ray")
 def test_short_study_on_ray_writes_the_run_folder(tiny_space_file, tmp_path: Path, capsys) -> None:
     space = tiny_space_file()
     run_dir = tmp_path / "run"
@@ -163,6 +167,7 @@ def test_second_writer_exits_2_and_the_first_finishes(tiny_space_file, tmp_path:
     assert len(set(trained_params(study))) == 3
 
 
+@pytest.mark.usefixtures("module_ray")
 def test_rerun_of_a_finished_study_adds_nothing(tiny_space_file, tmp_path: Path) -> None:
     space = tiny_space_file()
     run_dir = tmp_path / "run"
@@ -177,6 +182,7 @@ def test_rerun_of_a_finished_study_adds_nothing(tiny_space_file, tmp_path: Path)
     assert len(trained_params(load_study(run_dir))) == 3
 
 
+@pytest.mark.usefixtures("module_ray")
 def test_resume_with_a_different_space_is_refused(tiny_space_file, tmp_path: Path, capsys) -> None:
     run_dir = tmp_path / "run"
     assert main(["run", str(tiny_space_file()), "--run-dir", str(run_dir), "--n-trials", "1", "--workers", "1",
@@ -188,6 +194,7 @@ def test_resume_with_a_different_space_is_refused(tiny_space_file, tmp_path: Pat
     assert sorted(p.name for p in run_dir.iterdir()) == before
 
 
+@pytest.mark.usefixtures("module_ray")
 def test_pruner_prunes_in_a_multi_objective_study(tiny_space_file, tmp_path: Path) -> None:
     space = tiny_space_file(training__pruner="median", training__epochs=6, model__width=[2, 16],
                             quantization__weight_bits=[2, 8])

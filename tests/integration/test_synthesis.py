@@ -1,11 +1,16 @@
 """Synthesis with a stand-in vendor tool: backends, failures recorded, selection, the loop on Ray with
-recalibration and re-scoring, firmware accuracy, and resume."""
+recalibration and re-scoring, firmware accuracy, and resume.
+
+The in-process runs (``main(["run", ...])``) join one Ray started for the module (``module_ray`` in
+conftest.py), after the module's stand-in tool is on PATH so that its workers find the tool; the
+SIGKILL test runs the CLI in a subprocess, which starts and stops its own Ray."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import optuna
@@ -17,7 +22,7 @@ from dse.errors import SynthesisError, ToolNotFoundError
 from dse.store import RunFolder
 from dse.synthesis.base import SynthesisBackend, get_backend, register_backend
 from dse.synthesis.selection import Scored, select
-from tests.helpers import STANDIN, tiny_space_dict
+from tests.helpers import STANDIN, FakeTool, install_fake_tool, tiny_space_dict
 
 _spec = importlib.util.spec_from_file_location("fake_hls", STANDIN)
 assert _spec is not None and _spec.loader is not None
@@ -70,6 +75,30 @@ def test_selection_front_first_then_doubt_and_constraints_never_twice() -> None:
     assert select(trials, dirs, 0, set()) == [] and select([], dirs, 3, set()) == []
 
 
+# --------------------------------------------------------------------------- the tool and Ray of the module
+
+
+@pytest.fixture(scope="module")
+def module_tool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeTool]:
+    """The stand-in tool first on PATH for the whole module: put there before the module's Ray starts, it is
+    on the PATH of the Ray workers too, where synthesis jobs find their tool."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield install_fake_tool(tmp_path_factory.mktemp("tool") / "fakebin", mp)
+
+
+@pytest.fixture
+def fake_tool(module_tool: FakeTool) -> FakeTool:
+    """The module's stand-in tool (this module's ``fake_tool``), each test starting with mode ok and no call logged."""
+    module_tool.set_mode("ok")
+    module_tool.calls_log.unlink(missing_ok=True)
+    return module_tool
+
+
+@pytest.fixture(scope="module")
+def ray_with_tool(module_tool: FakeTool, module_ray: None) -> None:
+    """The module's Ray, started with the stand-in tool on its workers' PATH (fixture order: tool first)."""
+
+
 # --------------------------------------------------------------------------- with a trained run
 
 SYNTH_SPACE = dict(quantization__weight_bits=[12, 16], quantization__activation_bits=[8, 10], model__width=[8, 16],
@@ -77,7 +106,7 @@ SYNTH_SPACE = dict(quantization__weight_bits=[12, 16], quantization__activation_
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory) -> Path:
+def trained_run(tmp_path_factory, ray_with_tool) -> Path:
     root = tmp_path_factory.mktemp("trained")
     space = root / "space.yaml"
     space.write_text(yaml.safe_dump(tiny_space_dict(**SYNTH_SPACE)))
@@ -126,7 +155,8 @@ def test_failures_are_recorded_not_raised(trained_run, tmp_path, fake_tool, mode
     from dse.synthesis.runner import run_job
 
     fake_tool.set_mode(mode)
-    out = run_job(job_for(trained_run, tmp_path, timeout=3.0))
+    # a tool that hangs is killed at the timeout, which the test waits out: 1 s; the others finish in well under 3 s
+    out = run_job(job_for(trained_run, tmp_path, timeout=1.0 if mode == "hang" else 3.0))
     assert out.status == status, out.error
     assert out.error and not out.measured
     if mode == "fail":
@@ -188,6 +218,7 @@ def rel_err(pred: float, true: float) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("ray_with_tool")
 def test_loop_selects_synthesizes_recalibrates_and_rescores(tmp_path, fake_tool) -> None:
     space = synth_space(tmp_path)
     run_dir = tmp_path / "run"
@@ -229,6 +260,7 @@ def test_loop_selects_synthesizes_recalibrates_and_rescores(tmp_path, fake_tool)
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("ray_with_tool")
 def test_loop_goes_on_when_every_job_fails(tmp_path, fake_tool) -> None:
     fake_tool.set_mode("fail")
     run_dir = tmp_path / "run"
