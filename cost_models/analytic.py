@@ -76,6 +76,8 @@ __all__ = [
     "estimate_layer",
     "multiplier_limit",
     "register_rule",
+    "table_bits",
+    "table_width",
 ]
 
 # --- timing (ns): the HLS tools' operator delay model, as seen in csynth schedules -------------
@@ -160,6 +162,20 @@ much for the max, the selects, the sum and its inverse (125 + 36 + 18 + 16 there
 (12 FF per input bit and element) stays for Vivado HLS, whose stream rows hold it (Gabriele-bot, RishThakkar,
 Spehic, pominiq: 120-260 FF per 16-bit element) and for io_parallel."""
 BRAM18_BITS = 18 * 1024
+TABLE_DEFAULT_WIDTH = 18
+"""Bits of a lookup-table word when the layer states no ``table_t``: hls4ml's default ``ap_fixed<18,8>``."""
+TABLE_DEFAULT_SIZE = 1024
+"""Entries of a lookup table when the layer states no ``table_size``: hls4ml's default."""
+
+
+def table_width(layer: LayerSpec) -> int:
+    """Bits of one word of the layer's activation / softmax table (``table_t``)."""
+    return layer.table.width if layer.table else TABLE_DEFAULT_WIDTH
+
+
+def table_bits(layer: LayerSpec) -> int:
+    """Bits of one copy of the layer's activation / softmax table: word bits x ``table_size`` entries."""
+    return table_width(layer) * (layer.table_size or TABLE_DEFAULT_SIZE)
 
 
 @dataclass(slots=True)
@@ -750,7 +766,7 @@ def _rule_activation(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) ->
         est.latency_cycles = float(round(T_RELU_NS * ctx.speed / ctx.t_eff))
         est.ff = width * (in_w + out_w) * RELU_FF_FACTOR if est.latency_cycles > 0 else 0.0
     else:  # table-based: sigmoid, tanh, softplus, selu, ...
-        tbits = (layer.table.width if layer.table else 18) * (layer.table_size or 1024)
+        tbits = table_bits(layer)
         est.bram_18k = math.ceil(width / 2) * math.ceil(tbits / BRAM18_BITS)
         est.lut = width * (2 * in_w + out_w)
         est.ff = width * (in_w + out_w)
@@ -767,7 +783,7 @@ def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> No
     in_w = ctx.data.width
     levels = math.ceil(math.log2(n)) if n > 1 else 0
     impl = "latency" if layer.softmax_implementation == "latency" else "stable"
-    tbits = (layer.table.width if layer.table else 18) * (layer.table_size or 1024)
+    tbits = table_bits(layer)
     est.bram_18k = n * math.ceil(tbits / BRAM18_BITS)  # one exp-table copy per element
     est.dsp = 0.0 if layer.mult_impl == "lut" else float(n)  # x_i * (1 / sum), 18-bit products
     logic = SOFTMAX_LATENCY_LOGIC if impl == "latency" else 1.0
@@ -783,7 +799,7 @@ def _rule_softmax(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> No
         est.latency_cycles += SOFTMAX_STREAM_IO_CYCLES
         est.ii = est.latency_cycles
         if ctx.family == "vitis_hls":  # one register per element for the input and for its exp
-            exp_bits = layer.table.width if layer.table else 18
+            exp_bits = table_width(layer)
             est.ff = n * (in_w + exp_bits) * logic + VITIS_STREAM_SOFTMAX_EXTRA_FF
     est.depth_cycles = est.latency_cycles
 

@@ -27,6 +27,7 @@ from cost_models.analytic import (
     dsp_per_mult,
     dsp_share,
     register_rule,
+    table_bits,
 )
 from cost_models.layers import FixedType, LayerSpec
 from cost_models.parts import SEVEN_SERIES_FAMILIES
@@ -298,7 +299,7 @@ def _rule_layernorm(layer: LayerSpec, ctx: LayerContext, est: LayerEstimate) -> 
     est.lut += (dim * (1 - share) + 2) * wb * acc.width * LUT_PER_CONST_MULT_BITPROD  # scale, and the two 1/dim
     est.lut += (2 * (dim - 1) + 2 * dim) * acc.width * ADD_LUT_PER_BIT  # two trees, the differences, the bias
     est.multipliers = float(generic + dim + 2)
-    tbits = (layer.table.width if layer.table else 18) * (layer.table_size or 1024)
+    tbits = table_bits(layer)
     est.bram_18k = float(math.ceil(tbits / BRAM18_BITS))
     est.ff = float(dim * (acc.width + layer.result.width))  # data_diff and the output row
     levels = _tree_levels(dim)
